@@ -1,0 +1,71 @@
+# skyctl: the command-line client, and skyctl-sandbox, the stand-in node.
+# make · make test · make test SANITIZE=1 · make bench · make clean
+
+CC ?= cc
+PYTHON ?= /usr/bin/python3
+PKGS := lua5.4 libedit
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Isrc -Itools $(shell pkg-config --cflags $(PKGS))
+LUA_LIBS := $(shell pkg-config --libs lua5.4)
+EDIT_LIBS := $(shell pkg-config --libs libedit)
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build/san
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else
+BUILD ?= build
+endif
+
+SKYCTL_SRC := $(wildcard cli/*.c) $(wildcard src/*.c)
+SANDBOX_SRC := $(wildcard sandbox/*.c)
+SKYCTL_LUA := $(sort $(wildcard lua/*.lua))
+SANDBOX_LUA := $(sort $(wildcard sandbox/lua/*.lua))
+
+SKYCTL_OBJ := $(SKYCTL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/skyctl_lua.o
+SANDBOX_OBJ := $(SANDBOX_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/sandbox_lua.o
+
+all: $(BUILD)/skyctl $(BUILD)/skyctl-sandbox
+
+$(BUILD)/skyctl: $(SKYCTL_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) -lm
+
+$(BUILD)/skyctl-sandbox: $(SANDBOX_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) -lpthread -lm
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/embed: tools/embed.c tools/embed.h
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -Wall -Wextra -o $@ tools/embed.c
+
+$(BUILD)/gen/skyctl_lua.c: $(BUILD)/embed $(SKYCTL_LUA)
+	@mkdir -p $(dir $@)
+	$(BUILD)/embed skyctl_lua $@ $(SKYCTL_LUA)
+
+$(BUILD)/gen/sandbox_lua.c: $(BUILD)/embed $(SANDBOX_LUA)
+	@mkdir -p $(dir $@)
+	$(BUILD)/embed sandbox_lua $@ $(SANDBOX_LUA)
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+test: all
+	SKYCTL_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests $(PYTEST_ARGS)
+
+bench: all
+	SKYCTL_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/run.py
+
+clean:
+	rm -rf build
+
+.PHONY: all test bench clean
+-include $(SKYCTL_OBJ:.o=.d) $(SANDBOX_OBJ:.o=.d)
+
+# the whole suite, plain and under AddressSanitizer + UBSan (what CI runs)
+check:
+	$(MAKE) test
+	$(MAKE) test SANITIZE=1
+.PHONY: check

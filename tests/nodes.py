@@ -1,0 +1,219 @@
+"""Start and stop console nodes for the tests: the sandbox (always) and real
+skynet (when SKYNET_ROOT names a built checkout). Both are started the same
+way, from one skynet config file written per node."""
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("SKYCTL_BUILD", os.path.join(ROOT, "build"))
+SERVICES = os.path.join(ROOT, "sandbox", "services")
+SKYCTL = os.path.join(BUILD, "skyctl")
+SANDBOX = os.path.join(BUILD, "skyctl-sandbox")
+SKYNET_ROOT = os.environ.get("SKYNET_ROOT")
+
+
+def backends():
+    """The node kinds this run can start: sandbox, plus skynet if configured."""
+    kinds = ["sandbox"]
+    if SKYNET_ROOT:
+        kinds.append("skynet")
+    return kinds
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def lua_string(value):
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class Node:
+    """One node with a debug console on 127.0.0.1:port.
+
+    agents: how many `agent` services main.lua starts; services: other
+    service names from sandbox/services to start; env: extra config keys."""
+
+    def __init__(self, backend="sandbox", agents=3, services=(), env=None,
+                 port=None, thread=2):
+        self.backend = backend
+        self.port = port or free_port()
+        self.agents = agents
+        self.services = list(services)
+        self.env = dict(env or {})
+        self.thread = thread
+        self.dir = tempfile.mkdtemp(prefix="skyctl-node-")
+        self.proc = None
+        self.log_lines = []
+        self._ready = threading.Event()
+
+    @property
+    def address(self):
+        return "127.0.0.1:%d" % self.port
+
+    def config_text(self):
+        keys = {
+            "thread": self.thread,
+            "harbor": 0,
+            "start": "main",
+            "console_port": self.port,
+            "agents": self.agents,
+        }
+        if self.services:
+            keys["services"] = ",".join(self.services)
+        keys.update(self.env)
+        lines = []
+        if self.backend == "skynet":
+            root = SKYNET_ROOT.rstrip("/") + "/"
+            lines += [
+                "root = %s" % lua_string(root),
+                'bootstrap = "snlua bootstrap"',
+                'luaservice = root.."service/?.lua;"..%s' % lua_string(SERVICES + "/?.lua"),
+                'lualoader = root.."lualib/loader.lua"',
+                'lua_path = root.."lualib/?.lua;"..root.."lualib/?/init.lua;"..%s'
+                % lua_string(SERVICES + "/?.lua"),
+                'lua_cpath = root.."luaclib/?.so"',
+                'cpath = root.."cservice/?.so"',
+            ]
+        else:
+            lines += [
+                "luaservice = %s" % lua_string(SERVICES + "/?.lua"),
+                "lua_path = %s" % lua_string(SERVICES + "/?.lua"),
+            ]
+        for k, v in keys.items():
+            lines.append("%s = %s" % (k, v if isinstance(v, int) else lua_string(v)))
+        return "\n".join(lines) + "\n"
+
+    def command(self, config_path):
+        if self.backend == "skynet":
+            return [os.path.join(SKYNET_ROOT, "skynet"), config_path]
+        return [SANDBOX, config_path]
+
+    def start(self, timeout=10):
+        config = os.path.join(self.dir, "config")
+        with open(config, "w") as f:
+            f.write(self.config_text())
+        cwd = SKYNET_ROOT if self.backend == "skynet" else self.dir
+        self._ready.clear()
+        self.proc = subprocess.Popen(self.command(config), cwd=cwd,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        threading.Thread(target=self._read_log, args=(self.proc,), daemon=True).start()
+        if not self._ready.wait(timeout):
+            self.stop()
+            raise RuntimeError("%s node did not start; log:\n%s"
+                               % (self.backend, "\n".join(self.log_lines)))
+        return self
+
+    def _read_log(self, proc):
+        for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            self.log_lines.append(line)
+            if "main ready" in line:
+                self._ready.set()
+
+    def log(self):
+        return "\n".join(self.log_lines)
+
+    def wait_log(self, pattern, timeout=5):
+        """Wait until a log line matches the regex; return the match."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for line in list(self.log_lines):
+                m = re.search(pattern, line)
+                if m:
+                    return m
+            time.sleep(0.02)
+        raise AssertionError("no log line matching %r in:\n%s" % (pattern, self.log()))
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Console:
+    """A raw console connection, as nc would be, for transcript checks."""
+
+    def __init__(self, port, timeout=5):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+        self.timeout = timeout
+
+    def _fill(self, deadline):
+        self.sock.settimeout(max(0.001, deadline - time.time()))
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("console closed the connection; got %r" % self.buf)
+        self.buf += data
+
+    def read_until(self, marker, timeout=None):
+        """Read until marker (bytes or str) appears; return text through it."""
+        if isinstance(marker, str):
+            marker = marker.encode()
+        deadline = time.time() + (timeout or self.timeout)
+        while marker not in self.buf:
+            self._fill(deadline)
+        i = self.buf.index(marker) + len(marker)
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out.decode("utf-8", "replace")
+
+    def read_line(self, timeout=None):
+        return self.read_until(b"\n", timeout)
+
+    def banner(self):
+        return self.read_line()
+
+    def send(self, line):
+        if isinstance(line, str):
+            line = line.encode()
+        self.sock.sendall(line)
+
+    def cmd(self, line, timeout=None):
+        """Send one command; return (output lines, 'OK' or 'Error')."""
+        self.send(line + "\n")
+        deadline = time.time() + (timeout or self.timeout)
+        while True:
+            m = re.search(rb"(?:^|\n)<CMD (OK|Error)>\n", self.buf)
+            if m:
+                out = self.buf[:m.start()].decode("utf-8", "replace")
+                self.buf = self.buf[m.end():]
+                lines = out.split("\n") if out else []
+                return lines, m.group(1).decode()
+            self._fill(deadline)
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        self.banner()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
