@@ -1,0 +1,197 @@
+"""Framing: banner, terminators, empty lines, unknown commands, HTTP forms,
+long lines, several connections, one connection strictly sequential."""
+import threading
+import time
+
+from transcript import PREFIX, closed, connect, reply, silent, until
+import re
+
+HELP = """\
+call\tcall address ...
+clearcache\tclear lua code cache
+cmem\tShow C memory info
+dbgcmd\trun address debug command
+debug\tdebug address : debug a lua service
+dumpheap\tdumpheap : dump heap profilling
+exit\texit address : kill a lua service
+gc\tgc : force every lua service do garbage collect
+getenv\tgetenv name : skynet.getenv(name)
+help\tThis help message
+info\tinfo address : get service infomation
+inject\tinject address luascript.lua
+jmem\tShow jemalloc mem stats
+kill\tkill address : kill service
+killtask\tkilltask address threadname : threadname listed by task
+list\tList all the service
+log\tlaunch a new lua service with log
+logoff\tlogoff address
+logon\tlogon address
+mem\tmem : show memory status
+netstat\tnetstat : show netstat
+ping\tping address
+profactive\tprofactive [on|off] : active/deactive jemalloc heap profilling
+service\tList unique service
+setenv\tsetenv name value: skynet.setenv(name,value)
+signal\tsignal address sig
+snax\tlanuch a new snax service
+start\tlanuch a new lua service
+stat\tDump all stats
+task\ttask address : show service task detail
+trace\ttrace address [proto] [on|off]
+uniqtask\ttask address : show service unique task detail
+<CMD OK>
+"""
+
+
+def test_banner(shared):
+    c = connect(shared)  # asserts the exact banner line
+    assert c.buf == b""
+    c.close()
+
+
+def test_empty_line_no_reply(con):
+    con.send("\n\n")
+    silent(con, 0.3)
+    assert reply(con, "ping .named") == "0\n<CMD OK>\n"
+
+
+def test_whitespace_split(con):
+    assert reply(con, "   ping    .named   ") == "0\n<CMD OK>\n"
+
+
+def test_help_exact(con):
+    assert reply(con, "help") == HELP
+
+
+def test_unknown_command(con):
+    assert reply(con, "bogus 1 2") == \
+        "Invalid command, type help for command list\n\n<CMD Error>\n"
+
+
+def test_error_has_source_prefix(con):
+    out = reply(con, "ping .nosuch")
+    assert re.fullmatch(PREFIX + r"Not a valid name\n<CMD Error>\n", out), out
+    out = reply(con, "ping zz")
+    assert re.fullmatch(PREFIX + r"Need an address\n<CMD Error>\n", out), out
+
+
+def test_missing_argument_is_lua_error(con):
+    out = reply(con, "ping")
+    assert re.fullmatch(PREFIX + r"attempt to index a nil value \(local 'address'\)\n"
+                        r"<CMD Error>\n", out), out
+
+
+def test_session_survives_errors(con):
+    assert reply(con, "bogus").endswith("<CMD Error>\n")
+    assert reply(con, 'call :ff "x"').endswith("<CMD Error>\n")
+    assert reply(con, "ping :a") == "0\n<CMD OK>\n"
+
+
+def test_http_get(shared):
+    c = connect(shared)
+    c.send("GET /ping/.named HTTP/1.0\r\nHost: x\r\n\r\n")
+    assert closed(c) == "0\n<CMD OK>\n"
+
+
+def test_http_get_list(shared):
+    c = connect(shared)
+    c.send("GET /list HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: t\r\n\r\n")
+    out = closed(c)
+    assert out.endswith("<CMD OK>\n")
+    assert ":0000000a\tsnlua agent 1\n" in out
+
+
+def test_http_get_unknown(shared):
+    c = connect(shared)
+    c.send("GET /bogus HTTP/1.0\r\n\r\n")
+    assert closed(c) == "Invalid command, type help for command list\n\n<CMD Error>\n"
+
+
+def test_http_post_body(shared):
+    c = connect(shared)
+    body = "ping .named"
+    c.send("POST / HTTP/1.0\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    assert closed(c) == "0\n<CMD OK>\n"
+
+
+def test_http_only_after_commands(shared):
+    c = connect(shared)
+    assert reply(c, "ping :a") == "0\n<CMD OK>\n"
+    c.send("GET /ping/b HTTP/1.0\r\n\r\n")
+    assert closed(c) == "0\n<CMD OK>\n"
+
+
+def test_long_line(con):
+    arg = "x" * (1 << 20)
+    out = reply(con, 'call :a "echo", "%s"' % arg, timeout=20)
+    assert out == "1\t%s\nn\t1\n<CMD OK>\n" % arg
+
+
+def test_pipelined_commands_answer_in_order(con):
+    con.send("ping :a\nbogus\ninfo .named q\nping :b\n")
+    assert until(con, r"<CMD OK>\n") == "0\n<CMD OK>\n"
+    assert until(con, r"<CMD Error>\n") == \
+        "Invalid command, type help for command list\n\n<CMD Error>\n"
+    out = until(con, r"<CMD OK>\n")
+    assert out.startswith("args\tq\nhits\t") and out.endswith("name\tnamed\n<CMD OK>\n"), out
+    assert until(con, r"<CMD OK>\n") == "0\n<CMD OK>\n"
+
+
+def test_several_connections(shared):
+    cons = [connect(shared) for _ in range(5)]
+    try:
+        for i, c in enumerate(cons):
+            c.send('call :a "echo", %d\n' % i)
+        for i, c in enumerate(cons):
+            assert until(c, r"<CMD OK>\n") == "1\t%d\nn\t1\n<CMD OK>\n" % i
+    finally:
+        for c in cons:
+            c.close()
+
+
+def test_blocked_connection_blocks_only_itself(shared):
+    """A command waiting on a busy service holds back later commands on the
+    same connection, but not on another."""
+    a = connect(shared)
+    b = connect(shared)
+    try:
+        a.send('call .sleeper "nap", 150\nping .named\n')
+        silent(a, 0.5)  # nap not over: the ping behind it waits too
+        assert reply(b, "ping .named") == "0\n<CMD OK>\n"
+        assert until(a, r"<CMD OK>\n", timeout=5) == "1\trested\nn\t1\n<CMD OK>\n"
+        assert until(a, r"<CMD OK>\n") == "0\n<CMD OK>\n"
+    finally:
+        a.close()
+        b.close()
+
+
+def test_threads_many_connections_concurrently(shared):
+    errors = []
+
+    def worker(i):
+        try:
+            c = connect(shared)
+            for j in range(20):
+                out = reply(c, 'call :b "echo", %d' % (i * 100 + j))
+                if out != "1\t%d\nn\t1\n<CMD OK>\n" % (i * 100 + j):
+                    errors.append(out)
+            c.close()
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(repr(e))
+
+    ts = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(30)
+    assert not errors
+
+
+def test_close_mid_command_leaves_node_serving(shared):
+    c = connect(shared)
+    c.send('call .sleeper "nap", 50\n')
+    time.sleep(0.1)
+    c.close()
+    d = connect(shared)
+    assert reply(d, "ping .sleeper") == "0\n<CMD OK>\n"
+    d.close()
