@@ -256,6 +256,9 @@ def test_watch_step_next_continue(shared, dbg):
     assert re.fullmatch(at(dispatch), out), out
     assert line(dbg, "s", end=at(dispatch + 1)) == ""
     assert line(dbg, "s", end=at(deposit)) == ""
+    # lines are evaluated in the paused frame: its locals and upvalues
+    assert line(dbg, "n + 1", end=at(deposit)) == "1\t\n"
+    assert line(dbg, "balance", end=at(deposit)) == "0\t\n"
     assert line(dbg, "n", end=at(deposit + 1)) == ""
     assert line(dbg, 'print("x")', end=at(deposit + 1)) == "x\t\n\n"
     silent(other, 0.3)  # the call is held at the breakpoint

@@ -195,3 +195,37 @@ def test_close_mid_command_leaves_node_serving(shared):
     d = connect(shared)
     assert reply(d, "ping .sleeper") == "0\n<CMD OK>\n"
     d.close()
+
+
+def test_blank_line_of_spaces_is_a_command(con):
+    """Only a truly empty line is skipped; spaces make an empty command."""
+    assert reply(con, "   ") == \
+        "Invalid command, type help for command list\n\n<CMD Error>\n"
+
+
+def test_crlf_line(con):
+    assert reply(con, "ping :a\r") == "0\n<CMD OK>\n"
+
+
+def test_keys_sorted_as_strings(con):
+    out = reply(con, 'call :b "echo", ' + ",".join(str(i) for i in range(1, 12)))
+    keys = [1, 10, 11, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert out == "".join("%d\t%d\n" % (k, k) for k in keys) + "n\t11\n<CMD OK>\n"
+
+
+def test_http_get_path_words(shared):
+    c = connect(shared)
+    c.send("GET /info/.named/x/y HTTP/1.0\r\n\r\n")
+    out = closed(c)
+    assert re.fullmatch(r"args\tx,y\nhits\t\d+\nname\tnamed\n<CMD OK>\n", out), out
+
+
+def test_http_get_root(shared):
+    c = connect(shared)
+    c.send("GET / HTTP/1.0\r\n\r\n")
+    assert closed(c) == "Invalid command, type help for command list\n\n<CMD Error>\n"
+
+
+def test_http_is_case_sensitive(con):
+    assert reply(con, "get /list") == \
+        "Invalid command, type help for command list\n\n<CMD Error>\n"
