@@ -1,6 +1,7 @@
 -- A service with suspended tasks (for `task`, `uniqtask`, `killtask`):
 -- `nap` blocks the caller on a long sleep; `hold` parks the caller on a
--- skynet.wait until `release`; `park n` forks n tasks that sleep for an hour. Registered as `.sleeper`.
+-- skynet.wait until `release`; `park n` forks n tasks that sleep for an
+-- hour. Registered as `.sleeper`.
 local skynet = require "skynet"
 require "skynet.manager"
 
@@ -34,12 +35,7 @@ function CMD.park(n)
 			skynet.sleep(360000)
 		end)
 	end
-	skynet.yield()
-	return skynet.task()
-end
-
-function CMD.tasks()
-	return skynet.task()
+	return n or 1
 end
 
 skynet.start(function()

@@ -270,6 +270,21 @@ def test_task_lists_suspended_sessions(fresh):
     c.close()
 
 
+def test_task_shows_waiting_caller_until_wakeup(fresh):
+    a = connect(fresh)
+    b = connect(fresh)
+    a.send('call .sleeper "hold"\n')
+    assert transcript.wait_for(lambda: reply(b, "task .sleeper") != "<CMD OK>\n")
+    tasks = parse_tasks(reply(b, "task .sleeper"))
+    assert len(tasks) == 1 and re.fullmatch(TASK_HEAD, tasks[0][0]), tasks
+    assert any(re.search(r"sleeper\.lua:\d+:", l) for l in tasks[0][1]), tasks
+    assert reply(b, 'call .sleeper "release"') == "1\t1\nn\t1\n<CMD OK>\n"
+    assert transcript.until(a, r"<CMD OK>\n") == "1\treleased\nn\t1\n<CMD OK>\n"
+    assert reply(b, "task .sleeper") == "<CMD OK>\n"
+    a.close()
+    b.close()
+
+
 def test_uniqtask_groups_by_stack(fresh):
     c = connect(fresh)
     reply(c, 'call .sleeper "park", 3')
