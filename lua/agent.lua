@@ -1,0 +1,880 @@
+-- skyctl agent: the engine skyctl installs inside skynet services over the
+-- stock debug console, so hot-fix scripts reach a live service with no file
+-- on the server.  This chunk is sent by skyctl; it is not loaded locally.
+--
+-- How it arrives (see src/agent.c):
+--   1. one short debug-mode line (lua/boot.lua) registers the debug command
+--      SKYCTL in one service, the "hub": SKYCTL loads a %XX-escaped chunk;
+--   2. `dbgcmd <hub> SKYCTL <this chunk> load <version> <wire.lua>` runs this
+--      chunk in mode "load": it registers SKYCTL1 (the engine) and SKYCTL;
+--   3. `dbgcmd <hub> SKYCTL1 <request>` runs a request.  A request naming
+--      other targets is fanned out by the hub: the first time, it installs
+--      the engine there with `skynet.call(t, "debug", "RUN", bytecode, ...)`
+--      (mode "run"), then it calls `skynet.call(t, "debug", "SKYCTL1", req)`.
+--   With --no-agent the boot line registers the one-shot SKYCTL_ONCE instead,
+--   the chunk runs in mode "once" (request passed along), and peers are
+--   reached by RUN alone (mode "runonce"): nothing stays registered.
+--
+-- Requests and replies are tables in lua/wire.lua's format; on the console
+-- a request is one %XX-escaped argument and a reply one line "SKYCTL1 <escaped>",
+-- so no reply line can read <CMD OK> or <CMD Error>.
+--
+-- What stays in a service: the debug commands SKYCTL and SKYCTL1 and the
+-- table package.loaded["skyctl"] (engine state and the patch journal).  The
+-- request {op = "remove"} unregisters both commands and keeps only the
+-- journal; `package.loaded.skyctl = nil` in a debug session drops that too.
+--
+-- Scripts run as stock `inject` runs them (print captured, _P, _U, ... =
+-- arguments, chunk name "@<script name>"), atomically: the code tables
+-- (the _P tables, package.loaded modules, globals, and the upvalues of the
+-- functions found in them; bounded depth and entries per table, so data
+-- tables are never walked) are snapshotted, and if a script raises, every
+-- change it made to them is undone before the error is reported.
+--
+-- Hot-fix helpers, in the script's environment as `hotfix`:
+--   hotfix.getupvalue(fn, name)      -> value, index (nil if fn has none)
+--   hotfix.setupvalue(fn, name, v)   sets it (error if fn has no such upvalue)
+--   hotfix.join(newfn, oldfn)        joins newfn's upvalues to oldfn's by
+--                                    name (state is shared, not copied);
+--                                    returns newfn
+--   hotfix.replace(tbl, key, newfn)  join(newfn, tbl[key]), then
+--                                    tbl[key] = newfn; returns the old one
+--   hotfix.upvalues(fn)              -> { name = value, ... }
+-- Example (fix.lua):
+--   local CMD = _P.lua.CMD
+--   hotfix.replace(CMD, "deposit", function(n)
+--       assert(n > 0, "deposit must be positive")
+--       balance = balance + n      -- the service's own `balance` upvalue
+--       return balance
+--   end)
+-- Upvalue writes are tracked by recording debug.setupvalue and
+-- debug.upvaluejoin while the script runs (the helpers use them).
+local RUN_P, RUN_U = _P, _U -- set when this chunk runs under debug RUN
+local MODE, VERSION, WIRE_SRC, REQUEST = ...
+local _G = _G
+local assert, error, load, next, pairs, pcall, xpcall, select, setmetatable,
+	tostring, type, rawget, rawset, rawequal, ipairs =
+	assert, error, load, next, pairs, pcall, xpcall, select, setmetatable,
+	tostring, type, rawget, rawset, rawequal, ipairs
+local concat, unpack, sort = table.concat, table.unpack, table.sort
+local format = string.format
+local dbg = debug
+local getupvalue, setupvalue, upvalueid, upvaluejoin, getinfo =
+	dbg.getupvalue, dbg.setupvalue, dbg.upvalueid, dbg.upvaluejoin, dbg.getinfo
+local getmetatable, setmetatable_raw = dbg.getmetatable, dbg.setmetatable
+local skynet = require "skynet"
+local sdebug = require "skynet.debug"
+
+local CMD, LOADER, ONCE = "SKYCTL1", "SKYCTL", "SKYCTL_ONCE"
+local PREFIX = CMD .. " "
+local LIMIT_DEPTH, LIMIT_ENTRIES, LIMIT_TOTAL = 3, 1000, 40000
+
+local escaped = MODE == "load" or MODE == "once"
+local wire_src = WIRE_SRC
+if escaped then
+	wire_src = wire_src:gsub("%%(%x%x)", function(h)
+		return string.char(tonumber(h, 16))
+	end)
+end
+local wire = assert(load(wire_src, "=skyctl-wire", "t", _G))()
+
+-- per-service state, kept across upgrades: the journal must survive them
+local S = package.loaded.skyctl
+if type(S) ~= "table" then
+	S = { journal = {}, nextid = 1 }
+end
+package.loaded.skyctl = S
+
+---------------------------------------------------------------- describing
+
+local function basename(src)
+	return (src:match("[^/]*$"))
+end
+
+-- where a Lua function was defined, "agent.lua:9"; nil for C functions
+local function where(f)
+	local info = getinfo(f, "S")
+	if info.what == "C" then
+		return nil
+	end
+	return basename(info.short_src) .. ":" .. info.linedefined
+end
+
+local function quote(s)
+	if #s > 60 then
+		s = s:sub(1, 57) .. "..."
+	end
+	return '"' .. s:gsub('[%c"\\]', function(c)
+		return format("\\%d", c:byte())
+	end) .. '"'
+end
+
+-- a one-line description of a value that runs none of its metamethods
+local function describe(v)
+	local t = type(v)
+	if t == "function" then
+		local w = where(v)
+		return w and "function " .. w or "function (builtin)"
+	elseif t == "string" then
+		return quote(v)
+	elseif t == "number" or t == "boolean" or t == "nil" then
+		return tostring(v)
+	end
+	return format("%s: %p", t, v)
+end
+
+local function keypath(base, k)
+	if type(k) == "string" and k:match("^[%a_][%w_]*$") then
+		return base .. "." .. k
+	end
+	return base .. "[" .. (type(k) == "string" and quote(k) or describe(k)) .. "]"
+end
+
+---------------------------------------------------------------- _P and _U
+
+-- stock inject's walk: table-valued upvalues of f and of the functions
+-- reachable through its upvalues, by name
+local function uptables(u, f, seen)
+	local i = 1
+	while true do
+		local name, v = getupvalue(f, i)
+		if name == nil then
+			return
+		end
+		local t = type(v)
+		if t == "table" then
+			u[name] = v
+		elseif t == "function" and not seen[v] then
+			seen[v] = true
+			uptables(u, v, seen)
+		end
+		i = i + 1
+	end
+end
+
+-- the _P and _U tables stock inject would give a script now
+local function inject_tables()
+	local seen
+	if not S.U then
+		local d, r = skynet.dispatch_message, skynet.register_protocol
+		if type(d) == "function" and type(r) == "function" then
+			local U, useen = {}, {}
+			uptables(U, d, useen)
+			uptables(U, r, useen)
+			S.U, S.Useen = U, useen
+		else
+			S.U, S.Useen, S.P = RUN_U or {}, {}, RUN_P
+		end
+	end
+	local proto = S.U.proto
+	if type(proto) ~= "table" then
+		return S.P or {}, S.U
+	end
+	seen = setmetatable({}, { __index = S.Useen })
+	local P = {}
+	for _, p in pairs(proto) do
+		local name, dispatch = p.name, p.dispatch
+		if name and dispatch and not P[name] then
+			local pp = {}
+			P[name] = pp
+			uptables(pp, dispatch, seen)
+		end
+	end
+	return P, S.U
+end
+
+---------------------------------------------------------------- tracking
+
+local function same(a, b)
+	return rawequal(a, b) or (a ~= a and b ~= b)
+end
+
+-- Snapshot the code tables, breadth first from the roots (the _P tables,
+-- package.loaded and its modules, _G) through table entries, at most
+-- LIMIT_DEPTH tables deep: each table with at most LIMIT_ENTRIES entries is
+-- copied (a bigger one is data: listed in snap.large, never walked), and
+-- each function found in one remembers where (for paths).  Upvalues are not
+-- copied: the only ways to change another function's upvalue are
+-- debug.setupvalue and debug.upvaluejoin, which are recorded while a script
+-- runs (see recorder).  Paths are parent links, turned to text on demand.
+local function track(P, skip)
+	local snap = { order = {}, copy = {}, mt = {}, up = {}, key = {}, fup = {}, fkey = {},
+		large = {}, deep = 0, truncated = false }
+	local copy, order, up, key, fup, fkey = snap.copy, snap.order, snap.up, snap.key,
+		snap.fup, snap.fkey
+	local claimed, total = {}, 0
+	local qv, qd, qn = {}, {}, 0
+	local loaded = package.loaded
+	for name, m in next, loaded do
+		if type(m) == "table" and type(name) == "string" then
+			claimed[m] = true
+		end
+	end
+	claimed[_G] = true
+	local function root(t, name, d)
+		if not key[t] and not skip[t] then
+			key[t] = name
+			qn = qn + 1
+			qv[qn], qd[qn] = t, d
+		end
+	end
+	for pname, tables in pairs(P) do
+		for name, t in pairs(tables) do
+			if type(t) == "table" and not claimed[t] then
+				root(t, keypath(keypath("_P", pname), name), 1)
+			end
+		end
+	end
+	root(loaded, "package.loaded", 0)
+	root(_G, "_G", 0)
+	local qi = 1
+	while qi <= qn do
+		local v, d = qv[qi], qd[qi]
+		qi = qi + 1
+		local c, n = {}, 0
+		for k, x in next, v do
+			n = n + 1
+			if n > LIMIT_ENTRIES then
+				c = nil
+				break
+			end
+			c[k] = x
+		end
+		if not c then
+			snap.large[#snap.large + 1] = v
+		elseif total + n > LIMIT_TOTAL then
+			snap.truncated = true
+		else
+			total = total + n
+			order[#order + 1] = v
+			copy[v] = c
+			snap.mt[v] = getmetatable(v)
+			for k, x in next, c do
+				local tx = type(x)
+				if tx == "function" then
+					if not fup[x] then
+						fup[x], fkey[x] = v, k
+					end
+				elseif tx == "table" and not key[x] and not skip[x]
+					and (not claimed[x] or v == loaded) then
+					if d < LIMIT_DEPTH then
+						up[x], key[x] = v, k
+						qn = qn + 1
+						qv[qn], qd[qn] = x, d + 1
+					else
+						snap.deep = snap.deep + 1
+					end
+				end
+			end
+		end
+	end
+	snap.total = total
+	return snap
+end
+
+local function tpath(snap, t)
+	local parent = snap.up[t]
+	if parent then
+		return keypath(tpath(snap, parent), snap.key[t])
+	end
+	return snap.key[t] or describe(t)
+end
+
+-- the path of a function found in a tracked table, else its description
+local function fpath(snap, f)
+	if snap.fup[f] then
+		return keypath(tpath(snap, snap.fup[f]), snap.fkey[f])
+	end
+	return describe(f)
+end
+
+-- a closure whose only upvalue is upvalue i of f (keeps that cell alive)
+local function anchor_of(f, i)
+	local x
+	local a = function() return x end
+	upvaluejoin(a, 1, f, i)
+	return a
+end
+
+-- Record the upvalue writes of the running script: returns the functions
+-- that stand in for debug.setupvalue and debug.upvaluejoin while it runs,
+-- and the log they fill: the first write to each upvalue of a function the
+-- script did not create, made from the script's own coroutine.
+local function recorder(chunkname)
+	local log, seen, co = {}, {}, coroutine.running()
+	local function note(kind, f, i)
+		if coroutine.running() ~= co or type(f) ~= "function" then
+			return
+		end
+		local name, old = getupvalue(f, i)
+		if not name or getinfo(f, "S").source == chunkname then
+			return
+		end
+		local key = tostring(i) .. kind
+		local slot = seen[f]
+		if not slot then
+			slot = {}
+			seen[f] = slot
+		end
+		if kind == "join" and not slot[key] then
+			slot[key] = true
+			log[#log + 1] = { kind = "join", f = f, i = i, name = name, old = old,
+				oldid = upvalueid(f, i), anchor = anchor_of(f, i) }
+		elseif kind == "upvalue" and not slot[key] and not slot[tostring(i) .. "join"] then
+			slot[key] = true
+			log[#log + 1] = { kind = "upvalue", f = f, i = i, name = name, old = old }
+		end
+	end
+	local function set(f, i, v)
+		note("upvalue", f, i)
+		return setupvalue(f, i, v)
+	end
+	local function join(f1, n1, f2, n2)
+		note("join", f1, n1)
+		return upvaluejoin(f1, n1, f2, n2)
+	end
+	return set, join, log
+end
+
+-- Compare the code tables with the snapshot and add the upvalue writes of
+-- log; return the list of changes and move the snapshot forward.
+local function diff(snap, log)
+	local changes = {}
+	local function add(c)
+		changes[#changes + 1] = c
+	end
+	for _, t in ipairs(snap.order) do
+		local c = snap.copy[t]
+		local n = 0
+		for k, v in next, t do
+			n = n + 1
+			if n > 4 * LIMIT_ENTRIES then
+				add({ kind = "overflow", path = tpath(snap, t), what = "overflow" })
+				break
+			end
+			local o = c[k]
+			if not same(o, v) then
+				add({ kind = "field", t = t, k = k, old = o, new = v, path = keypath(tpath(snap, t), k),
+					what = o == nil and "added" or "changed" })
+				c[k] = v
+			end
+		end
+		for k, o in next, c do
+			if rawget(t, k) == nil then
+				add({ kind = "field", t = t, k = k, old = o, path = keypath(tpath(snap, t), k),
+					what = "removed" })
+				c[k] = nil
+			end
+		end
+		local m = getmetatable(t)
+		if not rawequal(m, snap.mt[t]) then
+			add({ kind = "metatable", t = t, old = snap.mt[t], new = m, path = tpath(snap, t),
+				what = "changed" })
+			snap.mt[t] = m
+		end
+	end
+	for _, r in ipairs(log) do
+		local _, v = getupvalue(r.f, r.i)
+		r.new, r.path = v, fpath(snap, r.f)
+		if r.kind == "join" then
+			r.newid = upvalueid(r.f, r.i)
+			if r.newid ~= r.oldid then
+				r.what = "joined"
+				add(r)
+			end
+		elseif not same(v, r.old) then
+			r.what = "changed"
+			add(r)
+		end
+	end
+	return changes
+end
+
+-- the value a change put in place, as it is now (for rollback's check)
+local function current(c)
+	if c.kind == "field" then
+		return rawget(c.t, c.k)
+	elseif c.kind == "metatable" then
+		return getmetatable(c.t)
+	elseif c.kind == "upvalue" or c.kind == "join" then
+		return select(2, getupvalue(c.f, c.i))
+	end
+end
+
+local function is_current(c)
+	if c.kind == "join" then
+		return upvalueid(c.f, c.i) == c.newid
+	elseif c.kind == "overflow" then
+		return false
+	end
+	return same(current(c), c.new)
+end
+
+-- put back the old value of one change; false when it cannot be undone
+local function undo(c)
+	local k = c.kind
+	if k == "field" then
+		rawset(c.t, c.k, c.old)
+	elseif k == "metatable" then
+		setmetatable_raw(c.t, c.old)
+	elseif k == "upvalue" then
+		setupvalue(c.f, c.i, c.old)
+	elseif k == "join" then
+		upvaluejoin(c.f, c.i, c.anchor, 1)
+	else
+		return false
+	end
+	return true
+end
+
+-- undo a list of changes, newest first; add the paths that could not be
+-- undone to stuck and return it
+local function revert(changes, stuck)
+	for j = #changes, 1, -1 do
+		if not undo(changes[j]) then
+			stuck[#stuck + 1] = changes[j].path
+		end
+	end
+	return stuck
+end
+
+-- the serializable view of a change
+local function export(c)
+	local e = { path = c.path, what = c.what, kind = c.kind }
+	if c.kind == "upvalue" or c.kind == "join" then
+		e.upvalue = c.name
+	end
+	if c.kind ~= "overflow" then
+		e.old, e.new = describe(c.old), describe(c.new)
+	end
+	return e
+end
+
+local function export_all(changes)
+	local out = {}
+	for j, c in ipairs(changes) do
+		out[j] = export(c)
+	end
+	return out
+end
+
+---------------------------------------------------------------- scripts
+
+local function find_upvalue(f, name)
+	local i = 1
+	while true do
+		local n, v = getupvalue(f, i)
+		if n == nil then
+			return nil
+		elseif n == name then
+			return i, v
+		end
+		i = i + 1
+	end
+end
+
+-- the hotfix library; it writes upvalues through debug, so they are recorded
+local function helpers()
+	local H = {}
+	function H.getupvalue(f, name)
+		local i, v = find_upvalue(f, name)
+		return v, i
+	end
+	function H.setupvalue(f, name, v)
+		local i = find_upvalue(f, name)
+		if not i then
+			error(format("no upvalue %s in %s", name, describe(f)), 2)
+		end
+		dbg.setupvalue(f, i, v)
+	end
+	function H.upvalues(f)
+		local t, i = {}, 1
+		while true do
+			local n, v = getupvalue(f, i)
+			if n == nil then
+				return t
+			end
+			t[n] = v
+			i = i + 1
+		end
+	end
+	function H.join(new, old)
+		assert(type(new) == "function", "hotfix.join: new value is not a function")
+		local i = 1
+		while true do
+			local n = getupvalue(new, i)
+			if n == nil then
+				return new
+			end
+			local j = type(old) == "function" and find_upvalue(old, n)
+			if j then
+				dbg.upvaluejoin(new, i, old, j)
+			elseif n == "_ENV" then
+				-- the script's environment dies with the run: use the globals
+				local g = _G
+				dbg.upvaluejoin(new, i, function() return g end, 1)
+			end
+			i = i + 1
+		end
+	end
+	function H.replace(t, k, new)
+		local old = t[k]
+		H.join(new, old)
+		t[k] = new
+		return old
+	end
+	return H
+end
+
+local function printer(out)
+	return function(...)
+		local n = select("#", ...)
+		local t = { ... }
+		for j = 1, n do
+			t[j] = tostring(t[j])
+		end
+		out[#out + 1] = concat(t, "\t", 1, n)
+	end
+end
+
+local function errmsg(e)
+	return type(e) == "string" and e or describe(e)
+end
+
+-- Run one script in a fresh inject-style environment with its upvalue
+-- writes recorded; return ok, the error, and the log of upvalue writes.
+local function run_script(sc, args, P, U, out)
+	local env = setmetatable({ print = printer(out), _P = P, _U = U, hotfix = helpers() },
+		{ __index = _G })
+	local chunkname = "@" .. sc.name
+	local f, err = load(sc.src, chunkname, "t", env)
+	if not f then
+		return false, err, {}
+	end
+	local set, join, log = recorder(chunkname)
+	local real_set, real_join = dbg.setupvalue, dbg.upvaluejoin
+	dbg.setupvalue, dbg.upvaluejoin = set, join
+	local ok, e = xpcall(f, errmsg, unpack(args, 1, args.n or #args))
+	dbg.setupvalue, dbg.upvaluejoin = real_set, real_join
+	return ok, e, log
+end
+
+---------------------------------------------------------------- operations
+
+local OPS = {}
+
+local function clock()
+	return skynet.hpc and skynet.hpc() // 1000 or os.clock() * 1e6 // 1
+end
+
+-- apply (or, with req.dry, try and revert) the scripts in this service
+function OPS.apply(req)
+	local t0 = clock()
+	local P, U = inject_tables()
+	local snap = track(P, { [S] = true, [dbg] = true })
+	local res = { ok = true, scripts = {} }
+	local done = {}
+	for i, sc in ipairs(req.scripts) do
+		local out = {}
+		local ok, err, log = run_script(sc, req.args or {}, P, U, out)
+		local changes = diff(snap, log)
+		res.scripts[i] = { name = sc.name, out = out, changes = export_all(changes) }
+		if not ok then
+			local stuck = revert(changes, {})
+			for j = #done, 1, -1 do
+				revert(done[j], stuck)
+			end
+			res.ok, res.err, res.failed = false, err, i
+			if #stuck > 0 then
+				res.stuck = stuck
+			end
+			break
+		end
+		done[i] = changes
+	end
+	if res.ok and req.dry then
+		local stuck = {}
+		for j = #done, 1, -1 do
+			revert(done[j], stuck)
+		end
+		res.stuck = #stuck > 0 and stuck or nil
+	elseif res.ok then
+		for i, sc in ipairs(req.scripts) do
+			local id = S.nextid
+			S.nextid = id + 1
+			S.journal[#S.journal + 1] = {
+				id = id, kind = "apply", name = sc.name, sha = sc.sha, batch = req.batch,
+				time = req.time or os.time(), who = req.who, state = "applied",
+				changes = done[i],
+			}
+			res.scripts[i].id = id
+		end
+	end
+	local large = {}
+	for j = 1, math.min(#snap.large, 20) do
+		large[j] = tpath(snap, snap.large[j])
+	end
+	res.untracked = { large = large, nlarge = #snap.large, deep = snap.deep,
+		truncated = snap.truncated, tracked = snap.total }
+	res.cost = clock() - t0
+	return res
+end
+
+local function export_entry(e)
+	return {
+		id = e.id, kind = e.kind, name = e.name, sha = e.sha, batch = e.batch,
+		time = e.time, who = e.who, state = e.state, of = e.of,
+		changes = export_all(e.changes or {}), conflicts = e.conflicts,
+	}
+end
+
+function OPS.journal()
+	local list = {}
+	for i, e in ipairs(S.journal) do
+		list[i] = export_entry(e)
+	end
+	return { ok = true, journal = list }
+end
+
+-- undo the newest applied patch, or req.id and every applied patch after
+-- it (newest first); an item whose value changed since is a conflict, left
+-- alone unless req.force
+function OPS.rollback(req)
+	local J, targets = S.journal, {}
+	for i = #J, 1, -1 do
+		local e = J[i]
+		if e.kind == "apply" and e.state == "applied" then
+			targets[#targets + 1] = e
+			if not req.id and not req.all then
+				break
+			end
+			if e.id == req.id then
+				break
+			end
+		end
+	end
+	if req.id and (#targets == 0 or targets[#targets].id ~= req.id) then
+		return { ok = false, err = "no applied patch " .. tostring(req.id) }
+	end
+	if #targets == 0 then
+		return { ok = false, err = "no applied patch to roll back" }
+	end
+	local res = { ok = true, rolled = {} }
+	for _, e in ipairs(targets) do
+		local restored, conflicts = {}, {}
+		for j = #e.changes, 1, -1 do
+			local c = e.changes[j]
+			if req.force or is_current(c) then
+				if undo(c) then
+					restored[#restored + 1] = export(c)
+				else
+					conflicts[#conflicts + 1] = { path = c.path, why = "cannot be undone" }
+				end
+			else
+				conflicts[#conflicts + 1] = { path = c.path, upvalue = c.name,
+					why = "changed since", now = describe(current(c)) }
+			end
+		end
+		e.state = "rolled back"
+		local id = S.nextid
+		S.nextid = id + 1
+		S.journal[#J + 1] = { id = id, kind = "rollback", of = e.id, name = e.name, sha = e.sha,
+			time = req.time or os.time(), who = req.who, state = "done", changes = {},
+			conflicts = #conflicts > 0 and conflicts or nil }
+		res.rolled[#res.rolled + 1] = { id = e.id, name = e.name, restored = restored,
+			conflicts = conflicts }
+		if #conflicts > 0 then
+			res.conflict = true
+		end
+	end
+	return res
+end
+
+function OPS.ping()
+	return { ok = true, version = VERSION, journal = #S.journal }
+end
+
+-- unregister the commands; keep only the journal in package.loaded.skyctl
+function OPS.remove()
+	sdebug.reg_debugcmd(CMD, nil)
+	sdebug.reg_debugcmd(LOADER, nil)
+	for k in pairs(S) do
+		if k ~= "journal" and k ~= "nextid" then
+			S[k] = nil
+		end
+	end
+	return { ok = true, removed = true }
+end
+
+local function handle_local(req)
+	local op = OPS[req.op]
+	if not op then
+		return { ok = false, err = "unknown operation " .. tostring(req.op) }
+	end
+	local ok, res = xpcall(op, errmsg, req)
+	if not ok then
+		return { ok = false, err = "skyctl agent: " .. res }
+	end
+	return res
+end
+
+---------------------------------------------------------------- fan-out
+
+local function call_error(e)
+	return { ok = false, unreached = true, err = tostring(e):gsub("^.-:%d+: ", "") }
+end
+
+-- run req in peer service t, installing the engine there first if needed
+local function call_peer(t, req, once)
+	if t == skynet.self() then
+		return handle_local(req)
+	end
+	if once then
+		local ok, done, out = pcall(skynet.call, t, "debug", "RUN", S.code, "skyctl-agent",
+			"runonce", VERSION, wire_src, req)
+		if not ok then
+			return call_error(done)
+		end
+		local rep = done and wire.decode(wire.unescape(out))
+		return rep or { ok = false, err = "agent failed: " .. tostring(out) }
+	end
+	for _ = 1, 2 do
+		if S.peers[t] ~= VERSION then
+			local ok, done, out = pcall(skynet.call, t, "debug", "RUN", S.code, "skyctl-agent",
+				"run", VERSION, wire_src)
+			if not ok then
+				return call_error(done)
+			elseif not done then
+				return { ok = false, err = "agent install failed: " .. tostring(out) }
+			end
+			S.peers[t] = VERSION
+		end
+		local ok, rep = pcall(skynet.call, t, "debug", CMD, req)
+		if not ok then
+			return call_error(rep)
+		elseif not rep.upgrade then
+			return rep
+		end
+		S.peers[t] = nil
+	end
+	return { ok = false, err = "agent upgrade failed" }
+end
+
+-- run req.sub in every service of req.targets with req.par workers; stop
+-- starting new ones after a failure when req.stop.  Results are in target
+-- order; a target never started has no result.
+local function fanout(req, once)
+	local targets, sub = req.targets, req.sub
+	sub.v = req.v
+	local results, nextk, stop = {}, 1, false
+	local function work()
+		while not stop and nextk <= #targets do
+			local k = nextk
+			nextk = k + 1
+			local r = call_peer(targets[k], sub, once)
+			r.addr = targets[k]
+			results[k] = r
+			if not r.ok and req.stop then
+				stop = true
+			end
+		end
+	end
+	local par = math.min(req.par or 1, #targets)
+	if par <= 1 then
+		work()
+	else
+		local me, running = coroutine.running(), par
+		for _ = 1, par do
+			skynet.fork(function()
+				work()
+				running = running - 1
+				if running == 0 then
+					skynet.wakeup(me)
+				end
+			end)
+		end
+		skynet.wait(me)
+	end
+	return { ok = true, results = results, n = #targets }
+end
+
+local function handle(req, once)
+	if req.v ~= VERSION then
+		return { ok = false, upgrade = true, have = VERSION }
+	end
+	if req.targets then
+		return fanout(req, once)
+	end
+	return handle_local(req)
+end
+
+-- the reply line the console prints: prefix + escaped wire encoding
+local function reply_line(rep)
+	return PREFIX .. wire.escape(wire.encode(rep))
+end
+
+local function decode_request(arg)
+	local req, err = wire.decode(wire.unescape(arg or ""))
+	if type(req) ~= "table" then
+		error("bad request: " .. tostring(err), 0)
+	end
+	return req
+end
+
+-- the SKYCTL1 debug command: a string from the console, a table from a hub
+local function command(arg)
+	if type(arg) == "table" then
+		return skynet.ret(skynet.pack(handle(arg)))
+	end
+	local ok, rep = pcall(function()
+		return handle(decode_request(arg))
+	end)
+	if not ok then
+		rep = { ok = false, err = tostring(rep) }
+	end
+	skynet.ret(skynet.pack(reply_line(rep)))
+end
+
+-- the SKYCTL debug command: load a %XX-escaped chunk, run it with the args
+local function loader(s, ...)
+	assert(load(wire.unescape(s), "=skyctl", "t", _G))(...)
+end
+
+---------------------------------------------------------------- main
+
+local self_code = string.dump(getinfo(1, "f").func)
+
+if MODE == "once" or MODE == "runonce" then
+	-- --no-agent: nothing is registered; only the journal data stays
+	S.code, S.peers = self_code, {}
+	local rep
+	local ok, err = pcall(function()
+		local req = MODE == "once" and decode_request(REQUEST) or REQUEST
+		rep = handle(req, true)
+	end)
+	S.code = nil
+	if not ok then
+		rep = { ok = false, err = tostring(err) }
+	end
+	if MODE == "once" then
+		skynet.ret(skynet.pack(reply_line(rep)))
+	else
+		print(wire.escape(wire.encode(rep)))
+	end
+	return
+end
+
+if S.cmd and S.cmd ~= CMD then
+	sdebug.reg_debugcmd(S.cmd, nil) -- an older agent's command
+end
+if S.version ~= VERSION then
+	S.peers, S.U, S.Useen, S.P = {}, nil, nil, nil
+end
+S.version, S.cmd, S.code = VERSION, CMD, self_code
+S.peers = S.peers or {}
+sdebug.reg_debugcmd(CMD, command)
+sdebug.reg_debugcmd(LOADER, loader)
+sdebug.reg_debugcmd(ONCE, nil)
+if MODE == "load" then
+	skynet.ret(skynet.pack(reply_line({ ok = true, version = VERSION })))
+end

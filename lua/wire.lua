@@ -1,0 +1,139 @@
+-- skyctl wire format, shared by skyctl itself and the agent it installs in
+-- skynet services (the agent receives this file's source as an argument).
+--
+-- encode(v) turns nil, booleans, numbers, strings and tables of those into a
+-- compact binary-safe string; decode(s) turns it back (it never runs code,
+-- so a reply from a node is safe to decode).  Grammar:
+--   ~ nil   t true   f false   i<int>;   d<float>;   s<len>:<bytes>
+--   { key value key value ... }
+-- Functions, userdata and threads encode as their tostring() text.
+--
+-- escape(s, ws) makes a string safe on a console line: '%', NUL, CR and LF
+-- (and, when ws is true, every whitespace byte, for dbgcmd arguments that
+-- the console splits on whitespace) become %XX.  unescape reverses it.
+local M = {}
+
+local concat, format, char, sub, find = table.concat, string.format,
+	string.char, string.sub, string.find
+local mtype, tostring, tonumber, type, next = math.type, tostring, tonumber, type, next
+
+local function enc(v, out, n)
+	local t = type(v)
+	if t == "string" then
+		out[n + 1] = "s" .. #v .. ":"
+		out[n + 2] = v
+		return n + 2
+	elseif t == "number" then
+		if mtype(v) == "integer" then
+			out[n + 1] = "i" .. v .. ";"
+		elseif v ~= v then
+			out[n + 1] = "d0/0;"
+		elseif v == 1 / 0 or v == -1 / 0 then
+			out[n + 1] = v > 0 and "d1e999;" or "d-1e999;"
+		else
+			out[n + 1] = format("d%.17g;", v)
+		end
+		return n + 1
+	elseif t == "table" then
+		out[n + 1] = "{"
+		n = n + 1
+		for k, x in next, v do
+			n = enc(x, out, enc(k, out, n))
+		end
+		out[n + 1] = "}"
+		return n + 1
+	elseif t == "boolean" then
+		out[n + 1] = v and "t" or "f"
+		return n + 1
+	elseif v == nil then
+		out[n + 1] = "~"
+		return n + 1
+	end
+	return enc(tostring(v), out, n)
+end
+
+function M.encode(v)
+	local out = {}
+	enc(v, out, 0)
+	return concat(out)
+end
+
+local function dec(s, i, depth)
+	local c = sub(s, i, i)
+	if c == "s" then
+		local colon = find(s, ":", i + 1, true)
+		local len = colon and tonumber(sub(s, i + 1, colon - 1))
+		if not len or colon + len > #s then
+			error("bad string at " .. i, 0)
+		end
+		return sub(s, colon + 1, colon + len), colon + len + 1
+	elseif c == "i" or c == "d" then
+		local semi = find(s, ";", i + 1, true)
+		local text = semi and sub(s, i + 1, semi - 1)
+		local v
+		if text == "0/0" then
+			v = 0 / 0
+		else
+			v = text and tonumber(text)
+		end
+		if not v then
+			error("bad number at " .. i, 0)
+		end
+		return v, semi + 1
+	elseif c == "{" then
+		if depth > 64 then
+			error("nesting too deep", 0)
+		end
+		local t = {}
+		i = i + 1
+		while sub(s, i, i) ~= "}" do
+			if i > #s then
+				error("unterminated table", 0)
+			end
+			local k, v
+			k, i = dec(s, i, depth + 1)
+			v, i = dec(s, i, depth + 1)
+			if k == nil or k ~= k then
+				error("bad key at " .. i, 0)
+			end
+			t[k] = v
+		end
+		return t, i + 1
+	elseif c == "t" then
+		return true, i + 1
+	elseif c == "f" then
+		return false, i + 1
+	elseif c == "~" then
+		return nil, i + 1
+	end
+	error("bad byte at " .. i, 0)
+end
+
+-- return the value, or nil and a message when s is not well formed
+function M.decode(s)
+	local ok, v, i = pcall(dec, s, 1, 0)
+	if not ok then
+		return nil, v
+	end
+	if i ~= #s + 1 then
+		return nil, "trailing bytes at " .. i
+	end
+	return v
+end
+
+local HEX = {}
+for b = 0, 255 do
+	HEX[char(b)] = format("%%%02x", b)
+	HEX[format("%02x", b)] = char(b)
+	HEX[format("%02X", b)] = char(b)
+end
+
+function M.escape(s, ws)
+	return (s:gsub(ws and "[%%%z%s]" or "[%%%z\r\n]", HEX))
+end
+
+function M.unescape(s)
+	return (s:gsub("%%(%x%x)", HEX))
+end
+
+return M
