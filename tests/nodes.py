@@ -1,6 +1,7 @@
 """Start and stop console nodes for the tests: the sandbox (always) and real
 skynet (when SKYNET_ROOT names a built checkout). Both are started the same
 way, from one skynet config file written per node."""
+import atexit
 import os
 import re
 import signal
@@ -16,6 +17,20 @@ SERVICES = os.path.join(ROOT, "sandbox", "services")
 SKYCTL = os.path.join(BUILD, "skyctl")
 SANDBOX = os.path.join(BUILD, "skyctl-sandbox")
 SKYNET_ROOT = os.environ.get("SKYNET_ROOT")
+
+
+# Every node process started and not yet stopped, so none outlives the run
+# even when a test process is interrupted before its fixtures finalize.
+_RUNNING = set()
+
+
+@atexit.register
+def _kill_leftovers():
+    for proc in list(_RUNNING):
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    _RUNNING.clear()
 
 
 def backends():
@@ -106,6 +121,7 @@ class Node:
         self.proc = subprocess.Popen(self.command(config), cwd=cwd,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
+        _RUNNING.add(self.proc)
         threading.Thread(target=self._read_log, args=(self.proc,), daemon=True).start()
         if not self._ready.wait(timeout):
             self.stop()
@@ -142,12 +158,14 @@ class Node:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        _RUNNING.discard(self.proc)
         self.proc = None
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        _RUNNING.discard(self.proc)
         self.proc = None
 
     def __enter__(self):
