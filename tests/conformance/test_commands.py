@@ -259,6 +259,8 @@ def parse_tasks(out):
 def test_task_lists_suspended_sessions(fresh):
     c = connect(fresh)
     assert reply(c, 'call .sleeper "park", 2') == "1\t2\nn\t1\n<CMD OK>\n"
+    assert re.search(r"(?m)^:0000000e\tcpu:\S+\tmessage:\d+\tmqlen:0\ttask:2$",
+                     reply(c, "stat")), "stat counts the two sleeping tasks"
     tasks = parse_tasks(reply(c, "task .sleeper"))
     assert len(tasks) == 2
     heads = [h for h, _ in tasks]

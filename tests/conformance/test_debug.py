@@ -329,3 +329,23 @@ def test_dbgcmd_run_drops_connection(shared):
     d = connect(shared)
     assert reply(d, "ping b") == "0\n<CMD OK>\n"
     d.close()
+
+
+def test_debug_dead_address(shared):
+    c = connect(shared)
+    before = debug_agents(c)
+    out = reply(c, "debug ff", timeout=TIMEOUT)
+    assert re.fullmatch(PREFIX + r"Debugger attach failed\n<CMD Error>\n", out), out
+    assert reply(c, "ping b") == "0\n<CMD OK>\n"
+    assert wait_for(lambda: debug_agents(c) == before)
+    c.close()
+
+
+@pytest.mark.parametrize("arg,msg", [
+    (" .nosuch", "Not a valid name"),
+    (" zz", "Need an address"),
+    ("", r"attempt to index a nil value \(local 'address'\)"),
+])
+def test_debug_bad_address(con, arg, msg):
+    out = reply(con, "debug" + arg)
+    assert re.fullmatch(PREFIX + msg + r"\n<CMD Error>\n", out), out
