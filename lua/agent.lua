@@ -152,25 +152,32 @@ local function uptables(u, f, seen)
 	end
 end
 
--- the _P and _U tables stock inject would give a script now
+-- code RUN in this very service to capture the tables RUN gives a script
+local CAPTURE = "local S = package.loaded.skyctl S.P, S.U = _P, _U"
+
+-- The _P and _U tables stock inject would give a script now: computed like
+-- inject does from the functions skynet's debug protocol hands it when
+-- skynet exposes them, else captured by RUNning CAPTURE in this service.
 local function inject_tables()
-	local seen
-	if not S.U then
-		local d, r = skynet.dispatch_message, skynet.register_protocol
-		if type(d) == "function" and type(r) == "function" then
-			local U, useen = {}, {}
-			uptables(U, d, useen)
-			uptables(U, r, useen)
-			S.U, S.Useen = U, useen
-		else
-			S.U, S.Useen, S.P = RUN_U or {}, {}, RUN_P
+	local d, r = skynet.dispatch_message, skynet.register_protocol
+	if type(d) ~= "function" or type(r) ~= "function" then
+		if RUN_U then
+			return RUN_P, RUN_U
 		end
+		skynet.call(skynet.self(), "debug", "RUN", CAPTURE, "skyctl")
+		return S.P or {}, S.U or {}
+	end
+	if not S.U then
+		local U, useen = {}, {}
+		uptables(U, d, useen)
+		uptables(U, r, useen)
+		S.U, S.Useen = U, useen
 	end
 	local proto = S.U.proto
 	if type(proto) ~= "table" then
-		return S.P or {}, S.U
+		return {}, S.U
 	end
-	seen = setmetatable({}, { __index = S.Useen })
+	local seen = setmetatable({}, { __index = S.Useen })
 	local P = {}
 	for _, p in pairs(proto) do
 		local name, dispatch = p.name, p.dispatch
@@ -868,7 +875,7 @@ if S.cmd and S.cmd ~= CMD then
 	sdebug.reg_debugcmd(S.cmd, nil) -- an older agent's command
 end
 if S.version ~= VERSION then
-	S.peers, S.U, S.Useen, S.P = {}, nil, nil, nil
+	S.peers, S.U, S.Useen = {}, nil, nil
 end
 S.version, S.cmd, S.code = VERSION, CMD, self_code
 S.peers = S.peers or {}

@@ -1,0 +1,434 @@
+"""The inject transport and engine (lua/boot.lua, lua/agent.lua, lua/wire.lua)
+driven from Python, without the skyctl binary: the debug-mode bootstrap, the
+SKYCTL loader, the SKYCTL1 agent, fan-out through a hub, atomic scripts,
+journal, rollback, upgrade and --no-agent.  Runs against the sandbox and, when
+SKYNET_ROOT is set, against real skynet.  The skyctl CLI tests are in
+test_inject.py; this file pins the protocol both sides rely on."""
+import hashlib
+import os
+import re
+import socket
+import time
+
+import pytest
+
+import nodes
+
+LUA = os.path.join(nodes.ROOT, "lua")
+
+
+# --- wire format (the Python twin of lua/wire.lua) ---------------------------
+
+def _enc(v, out):
+    if v is None:
+        out.append(b"~")
+    elif v is True or v is False:
+        out.append(b"t" if v else b"f")
+    elif isinstance(v, int):
+        out.append(b"i%d;" % v)
+    elif isinstance(v, float):
+        out.append(b"d%r;" % v)
+    elif isinstance(v, (str, bytes)):
+        b = v.encode() if isinstance(v, str) else v
+        out += [b"s%d:" % len(b), b]
+    elif isinstance(v, (list, tuple)):
+        out.append(b"{")
+        for i, x in enumerate(v):
+            _enc(i + 1, out)
+            _enc(x, out)
+        out.append(b"}")
+    else:
+        out.append(b"{")
+        for k, x in v.items():
+            _enc(k, out)
+            _enc(x, out)
+        out.append(b"}")
+
+
+def encode(v):
+    out = []
+    _enc(v, out)
+    return b"".join(out)
+
+
+def _dec(s, i):
+    c = s[i:i + 1]
+    if c == b"s":
+        j = s.index(b":", i)
+        n = int(s[i + 1:j])
+        return s[j + 1:j + 1 + n].decode("utf-8", "replace"), j + 1 + n
+    if c in (b"i", b"d"):
+        j = s.index(b";", i)
+        t = s[i + 1:j]
+        return (int(t) if c == b"i" else float("nan") if t == b"0/0" else float(t)), j + 1
+    if c == b"{":
+        d, i = {}, i + 1
+        while s[i:i + 1] != b"}":
+            k, i = _dec(s, i)
+            d[k], i = _dec(s, i)
+        if sorted(d) == list(range(1, len(d) + 1)):  # {} decodes as []
+            return [d[k] for k in range(1, len(d) + 1)], i + 1
+        return d, i + 1
+    if c in (b"t", b"f", b"~"):
+        return {b"t": True, b"f": False, b"~": None}[c], i + 1
+    raise ValueError("bad byte %r at %d" % (c, i))
+
+
+def decode(s):
+    v, i = _dec(s, 0)
+    assert i == len(s)
+    return v
+
+
+def escape(b, ws=True):
+    pat = rb"[%\x00\s]" if ws else rb"[%\x00\r\n]"
+    return re.sub(pat, lambda m: b"%%%02x" % m.group(0)[0], b).decode("latin-1")
+
+
+def unescape(s):
+    return re.sub(rb"%([0-9a-fA-F]{2})", lambda m: bytes([int(m.group(1), 16)]), s)
+
+
+# --- a console connection that re-arms TCP_QUICKACK --------------------------
+
+class Conn:
+    def __init__(self, port, timeout=10):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+        self.read_until(b"\n")
+
+    def fill(self, deadline):
+        left = deadline - time.time()
+        if left <= 0:
+            raise TimeoutError("timeout; have %r" % self.buf[-300:])
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+        self.s.settimeout(left)
+        try:
+            d = self.s.recv(1 << 20)
+        except socket.timeout:
+            raise TimeoutError("timeout; have %r" % self.buf[-300:])
+        if not d:
+            raise EOFError("closed; have %r" % self.buf[-300:])
+        self.buf += d
+
+    def read_until(self, marker, timeout=10):
+        marker = marker.encode() if isinstance(marker, str) else marker
+        deadline = time.time() + timeout
+        while marker not in self.buf:
+            self.fill(deadline)
+        i = self.buf.index(marker) + len(marker)
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out.decode("latin-1")
+
+    def send(self, data):
+        self.s.sendall(data.encode() if isinstance(data, str) else data)
+
+    def cmd(self, line, timeout=10):
+        self.send(line + "\n")
+        deadline = time.time() + timeout
+        while True:
+            m = re.search(rb"(?:^|\n)<CMD (OK|Error)>\n", self.buf)
+            if m:
+                out = self.buf[:m.start()].decode("latin-1")
+                self.buf = self.buf[m.end():]
+                return out, m.group(1).decode()
+            self.fill(deadline)
+
+    def close(self):
+        self.s.close()
+
+
+# --- the client side of the transport ----------------------------------------
+
+def _read(name):
+    with open(os.path.join(LUA, name), "rb") as f:
+        return f.read()
+
+
+AGENT, WIRE = _read("agent.lua"), _read("wire.lua")
+VERSION = hashlib.sha256(AGENT + WIRE).hexdigest()[:16]
+BOOT = [l for l in _read("boot.lua").decode().split("\n") if l and not l.startswith("--")]
+
+
+class BootError(Exception):
+    pass
+
+
+def bootstrap(port, hexaddr, once=False, timeout=1.0):
+    """Register the loader with one debug-mode line, poking the service with
+    `ping` from a second connection so the line runs at once; return the
+    second connection, in normal mode."""
+    c, poke = Conn(port), Conn(port)
+    try:
+        c.send("debug %s\n%s\ncont\n" % (hexaddr, BOOT[1 if once else 0]))
+        deadline = time.time() + timeout
+        while not re.search(rb"<CMD (OK|Error)>\n", c.buf):
+            if time.time() > deadline:
+                raise BootError("service :%s is being debugged by another session" % hexaddr)
+            poke.cmd("ping " + hexaddr, timeout=max(0.01, deadline - time.time()))
+            try:
+                c.fill(min(deadline, time.time() + 0.001))
+            except TimeoutError:
+                pass
+        out = c.buf.decode("latin-1")
+        if "attach failed" in out:
+            raise BootError("service :%s is being debugged by another session" % hexaddr)
+        assert "<CMD OK>" in out and "(debug)" not in out, out
+        return poke
+    except Exception:
+        poke.close()
+        raise
+    finally:
+        c.close()
+
+
+def dbgcmd(conn, hexaddr, cmd, *args):
+    out, status = conn.cmd("dbgcmd %s %s %s" % (hexaddr, cmd, " ".join(args)))
+    if status != "OK":
+        return None, out
+    line = out.strip("\n")
+    assert "\n" not in line and line.startswith("SKYCTL1 "), line[:300]
+    return decode(unescape(line[8:].encode("latin-1"))), None
+
+
+class Client:
+    def __init__(self, port, version=VERSION, agent=AGENT):
+        self.port, self.version, self.agent = port, version, agent
+        self.conn = Conn(port)
+        self.boots = 0
+
+    def load_args(self, mode):
+        return escape(self.agent), mode, self.version, escape(WIRE)
+
+    def request(self, hub, req, once=False):
+        req = dict(req, v=self.version)
+        wire_req = escape(encode(req))
+        if once:
+            poke = bootstrap(self.port, hub, once=True)
+            try:
+                rep, err = dbgcmd(poke, hub, "SKYCTL_ONCE", *self.load_args("once"), wire_req)
+            finally:
+                poke.close()
+            assert rep is not None, err
+            return rep
+        for _ in range(3):
+            rep, err = dbgcmd(self.conn, hub, "SKYCTL1", wire_req)
+            if rep is not None and not rep.get("upgrade"):
+                return rep
+            loaded, err = dbgcmd(self.conn, hub, "SKYCTL", *self.load_args("load"))
+            if loaded is None:
+                self.boots += 1
+                bootstrap(self.port, hub).close()
+        raise AssertionError("agent not installed: %s" % err)
+
+    def close(self):
+        self.conn.close()
+
+
+FIX = """local CMD = _P.lua.CMD
+local balance
+print("patching", ...)
+hotfix.replace(CMD, "deposit", function(n)
+    balance = balance + 2 * n
+    return balance
+end)
+"""
+
+BAD = """local CMD = _P.lua.CMD
+CMD.deposit = nil
+CMD.extra = function() end
+hotfix.setupvalue(CMD.balance, "balance", 999)
+dummy_global = 1
+_G.leaked = true
+error("boom")
+"""
+
+
+def script(src, name="fix.lua"):
+    return {"name": name, "src": src, "sha": hashlib.sha256(src.encode()).hexdigest()}
+
+
+def call(conn, hexaddr, expr):
+    out, status = conn.cmd("call %s %s" % (hexaddr, expr))
+    assert status == "OK", out
+    return out
+
+
+def agents(conn):
+    out, _ = conn.cmd("list")
+    return [int(l.split("\t")[0][1:], 16) for l in out.split("\n") if "\tsnlua agent" in l]
+
+
+@pytest.fixture
+def client(node):
+    c = Client(node.port)
+    yield c
+    c.close()
+
+
+def test_first_inject_bootstraps_and_is_fast(node, client):
+    con = Conn(node.port)
+    first = agents(con)[0]
+    hub = "%x" % first
+    call(con, hub, '"deposit", 5')
+    t = time.time()
+    rep = client.request(hub, {"op": "apply", "scripts": [script(FIX)], "args": ["a1", "a2"],
+                                "who": "me@host"})
+    first_ms = (time.time() - t) * 1e3
+    assert rep["ok"], rep
+    assert client.boots == 1
+    s = rep["scripts"][0]
+    assert s["out"] == ["patching\ta1\ta2"]
+    assert s["changes"] == [{"kind": "field", "what": "changed", "path": "_P.lua.CMD.deposit",
+                             "old": "function agent.lua:9", "new": "function fix.lua:4"}]
+    assert call(con, hub, '"deposit", 1') == "1\t7\nn\t1"  # balance 5 kept, doubled deposit
+    t = time.time()
+    rep = client.request(hub, {"op": "journal"})
+    again_ms = (time.time() - t) * 1e3
+    [entry] = rep["journal"]
+    assert entry["name"] == "fix.lua" and entry["who"] == "me@host" and entry["state"] == "applied"
+    assert first_ms < 50 and again_ms < 5, (first_ms, again_ms)
+    con.close()
+
+
+def test_atomic_failure_leaves_service_as_it_was(node, client):
+    con = Conn(node.port)
+    hub = "%x" % agents(con)[0]
+    call(con, hub, '"deposit", 5')
+    rep = client.request(hub, {"op": "apply", "scripts": [script(BAD, "bad.lua")]})
+    assert not rep["ok"] and rep["err"] == "bad.lua:7: boom" and "stuck" not in rep
+    paths = sorted(c["path"] for c in rep["scripts"][0]["changes"])
+    assert paths == ["_G.leaked", "_P.lua.CMD.balance", "_P.lua.CMD.deposit", "_P.lua.CMD.extra"]
+    assert call(con, hub, '"deposit", 1') == "1\t6\nn\t1"
+    assert call(con, hub, '"balance"') == "1\t6\nn\t1"
+    assert not client.request(hub, {"op": "journal"})["journal"]
+    con.close()
+
+
+def test_fanout_keeps_state_and_rolls_back(node, client):
+    con = Conn(node.port)
+    addrs = agents(con)
+    for a in addrs:
+        call(con, "%x" % a, '"deposit", 10')
+    hub = "%x" % addrs[0]
+    rep = client.request(hub, {"op": "apply", "targets": addrs, "stop": True, "par": 4,
+                               "sub": {"op": "apply", "scripts": [script(FIX)]}})
+    assert [r["addr"] for r in rep["results"]] == addrs and all(r["ok"] for r in rep["results"])
+    for a in addrs:
+        assert call(con, "%x" % a, '"deposit", 1') == "1\t12\nn\t1"
+    rep = client.request("%x" % addrs[-1], {"op": "rollback"})
+    assert rep["ok"] and rep["rolled"][0]["conflicts"] == []
+    assert call(con, "%x" % addrs[-1], '"deposit", 1') == "1\t13\nn\t1"  # state survives
+    assert call(con, "%x" % addrs[0], '"deposit", 1') == "1\t14\nn\t1"
+    con.close()
+
+
+def test_rollback_reports_conflicts(node, client, tmp_path):
+    con = Conn(node.port)
+    hub = "%x" % agents(con)[0]
+    client.request(hub, {"op": "apply", "scripts": [script(FIX)]})
+    # someone changes deposit behind the journal's back (stock inject)
+    other = tmp_path / "other.lua"
+    other.write_text("_P.lua.CMD.deposit = function() return 'other' end")
+    assert con.cmd("inject %s %s" % (hub, other))[1] == "OK"
+    rep = client.request(hub, {"op": "rollback"})
+    assert rep["conflict"] and rep["rolled"][0]["restored"] == []
+    [conflict] = rep["rolled"][0]["conflicts"]
+    assert conflict["path"] == "_P.lua.CMD.deposit" and conflict["why"] == "changed since"
+    assert call(con, hub, '"deposit", 1') == "1\tother\nn\t1"
+    kinds = [(e["kind"], e["state"]) for e in client.request(hub, {"op": "journal"})["journal"]]
+    assert kinds == [("apply", "rolled back"), ("rollback", "done")]
+    con.close()
+
+
+def test_reply_survives_terminator_lookalikes(node, client):
+    con = Conn(node.port)
+    hub = "%x" % agents(con)[0]
+    src = 'print("<CMD OK>") print("<CMD Error>\\n%41 x") print(("\\0\\r\\n"))'
+    rep = client.request(hub, {"op": "apply", "scripts": [script(src)]})
+    assert rep["scripts"][0]["out"] == ["<CMD OK>", "<CMD Error>\n%41 x", "\0\r\n"]
+    con.close()
+
+
+def test_newer_client_upgrades_agent_and_keeps_journal(node):
+    con = Conn(node.port)
+    hub = "%x" % agents(con)[0]
+    old = Client(node.port, version="old-version", agent=AGENT)
+    old.request(hub, {"op": "apply", "scripts": [script(FIX)]})
+    new = Client(node.port)
+    rep = new.request(hub, {"op": "journal"})
+    assert [e["name"] for e in rep["journal"]] == ["fix.lua"] and new.boots == 0
+    assert new.request(hub, {"op": "ping"})["version"] == VERSION
+    old.close(), new.close(), con.close()
+
+
+def test_no_agent_leaves_nothing_registered(node):
+    con = Conn(node.port)
+    addrs = agents(con)
+    hub = "%x" % addrs[0]
+    c = Client(node.port)
+    rep = c.request(hub, {"op": "apply", "targets": addrs, "stop": True,
+                          "sub": {"op": "apply", "scripts": [script(FIX)]}}, once=True)
+    assert all(r["ok"] for r in rep["results"]), rep
+    for a in addrs:
+        for cmd in ("SKYCTL1", "SKYCTL", "SKYCTL_ONCE"):
+            assert con.cmd("dbgcmd %x %s x" % (a, cmd))[1] == "Error"
+        assert call(con, "%x" % a, '"deposit", 1') == "1\t2\nn\t1"
+    c.close(), con.close()
+
+
+def test_service_debugged_elsewhere_is_detected(node):
+    con = Conn(node.port)
+    hub = "%x" % agents(con)[0]
+    other = Conn(node.port)
+    other.send("debug %s\n" % hub)
+    other.read_until(":%08x>" % int(hub, 16))
+    t = time.time()
+    with pytest.raises(BootError, match="being debugged by another session"):
+        bootstrap(node.port, hub, timeout=0.5)
+    assert time.time() - t < 1.5
+    other.send("cont\n")
+    con.cmd("ping " + hub)
+    other.read_until("<CMD OK>\n")
+    # and nothing of ours is left in debug mode: a new session attaches
+    bootstrap(node.port, hub).close()
+    other.close(), con.close()
+
+
+def test_large_data_tables_are_not_walked(node, client):
+    con = Conn(node.port)
+    hub = "%x" % agents(con)[0]
+    client.request(hub, {"op": "ping"})
+    fill = ("local t = {} for i = 1, 1000000 do t[i] = i end _G.BIG = t "
+            "local h = {} for i = 1, 100000 do h['k' .. i] = i end _P.lua.CMD.players = h")
+    assert client.request(hub, {"op": "apply", "scripts": [script(fill, "fill.lua")]})["ok"]
+    rep = client.request(hub, {"op": "apply", "dry": True, "scripts": [script(FIX)]})
+    assert rep["ok"] and rep["cost"] < 10000, rep["cost"]
+    assert sorted(rep["untracked"]["large"]) == ["_G.BIG", "_P.lua.CMD.players"]
+    assert call(con, hub, '"deposit", 1') == "1\t1\nn\t1"  # dry run reverted
+    con.close()
+
+
+def test_thousand_services_through_one_hub(backend):
+    node = nodes.Node(backend, agents=1000).start(timeout=60)
+    try:
+        con = Conn(node.port)
+        addrs = agents(con)
+        assert len(addrs) == 1000
+        c = Client(node.port)
+        src = ("-- " + "x" * 70 + "\n") * 24 + FIX
+        times = []
+        for _ in range(2):
+            t = time.time()
+            rep = c.request("%x" % addrs[0], {"op": "apply", "targets": addrs, "stop": True,
+                                              "par": 16, "sub": {"op": "apply",
+                                                                 "scripts": [script(src)]}})
+            times.append(time.time() - t)
+            assert sum(1 for r in rep["results"] if r["ok"]) == 1000
+        print("1000 services, 2 KB script: first %.0f ms (installs the agent), then %.0f ms"
+              % (times[0] * 1e3, times[1] * 1e3))
+        assert call(con, "%x" % addrs[-1], '"deposit", 1') == "1\t4\nn\t1"
+        c.close(), con.close()
+    finally:
+        node.stop()
