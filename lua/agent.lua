@@ -76,7 +76,8 @@ if escaped then
 		return string.char(tonumber(h, 16))
 	end)
 end
-local wire = assert(load(wire_src, "=skyctl-wire", "t", _G))()
+local wire_chunk = assert(load(wire_src, "=skyctl-wire", "bt", _G))
+local wire = wire_chunk()
 
 -- per-service state, kept across upgrades: the journal must survive them
 local S = package.loaded.skyctl
@@ -199,17 +200,17 @@ end
 -- Snapshot the code tables, breadth first from the roots (the _P tables,
 -- package.loaded and its modules, _G) through table entries, at most
 -- LIMIT_DEPTH tables deep: each table with at most LIMIT_ENTRIES entries is
--- copied (a bigger one is data: listed in snap.large, never walked), and
--- each function found in one remembers where (for paths).  Upvalues are not
--- copied: the only ways to change another function's upvalue are
--- debug.setupvalue and debug.upvaluejoin, which are recorded while a script
--- runs (see recorder).  Paths are parent links, turned to text on demand.
+-- copied (a bigger one is data: listed in snap.large, never walked).
+-- Upvalues are not copied: the only ways to change another function's
+-- upvalue are debug.setupvalue and debug.upvaluejoin, which are recorded
+-- while a script runs (see recorder).  Paths are parent links, turned to
+-- text on demand.
 local function track(P, skip)
-	local snap = { order = {}, copy = {}, mt = {}, up = {}, key = {}, fup = {}, fkey = {},
-		large = {}, deep = 0, truncated = false }
-	local copy, order, up, key, fup, fkey = snap.copy, snap.order, snap.up, snap.key,
-		snap.fup, snap.fkey
-	local claimed, total = {}, 0
+	local snap = { order = {}, copy = {}, count = {}, mt = {}, up = {}, key = {}, large = {},
+		deep = 0, truncated = false }
+	local copy, count, order, mt, up, key = snap.copy, snap.count, snap.order, snap.mt,
+		snap.up, snap.key
+	local claimed, total, deep = {}, 0, 0
 	local qv, qd, qn = {}, {}, 0
 	local loaded = package.loaded
 	for name, m in next, loaded do
@@ -238,7 +239,7 @@ local function track(P, skip)
 	while qi <= qn do
 		local v, d = qv[qi], qd[qi]
 		qi = qi + 1
-		local c, n = {}, 0
+		local c, n, qn0, deep0 = {}, 0, qn, deep
 		for k, x in next, v do
 			n = n + 1
 			if n > LIMIT_ENTRIES then
@@ -246,36 +247,38 @@ local function track(P, skip)
 				break
 			end
 			c[k] = x
-		end
-		if not c then
-			snap.large[#snap.large + 1] = v
-		elseif total + n > LIMIT_TOTAL then
-			snap.truncated = true
-		else
-			total = total + n
-			order[#order + 1] = v
-			copy[v] = c
-			snap.mt[v] = getmetatable(v)
-			for k, x in next, c do
-				local tx = type(x)
-				if tx == "function" then
-					if not fup[x] then
-						fup[x], fkey[x] = v, k
-					end
-				elseif tx == "table" and not key[x] and not skip[x]
-					and (not claimed[x] or v == loaded) then
-					if d < LIMIT_DEPTH then
-						up[x], key[x] = v, k
-						qn = qn + 1
-						qv[qn], qd[qn] = x, d + 1
-					else
-						snap.deep = snap.deep + 1
-					end
+			if type(x) == "table" and not key[x] and not skip[x]
+				and (not claimed[x] or v == loaded) then
+				if d < LIMIT_DEPTH then
+					up[x], key[x] = v, k
+					qn = qn + 1
+					qv[qn], qd[qn] = x, d + 1
+				else
+					deep = deep + 1
 				end
 			end
 		end
+		if not c or total + n > LIMIT_TOTAL then
+			for j = qn0 + 1, qn do -- forget the children of a table not kept
+				up[qv[j]], key[qv[j]] = nil, nil
+			end
+			qn, deep = qn0, deep0
+			if c then
+				snap.truncated = true
+			else
+				snap.large[#snap.large + 1] = v
+			end
+		else
+			total = total + n
+			order[#order + 1] = v
+			copy[v], count[v] = c, n
+			local m = getmetatable(v)
+			if m then
+				mt[v] = m
+			end
+		end
 	end
-	snap.total = total
+	snap.total, snap.deep = total, deep
 	return snap
 end
 
@@ -289,8 +292,12 @@ end
 
 -- the path of a function found in a tracked table, else its description
 local function fpath(snap, f)
-	if snap.fup[f] then
-		return keypath(tpath(snap, snap.fup[f]), snap.fkey[f])
+	for _, t in ipairs(snap.order) do
+		for k, x in next, snap.copy[t] do
+			if rawequal(x, f) then
+				return keypath(tpath(snap, t), k)
+			end
+		end
 	end
 	return describe(f)
 end
@@ -352,7 +359,7 @@ local function diff(snap, log)
 	end
 	for _, t in ipairs(snap.order) do
 		local c = snap.copy[t]
-		local n = 0
+		local n, added = 0, 0
 		for k, v in next, t do
 			n = n + 1
 			if n > 4 * LIMIT_ENTRIES then
@@ -361,18 +368,24 @@ local function diff(snap, log)
 			end
 			local o = c[k]
 			if not same(o, v) then
+				if o == nil then
+					added = added + 1
+				end
 				add({ kind = "field", t = t, k = k, old = o, new = v, path = keypath(tpath(snap, t), k),
 					what = o == nil and "added" or "changed" })
 				c[k] = v
 			end
 		end
-		for k, o in next, c do
-			if rawget(t, k) == nil then
-				add({ kind = "field", t = t, k = k, old = o, path = keypath(tpath(snap, t), k),
-					what = "removed" })
-				c[k] = nil
+		if n - added ~= snap.count[t] then -- some key of the copy is gone
+			for k, o in next, c do
+				if rawget(t, k) == nil then
+					add({ kind = "field", t = t, k = k, old = o, path = keypath(tpath(snap, t), k),
+						what = "removed" })
+					c[k] = nil
+				end
 			end
 		end
+		snap.count[t] = n
 		local m = getmetatable(t)
 		if not rawequal(m, snap.mt[t]) then
 			add({ kind = "metatable", t = t, old = snap.mt[t], new = m, path = tpath(snap, t),
@@ -548,9 +561,20 @@ local function errmsg(e)
 	return type(e) == "string" and e or describe(e)
 end
 
+-- an instruction-count hook that stops a script running past its time
+local function watchdog(seconds)
+	local deadline = skynet.now() + seconds * 100
+	return function()
+		if skynet.now() > deadline then
+			error(format("script still running after %g s: stopped", seconds), 2)
+		end
+	end
+end
+
 -- Run one script in a fresh inject-style environment with its upvalue
--- writes recorded; return ok, the error, and the log of upvalue writes.
-local function run_script(sc, args, P, U, out)
+-- writes recorded, stopped after timeout seconds; return ok, the error,
+-- and the log of upvalue writes.
+local function run_script(sc, args, P, U, out, timeout)
 	local env = setmetatable({ print = printer(out), _P = P, _U = U, hotfix = helpers() },
 		{ __index = _G })
 	local chunkname = "@" .. sc.name
@@ -560,8 +584,11 @@ local function run_script(sc, args, P, U, out)
 	end
 	local set, join, log = recorder(chunkname)
 	local real_set, real_join = dbg.setupvalue, dbg.upvaluejoin
+	local hook, mask, count = dbg.gethook()
 	dbg.setupvalue, dbg.upvaluejoin = set, join
+	dbg.sethook(watchdog(timeout), "", 100000)
 	local ok, e = xpcall(f, errmsg, unpack(args, 1, args.n or #args))
+	dbg.sethook(hook, mask, count)
 	dbg.setupvalue, dbg.upvaluejoin = real_set, real_join
 	return ok, e, log
 end
@@ -583,7 +610,7 @@ function OPS.apply(req)
 	local done = {}
 	for i, sc in ipairs(req.scripts) do
 		local out = {}
-		local ok, err, log = run_script(sc, req.args or {}, P, U, out)
+		local ok, err, log = run_script(sc, req.args or {}, P, U, out, req.timeout or 10)
 		local changes = diff(snap, log)
 		res.scripts[i] = { name = sc.name, out = out, changes = export_all(changes) }
 		if not ok then
@@ -713,6 +740,7 @@ function OPS.remove()
 	return { ok = true, removed = true }
 end
 
+
 local function handle_local(req)
 	local op = OPS[req.op]
 	if not op then
@@ -737,8 +765,8 @@ local function call_peer(t, req, once)
 		return handle_local(req)
 	end
 	if once then
-		local ok, done, out = pcall(skynet.call, t, "debug", "RUN", S.code, "skyctl-agent",
-			"runonce", VERSION, wire_src, req)
+		local ok, done, out = pcall(skynet.call, t, "debug", "RUN", S.code(), "skyctl-agent",
+			"runonce", VERSION, S.wire(), req)
 		if not ok then
 			return call_error(done)
 		end
@@ -747,8 +775,8 @@ local function call_peer(t, req, once)
 	end
 	for _ = 1, 2 do
 		if S.peers[t] ~= VERSION then
-			local ok, done, out = pcall(skynet.call, t, "debug", "RUN", S.code, "skyctl-agent",
-				"run", VERSION, wire_src)
+			local ok, done, out = pcall(skynet.call, t, "debug", "RUN", S.code(), "skyctl-agent",
+				"run", VERSION, S.wire())
 			if not ok then
 				return call_error(done)
 			elseif not done then
@@ -849,17 +877,26 @@ end
 
 ---------------------------------------------------------------- main
 
-local self_code = string.dump(getinfo(1, "f").func)
+-- the bytecode of this chunk and of wire.lua, made when first needed: a
+-- hub sends them to the services it installs the agent in
+local function dumper(f)
+	local code
+	return function()
+		code = code or string.dump(f)
+		return code
+	end
+end
+local self_code = dumper(getinfo(1, "f").func)
 
 if MODE == "once" or MODE == "runonce" then
 	-- --no-agent: nothing is registered; only the journal data stays
-	S.code, S.peers = self_code, {}
+	S.code, S.wire, S.peers = self_code, dumper(wire_chunk), {}
 	local rep
 	local ok, err = pcall(function()
 		local req = MODE == "once" and decode_request(REQUEST) or REQUEST
 		rep = handle(req, true)
 	end)
-	S.code = nil
+	S.code, S.wire = nil, nil
 	if not ok then
 		rep = { ok = false, err = tostring(err) }
 	end
@@ -877,7 +914,7 @@ end
 if S.version ~= VERSION then
 	S.peers, S.U, S.Useen = {}, nil, nil
 end
-S.version, S.cmd, S.code = VERSION, CMD, self_code
+S.version, S.cmd, S.code, S.wire = VERSION, CMD, self_code, dumper(wire_chunk)
 S.peers = S.peers or {}
 sdebug.reg_debugcmd(CMD, command)
 sdebug.reg_debugcmd(LOADER, loader)

@@ -432,3 +432,15 @@ def test_thousand_services_through_one_hub(backend):
         c.close(), con.close()
     finally:
         node.stop()
+
+
+def test_runaway_script_is_stopped_and_undone(node, client):
+    con = Conn(node.port)
+    hub = "%x" % agents(con)[0]
+    src = "_P.lua.CMD.deposit = nil\nwhile true do end\n"
+    t = time.time()
+    rep = client.request(hub, {"op": "apply", "timeout": 0.3, "scripts": [script(src, "loop.lua")]})
+    assert time.time() - t < 2
+    assert not rep["ok"] and rep["err"].startswith("loop.lua:2: script still running after 0.3 s")
+    assert call(con, hub, '"deposit", 1') == "1\t1\nn\t1"
+    con.close()
