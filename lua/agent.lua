@@ -7,7 +7,8 @@
 --      SKYCTL in one service, the "hub": SKYCTL loads a %XX-escaped chunk;
 --   2. `dbgcmd <hub> SKYCTL <this chunk> load <version> <wire.lua>` runs this
 --      chunk in mode "load": it registers SKYCTL1 (the engine) and SKYCTL;
---   3. `dbgcmd <hub> SKYCTL1 <request>` runs a request.  A request naming
+--   3. `dbgcmd <hub> SKYCTL1 <version> <request>` runs a request (a client
+--      of another version is told to upgrade first).  A request naming
 --      other targets is fanned out by the hub: the first time, it installs
 --      the engine there with `skynet.call(t, "debug", "RUN", bytecode, ...)`
 --      (mode "run"), then it calls `skynet.call(t, "debug", "SKYCTL1", req)`.
@@ -856,13 +857,20 @@ local function decode_request(arg)
 	return req
 end
 
--- the SKYCTL1 debug command: a string from the console, a table from a hub
-local function command(arg)
-	if type(arg) == "table" then
-		return skynet.ret(skynet.pack(handle(arg)))
+-- The SKYCTL1 debug command.  From a hub: one request table.  From the
+-- console: the client's agent version and the escaped request; a version
+-- other than this agent's gets the line "SKYCTL1 upgrade <version>", and
+-- the client loads its own agent through SKYCTL.
+local function command(ver, arg)
+	if type(ver) == "table" then
+		return skynet.ret(skynet.pack(handle(ver)))
+	elseif ver ~= VERSION then
+		return skynet.ret(skynet.pack(PREFIX .. "upgrade " .. VERSION))
 	end
 	local ok, rep = pcall(function()
-		return handle(decode_request(arg))
+		local req = decode_request(arg)
+		req.v = VERSION
+		return handle(req)
 	end)
 	if not ok then
 		rep = { ok = false, err = tostring(rep) }
@@ -894,6 +902,7 @@ if MODE == "once" or MODE == "runonce" then
 	local rep
 	local ok, err = pcall(function()
 		local req = MODE == "once" and decode_request(REQUEST) or REQUEST
+		req.v = VERSION
 		rep = handle(req, true)
 	end)
 	S.code, S.wire = nil, nil

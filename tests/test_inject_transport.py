@@ -189,6 +189,8 @@ def dbgcmd(conn, hexaddr, cmd, *args):
         return None, out
     line = out.strip("\n")
     assert "\n" not in line and line.startswith("SKYCTL1 "), line[:300]
+    if line.startswith("SKYCTL1 upgrade "):
+        return {"upgrade": line[16:]}, None
     return decode(unescape(line[8:].encode("latin-1"))), None
 
 
@@ -202,7 +204,6 @@ class Client:
         return escape(self.agent), mode, self.version, escape(WIRE)
 
     def request(self, hub, req, once=False):
-        req = dict(req, v=self.version)
         wire_req = escape(encode(req))
         if once:
             poke = bootstrap(self.port, hub, once=True)
@@ -213,7 +214,7 @@ class Client:
             assert rep is not None, err
             return rep
         for _ in range(3):
-            rep, err = dbgcmd(self.conn, hub, "SKYCTL1", wire_req)
+            rep, err = dbgcmd(self.conn, hub, "SKYCTL1", self.version, wire_req)
             if rep is not None and not rep.get("upgrade"):
                 return rep
             loaded, err = dbgcmd(self.conn, hub, "SKYCTL", *self.load_args("load"))

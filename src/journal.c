@@ -1,0 +1,191 @@
+/* The local audit log of injects (see journal.h): JSON lines appended with
+ * one write and an fsync under an exclusive lock, so concurrent skyctl runs
+ * never interleave and a record written is a record kept. */
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct journal_buf {
+	char *p;
+	size_t len, cap;
+};
+
+static int journal_put(struct journal_buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p)
+			return -1;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	return 0;
+}
+
+/* "key":"value" with JSON escapes; a NULL value is written as null */
+static int journal_field(struct journal_buf *b, const char *key, const char *v, int first)
+{
+	char tmp[8];
+	if (journal_put(b, first ? "\"" : ",\"", first ? 1 : 2) || journal_put(b, key, strlen(key)) ||
+	    journal_put(b, "\":", 2))
+		return -1;
+	if (!v)
+		return journal_put(b, "null", 4);
+	if (journal_put(b, "\"", 1))
+		return -1;
+	for (const unsigned char *s = (const unsigned char *)v; *s; s++) {
+		int r;
+		if (*s == '"' || *s == '\\') {
+			tmp[0] = '\\';
+			tmp[1] = (char)*s;
+			r = journal_put(b, tmp, 2);
+		} else if (*s < 0x20 || *s == 0x7f) {
+			snprintf(tmp, sizeof tmp, "\\u%04x", *s);
+			r = journal_put(b, tmp, 6);
+		} else {
+			r = journal_put(b, (const char *)s, 1);
+		}
+		if (r)
+			return -1;
+	}
+	return journal_put(b, "\"", 1);
+}
+
+char *journal_who(char *buf, size_t len)
+{
+	const struct passwd *pw = getpwuid(geteuid());
+	const char *user = pw ? pw->pw_name : getenv("USER");
+	char host[256];
+	if (gethostname(host, sizeof host) != 0)
+		strcpy(host, "localhost");
+	host[sizeof host - 1] = '\0';
+	if (user)
+		snprintf(buf, len, "%s@%s", user, host);
+	else
+		snprintf(buf, len, "%ld@%s", (long)geteuid(), host);
+	return buf;
+}
+
+int journal_path(char *buf, size_t len)
+{
+	const char *state = getenv("XDG_STATE_HOME");
+	int n;
+	if (state && state[0] == '/') {
+		n = snprintf(buf, len, "%s/skyctl/audit.log", state);
+	} else {
+		const char *home = getenv("HOME");
+		const struct passwd *pw = home && home[0] ? NULL : getpwuid(geteuid());
+		if (pw)
+			home = pw->pw_dir;
+		if (!home || !home[0])
+			return -1;
+		n = snprintf(buf, len, "%s/.local/state/skyctl/audit.log", home);
+	}
+	return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+/* create every missing directory above the file at path with mode 0700, and
+ * make the innermost one (skyctl's own) private even if it existed */
+static int journal_mkdirs(char *path)
+{
+	char *slash = strrchr(path, '/');
+	if (!slash || slash == path)
+		return 0;
+	*slash = '\0';
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		int r = mkdir(path, 0700);
+		*p = '/';
+		if (r != 0 && errno != EEXIST)
+			goto fail;
+	}
+	if (mkdir(path, 0700) != 0 && (errno != EEXIST || chmod(path, 0700) != 0))
+		goto fail;
+	*slash = '/';
+	return 0;
+fail:
+	*slash = '/';
+	return -1;
+}
+
+/* the records as JSON lines */
+static int journal_format(struct journal_buf *b, const struct journal_record *r, size_t n)
+{
+	char when[32], who[320];
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t w = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + w, sizeof when - w, ".%03ldZ", ts.tv_nsec / 1000000);
+	journal_who(who, sizeof who);
+	for (size_t i = 0; i < n; i++) {
+		if (journal_put(b, "{", 1) || journal_field(b, "time", when, 1) ||
+		    journal_field(b, "user", who, 0) || journal_field(b, "batch", r[i].batch, 0) ||
+		    journal_field(b, "node", r[i].node, 0) || journal_field(b, "target", r[i].target, 0) ||
+		    journal_field(b, "script", r[i].script, 0) ||
+		    journal_field(b, "sha256", r[i].sha256, 0) ||
+		    journal_field(b, "result", r[i].result, 0) || journal_put(b, "}\n", 2))
+			return -1;
+	}
+	return 0;
+}
+
+int journal_append(const struct journal_record *r, size_t n, char *err, size_t errlen)
+{
+	char path[4096];
+	struct journal_buf b = { 0 };
+	int fd = -1;
+	const char *what = "no home directory for the audit log";
+	path[0] = '\0';
+	if (journal_path(path, sizeof path) != 0)
+		goto fail;
+	what = "cannot create the audit log's directory";
+	if (journal_mkdirs(path) != 0)
+		goto fail;
+	what = "cannot open the audit log";
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || fchmod(fd, 0600) != 0)
+		goto fail;
+	what = "out of memory";
+	if (journal_format(&b, r, n) != 0)
+		goto fail;
+	what = "cannot write the audit log";
+	if (flock(fd, LOCK_EX) != 0)
+		goto fail;
+	for (size_t off = 0; off < b.len;) {
+		ssize_t k = write(fd, b.p + off, b.len - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			goto fail;
+		off += (size_t)k;
+	}
+	if (fsync(fd) != 0)
+		goto fail;
+	close(fd);
+	free(b.p);
+	return 0;
+fail:
+	snprintf(err, errlen, "%s %s: %s", what, path[0] ? path : "", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(b.p);
+	return -1;
+}
