@@ -349,3 +349,18 @@ def test_debug_dead_address(shared):
 def test_debug_bad_address(con, arg, msg):
     out = reply(con, "debug" + arg)
     assert re.fullmatch(PREFIX + msg + r"\n<CMD Error>\n", out), out
+
+
+def test_fork_from_debug_line_runs(dbg):
+    """Work forked from a debug-mode line runs while the session goes on,
+    calls and sleeps included."""
+    assert line(dbg, 'do local s = require("skynet") s.fork(function() '
+                     'dbg_forked = s.call(0xb, "lua", "echo", 42) s.sleep(5) '
+                     'dbg_slept = true end) end') == "\n"
+    assert wait_for(lambda: line(dbg, "tostring(dbg_forked), tostring(dbg_slept)")
+                    == "42\ttrue\t\n", timeout=5, step=0.1)
+
+
+def test_long_debug_line(dbg):
+    s = "x" * 4096
+    assert line(dbg, '#"%s"' % s) == "4096\t\n"
