@@ -478,3 +478,24 @@ def test_jmem(con):
     assert reply(con, "jmem") == "".join(
         "stats.%s\t          0      0.00 Mb\n" % k
         for k in ("active", "allocated", "mapped", "resident", "retained")) + "<CMD OK>\n"
+
+
+def test_mem_tracks_lua_memory(fresh):
+    c = connect(fresh)
+
+    def kb():
+        m = re.search(r"(?m)^:0000000b\t(\d+\.\d\d) Kb \(snlua agent 2\)$", reply(c, "mem"))
+        assert m
+        return float(m.group(1))
+
+    base = kb()
+    # a table, not a long string: skynet's Lua 5.5 keeps big strings out of
+    # the collector's count
+    path = transcript.script("local t = {} for i = 1, 100000 do t[i] = i end _G.mem_probe = t")
+    assert reply(c, "inject :b " + path) == "\n<CMD OK>\n"
+    grown = kb()
+    assert grown > base + 500, (base, grown)
+    path = transcript.script("_G.mem_probe = nil")
+    assert reply(c, "inject :b " + path) == "\n<CMD OK>\n"
+    assert kb() < grown - 500
+    c.close()
