@@ -22,8 +22,18 @@ TERMINATOR = re.compile(rb"(?:^|\n)<CMD (?:OK|Error)>\n")
 PREFIX = r"[^\n]*?:\d+: "
 
 
+_unbootable = {}
+
+
 def start(backend, agents=3, services=SERVICES, **kw):
-    return nodes.Node(backend, agents=agents, services=services, **kw).start()
+    """Start a node; once a backend has failed to boot, fail at once after."""
+    if backend in _unbootable:
+        raise RuntimeError("%s node failed to boot earlier:\n%s" % (backend, _unbootable[backend]))
+    try:
+        return nodes.Node(backend, agents=agents, services=services, **kw).start()
+    except (RuntimeError, OSError) as e:
+        _unbootable[backend] = str(e)
+        raise
 
 
 def connect(node, timeout=5):
