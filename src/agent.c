@@ -1,0 +1,882 @@
+/* skyctl's side of the agent (lua/agent.lua): the wire format of requests
+ * and replies (the C twin of lua/wire.lua), console escaping, the JSON view
+ * of a reply, and sessions that bootstrap, load, upgrade and call the agent
+ * in a node's services over the debug console. */
+#include "agent.h"
+
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "embed.h"
+#include "sha256.h"
+
+/* ---- building requests ---- */
+
+static void agent_put(struct agent_buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void agent_w_str(struct agent_buf *b, const char *s, size_t len)
+{
+	char head[32];
+	int n = snprintf(head, sizeof head, "s%zu:", len);
+	agent_put(b, head, (size_t)n);
+	agent_put(b, s, len);
+}
+
+void agent_w_cstr(struct agent_buf *b, const char *s)
+{
+	if (s)
+		agent_w_str(b, s, strlen(s));
+	else
+		agent_put(b, "~", 1);
+}
+
+void agent_w_int(struct agent_buf *b, long long v)
+{
+	char tmp[32];
+	int n = snprintf(tmp, sizeof tmp, "i%lld;", v);
+	agent_put(b, tmp, (size_t)n);
+}
+
+void agent_w_num(struct agent_buf *b, double v)
+{
+	char tmp[40];
+	int n;
+	if (isnan(v))
+		n = snprintf(tmp, sizeof tmp, "d0/0;");
+	else if (isinf(v))
+		n = snprintf(tmp, sizeof tmp, "d%s1e999;", v < 0 ? "-" : "");
+	else
+		n = snprintf(tmp, sizeof tmp, "d%.17g;", v);
+	agent_put(b, tmp, (size_t)n);
+}
+
+void agent_w_bool(struct agent_buf *b, int v)
+{
+	agent_put(b, v ? "t" : "f", 1);
+}
+
+void agent_w_open(struct agent_buf *b)
+{
+	agent_put(b, "{", 1);
+}
+
+void agent_w_close(struct agent_buf *b)
+{
+	agent_put(b, "}", 1);
+}
+
+void agent_buf_free(struct agent_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+	b->oom = 0;
+}
+
+/* ---- reading replies ---- */
+
+struct agent_in {
+	const char *s;
+	size_t len, pos;
+};
+
+/* the text from pos up to (not including) the next c; -1 if none */
+static long agent_until(struct agent_in *in, char c)
+{
+	const char *end = memchr(in->s + in->pos, c, in->len - in->pos);
+	return end ? end - in->s : -1;
+}
+
+static void agent_val_clear(struct agent_val *v)
+{
+	if (v->type == AGENT_STR) {
+		free(v->s);
+	} else if (v->type == AGENT_TABLE) {
+		for (size_t i = 0; i < v->len; i++) {
+			agent_val_clear(&v->k[i]);
+			agent_val_clear(&v->v[i]);
+		}
+		free(v->k);
+		free(v->v);
+	}
+	memset(v, 0, sizeof *v);
+}
+
+/* decode one value at in->pos into v; 0 or -1 (v is then cleared) */
+static int agent_dec(struct agent_in *in, struct agent_val *v, int depth)
+{
+	memset(v, 0, sizeof *v);
+	if (in->pos >= in->len || depth > 64)
+		return -1;
+	char c = in->s[in->pos++];
+	if (c == '~' || c == 't' || c == 'f') {
+		v->type = c == '~' ? AGENT_NIL : AGENT_BOOL;
+		v->i = c == 't';
+		return 0;
+	}
+	if (c == 'i' || c == 'd') {
+		long end = agent_until(in, ';');
+		if (end < 0 || (size_t)end - in->pos > 40)
+			return -1;
+		char tmp[48];
+		memcpy(tmp, in->s + in->pos, (size_t)end - in->pos);
+		tmp[end - in->pos] = '\0';
+		in->pos = (size_t)end + 1;
+		char *stop;
+		if (c == 'i') {
+			v->type = AGENT_INT;
+			v->i = strtoll(tmp, &stop, 10);
+		} else {
+			v->type = AGENT_NUM;
+			v->d = strcmp(tmp, "0/0") == 0 ? NAN : strtod(tmp, &stop);
+			if (strcmp(tmp, "0/0") == 0)
+				stop = tmp + 3;
+		}
+		return *stop || !tmp[0] ? -1 : 0;
+	}
+	if (c == 's') {
+		long colon = agent_until(in, ':');
+		if (colon < 0)
+			return -1;
+		char *stop;
+		unsigned long long n = strtoull(in->s + in->pos, &stop, 10);
+		if (stop != in->s + colon || n > in->len - (size_t)colon - 1)
+			return -1;
+		v->s = malloc(n + 1);
+		if (!v->s)
+			return -1;
+		memcpy(v->s, in->s + colon + 1, n);
+		v->s[n] = '\0';
+		v->len = n;
+		v->type = AGENT_STR;
+		in->pos = (size_t)colon + 1 + n;
+		return 0;
+	}
+	if (c != '{')
+		return -1;
+	v->type = AGENT_TABLE;
+	size_t cap = 0;
+	while (in->pos < in->len && in->s[in->pos] != '}') {
+		if (v->len == cap) {
+			cap = cap ? cap * 2 : 8;
+			struct agent_val *k = realloc(v->k, cap * sizeof *k);
+			if (k)
+				v->k = k;
+			struct agent_val *x = k ? realloc(v->v, cap * sizeof *x) : NULL;
+			if (x)
+				v->v = x;
+			if (!k || !x)
+				goto fail;
+		}
+		if (agent_dec(in, &v->k[v->len], depth + 1))
+			goto fail;
+		if (agent_dec(in, &v->v[v->len], depth + 1)) {
+			agent_val_clear(&v->k[v->len]);
+			goto fail;
+		}
+		v->len++;
+	}
+	if (in->pos >= in->len)
+		goto fail;
+	in->pos++;
+	return 0;
+fail:
+	agent_val_clear(v);
+	return -1;
+}
+
+struct agent_val *agent_decode(const char *s, size_t len)
+{
+	struct agent_in in = { s, len, 0 };
+	struct agent_val *v = malloc(sizeof *v);
+	if (!v)
+		return NULL;
+	if (agent_dec(&in, v, 0) || in.pos != len) {
+		agent_val_clear(v);
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+void agent_val_free(struct agent_val *v)
+{
+	if (v) {
+		agent_val_clear(v);
+		free(v);
+	}
+}
+
+const struct agent_val *agent_get(const struct agent_val *t, const char *key)
+{
+	if (!t || t->type != AGENT_TABLE)
+		return NULL;
+	for (size_t i = 0; i < t->len; i++)
+		if (t->k[i].type == AGENT_STR && strcmp(t->k[i].s, key) == 0)
+			return t->v[i].type == AGENT_NIL ? NULL : &t->v[i];
+	return NULL;
+}
+
+const struct agent_val *agent_at(const struct agent_val *t, long long i)
+{
+	if (!t || t->type != AGENT_TABLE)
+		return NULL;
+	/* replies list entries in order, so entry i is usually at i - 1 */
+	if (i >= 1 && (size_t)i <= t->len && t->k[i - 1].type == AGENT_INT && t->k[i - 1].i == i)
+		return &t->v[i - 1];
+	for (size_t j = 0; j < t->len; j++)
+		if (t->k[j].type == AGENT_INT && t->k[j].i == i)
+			return t->v[j].type == AGENT_NIL ? NULL : &t->v[j];
+	return NULL;
+}
+
+size_t agent_count(const struct agent_val *t)
+{
+	size_t n = 0;
+	while (agent_at(t, (long long)n + 1))
+		n++;
+	return n;
+}
+
+const char *agent_gets(const struct agent_val *t, const char *key, const char *dflt)
+{
+	const struct agent_val *v = agent_get(t, key);
+	return v && v->type == AGENT_STR ? v->s : dflt;
+}
+
+long long agent_geti(const struct agent_val *t, const char *key, long long dflt)
+{
+	const struct agent_val *v = agent_get(t, key);
+	if (v && v->type == AGENT_INT)
+		return v->i;
+	if (v && v->type == AGENT_NUM)
+		return (long long)v->d;
+	return dflt;
+}
+
+int agent_getb(const struct agent_val *t, const char *key)
+{
+	const struct agent_val *v = agent_get(t, key);
+	return v && !(v->type == AGENT_BOOL && !v->i);
+}
+
+/* ---- JSON ---- */
+
+static void agent_json_str(struct agent_buf *b, const char *s, size_t len)
+{
+	char tmp[8];
+	agent_put(b, "\"", 1);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			tmp[0] = '\\';
+			tmp[1] = (char)c;
+			agent_put(b, tmp, 2);
+		} else if (c == '\n') {
+			agent_put(b, "\\n", 2);
+		} else if (c == '\t') {
+			agent_put(b, "\\t", 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(tmp, sizeof tmp, "\\u%04x", c);
+			agent_put(b, tmp, 6);
+		} else {
+			agent_put(b, (const char *)&s[i], 1);
+		}
+	}
+	agent_put(b, "\"", 1);
+}
+
+void agent_json(struct agent_buf *b, const struct agent_val *v)
+{
+	char tmp[48];
+	int n;
+	switch (v ? v->type : AGENT_NIL) {
+	case AGENT_NIL:
+		agent_put(b, "null", 4);
+		break;
+	case AGENT_BOOL:
+		agent_put(b, v->i ? "true" : "false", v->i ? 4 : 5);
+		break;
+	case AGENT_INT:
+		n = snprintf(tmp, sizeof tmp, "%lld", v->i);
+		agent_put(b, tmp, (size_t)n);
+		break;
+	case AGENT_NUM:
+		if (isfinite(v->d)) {
+			n = snprintf(tmp, sizeof tmp, "%.17g", v->d);
+			agent_put(b, tmp, (size_t)n);
+		} else {
+			agent_put(b, "null", 4);
+		}
+		break;
+	case AGENT_STR:
+		agent_json_str(b, v->s, v->len);
+		break;
+	case AGENT_TABLE: {
+		size_t list = agent_count(v);
+		int array = list == v->len;
+		agent_put(b, array ? "[" : "{", 1);
+		for (size_t i = 0; i < v->len; i++) {
+			if (i)
+				agent_put(b, ",", 1);
+			if (array) {
+				agent_json(b, agent_at(v, (long long)i + 1));
+				continue;
+			}
+			if (v->k[i].type == AGENT_STR) {
+				agent_json_str(b, v->k[i].s, v->k[i].len);
+			} else {
+				struct agent_buf kb = { 0 };
+				agent_json(&kb, &v->k[i]);
+				agent_json_str(b, kb.p ? kb.p : "", kb.len);
+				agent_buf_free(&kb);
+			}
+			agent_put(b, ":", 1);
+			agent_json(b, &v->v[i]);
+		}
+		agent_put(b, array ? "]" : "}", 1);
+		break;
+	}
+	}
+}
+
+/* ---- console escaping ---- */
+
+char *agent_escape(const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *out = malloc(3 * len + 1), *p = out;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '%' || c == '\0' || c == ' ' || (c >= '\t' && c <= '\r')) {
+			*p++ = '%';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		} else {
+			*p++ = (char)c;
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
+static int agent_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+size_t agent_unescape(char *s, size_t len)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		int h, l;
+		if (s[i] == '%' && i + 2 < len &&
+		    (h = agent_hexval(s[i + 1])) >= 0 && (l = agent_hexval(s[i + 2])) >= 0) {
+			s[o++] = (char)(h << 4 | l);
+			i += 2;
+		} else {
+			s[o++] = s[i];
+		}
+	}
+	return o;
+}
+
+/* ---- sessions ---- */
+
+extern const struct embed_file skyctl_lua[];
+
+static struct {
+	char version[17];
+	char *agent, *wire;	/* escaped lua/agent.lua and lua/wire.lua */
+	char boot[2][512];	/* lua/boot.lua's lines: persistent, one-shot */
+} agent_code;
+
+struct agent_sess {
+	int fd;
+	char *buf;		/* bytes received and not yet consumed */
+	size_t len, cap, scan;	/* scan: where the terminator search resumes */
+	char host[256];
+	int port, flags, boots, loads;
+	int debug;		/* a debug-mode connection (see agent_terminator) */
+	double timeout;
+};
+
+int agent_init(void)
+{
+	const struct embed_file *a = embed_find(skyctl_lua, "agent.lua");
+	const struct embed_file *w = embed_find(skyctl_lua, "wire.lua");
+	const struct embed_file *b = embed_find(skyctl_lua, "boot.lua");
+	if (!a || !w || !b)
+		return -1;
+	struct sha256 h;
+	unsigned char d[32];
+	sha256_init(&h);
+	sha256_update(&h, a->data, a->size);
+	sha256_update(&h, w->data, w->size);
+	sha256_final(&h, d);
+	for (int i = 0; i < 8; i++)
+		snprintf(agent_code.version + 2 * i, 3, "%02x", d[i]);
+	agent_code.agent = agent_escape(a->data, a->size);
+	agent_code.wire = agent_escape(w->data, w->size);
+	int n = 0;
+	for (const char *p = b->data; *p && n < 2;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len > 0 && strncmp(p, "--", 2) != 0 && len < sizeof agent_code.boot[0])
+			memcpy(agent_code.boot[n++], p, len);
+		p += len + (nl != NULL);
+	}
+	return agent_code.agent && agent_code.wire && n == 2 ? 0 : -1;
+}
+
+const char *agent_version(void)
+{
+	return agent_code.version;
+}
+
+static double agent_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* a socket connected to the session's host:port, or -1 with err set */
+static int agent_dial(const struct agent_sess *s, double deadline, char *err, size_t errlen)
+{
+	char port[16];
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	snprintf(port, sizeof port, "%d", s->port);
+	int rc = getaddrinfo(s->host, port, &hints, &ai);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot resolve %s: %s", s->host, gai_strerror(rc));
+		return -1;
+	}
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int e = fd < 0 ? errno : 0;
+	if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		e = errno;
+		if (e == EINPROGRESS) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			int left = (int)((deadline - agent_now()) * 1000);
+			socklen_t sl = sizeof e;
+			e = ETIMEDOUT;
+			if (poll(&p, 1, left > 0 ? left : 0) == 1 &&
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) != 0)
+				e = errno;
+		}
+	}
+	freeaddrinfo(ai);
+	if (e != 0) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(err, errlen, "cannot connect to %s:%d: %s", s->host, s->port, strerror(e));
+		return -1;
+	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return fd;
+}
+
+/* Read what arrives on s->fd until deadline (at least one byte).  Re-arms
+ * TCP_QUICKACK first: without it the node's two small writes per reply meet
+ * delayed ACKs (~40 ms each).  0, or the status of what went wrong. */
+static enum agent_status agent_fill(struct agent_sess *s, double deadline)
+{
+	if (s->cap - s->len < 65536) {
+		size_t cap = s->cap ? s->cap * 2 : 131072;
+		char *p = realloc(s->buf, cap);
+		if (!p)
+			return AGENT_ENODE;
+		s->buf = p;
+		s->cap = cap;
+	}
+	for (;;) {
+		int one = 1;
+		setsockopt(s->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+		ssize_t n = recv(s->fd, s->buf + s->len, s->cap - s->len - 1, 0);
+		if (n > 0) {
+			s->len += (size_t)n;
+			s->buf[s->len] = '\0';
+			return AGENT_OK;
+		}
+		if (n == 0)
+			return AGENT_EPROTO;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return AGENT_EPROTO;
+		struct pollfd p = { .fd = s->fd, .events = POLLIN };
+		int left = (int)((deadline - agent_now()) * 1000 + 0.999);
+		if (left <= 0 || poll(&p, 1, left) == 0)
+			return AGENT_ETIMEOUT;
+	}
+}
+
+static enum agent_status agent_send(struct agent_sess *s, const char *data, size_t len,
+				    double deadline)
+{
+	while (len > 0) {
+		ssize_t n = send(s->fd, data, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			data += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return AGENT_EPROTO;
+		struct pollfd p = { .fd = s->fd, .events = POLLOUT };
+		int left = (int)((deadline - agent_now()) * 1000 + 0.999);
+		if (left <= 0 || poll(&p, 1, left) == 0)
+			return AGENT_ETIMEOUT;
+	}
+	return AGENT_OK;
+}
+
+/* drop the first n buffered bytes */
+static void agent_consume(struct agent_sess *s, size_t n)
+{
+	memmove(s->buf, s->buf + n, s->len - n);
+	s->len -= n;
+	s->buf[s->len] = '\0';
+	s->scan = 0;
+}
+
+/* Find a terminator line in the buffer: its offset in *at and its length
+ * in *tlen; returns 1 for <CMD OK>, 0 for <CMD Error>, -1 if none yet.
+ * In debug mode (s->debug) it follows a prompt, not a newline. */
+static int agent_terminator(struct agent_sess *s, size_t *at, size_t *tlen)
+{
+	static const char *const term[2] = { "<CMD Error>\n", "<CMD OK>\n" };
+	size_t from = s->scan;
+	for (size_t i = from; i < s->len; i++) {
+		if (s->buf[i] != '<' || (i > 0 && s->buf[i - 1] != '\n' && !s->debug))
+			continue;
+		for (int ok = 0; ok < 2; ok++) {
+			size_t n = strlen(term[ok]);
+			if (s->len - i >= n && memcmp(s->buf + i, term[ok], n) == 0) {
+				*at = i;
+				*tlen = n;
+				return ok;
+			}
+		}
+	}
+	s->scan = s->len > 12 ? s->len - 12 : 0;
+	return -1;
+}
+
+/* Send one command line and read its reply: the output (without the
+ * terminator line, NUL-terminated) in *out, which the caller frees, and
+ * whether it ended with <CMD OK> in *ok. */
+static enum agent_status agent_cmd(struct agent_sess *s, const char *line, char **out, int *ok,
+				   double deadline)
+{
+	enum agent_status st = agent_send(s, line, strlen(line), deadline);
+	size_t at, tlen;
+	while (st == AGENT_OK && (*ok = agent_terminator(s, &at, &tlen)) < 0)
+		st = agent_fill(s, deadline);
+	if (st != AGENT_OK)
+		return st;
+	*out = malloc(at + 1);
+	if (!*out)
+		return AGENT_ENODE;
+	memcpy(*out, s->buf, at);
+	(*out)[at] = '\0';
+	if (at > 0 && (*out)[at - 1] == '\n')
+		(*out)[at - 1] = '\0';
+	agent_consume(s, at + tlen);
+	return AGENT_OK;
+}
+
+/* connect the session's socket and read the banner */
+static enum agent_status agent_connect(struct agent_sess *s, double deadline, char *err,
+				       size_t errlen)
+{
+	s->fd = agent_dial(s, deadline, err, errlen);
+	if (s->fd < 0)
+		return AGENT_ECONNECT;
+	enum agent_status st = AGENT_OK;
+	while (st == AGENT_OK && !memchr(s->buf, '\n', s->len))
+		st = agent_fill(s, deadline);
+	if (st != AGENT_OK) {
+		snprintf(err, errlen, "%s:%d: %s", s->host, s->port,
+			 st == AGENT_ETIMEOUT ? "no console banner in time" : "connection closed");
+		return st == AGENT_ETIMEOUT ? AGENT_ETIMEOUT : AGENT_ECONNECT;
+	}
+	agent_consume(s, (size_t)((char *)memchr(s->buf, '\n', s->len) - s->buf) + 1);
+	return AGENT_OK;
+}
+
+struct agent_sess *agent_open(const char *host, int port, int flags, double timeout,
+			      char *err, size_t errlen, enum agent_status *status)
+{
+	struct agent_sess *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		*status = AGENT_ENODE;
+		return NULL;
+	}
+	snprintf(s->host, sizeof s->host, "%s", host);
+	s->port = port;
+	s->flags = flags;
+	s->timeout = timeout;
+	*status = agent_connect(s, agent_now() + timeout, err, errlen);
+	if (*status != AGENT_OK) {
+		agent_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void agent_close(struct agent_sess *s)
+{
+	if (!s)
+		return;
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->buf);
+	free(s);
+}
+
+void agent_stats(const struct agent_sess *s, int *boots, int *loads)
+{
+	*boots = s->boots;
+	*loads = s->loads;
+}
+
+/* Register the loader in service hub with one debug-mode line (lua/boot.lua;
+ * the one-shot one when once), then leave debug mode.  The line and `cont`
+ * are sent with `debug` at once; a second connection pings the service so
+ * it reads them now rather than at its next 0.1 s idle tick.  A service
+ * already being debugged never shows a prompt: that ends in an error after
+ * the timeout, and closing the connection leaves nothing in debug mode. */
+static enum agent_status agent_boot(struct agent_sess *s, uint32_t hub, int once, char *err,
+				    size_t errlen)
+{
+	double wait = s->timeout < 1.0 ? s->timeout : 1.0, deadline = agent_now() + wait;
+	struct agent_sess dbg = { .fd = -1, .port = s->port, .debug = 1 };
+	struct agent_sess poke = { .fd = -1, .port = s->port };
+	char line[700], ping[32];
+	enum agent_status st;
+	snprintf(dbg.host, sizeof dbg.host, "%s", s->host);
+	snprintf(poke.host, sizeof poke.host, "%s", s->host);
+	st = agent_connect(&dbg, deadline, err, errlen);
+	if (st == AGENT_OK)
+		st = agent_connect(&poke, deadline, err, errlen);
+	snprintf(line, sizeof line, "debug %x\n%s\ncont\n", (unsigned)hub, agent_code.boot[once != 0]);
+	snprintf(ping, sizeof ping, "ping %x\n", (unsigned)hub);
+	if (st == AGENT_OK)
+		st = agent_send(&dbg, line, strlen(line), deadline);
+	size_t at, tlen;
+	int ok = -1;
+	while (st == AGENT_OK && (ok = agent_terminator(&dbg, &at, &tlen)) < 0) {
+		char *out = NULL;
+		int pong;
+		st = agent_cmd(&poke, ping, &out, &pong, deadline);
+		free(out);
+		if (st == AGENT_OK) {
+			double soon = agent_now() + 0.001;
+			st = agent_fill(&dbg, soon < deadline ? soon : deadline);
+			if (st == AGENT_ETIMEOUT && agent_now() < deadline)
+				st = AGENT_OK;
+		}
+	}
+	s->boots++;
+	if (st == AGENT_ETIMEOUT || (ok == 0 && strstr(dbg.buf, "attach failed"))) {
+		snprintf(err, errlen, "service :%08x is being debugged by another session "
+			 "(or is busy): no debug prompt within %.1f s", (unsigned)hub, wait);
+		st = AGENT_ENODE;
+	} else if (st == AGENT_OK && (ok == 0 || strstr(dbg.buf, "(debug)"))) {
+		dbg.buf[at] = '\0';
+		snprintf(err, errlen, "cannot attach to :%08x: %s", (unsigned)hub, dbg.buf);
+		st = AGENT_ENODE;
+	} else if (st != AGENT_OK && !err[0]) {
+		snprintf(err, errlen, "%s:%d: connection lost while attaching to :%08x", s->host,
+			 s->port, (unsigned)hub);
+	}
+	if (dbg.fd >= 0)
+		close(dbg.fd);
+	if (poke.fd >= 0)
+		close(poke.fd);
+	free(dbg.buf);
+	free(poke.buf);
+	return st;
+}
+
+/* Read the reply of an agent command: 1 with *reply decoded, 0 when the
+ * agent asks for an upgrade, -1 when the output is not an agent reply. */
+static int agent_parse(char *out, struct agent_val **reply)
+{
+	static const char prefix[] = "SKYCTL1 ";
+	size_t n = strlen(out);
+	if (strncmp(out, prefix, sizeof prefix - 1) != 0 || memchr(out, '\n', n))
+		return -1;
+	if (strncmp(out + sizeof prefix - 1, "upgrade ", 8) == 0)
+		return 0;
+	char *body = out + sizeof prefix - 1;
+	size_t len = agent_unescape(body, n - (sizeof prefix - 1));
+	*reply = agent_decode(body, len);
+	return *reply && (*reply)->type == AGENT_TABLE ? 1 : -1;
+}
+
+/* run one agent command line; 1/0/-1 as agent_parse, or -2 on <CMD Error>
+ * (the node's message in err) and -3 on a transport failure (*st set) */
+static int agent_exchange(struct agent_sess *s, const char *line, struct agent_val **reply,
+			  enum agent_status *st, char *err, size_t errlen)
+{
+	char *out = NULL;
+	int ok = 0, r;
+	*st = agent_cmd(s, line, &out, &ok, agent_now() + s->timeout);
+	if (*st != AGENT_OK) {
+		snprintf(err, errlen, "%s:%d: %s", s->host, s->port,
+			 *st == AGENT_ETIMEOUT ? "no reply in time" : "connection lost");
+		r = -3;
+	} else if (!ok) {
+		snprintf(err, errlen, "%s", out[0] ? out : "<CMD Error>");
+		r = -2;
+	} else {
+		r = agent_parse(out, reply);
+		if (r < 0)
+			snprintf(err, errlen, "unexpected reply: %.200s", out);
+	}
+	free(out);
+	return r;
+}
+
+/* build "dbgcmd <hub> <cmd> <args...>\n" */
+static char *agent_line(uint32_t hub, const char *cmd, const char *a, const char *b,
+			const char *c, const char *d, const char *e)
+{
+	const char *args[5] = { a, b, c, d, e };
+	size_t len = 64 + strlen(cmd);
+	for (int i = 0; i < 5; i++)
+		len += args[i] ? strlen(args[i]) + 1 : 0;
+	char *line = malloc(len);
+	if (!line)
+		return NULL;
+	int n = snprintf(line, len, "dbgcmd %x %s", (unsigned)hub, cmd);
+	for (int i = 0; i < 5; i++)
+		if (args[i])
+			n += snprintf(line + n, len - (size_t)n, " %s", args[i]);
+	snprintf(line + n, len - (size_t)n, "\n");
+	return line;
+}
+
+/* load this skyctl's agent into hub through SKYCTL, bootstrapping SKYCTL
+ * first if the service lacks it */
+static enum agent_status agent_load(struct agent_sess *s, uint32_t hub, char *err, size_t errlen)
+{
+	char *line = agent_line(hub, "SKYCTL", agent_code.agent, "load", agent_code.version,
+				agent_code.wire, NULL);
+	enum agent_status st = AGENT_ENODE;
+	struct agent_val *rep = NULL;
+	if (!line)
+		return AGENT_ENODE;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int r = agent_exchange(s, line, &rep, &st, err, errlen);
+		agent_val_free(rep);
+		rep = NULL;
+		if (r == 1) {
+			s->loads++;
+			st = AGENT_OK;
+			break;
+		}
+		if (r != -2 || attempt == 1) {
+			st = r == -3 ? st : AGENT_EPROTO;
+			break;
+		}
+		err[0] = '\0';
+		st = agent_boot(s, hub, 0, err, errlen);
+		if (st != AGENT_OK)
+			break;
+	}
+	free(line);
+	return st;
+}
+
+enum agent_status agent_request(struct agent_sess *s, uint32_t hub, const struct agent_buf *req,
+				struct agent_val **reply, char *err, size_t errlen)
+{
+	char *esc = agent_escape(req->p ? req->p : "", req->len);
+	char *line;
+	enum agent_status st = AGENT_ENODE;
+	err[0] = '\0';
+	*reply = NULL;
+	if (!esc || req->oom) {
+		free(esc);
+		snprintf(err, errlen, "out of memory");
+		return AGENT_ENODE;
+	}
+	if (s->flags & AGENT_NO_AGENT)
+		line = agent_line(hub, "SKYCTL_ONCE", agent_code.agent, "once", agent_code.version,
+				  agent_code.wire, esc);
+	else
+		line = agent_line(hub, "SKYCTL1", agent_code.version, esc, NULL, NULL, NULL);
+	free(esc);
+	for (int attempt = 0; line && attempt < 3; attempt++) {
+		if (s->flags & AGENT_NO_AGENT) {
+			st = agent_boot(s, hub, 1, err, errlen);
+			if (st != AGENT_OK)
+				break;
+		}
+		int r = agent_exchange(s, line, reply, &st, err, errlen);
+		if (r == 1) {
+			st = AGENT_OK;
+			err[0] = '\0';
+			break;
+		}
+		if (r == -3 || r == -1 || (s->flags & AGENT_NO_AGENT)) {
+			st = r == -3 ? st : r == -2 ? AGENT_ENODE : AGENT_EPROTO;
+			break;
+		}
+		/* no agent there (-2) or an older one (0): load ours, then retry */
+		err[0] = '\0';
+		st = agent_load(s, hub, err, errlen);
+		if (st != AGENT_OK)
+			break;
+		st = AGENT_EPROTO;
+		snprintf(err, errlen, "the agent in :%08x does not answer after loading it",
+			 (unsigned)hub);
+	}
+	free(line);
+	return st;
+}
