@@ -84,6 +84,11 @@ void agent_w_bool(struct agent_buf *b, int v)
 	agent_put(b, v ? "t" : "f", 1);
 }
 
+void agent_w_raw(struct agent_buf *b, const char *wire, size_t len)
+{
+	agent_put(b, wire, len);
+}
+
 void agent_w_open(struct agent_buf *b)
 {
 	agent_put(b, "{", 1);
@@ -435,6 +440,7 @@ struct agent_sess {
 	char host[256];
 	int port, flags, boots, loads;
 	int debug;		/* a debug-mode connection (see agent_terminator) */
+	int attach_failed;	/* see agent_attach_failed */
 	double timeout;
 };
 
@@ -677,6 +683,11 @@ void agent_close(struct agent_sess *s)
 	free(s);
 }
 
+int agent_attach_failed(const struct agent_sess *s)
+{
+	return s->attach_failed;
+}
+
 void agent_stats(const struct agent_sess *s, int *boots, int *loads)
 {
 	*boots = s->boots;
@@ -821,7 +832,7 @@ static enum agent_status agent_load(struct agent_sess *s, uint32_t hub, char *er
 			break;
 		}
 		if (r != -2 || attempt == 1) {
-			st = r == -3 ? st : AGENT_EPROTO;
+			st = r == -3 ? st : r == -2 ? AGENT_ENODE : AGENT_EPROTO;
 			break;
 		}
 		err[0] = '\0';
@@ -852,11 +863,14 @@ enum agent_status agent_request(struct agent_sess *s, uint32_t hub, const struct
 	else
 		line = agent_line(hub, "SKYCTL1", agent_code.version, esc, NULL, NULL, NULL);
 	free(esc);
+	s->attach_failed = 0;
 	for (int attempt = 0; line && attempt < 3; attempt++) {
 		if (s->flags & AGENT_NO_AGENT) {
 			st = agent_boot(s, hub, 1, err, errlen);
-			if (st != AGENT_OK)
+			if (st != AGENT_OK) {
+				s->attach_failed = st == AGENT_ENODE;
 				break;
+			}
 		}
 		int r = agent_exchange(s, line, reply, &st, err, errlen);
 		if (r == 1) {
@@ -871,8 +885,10 @@ enum agent_status agent_request(struct agent_sess *s, uint32_t hub, const struct
 		/* no agent there (-2) or an older one (0): load ours, then retry */
 		err[0] = '\0';
 		st = agent_load(s, hub, err, errlen);
-		if (st != AGENT_OK)
+		if (st != AGENT_OK) {
+			s->attach_failed = st == AGENT_ENODE;
 			break;
+		}
 		st = AGENT_EPROTO;
 		snprintf(err, errlen, "the agent in :%08x does not answer after loading it",
 			 (unsigned)hub);

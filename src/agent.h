@@ -22,6 +22,7 @@ void agent_w_cstr(struct agent_buf *b, const char *s);	/* NULL writes nil */
 void agent_w_int(struct agent_buf *b, long long v);
 void agent_w_num(struct agent_buf *b, double v);
 void agent_w_bool(struct agent_buf *b, int v);
+void agent_w_raw(struct agent_buf *b, const char *wire, size_t len);	/* encoded already */
 void agent_w_open(struct agent_buf *b);		/* { */
 void agent_w_close(struct agent_buf *b);	/* } */
 void agent_buf_free(struct agent_buf *b);
@@ -94,6 +95,10 @@ void agent_close(struct agent_sess *s);
  * *reply is the decoded reply (free it).  Else a message is in err. */
 enum agent_status agent_request(struct agent_sess *s, uint32_t hub, const struct agent_buf *req,
 				struct agent_val **reply, char *err, size_t errlen);
+
+/* whether the last agent_request failed before its request could run (no
+ * agent could be loaded or attached in the hub): another hub may do */
+int agent_attach_failed(const struct agent_sess *s);
 
 /* how many debug-mode bootstraps and agent loads this session made */
 void agent_stats(const struct agent_sess *s, int *boots, int *loads);

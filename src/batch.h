@@ -1,0 +1,60 @@
+/* Running one agent operation (inject now; rollback and diff next) over many
+ * services of many nodes: nodes in parallel, each through one hub service
+ * that fans out inside the node; stop at the first failure unless told to
+ * keep going; an optional canary phase; exactly which targets ran is known
+ * and reported as it happens. */
+#ifndef BATCH_H
+#define BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent.h"
+
+struct batch_node {
+	const char *name;	/* as shown to the user: "game1" or "127.0.0.1:8000" */
+	const char *host;
+	int port;
+	const uint32_t *addrs;	/* its targets, in order */
+	size_t n;
+};
+
+struct batch_opts {
+	int keep_going;		/* go on after a failing target */
+	size_t canary;		/* first run this many targets; go on only if all succeed */
+	int flags;		/* AGENT_NO_AGENT */
+	double timeout;		/* seconds, for every wait */
+	int par;		/* services a hub works on at once */
+};
+
+enum batch_state {
+	BATCH_SKIPPED,		/* never sent: stopped before */
+	BATCH_OK,
+	BATCH_FAILED,		/* the service reported an error, or could not be reached */
+	BATCH_UNKNOWN,		/* sent, but the node's answer was lost */
+};
+
+/* what happened to one target; val is the agent's reply for it (or NULL) */
+struct batch_result {
+	enum batch_state state;
+	const struct agent_val *val;
+	const char *err;	/* FAILED / UNKNOWN: why */
+	enum agent_status status;	/* transport status for UNKNOWN */
+};
+
+struct batch_hooks {
+	/* targets lo..hi-1 of node are about to be sent */
+	void (*sending)(void *ud, size_t node, size_t lo, size_t hi);
+	/* target i of node is settled (called in target order per node) */
+	void (*settled)(void *ud, size_t node, size_t i, const struct batch_result *r);
+	void *ud;
+};
+
+/* Run the operation whose per-service request is the wire table sub on
+ * every target.  Every target is settled through hooks exactly once
+ * (skipped ones too).  Returns 0 if all succeeded, else the exit status:
+ * the first transport status met (3, 4, 5), or 1. */
+int batch_run(const struct batch_node *nodes, size_t nnodes, const struct batch_opts *opts,
+	      const struct agent_buf *sub, const struct batch_hooks *hooks);
+
+#endif
