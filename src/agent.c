@@ -296,7 +296,7 @@ int agent_getb(const struct agent_val *t, const char *key)
 
 /* ---- JSON ---- */
 
-static void agent_json_str(struct agent_buf *b, const char *s, size_t len)
+void agent_json_string(struct agent_buf *b, const char *s, size_t len)
 {
 	char tmp[8];
 	agent_put(b, "\"", 1);
@@ -344,7 +344,7 @@ void agent_json(struct agent_buf *b, const struct agent_val *v)
 		}
 		break;
 	case AGENT_STR:
-		agent_json_str(b, v->s, v->len);
+		agent_json_string(b, v->s, v->len);
 		break;
 	case AGENT_TABLE: {
 		size_t list = agent_count(v);
@@ -358,11 +358,11 @@ void agent_json(struct agent_buf *b, const struct agent_val *v)
 				continue;
 			}
 			if (v->k[i].type == AGENT_STR) {
-				agent_json_str(b, v->k[i].s, v->k[i].len);
+				agent_json_string(b, v->k[i].s, v->k[i].len);
 			} else {
 				struct agent_buf kb = { 0 };
 				agent_json(&kb, &v->k[i]);
-				agent_json_str(b, kb.p ? kb.p : "", kb.len);
+				agent_json_string(b, kb.p ? kb.p : "", kb.len);
 				agent_buf_free(&kb);
 			}
 			agent_put(b, ":", 1);
@@ -641,7 +641,7 @@ static enum agent_status agent_connect(struct agent_sess *s, double deadline, ch
 	if (s->fd < 0)
 		return AGENT_ECONNECT;
 	enum agent_status st = AGENT_OK;
-	while (st == AGENT_OK && !memchr(s->buf, '\n', s->len))
+	while (st == AGENT_OK && (!s->len || !memchr(s->buf, '\n', s->len)))
 		st = agent_fill(s, deadline);
 	if (st != AGENT_OK) {
 		snprintf(err, errlen, "%s:%d: %s", s->host, s->port,

@@ -55,6 +55,8 @@ int agent_getb(const struct agent_val *t, const char *key);
 
 /* v as JSON (lists for tables keyed 1..n, objects otherwise) appended to b */
 void agent_json(struct agent_buf *b, const struct agent_val *v);
+/* s as a JSON string appended to b */
+void agent_json_string(struct agent_buf *b, const char *s, size_t len);
 
 /* ---- escaping for console lines ---- */
 
