@@ -802,16 +802,29 @@ end
 local function fanout(req, once)
 	local targets, sub = req.targets, req.sub
 	sub.v = req.v
-	local results, nextk, stop = {}, 1, false
+	local results, nextk, stop, me = {}, 1, false, skynet.self()
+	local function run(k)
+		local r = call_peer(targets[k], sub, once)
+		r.addr = targets[k]
+		results[k] = r
+		if not r.ok and req.stop then
+			stop = true
+		end
+	end
+	-- this service's own turn comes first, alone: a script that yields
+	-- must not see the fan-out's own traffic change code tables meanwhile
+	for k, t in ipairs(targets) do
+		if t == me then
+			run(k)
+			break
+		end
+	end
 	local function work()
 		while not stop and nextk <= #targets do
 			local k = nextk
 			nextk = k + 1
-			local r = call_peer(targets[k], sub, once)
-			r.addr = targets[k]
-			results[k] = r
-			if not r.ok and req.stop then
-				stop = true
+			if not results[k] then
+				run(k)
 			end
 		end
 	end
@@ -819,17 +832,17 @@ local function fanout(req, once)
 	if par <= 1 then
 		work()
 	else
-		local me, running = coroutine.running(), par
+		local co, running = coroutine.running(), par
 		for _ = 1, par do
 			skynet.fork(function()
 				work()
 				running = running - 1
 				if running == 0 then
-					skynet.wakeup(me)
+					skynet.wakeup(co)
 				end
 			end)
 		end
-		skynet.wait(me)
+		skynet.wait(co)
 	end
 	return { ok = true, results = results, n = #targets }
 end

@@ -732,9 +732,13 @@ static enum agent_status agent_boot(struct agent_sess *s, uint32_t hub, int once
 		}
 	}
 	s->boots++;
-	if (st == AGENT_ETIMEOUT || (ok == 0 && strstr(dbg.buf, "attach failed"))) {
-		snprintf(err, errlen, "service :%08x is being debugged by another session "
-			 "(or is busy): no debug prompt within %.1f s", (unsigned)hub, wait);
+	if (ok == 0 && strstr(dbg.buf, "attach failed")) {
+		snprintf(err, errlen, "service :%08x is being debugged by another session",
+			 (unsigned)hub);
+		st = AGENT_ENODE;
+	} else if (st == AGENT_ETIMEOUT) {
+		snprintf(err, errlen, "service :%08x did not enter debug mode within %.1f s: it is "
+			 "busy or being debugged by another session", (unsigned)hub, wait);
 		st = AGENT_ENODE;
 	} else if (st == AGENT_OK && (ok == 0 || strstr(dbg.buf, "(debug)"))) {
 		dbg.buf[at] = '\0';
