@@ -16,6 +16,11 @@
 --   the chunk runs in mode "once" (request passed along), and peers are
 --   reached by RUN alone (mode "runonce"): nothing stays registered.
 --
+-- Operations (req.op): apply (req.dry: apply, record, revert), journal,
+-- rollback (req.id / req.all / req.force), eval and complete (for a prompt),
+-- ping, remove.  A request with req.targets is run by the hub in each target
+-- (req.sub) with req.par at once, stopping after a failure when req.stop.
+--
 -- Requests and replies are tables in lua/wire.lua's format; on the console
 -- a request is one %XX-escaped argument and a reply one line "SKYCTL1 <escaped>",
 -- so no reply line can read <CMD OK> or <CMD Error>.
@@ -723,6 +728,120 @@ function OPS.rollback(req)
 		end
 	end
 	return res
+end
+
+-- a value as text for a prompt: tables to a bounded depth and width,
+-- cycles marked, no metamethod run
+local function pretty(v, depth, seen)
+	if type(v) ~= "table" then
+		return describe(v)
+	elseif seen[v] then
+		return "<cycle " .. describe(v) .. ">"
+	elseif depth <= 0 then
+		return "{...}"
+	end
+	seen[v] = true
+	local keys, n = {}, 0
+	for k in next, v do
+		n = n + 1
+		if n > 50 then
+			break
+		end
+		keys[n] = k
+	end
+	sort(keys, function(a, b)
+		local ta, tb = type(a), type(b)
+		if ta ~= tb then
+			return ta < tb
+		elseif ta == "number" or ta == "string" then
+			return a < b
+		end
+		return describe(a) < describe(b)
+	end)
+	local parts, i = {}, 1
+	for _, k in ipairs(keys) do
+		local key
+		if k == i then
+			key, i = "", i + 1
+		elseif type(k) == "string" and k:match("^[%a_][%w_]*$") then
+			key = k .. " = "
+		else
+			key = "[" .. pretty(k, 0, seen) .. "] = "
+		end
+		parts[#parts + 1] = key .. pretty(rawget(v, k), depth - 1, seen)
+	end
+	if n > 50 then
+		parts[#parts + 1] = "..."
+	end
+	seen[v] = nil
+	return "{" .. concat(parts, ", ") .. "}"
+end
+
+-- Evaluate a line or chunk for a prompt in session req.session: as an
+-- expression first, else as statements.  Names it assigns stay in the
+-- session's environment; _G.x reaches the service's globals.
+function OPS.eval(req)
+	S.sessions = S.sessions or {}
+	local env = S.sessions[req.session or ""]
+	local P, U = inject_tables()
+	if not env then
+		env = setmetatable({ hotfix = helpers() }, { __index = _G })
+		S.sessions[req.session or ""] = env
+	end
+	local out = {}
+	env.print, env._P, env._U = printer(out), P, U
+	local name = req.name or "=repl"
+	local f = load("return " .. req.src, name, "t", env)
+	local f2, err = f or load(req.src, name, "t", env)
+	if not f2 then
+		return { ok = false, err = err, syntax = true }
+	end
+	local hook, mask, count = dbg.gethook()
+	dbg.sethook(watchdog(req.timeout or 10), "", 100000)
+	local r = table.pack(xpcall(f2, errmsg))
+	dbg.sethook(hook, mask, count)
+	if not r[1] then
+		return { ok = false, err = r[2], out = out }
+	end
+	local values = {}
+	for i = 2, r.n do
+		values[i - 1] = pretty(r[i], req.depth or 3, {})
+	end
+	return { ok = true, values = values, n = r.n - 1, out = out }
+end
+
+-- names for completing req.expr ("_P.lua.CM"): the keys of the table the
+-- dotted path before the last '.' or ':' names, that start with the rest
+function OPS.complete(req)
+	local env = (S.sessions or {})[req.session or ""] or _G
+	local base, sep, prefix = req.expr:match("^(.-)([.:]?)([%w_]*)$")
+	local t
+	if sep == "" then
+		t = env
+	else
+		t = env
+		for part in base:gmatch("[^.:]+") do
+			t = type(t) == "table" and (rawget(t, part) or (t == env and _G[part])) or nil
+		end
+	end
+	local names, seen = {}, {}
+	local function add(tbl)
+		if type(tbl) ~= "table" then
+			return
+		end
+		for k in next, tbl do
+			if type(k) == "string" and not seen[k] and k:sub(1, #prefix) == prefix then
+				seen[k] = true
+				names[#names + 1] = k
+			end
+		end
+	end
+	add(t)
+	if t == env then
+		add(_G)
+	end
+	sort(names)
+	return { ok = true, names = names }
 end
 
 function OPS.ping()

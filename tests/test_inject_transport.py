@@ -445,3 +445,23 @@ def test_runaway_script_is_stopped_and_undone(node, client):
     assert not rep["ok"] and rep["err"].startswith("loop.lua:2: script still running after 0.3 s")
     assert call(con, hub, '"deposit", 1') == "1\t1\nn\t1"
     con.close()
+
+
+def test_eval_and_complete_for_the_repl(node, client):
+    con = Conn(node.port)
+    hub = "%x" % agents(con)[0]
+    rep = client.request(hub, {"op": "eval", "session": "s1", "src": "1 + 1, 'x', {1, a = {b = 2}}"})
+    assert rep["ok"] and rep["values"] == ["2", '"x"', "{1, a = {b = 2}}"]
+    rep = client.request(hub, {"op": "eval", "session": "s1", "src": "mine = 5 print('hi', mine)"})
+    assert rep["ok"] and rep["out"] == ["hi\t5"] and rep["n"] == 0
+    assert client.request(hub, {"op": "eval", "session": "s1", "src": "mine"})["values"] == ["5"]
+    assert client.request(hub, {"op": "eval", "session": "s2", "src": "mine"})["values"] == ["nil"]
+    rep = client.request(hub, {"op": "eval", "session": "s1", "src": "error('bad')"})
+    assert not rep["ok"] and rep["err"] == "repl:1: bad"
+    rep = client.request(hub, {"op": "eval", "session": "s1", "src": "local t = {} t.t = t return t"})
+    assert rep["values"][0].startswith("{t = <cycle table: 0x")
+    rep = client.request(hub, {"op": "complete", "session": "s1", "expr": "_P.lua.CMD.de"})
+    assert rep["names"] == ["deposit"]
+    rep = client.request(hub, {"op": "complete", "session": "s1", "expr": "mi"})
+    assert rep["names"] == ["mine"]
+    con.close()
