@@ -607,6 +607,49 @@ local function clock()
 	return skynet.hpc and skynet.hpc() // 1000 or os.clock() * 1e6 // 1
 end
 
+-- The replaced functions some suspended task of the service is still
+-- running (found on the stacks of the coroutines skynet keeps by session):
+-- { { path = , tasks = n } }, or nil.
+local function busy(U, lists)
+	local sessions = U.session_id_coroutine
+	if type(sessions) ~= "table" then
+		return nil
+	end
+	local old = {}
+	for _, changes in ipairs(lists) do
+		for _, c in ipairs(changes) do
+			if type(c.old) == "function" and c.what ~= "added" then
+				old[c.old] = old[c.old] or c.path
+			end
+		end
+	end
+	local count, n = {}, 0
+	for _, co in next, sessions do
+		n = n + 1
+		if n > 10000 or not next(old) then
+			break
+		end
+		if type(co) == "thread" then
+			for level = 0, 64 do
+				local info = getinfo(co, level, "f")
+				if not info then
+					break
+				end
+				local p = old[info.func]
+				if p then
+					count[p] = (count[p] or 0) + 1
+					break
+				end
+			end
+		end
+	end
+	local list = {}
+	for p, k in pairs(count) do
+		list[#list + 1] = { path = p, tasks = k }
+	end
+	return #list > 0 and list or nil
+end
+
 -- apply (or, with req.dry, try and revert) the scripts in this service
 function OPS.apply(req)
 	local t0 = clock()
@@ -631,6 +674,9 @@ function OPS.apply(req)
 			break
 		end
 		done[i] = changes
+	end
+	if res.ok then
+		res.busy = busy(U, done)
 	end
 	if res.ok and req.dry then
 		local stuck = {}

@@ -465,3 +465,19 @@ def test_eval_and_complete_for_the_repl(node, client):
     rep = client.request(hub, {"op": "complete", "session": "s1", "expr": "mi"})
     assert rep["names"] == ["mine"]
     con.close()
+
+
+def test_dry_run_warns_about_tasks_running_replaced_code(node, client):
+    con = Conn(node.port)
+    hub = "%x" % agents(con)[0]
+    park = ("local skynet = require 'skynet' "
+            "_P.lua.CMD.park = function() skynet.sleep(300) return 1 end")
+    assert client.request(hub, {"op": "apply", "scripts": [script(park, "park.lua")]})["ok"]
+    con.send('call %s "park"\n' % hub)  # a task now sleeps inside CMD.park
+    time.sleep(0.1)
+    other = Client(node.port)
+    rep = other.request(hub, {"op": "apply", "dry": True, "scripts": [script(
+        "_P.lua.CMD.park = function() return 2 end", "fix.lua")]})
+    assert rep["ok"] and rep["busy"] == [{"path": "_P.lua.CMD.park", "tasks": 1}]
+    assert rep["scripts"][0]["changes"][0]["path"] == "_P.lua.CMD.park"
+    other.close(), con.close()
