@@ -921,6 +921,17 @@ end
 
 ---------------------------------------------------------------- fan-out
 
+-- the bytecode of this chunk and of wire.lua, made when first needed: a
+-- hub sends them to the services it installs the agent in
+local function dumper(f)
+	local code
+	return function()
+		code = code or string.dump(f)
+		return code
+	end
+end
+local agent_code, wire_code = dumper(getinfo(1, "f").func), dumper(wire_chunk)
+
 local function call_error(e)
 	return { ok = false, unreached = true, err = tostring(e):gsub("^.-:%d+: ", "") }
 end
@@ -931,8 +942,8 @@ local function call_peer(t, req, once)
 		return handle_local(req)
 	end
 	if once then
-		local ok, done, out = pcall(skynet.call, t, "debug", "RUN", S.code(), "skyctl-agent",
-			"runonce", VERSION, S.wire(), req)
+		local ok, done, out = pcall(skynet.call, t, "debug", "RUN", agent_code(), "skyctl-agent",
+			"runonce", VERSION, wire_code(), req)
 		if not ok then
 			return call_error(done)
 		end
@@ -941,8 +952,8 @@ local function call_peer(t, req, once)
 	end
 	for _ = 1, 2 do
 		if S.peers[t] ~= VERSION then
-			local ok, done, out = pcall(skynet.call, t, "debug", "RUN", S.code(), "skyctl-agent",
-				"run", VERSION, S.wire())
+			local ok, done, out = pcall(skynet.call, t, "debug", "RUN", agent_code(), "skyctl-agent",
+				"run", VERSION, wire_code())
 			if not ok then
 				return call_error(done)
 			elseif not done then
@@ -1063,27 +1074,15 @@ end
 
 ---------------------------------------------------------------- main
 
--- the bytecode of this chunk and of wire.lua, made when first needed: a
--- hub sends them to the services it installs the agent in
-local function dumper(f)
-	local code
-	return function()
-		code = code or string.dump(f)
-		return code
-	end
-end
-local self_code = dumper(getinfo(1, "f").func)
 
 if MODE == "once" or MODE == "runonce" then
 	-- --no-agent: nothing is registered; only the journal data stays
-	S.code, S.wire, S.peers = self_code, dumper(wire_chunk), {}
 	local rep
 	local ok, err = pcall(function()
 		local req = MODE == "once" and decode_request(REQUEST) or REQUEST
 		req.v = VERSION
 		rep = handle(req, true)
 	end)
-	S.code, S.wire = nil, nil
 	if not ok then
 		rep = { ok = false, err = tostring(err) }
 	end
@@ -1101,7 +1100,7 @@ end
 if S.version ~= VERSION then
 	S.peers, S.U, S.Useen = {}, nil, nil
 end
-S.version, S.cmd, S.code, S.wire = VERSION, CMD, self_code, dumper(wire_chunk)
+S.version, S.cmd = VERSION, CMD
 S.peers = S.peers or {}
 sdebug.reg_debugcmd(CMD, command)
 sdebug.reg_debugcmd(LOADER, loader)
