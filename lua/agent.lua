@@ -1005,7 +1005,7 @@ local function fanout(req, once)
 		end
 	end
 	local par = math.min(req.par or 1, #targets)
-	if par <= 1 then
+	if par <= 1 or not (skynet.fork and skynet.wait and skynet.wakeup) then
 		work()
 	else
 		local co, running = coroutine.running(), par
