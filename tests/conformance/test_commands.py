@@ -499,3 +499,28 @@ def test_mem_tracks_lua_memory(fresh):
     assert reply(c, "inject :b " + path) == "\n<CMD OK>\n"
     assert kb() < grown - 500
     c.close()
+
+
+def test_getenv_config_keys(con):
+    assert reply(con, "getenv thread") == "thread\t2\n<CMD OK>\n"
+    assert reply(con, "getenv harbor") == "harbor\t0\n<CMD OK>\n"
+    assert reply(con, "getenv start") == "start\tmain\n<CMD OK>\n"
+    port = con.sock.getpeername()[1]
+    assert reply(con, "getenv console_port") == "console_port\t%d\n<CMD OK>\n" % port
+
+
+def test_getenv_custom_key(backend):
+    n = transcript.start(backend, env={"my_key": "some value", "my_num": 42})
+    try:
+        c = connect(n)
+        assert reply(c, "getenv my_key") == "my_key\tsome value\n<CMD OK>\n"
+        assert reply(c, "getenv my_num") == "my_num\t42\n<CMD OK>\n"
+        c.close()
+    finally:
+        n.stop()
+
+
+def test_getenv_needs_name(con):
+    out = reply(con, "getenv")
+    assert re.fullmatch(PREFIX + r"bad argument #2 to 'command' \(string expected, got nil\)\n"
+                        r"<CMD Error>\n", out), out
