@@ -56,7 +56,8 @@
 -- Upvalue writes are tracked by recording debug.setupvalue and
 -- debug.upvaluejoin while the script runs (the helpers use them).
 local RUN_P, RUN_U = _P, _U -- set when this chunk runs under debug RUN
-local MODE, VERSION, WIRE_SRC, REQUEST = ...
+-- SOURCE: this chunk's text when it was loaded from text (else nil)
+local SOURCE, MODE, VERSION, WIRE_SRC, REQUEST = ...
 local _G = _G
 local assert, error, load, next, pairs, pcall, xpcall, select, setmetatable,
 	tostring, type, rawget, rawset, rawequal, ipairs =
@@ -936,14 +937,25 @@ local function call_error(e)
 	return { ok = false, unreached = true, err = tostring(e):gsub("^.-:%d+: ", "") }
 end
 
+-- RUN this agent in peer t in mode (with req): as bytecode, or as source
+-- where the node refuses binary chunks; returns pcall's results
+local function peer_run(t, mode, req)
+	local ok, done, out = pcall(skynet.call, t, "debug", "RUN", agent_code(), "skyctl-agent",
+		nil, mode, VERSION, wire_code(), req)
+	if ok and not done and SOURCE and tostring(out):find("binary", 1, true) then
+		ok, done, out = pcall(skynet.call, t, "debug", "RUN", SOURCE, "skyctl-agent",
+			SOURCE, mode, VERSION, wire_src, req)
+	end
+	return ok, done, out
+end
+
 -- run req in peer service t, installing the engine there first if needed
 local function call_peer(t, req, once)
 	if t == skynet.self() then
 		return handle_local(req)
 	end
 	if once then
-		local ok, done, out = pcall(skynet.call, t, "debug", "RUN", agent_code(), "skyctl-agent",
-			"runonce", VERSION, wire_code(), req)
+		local ok, done, out = peer_run(t, "runonce", req)
 		if not ok then
 			return call_error(done)
 		end
@@ -952,8 +964,7 @@ local function call_peer(t, req, once)
 	end
 	for _ = 1, 2 do
 		if S.peers[t] ~= VERSION then
-			local ok, done, out = pcall(skynet.call, t, "debug", "RUN", agent_code(), "skyctl-agent",
-				"run", VERSION, wire_code())
+			local ok, done, out = peer_run(t, "run")
 			if not ok then
 				return call_error(done)
 			elseif not done then
@@ -1067,9 +1078,11 @@ local function command(ver, arg)
 	skynet.ret(skynet.pack(reply_line(rep)))
 end
 
--- the SKYCTL debug command: load a %XX-escaped chunk, run it with the args
+-- the SKYCTL debug command: load a %XX-escaped chunk, run it with its
+-- source and the args (what lua/boot.lua's line does)
 local function loader(s, ...)
-	assert(load(wire.unescape(s), "=skyctl", "t", _G))(...)
+	local c = wire.unescape(s)
+	assert(load(c, "=skyctl", "t", _G))(c, ...)
 end
 
 ---------------------------------------------------------------- main
