@@ -733,8 +733,14 @@ static enum agent_status agent_boot(struct agent_sess *s, uint32_t hub, int once
 	}
 	s->boots++;
 	if (ok == 0 && strstr(dbg.buf, "attach failed")) {
-		snprintf(err, errlen, "service :%08x is being debugged by another session",
-			 (unsigned)hub);
+		/* a dead address fails the same way: tell them apart with a ping */
+		char *out = NULL;
+		int alive = 0;
+		if (agent_cmd(&poke, ping, &out, &alive, agent_now() + wait) != AGENT_OK)
+			alive = 1;
+		free(out);
+		snprintf(err, errlen, alive ? "service :%08x is being debugged by another session" :
+			 "service :%08x does not exist (or has exited)", (unsigned)hub);
 		st = AGENT_ENODE;
 	} else if (st == AGENT_ETIMEOUT) {
 		snprintf(err, errlen, "service :%08x did not enter debug mode within %.1f s: it is "
