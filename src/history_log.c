@@ -1,0 +1,209 @@
+/* Session transcripts (see history.h): written as the session goes, one
+ * line per record with its UTC time, so a session killed with -9 keeps
+ * everything up to its last line; read back by `skyctl history`. */
+#include "history.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+struct history_log {
+	FILE *f;
+	char id[64];
+};
+
+/* "2026-11-24T17:45:03.123Z" */
+static void history_stamp(char *buf, size_t len)
+{
+	struct timeval tv;
+	struct tm tm;
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03dZ", (int)(tv.tv_usec / 1000));
+}
+
+struct history_log *history_log_open(const char *node, const char *service, char *err,
+				     size_t errlen)
+{
+	char dir[4096], path[4200], stamp[32];
+	struct history_log *l = calloc(1, sizeof *l);
+	time_t now = time(NULL);
+	struct tm tm;
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (history_dir("sessions", dir, sizeof dir, err, errlen) != 0) {
+		free(l);
+		return NULL;
+	}
+	gmtime_r(&now, &tm);
+	size_t n = strftime(l->id, sizeof l->id, "%Y%m%d-%H%M%S", &tm);
+	snprintf(l->id + n, sizeof l->id - n, "-%ld", (long)getpid());
+	snprintf(path, sizeof path, "%s/%s.log", dir, l->id);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+	l->f = fd >= 0 ? fdopen(fd, "a") : NULL;
+	if (!l->f) {
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(l);
+		return NULL;
+	}
+	history_stamp(stamp, sizeof stamp);
+	fprintf(l->f, "# skyctl session %s\n# started %s\n# node %s\n# service %s\n", l->id, stamp,
+		node, service ? service : "-");
+	fflush(l->f);
+	return l;
+}
+
+const char *history_log_id(const struct history_log *l)
+{
+	return l->id;
+}
+
+void history_log_put(struct history_log *l, char mark, const char *text)
+{
+	char stamp[32];
+	if (!l)
+		return;
+	if (mark == '#') {
+		fprintf(l->f, "# %s\n", text);
+		fflush(l->f);
+		return;
+	}
+	history_stamp(stamp, sizeof stamp);
+	if (mark == '>' && history_ignored(text))
+		text = "(kept out of the transcript by SKYCTL_HISTIGNORE)";
+	do {
+		size_t n = strcspn(text, "\n");
+		fprintf(l->f, "%s %c %.*s\n", stamp, mark, (int)n, text);
+		text += n + (text[n] == '\n');
+	} while (*text);
+	fflush(l->f);
+}
+
+void history_log_close(struct history_log *l)
+{
+	if (!l)
+		return;
+	fclose(l->f);
+	free(l);
+}
+
+static int history_by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int history_is_log(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+	return d->d_name[0] != '.' && n > 4 && strcmp(d->d_name + n - 4, ".log") == 0;
+}
+
+/* Print one session: its summary line (list) or every line (!list); with
+ * re, only sessions having a matching line, and of their lines those. */
+static void history_print(FILE *out, const char *path, const char *id, const regex_t *re,
+			  int list)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, start[64] = "?", node[256] = "?", service[64] = "?";
+	size_t cap = 0, inputs = 0, hits = 0;
+	ssize_t n;
+	if (!f)
+		return;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (sscanf(line, "# started %63s", start) == 1 || sscanf(line, "# node %255s", node) == 1)
+			continue;
+		if (sscanf(line, "# service %63s", service) == 1 && list)
+			continue;
+		const char *sp = strchr(line, ' ');
+		inputs += line[0] != '#' && sp && sp[1] == '>';
+		int match = !re || (line[0] != '#' && regexec(re, line, 0, NULL, 0) == 0);
+		if (!match)
+			continue;
+		if (list && re && hits == 0)
+			fprintf(out, "%s\t%s\t%s\t%s\n", id, start, node, service);
+		hits++;
+		if (!list || re)
+			fprintf(out, "%s%s\n", list ? "    " : "", line);
+	}
+	if (list && !re)
+		fprintf(out, "%s\t%s\t%s\t%s\t%zu line%s\n", id, start, node, service, inputs,
+			inputs == 1 ? "" : "s");
+	free(line);
+	fclose(f);
+}
+
+static int history_regex(regex_t *re, const char *grep, char *err, size_t errlen)
+{
+	int rc = regcomp(re, grep, REG_EXTENDED | REG_NOSUB);
+	if (rc != 0) {
+		char msg[256];
+		regerror(rc, re, msg, sizeof msg);
+		snprintf(err, errlen, "bad pattern %s: %s", grep, msg);
+		return -1;
+	}
+	return 0;
+}
+
+int history_sessions(FILE *out, const char *grep, char *err, size_t errlen)
+{
+	char dir[4096], path[4400];
+	struct dirent **names = NULL;
+	regex_t re;
+	if (history_dir("sessions", dir, sizeof dir, err, errlen) != 0)
+		return -1;
+	if (grep && history_regex(&re, grep, err, errlen) != 0)
+		return -1;
+	int n = scandir(dir, &names, history_is_log, history_by_name);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", dir, strerror(errno));
+		if (grep)
+			regfree(&re);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+		names[i]->d_name[strlen(names[i]->d_name) - 4] = '\0';
+		history_print(out, path, names[i]->d_name, grep ? &re : NULL, 1);
+		free(names[i]);
+	}
+	free(names);
+	if (grep)
+		regfree(&re);
+	return 0;
+}
+
+int history_session(FILE *out, const char *id, const char *grep, char *err, size_t errlen)
+{
+	char dir[4096], path[4400];
+	regex_t re;
+	if (!id[0] || strchr(id, '/') || id[0] == '.') {
+		snprintf(err, errlen, "no session %s", id);
+		return 1;
+	}
+	if (history_dir("sessions", dir, sizeof dir, err, errlen) != 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/%s.log", dir, id);
+	if (access(path, R_OK) != 0) {
+		snprintf(err, errlen, "no session %s (see skyctl history)", id);
+		return 1;
+	}
+	if (grep && history_regex(&re, grep, err, errlen) != 0)
+		return -1;
+	history_print(out, path, id, grep ? &re : NULL, 0);
+	if (grep)
+		regfree(&re);
+	return 0;
+}
