@@ -1,0 +1,299 @@
+/* Prompt lines evaluated by the agent (see repl_eval.h).  Every request
+ * goes through repl_eval_call: a worker thread owns the connection for the
+ * time of the request; if the user abandons it, the connection stays with
+ * the worker, which closes it when the request ends.  A connection whose
+ * request failed in transit is closed too: a late reply must never be read
+ * as the answer to the next line. */
+#include "repl_eval.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "embed.h"
+
+extern const struct embed_file skyctl_lua[];
+
+struct repl_eval {
+	char *host, *session;
+	int port;
+	double timeout;
+	volatile sig_atomic_t *stop;
+	struct agent_sess *sess;	/* NULL until needed or after a failure */
+	uint32_t ready;			/* the service lua/repl.lua is installed in */
+};
+
+/* one request in flight; freed by whichever of main and worker is last */
+struct repl_job {
+	pthread_mutex_t mu;
+	int done, abandoned, wake[2];
+	struct agent_sess *sess;
+	uint32_t hub;
+	struct agent_buf req;
+	struct agent_val *reply;
+	enum agent_status st;
+	char err[1024];
+};
+
+struct repl_eval *repl_eval_new(const char *host, int port, double timeout, const char *session,
+				volatile sig_atomic_t *stop)
+{
+	struct repl_eval *e = calloc(1, sizeof *e);
+	if (!e || agent_init() != 0 || !(e->host = strdup(host)) ||
+	    !(e->session = strdup(session))) {
+		repl_eval_free(e);
+		return NULL;
+	}
+	e->port = port;
+	e->timeout = timeout;
+	e->stop = stop;
+	return e;
+}
+
+void repl_eval_free(struct repl_eval *e)
+{
+	if (!e)
+		return;
+	agent_close(e->sess);
+	free(e->host);
+	free(e->session);
+	free(e);
+}
+
+static void repl_job_free(struct repl_job *j)
+{
+	agent_close(j->sess);
+	agent_buf_free(&j->req);
+	agent_val_free(j->reply);
+	close(j->wake[0]);
+	close(j->wake[1]);
+	pthread_mutex_destroy(&j->mu);
+	free(j);
+}
+
+static void *repl_job_main(void *arg)
+{
+	struct repl_job *j = arg;
+	enum agent_status st = agent_request(j->sess, j->hub, &j->req, &j->reply, j->err,
+					     sizeof j->err);
+	pthread_mutex_lock(&j->mu);
+	j->st = st;
+	j->done = 1;
+	int abandoned = j->abandoned;
+	if (!abandoned && write(j->wake[1], "", 1) < 0)
+		abandoned = 0;	/* the main thread polls done as well */
+	pthread_mutex_unlock(&j->mu);
+	if (abandoned)
+		repl_job_free(j);
+	return NULL;
+}
+
+/* Send req (consumed) to service in a worker thread and wait for it, or
+ * for *stop.  0 with *reply set, else the status (-1: abandoned) with a
+ * message in err. */
+static int repl_eval_call(struct repl_eval *e, uint32_t service, struct agent_buf *req,
+			  struct agent_val **reply, char *err, size_t errlen)
+{
+	enum agent_status st = AGENT_OK;
+	*reply = NULL;
+	if (!e->sess) {
+		e->sess = agent_open(e->host, e->port, 0, e->timeout, err, errlen, &st);
+		e->ready = 0;
+	}
+	struct repl_job *j = e->sess ? calloc(1, sizeof *j) : NULL;
+	if (!j || pipe(j->wake) != 0) {
+		agent_buf_free(req);
+		free(j);
+		if (st == AGENT_OK)
+			snprintf(err, errlen, "out of resources");
+		return st == AGENT_OK ? AGENT_ENODE : (int)st;
+	}
+	pthread_t t;
+	pthread_mutex_init(&j->mu, NULL);
+	j->sess = e->sess;
+	j->hub = service;
+	j->req = *req;
+	*req = (struct agent_buf){ 0 };
+	if (pthread_create(&t, NULL, repl_job_main, j) != 0) {
+		j->sess = NULL;
+		repl_job_free(j);
+		snprintf(err, errlen, "cannot start a thread");
+		return AGENT_ENODE;
+	}
+	pthread_detach(t);
+	e->sess = NULL;	/* the job's now */
+	for (;;) {
+		struct pollfd p = { .fd = j->wake[0], .events = POLLIN };
+		poll(&p, 1, 50);
+		pthread_mutex_lock(&j->mu);
+		if (j->done)
+			break;
+		if (e->stop && *e->stop) {
+			j->abandoned = 1;
+			pthread_mutex_unlock(&j->mu);
+			snprintf(err, errlen, "abandoned: the service finishes the line on its own");
+			return -1;
+		}
+		pthread_mutex_unlock(&j->mu);
+	}
+	pthread_mutex_unlock(&j->mu);
+	st = j->st;
+	if (st == AGENT_OK || st == AGENT_ENODE) {
+		e->sess = j->sess;	/* still in step: keep it */
+		j->sess = NULL;
+	}
+	*reply = j->reply;
+	j->reply = NULL;
+	snprintf(err, errlen, "%s", j->err);
+	repl_job_free(j);
+	return (int)st;
+}
+
+/* src as a Lua string literal: printable ASCII kept, the rest \ddd */
+static void repl_eval_quote(struct agent_buf *b, const char *src)
+{
+	char esc[8];
+	agent_w_raw(b, "\"", 1);
+	for (const unsigned char *s = (const unsigned char *)src; *s; s++) {
+		if (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\') {
+			agent_w_raw(b, (const char *)s, 1);
+		} else {
+			snprintf(esc, sizeof esc, "\\%03u", *s);
+			agent_w_raw(b, esc, 4);
+		}
+	}
+	agent_w_raw(b, "\"", 1);
+}
+
+/* the eval request for src (a chunk of Lua) in this prompt's session */
+static void repl_eval_request(struct repl_eval *e, struct agent_buf *req, const char *src,
+			      size_t len)
+{
+	agent_w_open(req);
+	agent_w_cstr(req, "op");
+	agent_w_cstr(req, "eval");
+	agent_w_cstr(req, "session");
+	agent_w_cstr(req, e->session);
+	agent_w_cstr(req, "name");
+	agent_w_cstr(req, "=repl");
+	agent_w_cstr(req, "timeout");	/* the watchdog stops it before we give up */
+	agent_w_num(req, e->timeout * 0.8);
+	agent_w_cstr(req, "src");
+	agent_w_str(req, src, len);
+	agent_w_close(req);
+}
+
+/* append line and a newline to *text */
+static void repl_eval_add(char **text, const char *line)
+{
+	size_t have = *text ? strlen(*text) : 0, n = strlen(line);
+	char *p = realloc(*text, have + n + 2);
+	if (!p)
+		return;
+	memcpy(p + have, line, n);
+	p[have + n] = '\n';
+	p[have + n + 1] = '\0';
+	*text = p;
+}
+
+/* run src (a whole chunk) and turn the agent's reply into r */
+static void repl_eval_run(struct repl_eval *e, uint32_t service, const char *src, size_t len,
+			  struct repl_reply *r)
+{
+	struct agent_buf req = { 0 };
+	struct agent_val *rep;
+	char err[1024];
+	memset(r, 0, sizeof *r);
+	repl_eval_request(e, &req, src, len);
+	r->status = repl_eval_call(e, service, &req, &rep, err, sizeof err);
+	if (r->status != 0) {
+		r->err = strdup(err[0] ? err : "failed");
+		return;
+	}
+	const struct agent_val *out = agent_get(rep, "out"), *vals = agent_get(rep, "values");
+	for (size_t i = 1; i <= agent_count(out); i++)
+		repl_eval_add(&r->out, agent_at(out, (long long)i)->s ? agent_at(out, (long long)i)->s : "");
+	for (size_t i = 1; i <= agent_count(vals); i++)
+		repl_eval_add(&r->out, agent_at(vals, (long long)i)->s ? agent_at(vals, (long long)i)->s : "");
+	if (!agent_getb(rep, "ok")) {
+		r->status = 1;
+		r->err = strdup(agent_gets(rep, "err", "failed"));
+	}
+	agent_val_free(rep);
+}
+
+int repl_eval_attach(struct repl_eval *e, uint32_t service, struct repl_reply *r)
+{
+	const struct embed_file *f = embed_find(skyctl_lua, "repl.lua");
+	if (!f) {
+		memset(r, 0, sizeof *r);
+		r->status = 1;
+		r->err = strdup("lua/repl.lua is not embedded in this skyctl");
+		return r->status;
+	}
+	repl_eval_run(e, service, f->data, f->size, r);
+	e->ready = r->status == 0 ? service : 0;
+	return r->status;
+}
+
+void repl_eval_chunk(struct repl_eval *e, uint32_t service, const char *chunk,
+		     struct repl_reply *r)
+{
+	struct agent_buf src = { 0 };
+	memset(r, 0, sizeof *r);
+	if (e->ready != service && repl_eval_attach(e, service, r) != 0)
+		return;
+	repl_reply_clear(r);
+	agent_w_raw(&src, "__skyctl_repl(", 14);
+	repl_eval_quote(&src, chunk);
+	agent_w_raw(&src, ")", 1);
+	repl_eval_run(e, service, src.oom ? "" : src.p, src.oom ? 0 : src.len, r);
+	agent_buf_free(&src);
+	/* a service that restarted its agent lost the session: install again */
+	if (r->status == 1 && r->err && strstr(r->err, "__skyctl_repl") && !r->out) {
+		repl_reply_clear(r);
+		e->ready = 0;
+		repl_eval_chunk(e, service, chunk, r);
+	}
+}
+
+void repl_reply_clear(struct repl_reply *r)
+{
+	free(r->out);
+	free(r->err);
+	memset(r, 0, sizeof *r);
+}
+
+size_t repl_eval_names(struct repl_eval *e, uint32_t service, const char *expr, char ***out)
+{
+	struct agent_buf req = { 0 };
+	struct agent_val *rep = NULL;
+	char err[1024];
+	size_t n = 0;
+	*out = NULL;
+	agent_w_open(&req);
+	agent_w_cstr(&req, "op");
+	agent_w_cstr(&req, "complete");
+	agent_w_cstr(&req, "session");
+	agent_w_cstr(&req, e->session);
+	agent_w_cstr(&req, "expr");
+	agent_w_cstr(&req, expr);
+	agent_w_close(&req);
+	if (repl_eval_call(e, service, &req, &rep, err, sizeof err) == 0) {
+		const struct agent_val *names = agent_get(rep, "names");
+		size_t k = agent_count(names);
+		*out = k ? calloc(k, sizeof **out) : NULL;
+		for (size_t i = 1; *out && i <= k; i++) {
+			const struct agent_val *v = agent_at(names, (long long)i);
+			if (v->s && ((*out)[n] = strdup(v->s)))
+				n++;
+		}
+	}
+	agent_val_free(rep);
+	return n;
+}
