@@ -337,3 +337,71 @@ done:
 	agent_buf_free(&sub);
 	return status;
 }
+
+/* ---- the command-table entry: targets resolved by the core, then inject_main ---- */
+
+#include "cmd.h"
+
+static int cmd_inject_exec(struct cmd_ctx *c)
+{
+	int nscripts = c->dashdash >= 0 ? c->dashdash : c->argc, status = 0;
+	size_t nn = 0;
+	struct batch_node *bn = calloc(c->sess.n + 1, sizeof *bn);
+	char (*hosts)[256] = calloc(c->sess.n + 1, sizeof *hosts);
+	uint32_t **addrs = calloc(c->sess.n + 1, sizeof *addrs);
+	struct err e = { 0 };
+	if (!bn || !hosts || !addrs) {
+		fprintf(stderr, "skyctl: out of memory\n");
+		status = ERR_LOCAL;
+		goto done;
+	}
+	for (size_t i = 0; i < c->sess.n && !status; i++) {
+		struct cmd_node *nd = &c->nodes[i];
+		if (!nd->ntargets)
+			continue;
+		if (net_parse_addr(nd->sn->addr, hosts[nn], sizeof hosts[nn], &bn[nn].port, &e) != 0) {
+			fprintf(stderr, "skyctl: %s: inject: %s\n", nd->sn->name, e.msg);
+			status = e.code;
+			break;
+		}
+		addrs[nn] = calloc(nd->ntargets, sizeof **addrs);
+		if (!addrs[nn]) {
+			status = ERR_LOCAL;
+			break;
+		}
+		for (size_t k = 0; k < nd->ntargets; k++) {
+			if (nd->targets[k].name) {
+				fprintf(stderr, "skyctl: %s: inject: %s: give the service's address, "
+					"not its name\n", nd->sn->name, nd->targets[k].name);
+				status = ERR_USAGE;
+			}
+			addrs[nn][k] = nd->targets[k].addr;
+		}
+		bn[nn] = (struct batch_node){ .name = nd->sn->name, .host = hosts[nn],
+					      .port = bn[nn].port, .addrs = addrs[nn],
+					      .n = nd->ntargets };
+		nn++;
+	}
+	if (status == 0) {
+		struct inject_opts o = { .json = c->o.json, .keep_going = c->o.keep_going,
+					 .no_agent = c->o.no_agent, .dry = c->o.dry_run,
+					 .canary = (size_t)c->o.canary, .timeout = c->o.timeout };
+		status = inject_main(bn, nn, c->argv, nscripts, c->argv + nscripts,
+				     c->argc - nscripts, &o);
+	}
+done:
+	for (size_t i = 0; addrs && i < nn + 1; i++)
+		free(addrs[i]);
+	free(addrs);
+	free(hosts);
+	free(bn);
+	return status;
+}
+
+const struct cmd_entry cmd_inject_entry = {
+	.name = "inject", .args = "TARGET SCRIPT... [-- ARGS...]",
+	.summary = "run local hot-fix scripts inside live services (no file on the node)",
+	.opts = OPTB_INJECT, .min = 1, .max = -1,
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES,
+	.exec = cmd_inject_exec,
+};

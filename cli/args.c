@@ -1,0 +1,185 @@
+/* The one option and argument parser: global options before or after the
+ * command name, the command's own options (cmd_entry.opts) after it, "--"
+ * ends options; argument counts are checked against the entry.  Commands
+ * never parse their own command line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+enum args_id {
+	OPT_HOST, OPT_NODE, OPT_ALL, OPT_CONFIG, OPT_TIMEOUT, OPT_JSON, OPT_HELP, OPT_VERSION,
+	OPT_SORT, OPT_KEEP_GOING, OPT_CANARY, OPT_NO_AGENT, OPT_DRY_RUN,
+};
+
+struct args_opt {
+	const char *lng;
+	char shrt;
+	const char *arg;	/* name of its argument, or NULL */
+	enum args_id id;
+	unsigned bit;		/* 0: global; else the enum cmd_opt_bits that allows it */
+	const char *help;
+};
+
+static const struct args_opt args_opts[] = {
+	{ "host", 'H', "HOST:PORT", OPT_HOST, 0, "the node's console (default $SKYCTL_HOST, else 127.0.0.1:8000)" },
+	{ "node", 'n', "NAME", OPT_NODE, 0, "a node of the node file" },
+	{ "all", 'a', NULL, OPT_ALL, 0, "every node of the node file, in parallel" },
+	{ "config", 0, "FILE", OPT_CONFIG, 0, "the node file (default $XDG_CONFIG_HOME/skyctl/config.lua)" },
+	{ "timeout", 0, "SECONDS", OPT_TIMEOUT, 0, "give up any wait after this long (default 5)" },
+	{ "json", 0, NULL, OPT_JSON, 0, "JSON output with typed fields" },
+	{ "help", 'h', NULL, OPT_HELP, 0, "show this help" },
+	{ "version", 0, NULL, OPT_VERSION, 0, "show skyctl's version" },
+	{ "sort", 0, "FIELD", OPT_SORT, OPTB_SORT, "sort rows by FIELD (numbers: biggest first)" },
+	{ "keep-going", 0, NULL, OPT_KEEP_GOING, OPTB_INJECT, "go on after a failing target" },
+	{ "canary", 0, "N", OPT_CANARY, OPTB_INJECT, "first run N targets; go on only if all succeed" },
+	{ "no-agent", 0, NULL, OPT_NO_AGENT, OPTB_INJECT, "leave nothing registered in the services (slower)" },
+	{ "dry-run", 0, NULL, OPT_DRY_RUN, OPTB_INJECT, "run the scripts, then undo every change" },
+};
+#define ARGS_NOPTS (sizeof args_opts / sizeof args_opts[0])
+
+/* the option for "--name" / "-c", allowed for cmd (NULL: before a command) */
+static const struct args_opt *args_find(const char *lng, size_t len, char shrt,
+					const struct cmd_entry *cmd)
+{
+	for (size_t i = 0; i < ARGS_NOPTS; i++) {
+		const struct args_opt *o = &args_opts[i];
+		int hit = lng ? strlen(o->lng) == len && strncmp(o->lng, lng, len) == 0 :
+			o->shrt && o->shrt == shrt;
+		if (hit && (o->bit == 0 || (cmd && (cmd->opts & o->bit))))
+			return o;
+	}
+	return NULL;
+}
+
+static int args_set(struct cmd_ctx *c, const struct args_opt *o, const char *val, struct err *e)
+{
+	char *end;
+	switch (o->id) {
+	case OPT_HOST: c->o.sess.host = val; break;
+	case OPT_NODE: c->o.sess.node = val; break;
+	case OPT_ALL: c->o.sess.all = 1; break;
+	case OPT_CONFIG: c->o.config = val; break;
+	case OPT_TIMEOUT:
+		c->o.timeout = strtod(val, &end);
+		if (end == val || *end || !(c->o.timeout > 0 && c->o.timeout <= 86400))
+			return err_set(e, ERR_USAGE, "--timeout wants seconds (> 0), not '%s'", val);
+		break;
+	case OPT_JSON: c->o.json = 1; break;
+	case OPT_HELP: c->o.help = 1; break;
+	case OPT_VERSION: c->o.version = 1; break;
+	case OPT_SORT: c->o.sort = val; break;
+	case OPT_KEEP_GOING: c->o.keep_going = 1; break;
+	case OPT_CANARY:
+		c->o.canary = strtol(val, &end, 10);
+		if (end == val || *end || c->o.canary < 1)
+			return err_set(e, ERR_USAGE, "--canary wants a count (>= 1), not '%s'", val);
+		break;
+	case OPT_NO_AGENT: c->o.no_agent = 1; break;
+	case OPT_DRY_RUN: c->o.dry_run = 1; break;
+	}
+	return 0;
+}
+
+/* the option at argv[*i]; advances *i past its argument */
+static int args_option(int argc, char **argv, int *i, struct cmd_ctx *c, struct err *e)
+{
+	const char *a = argv[*i], *val = NULL;
+	const struct args_opt *o;
+	const char *where = c->cmd ? c->cmd->name : "skyctl";
+	if (a[1] == '-') {
+		const char *eq = strchr(a + 2, '=');
+		size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+		o = args_find(a + 2, len, 0, c->cmd);
+		if (!o)
+			return err_set(e, ERR_USAGE, "%s: unknown option '%.*s'", where,
+				       (int)len + 2, a);
+		if (eq && !o->arg)
+			return err_set(e, ERR_USAGE, "%s: option '--%s' takes no value", where,
+				       o->lng);
+		val = eq ? eq + 1 : NULL;
+	} else {
+		o = args_find(NULL, 0, a[1], c->cmd);
+		if (!o)
+			return err_set(e, ERR_USAGE, "%s: unknown option '-%c'", where, a[1]);
+		if (a[2] && !o->arg)
+			return err_set(e, ERR_USAGE, "%s: option '-%c' takes no value", where, a[1]);
+		val = a[2] ? a + 2 : NULL;
+	}
+	if (o->arg && !val) {
+		if (*i + 1 >= argc)
+			return err_set(e, ERR_USAGE, "%s: option '--%s' needs %s", where, o->lng,
+				       o->arg);
+		val = argv[++*i];
+	}
+	return args_set(c, o, val, e);
+}
+
+int args_parse(int argc, char **argv, struct cmd_ctx *c, struct err *e)
+{
+	char msg[256];
+	int npos = 0;
+	c->o.timeout = 5;
+	c->dashdash = -1;
+	c->argv = calloc((size_t)argc + 1, sizeof *c->argv);
+	if (!c->argv)
+		return err_set(e, ERR_LOCAL, "out of memory");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (c->dashdash < 0 && a[0] == '-' && a[1] && strcmp(a, "--") != 0) {
+			if (args_option(argc, argv, &i, c, e) != 0)
+				return -1;
+		} else if (c->dashdash < 0 && strcmp(a, "--") == 0 && c->cmd) {
+			c->dashdash = npos;
+		} else if (!c->cmd) {
+			if (strcmp(a, "--") == 0)
+				return err_set(e, ERR_USAGE, "'--' before a command");
+			if (!(c->cmd = cmd_find(a, msg, sizeof msg)))
+				return err_set(e, ERR_USAGE, "%s", msg);
+		} else {
+			c->argv[npos++] = argv[i];
+		}
+	}
+	c->argc = npos;
+	if (c->o.help || c->o.version || !c->cmd)
+		return 0;
+	const struct cmd_entry *cmd = c->cmd;
+	if (cmd->flags & CMD_TARGETS) {
+		if (c->argc < 1 || c->dashdash == 0)
+			return err_set(e, ERR_USAGE, "%s: missing the target (e.g. :a, .name, @agent)",
+				       cmd->name);
+		c->target_spec = c->argv[0];
+		c->argv++;
+		c->argc--;
+		if (c->dashdash > 0)
+			c->dashdash--;
+	}
+	int before = c->dashdash >= 0 ? c->dashdash : c->argc;
+	if (before < cmd->min)
+		return err_set(e, ERR_USAGE, "%s: missing arguments", cmd->name);
+	if (cmd->max >= 0 && c->argc > cmd->max)
+		return err_set(e, ERR_USAGE, "%s: too many arguments", cmd->name);
+	if (c->o.sess.all && (c->o.sess.node || c->o.sess.host))
+		return err_set(e, ERR_USAGE, "-a cannot be combined with -n or -H");
+	if (c->o.sess.node && c->o.sess.host)
+		return err_set(e, ERR_USAGE, "-n and -H cannot be combined");
+	return 0;
+}
+
+void args_usage_opts(unsigned bits, struct fmt_buf *b)
+{
+	for (size_t i = 0; i < ARGS_NOPTS; i++) {
+		const struct args_opt *o = &args_opts[i];
+		char left[64];
+		if (bits ? !(o->bit & bits) : o->bit != 0)
+			continue;
+		if (o->shrt)
+			snprintf(left, sizeof left, "-%c, --%s%s%s", o->shrt, o->lng,
+				 o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof left, "    --%s%s%s", o->lng, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+		fmt_printf(b, "  %-26s %s\n", left, o->help);
+	}
+}

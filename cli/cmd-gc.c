@@ -1,0 +1,14 @@
+/* skyctl gc: a full Lua garbage collection in every service, then their
+ * memory as `mem` shows it. */
+#include "cmd.h"
+
+static int cmd_gc_node(struct cmd_ctx *c, struct cmd_node *nd)
+{
+	return cmd_mem_rows(c, nd, "gc");
+}
+
+const struct cmd_entry cmd_gc_entry = {
+	.name = "gc", .args = "", .summary = "collect garbage in every service, then show mem",
+	.opts = OPTB_SORT, .min = 0, .max = 0, .flags = CMD_CONNECT,
+	.cols = cmd_mem_cols, .ncols = 3, .node = cmd_gc_node,
+};

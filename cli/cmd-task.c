@@ -1,0 +1,10 @@
+/* skyctl task TARGET: the service's suspended coroutines, with tracebacks; on every target
+ * (pipelined), one row per target with the reply as it is. */
+#include "cmd.h"
+
+const struct cmd_entry cmd_task_entry = {
+	.name = "task", .args = "TARGET",
+	.summary = "the service's suspended coroutines, with tracebacks",
+	.min = 0, .max = 0, .flags = CMD_CONNECT | CMD_TARGETS,
+	.cols = cmd_target_cols, .ncols = 4,
+};

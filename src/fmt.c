@@ -1,0 +1,433 @@
+/* fmt.h: the three output modes.  Cells are kept as text exactly as the
+ * node sent them (or as the command normalised them: bytes as integers);
+ * the column type decides how each mode shows them. */
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fmt.h"
+
+static int fmt_grow(struct fmt_buf *b, size_t n)
+{
+	if (b->oom)
+		return -1;
+	if (b->len + n + 1 <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	char *p = realloc(b->p, cap);
+	if (!p) {
+		b->oom = 1;
+		return -1;
+	}
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+void fmt_putn(struct fmt_buf *b, const char *s, size_t n)
+{
+	if (fmt_grow(b, n) != 0)
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void fmt_puts(struct fmt_buf *b, const char *s)
+{
+	fmt_putn(b, s, strlen(s));
+}
+
+void fmt_printf(struct fmt_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || fmt_grow(b, (size_t)n) != 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void fmt_json_string(struct fmt_buf *b, const char *s)
+{
+	fmt_putn(b, "\"", 1);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fmt_printf(b, "\\%c", ch);
+		else if (ch == '\n')
+			fmt_puts(b, "\\n");
+		else if (ch == '\t')
+			fmt_puts(b, "\\t");
+		else if (ch < 32 || ch == 127)
+			fmt_printf(b, "\\u%04x", ch);
+		else
+			fmt_putn(b, s, 1);
+	}
+	fmt_putn(b, "\"", 1);
+}
+
+void fmt_buf_free(struct fmt_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof *b);
+}
+
+void fmt_table_init(struct fmt_table *t, const struct fmt_col *cols, int ncols)
+{
+	memset(t, 0, sizeof *t);
+	t->cols = cols;
+	t->ncols = ncols;
+}
+
+void fmt_table_free(struct fmt_table *t)
+{
+	for (size_t i = 0; i < t->nrows * (size_t)t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = t->cap = 0;
+}
+
+static int fmt_reserve(struct fmt_table *t, size_t rows)
+{
+	if (t->nrows + rows <= t->cap)
+		return 0;
+	size_t cap = t->cap ? t->cap : 16;
+	while (cap < t->nrows + rows)
+		cap *= 2;
+	char **c = realloc(t->cells, cap * (size_t)t->ncols * sizeof *c);
+	if (!c) {
+		t->oom = 1;
+		return -1;
+	}
+	t->cells = c;
+	t->cap = cap;
+	return 0;
+}
+
+void fmt_add_row(struct fmt_table *t, const char *const *vals)
+{
+	if (fmt_reserve(t, 1) != 0)
+		return;
+	char **row = t->cells + t->nrows * (size_t)t->ncols;
+	for (int i = 0; i < t->ncols; i++) {
+		row[i] = vals[i] ? strdup(vals[i]) : NULL;
+		if (vals[i] && !row[i])
+			t->oom = 1;
+	}
+	t->nrows++;
+}
+
+void fmt_append(struct fmt_table *dst, struct fmt_table *src)
+{
+	if (src->nrows && fmt_reserve(dst, src->nrows) == 0) {
+		size_t k = src->nrows * (size_t)src->ncols;
+		memcpy(dst->cells + dst->nrows * (size_t)dst->ncols, src->cells, k * sizeof *src->cells);
+		dst->nrows += src->nrows;
+		src->nrows = 0;
+	}
+	dst->oom |= src->oom;
+	fmt_table_free(src);
+}
+
+int fmt_col_index(const struct fmt_table *t, const char *key)
+{
+	for (int i = 0; i < t->ncols; i++)
+		if (strcasecmp(t->cols[i].key, key) == 0)
+			return i;
+	return -1;
+}
+
+static int fmt_is_number(const char *s, double *v)
+{
+	char *end;
+	if (!s || !*s || isspace((unsigned char)*s))
+		return 0;
+	*v = strtod(s, &end);
+	return *end == '\0' && isfinite(*v);
+}
+
+/* sorting context: qsort has none, so rows are sorted as index arrays */
+struct fmt_key {
+	size_t row;
+	const char *s;
+	double v;
+	int num;
+};
+
+static int fmt_key_cmp(const void *pa, const void *pb)
+{
+	const struct fmt_key *a = pa, *b = pb;
+	int c;
+	if (a->num != b->num)
+		c = b->num - a->num;	/* numbers first */
+	else if (a->num)
+		c = a->v < b->v ? 1 : a->v > b->v ? -1 : 0;
+	else
+		c = strcmp(a->s ? a->s : "", b->s ? b->s : "");
+	if (c == 0)
+		c = a->row < b->row ? -1 : a->row > b->row;
+	return c;
+}
+
+int fmt_sort(struct fmt_table *t, const char *key, struct err *e)
+{
+	int col = fmt_col_index(t, key);
+	if (col < 0) {
+		char keys[256] = "";
+		for (int i = 0; i < t->ncols; i++)
+			if (t->cols[i].type != FMT_LINES && !(t->hide_json & (1u << i)))
+				snprintf(keys + strlen(keys), sizeof keys - strlen(keys), "%s%s",
+					 *keys ? ", " : "", t->cols[i].key);
+		return err_set(e, ERR_USAGE, "cannot sort by '%s' (one of: %s)", key, keys);
+	}
+	if (t->nrows < 2)
+		return 0;
+	int numeric = t->cols[col].type != FMT_STR && t->cols[col].type != FMT_LINES;
+	struct fmt_key *k = malloc((t->nrows + 1) * sizeof *k);
+	char **cells = malloc((t->nrows * (size_t)t->ncols + 1) * sizeof *cells);
+	if (!k || !cells) {
+		free(k);
+		free(cells);
+		return err_set(e, ERR_LOCAL, "out of memory");
+	}
+	for (size_t r = 0; r < t->nrows; r++) {
+		k[r].row = r;
+		k[r].s = t->cells[r * (size_t)t->ncols + (size_t)col];
+		k[r].num = numeric && fmt_is_number(k[r].s, &k[r].v);
+	}
+	qsort(k, t->nrows, sizeof *k, fmt_key_cmp);
+	for (size_t r = 0; r < t->nrows; r++)
+		memcpy(cells + r * (size_t)t->ncols, t->cells + k[r].row * (size_t)t->ncols,
+		       (size_t)t->ncols * sizeof *cells);
+	memcpy(t->cells, cells, t->nrows * (size_t)t->ncols * sizeof *cells);
+	free(k);
+	free(cells);
+	return 0;
+}
+
+long long fmt_parse_size(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v < 0 || !isfinite(v))
+		return -1;
+	while (*end == ' ')
+		end++;
+	double mul = 1;
+	switch (toupper((unsigned char)*end)) {
+	case 'K': mul = 1024; break;
+	case 'M': mul = 1024.0 * 1024; break;
+	case 'G': mul = 1024.0 * 1024 * 1024; break;
+	case '\0': case 'B': break;
+	default: return -1;
+	}
+	return llround(v * mul);
+}
+
+/* a cell as the table shows it, into buf */
+static const char *fmt_cell_text(const struct fmt_col *c, const char *s, char *buf, size_t len)
+{
+	double v;
+	if (!s)
+		return "";
+	if (c->type == FMT_BYTES && fmt_is_number(s, &v)) {
+		static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+		int u = 0;
+		while (v >= 1024 && u < 4) {
+			v /= 1024;
+			u++;
+		}
+		snprintf(buf, len, u ? "%.2f %s" : "%.0f %s", v, unit[u]);
+		return buf;
+	}
+	return s;
+}
+
+/* the display width of s up to its end or a newline (UTF-8 aware enough) */
+static size_t fmt_width(const char *s, size_t n)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < n && s[i]; i++)
+		w += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return w;
+}
+
+/* one output line per line of the visible LINES cell, none if it is
+ * empty; other cells repeat on each */
+static size_t fmt_row_lines(const struct fmt_table *t, size_t r, int *lcol)
+{
+	*lcol = -1;
+	for (int i = 0; i < t->ncols; i++)
+		if (t->cols[i].type == FMT_LINES && !(t->hide_text & (1u << i))) {
+			const char *s = t->cells[r * (size_t)t->ncols + (size_t)i];
+			size_t n = s && *s ? 1 : 0;	/* no output: no line */
+			*lcol = i;
+			for (; s && *s; s++)
+				n += *s == '\n';
+			return n;
+		}
+	return 1;
+}
+
+/* line k of s (s has k+1 lines at least): pointer and length */
+static const char *fmt_line(const char *s, size_t k, size_t *len)
+{
+	if (!s)
+		s = "";
+	while (k-- > 0)
+		s = strchr(s, '\n') + 1;
+	*len = strcspn(s, "\n");
+	return s;
+}
+
+static void fmt_render_text(const struct fmt_table *t, int table, int color, struct fmt_buf *out)
+{
+	size_t width[32] = { 0 };
+	int last = -1, lcol;
+	char buf[64];
+	for (int i = 0; i < t->ncols && i < 32; i++) {
+		if (t->hide_text & (1u << i))
+			continue;
+		last = i;
+		width[i] = strlen(t->cols[i].key);
+		for (size_t r = 0; table && r < t->nrows; r++) {
+			const char *s = t->cells[r * (size_t)t->ncols + (size_t)i];
+			size_t nl = fmt_row_lines(t, r, &lcol), l;
+			for (size_t k = 0; k < (i == lcol ? nl : 1); k++) {
+				const char *x = i == lcol ? fmt_line(s, k, &l) :
+					fmt_cell_text(&t->cols[i], s, buf, sizeof buf);
+				l = fmt_width(x, i == lcol ? l : strlen(x));
+				width[i] = l > width[i] ? l : width[i];
+			}
+		}
+	}
+	if (last < 0)
+		return;
+	int visible = 0, lines_only = 1;
+	for (int i = 0; i < t->ncols; i++)
+		if (!(t->hide_text & (1u << i))) {
+			visible++;
+			lines_only = t->cols[i].type == FMT_LINES;
+		}
+	if (table && t->nrows && !(visible == 1 && lines_only)) {
+		fmt_puts(out, color ? "\033[1m" : "");
+		for (int i = 0; i <= last; i++) {
+			if (t->hide_text & (1u << i))
+				continue;
+			for (const char *k = t->cols[i].key; *k; k++)
+				fmt_printf(out, "%c", toupper((unsigned char)*k));
+			if (i != last)
+				fmt_printf(out, "%*s", (int)(width[i] - strlen(t->cols[i].key) + 2), "");
+		}
+		fmt_puts(out, color ? "\033[0m\n" : "\n");
+	}
+	for (size_t r = 0; r < t->nrows; r++) {
+		size_t nl = fmt_row_lines(t, r, &lcol);
+		for (size_t k = 0; k < nl; k++) {
+			int first = 1;
+			for (int i = 0; i <= last; i++) {
+				if (t->hide_text & (1u << i))
+					continue;
+				const char *s = t->cells[r * (size_t)t->ncols + (size_t)i];
+				size_t l;
+				const char *x = i == lcol ? fmt_line(s, k, &l) :
+					fmt_cell_text(&t->cols[i], s, buf, sizeof buf);
+				if (i != lcol)
+					l = strlen(x);
+				if (!first)
+					fmt_puts(out, table ? "  " : "\t");
+				first = 0;
+				fmt_putn(out, x, l);
+				if (table && i != last)
+					fmt_printf(out, "%*s", (int)(width[i] - fmt_width(x, l)), "");
+			}
+			fmt_puts(out, "\n");
+		}
+	}
+}
+
+static void fmt_json_cell(const struct fmt_col *c, const char *s, struct fmt_buf *out)
+{
+	double v;
+	switch (c->type) {
+	case FMT_INT:
+	case FMT_BYTES:
+		if (fmt_is_number(s, &v) && v == floor(v) && fabs(v) < 9e15)
+			fmt_printf(out, "%.0f", v);
+		else
+			fmt_puts(out, "null");
+		return;
+	case FMT_NUM:
+		if (fmt_is_number(s, &v))
+			fmt_printf(out, "%.15g", v);
+		else
+			fmt_puts(out, "null");
+		return;
+	case FMT_BOOL:
+		fmt_puts(out, s && strcmp(s, "true") == 0 ? "true" : "false");
+		return;
+	case FMT_LINES: {
+		size_t nl = 1, l;
+		for (const char *p = s; p && *p; p++)
+			nl += *p == '\n';
+		fmt_puts(out, "[");
+		for (size_t k = 0; s && *s && k < nl; k++) {
+			const char *x = fmt_line(s, k, &l);
+			char *copy = strndup(x, l);
+			fmt_puts(out, k ? ", " : "");
+			fmt_json_string(out, copy ? copy : "");
+			free(copy);
+		}
+		fmt_puts(out, "]");
+		return;
+	}
+	case FMT_STR:
+		if (s)
+			fmt_json_string(out, s);
+		else
+			fmt_puts(out, "null");
+		return;
+	}
+}
+
+static void fmt_render_json(const struct fmt_table *t, struct fmt_buf *out)
+{
+	fmt_puts(out, "[");
+	for (size_t r = 0; r < t->nrows; r++) {
+		int first = 1;
+		fmt_puts(out, r ? ",\n {" : "\n {");
+		for (int i = 0; i < t->ncols; i++) {
+			if (t->hide_json & (1u << i))
+				continue;
+			fmt_puts(out, first ? "" : ", ");
+			first = 0;
+			fmt_json_string(out, t->cols[i].key);
+			fmt_puts(out, ": ");
+			fmt_json_cell(&t->cols[i], t->cells[r * (size_t)t->ncols + (size_t)i], out);
+		}
+		fmt_puts(out, "}");
+	}
+	fmt_puts(out, t->nrows ? "\n]\n" : "]\n");
+}
+
+void fmt_render(const struct fmt_table *t, enum fmt_mode mode, int color, struct fmt_buf *out)
+{
+	if (mode == FMT_JSON)
+		fmt_render_json(t, out);
+	else
+		fmt_render_text(t, mode == FMT_TABLE, color, out);
+	if (t->oom)
+		out->oom = 1;
+}

@@ -1,0 +1,71 @@
+/* Output: tables of typed cells rendered into a buffer (formatters never
+ * print) as an aligned table with a header (a terminal), tab-separated
+ * lines without decoration (a pipe), or a JSON array of objects. */
+#ifndef FMT_H
+#define FMT_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+enum fmt_mode { FMT_TABLE, FMT_TSV, FMT_JSON };
+
+enum fmt_type {
+	FMT_STR,
+	FMT_INT,		/* JSON integer (null if the cell is not one) */
+	FMT_NUM,		/* JSON number (null if the cell is not one) */
+	FMT_BYTES,		/* an integer count of bytes; human units in a table */
+	FMT_BOOL,		/* "true"/"false" */
+	FMT_LINES,		/* text of '\n'-separated lines: one output line each, a JSON array */
+};
+
+struct fmt_col {
+	const char *key;	/* JSON key; the table header is its upper case */
+	enum fmt_type type;
+};
+
+struct fmt_buf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+void fmt_puts(struct fmt_buf *b, const char *s);
+void fmt_putn(struct fmt_buf *b, const char *s, size_t n);
+void fmt_printf(struct fmt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void fmt_json_string(struct fmt_buf *b, const char *s);
+void fmt_buf_free(struct fmt_buf *b);
+
+struct fmt_table {
+	const struct fmt_col *cols;
+	int ncols;
+	char **cells;		/* nrows * ncols owned strings (NULL: empty) */
+	size_t nrows, cap;
+	unsigned hide_text;	/* bit i: leave column i out of table and TSV output */
+	unsigned hide_json;	/* bit i: leave column i out of JSON output */
+	int oom;
+};
+
+void fmt_table_init(struct fmt_table *t, const struct fmt_col *cols, int ncols);
+void fmt_table_free(struct fmt_table *t);
+
+/* append a row; vals has ncols entries (NULL for empty), copied */
+void fmt_add_row(struct fmt_table *t, const char *const *vals);
+
+/* move every row of src (same columns) to the end of dst */
+void fmt_append(struct fmt_table *dst, struct fmt_table *src);
+
+/* column index of key (case-insensitive), or -1 */
+int fmt_col_index(const struct fmt_table *t, const char *key);
+
+/* stable sort by column key: numbers descending (biggest first), text
+ * ascending; -1 (ERR_USAGE) naming the valid keys if key is unknown */
+int fmt_sort(struct fmt_table *t, const char *key, struct err *e);
+
+/* render t in mode into out; color adds ANSI bold to the table header */
+void fmt_render(const struct fmt_table *t, enum fmt_mode mode, int color, struct fmt_buf *out);
+
+/* "45.85 Kb" style sizes (as `mem` prints them) to bytes; -1 if not one */
+long long fmt_parse_size(const char *s);
+
+#endif

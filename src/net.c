@@ -1,0 +1,330 @@
+/* net.h: sockets and pipes with deadlines.  Loopback latency is what this
+ * file is about: TCP_NODELAY on connect and TCP_QUICKACK re-armed before
+ * every read turn a ~44 ms console round trip (Nagle meeting delayed ACK)
+ * into ~0.1 ms (PROTOCOL.md, Latency facts). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net.h"
+
+struct net_conn {
+	int rfd, wfd;
+	int sock;		/* rfd is a TCP socket (QUICKACK applies) */
+	pid_t child;
+	double timeout;
+	char *buf;
+	size_t start, end, cap;	/* unconsumed bytes are buf[start..end) */
+};
+
+double net_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int net_parse_addr(const char *spec, char *host, size_t hostlen, int *port, struct err *e)
+{
+	const char *colon, *h = spec;
+	size_t hl;
+	if (spec[0] == '[') {
+		const char *close = strchr(spec, ']');
+		if (!close || close[1] != ':')
+			return err_set(e, ERR_USAGE, "bad node address '%s' (want [ipv6]:PORT)", spec);
+		h = spec + 1;
+		hl = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(spec, ':');
+		if (!colon || strchr(spec, ':') != colon)
+			return err_set(e, ERR_USAGE, "bad node address '%s' (want HOST:PORT)", spec);
+		hl = (size_t)(colon - spec);
+	}
+	char *end;
+	long p = strtol(colon + 1, &end, 10);
+	if (hl == 0 || hl >= hostlen || !colon[1] || *end || p < 1 || p > 65535)
+		return err_set(e, ERR_USAGE, "bad node address '%s' (want HOST:PORT)", spec);
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (int)p;
+	return 0;
+}
+
+static struct net_conn *net_new(int rfd, int wfd, int sock, pid_t child, double timeout)
+{
+	struct net_conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->rfd = rfd;
+	c->wfd = wfd;
+	c->sock = sock;
+	c->child = child;
+	c->timeout = timeout;
+	return c;
+}
+
+struct net_conn *net_open(const char *spec, double timeout, struct err *e)
+{
+	char host[256];
+	int port;
+	if (strncmp(spec, "ssh://", 6) == 0) {
+		err_set(e, ERR_USAGE, "%s: the ssh transport is not available in this build", spec);
+		return NULL;
+	}
+	if (net_parse_addr(spec, host, sizeof host, &port, e) != 0)
+		return NULL;
+	return net_connect(host, port, timeout, e);
+}
+
+/* milliseconds left until deadline, for poll (at least 0) */
+static int net_ms_left(double deadline)
+{
+	double left = deadline - net_now();
+	if (left <= 0)
+		return 0;
+	return left > 86400 ? 86400000 : (int)(left * 1000) + 1;
+}
+
+/* wait for events on fd; 1 ready, 0 timed out, -1 error */
+static int net_poll(int fd, short events, double deadline)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = events };
+		int ms = net_ms_left(deadline);
+		int r = poll(&p, 1, ms);
+		if (r > 0)
+			return 1;
+		if (r == 0 && (ms == 0 || net_now() >= deadline))
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+static int net_timed_out(const struct net_conn *c, struct err *e, const char *what)
+{
+	return err_set(e, ERR_TIMEOUT, "timed out after %.1f s%s", c->timeout, what);
+}
+
+static int net_try_connect(struct addrinfo *ai, double deadline, int *fd, struct err *e)
+{
+	int one = 1, soerr = 0;
+	socklen_t sl = sizeof soerr;
+	*fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		     ai->ai_protocol);
+	if (*fd < 0)
+		return err_set(e, ERR_CONNECT, "socket: %s", strerror(errno));
+	setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (connect(*fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		return 0;
+	if (errno != EINPROGRESS)
+		return err_set(e, ERR_CONNECT, "%s", strerror(errno));
+	int r = net_poll(*fd, POLLOUT, deadline);
+	if (r == 0)
+		return err_set(e, ERR_TIMEOUT, "timed out connecting");
+	if (r < 0 || getsockopt(*fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+		soerr = errno;
+	if (soerr)
+		return err_set(e, ERR_CONNECT, "%s", strerror(soerr));
+	return 0;
+}
+
+struct net_conn *net_connect(const char *host, int port, double timeout, struct err *e)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICSERV }, *res = NULL;
+	char ports[16];
+	double deadline = net_now() + timeout;
+	int fd = -1;
+	snprintf(ports, sizeof ports, "%d", port);
+	int g = getaddrinfo(host, ports, &hints, &res);
+	if (g != 0) {
+		err_set(e, ERR_CONNECT, "cannot resolve host '%s': %s", host,
+			g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
+		return NULL;
+	}
+	int rc = -1;
+	for (struct addrinfo *ai = res; ai && rc != 0; ai = ai->ai_next) {
+		if (fd >= 0)
+			close(fd);
+		rc = net_try_connect(ai, deadline, &fd, e);
+		if (rc != 0 && e && e->code == ERR_TIMEOUT)
+			snprintf(e->msg, sizeof e->msg, "timed out after %.1f s connecting", timeout);
+	}
+	freeaddrinfo(res);
+	struct net_conn *c = rc == 0 ? net_new(fd, fd, 1, 0, timeout) : NULL;
+	if (!c) {
+		if (rc == 0)
+			err_set(e, ERR_CONNECT, "out of memory");
+		if (fd >= 0)
+			close(fd);
+	}
+	return c;
+}
+
+struct net_conn *net_pipe(int rfd, int wfd, pid_t child, double timeout)
+{
+	fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
+	fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);
+	return net_new(rfd, wfd, 0, child, timeout);
+}
+
+void net_close(struct net_conn *c)
+{
+	if (!c)
+		return;
+	close(c->rfd);
+	if (c->wfd != c->rfd)
+		close(c->wfd);
+	if (c->child > 0) {
+		kill(c->child, SIGTERM);
+		waitpid(c->child, NULL, 0);
+	}
+	free(c->buf);
+	free(c);
+}
+
+double net_timeout(const struct net_conn *c)
+{
+	return c->timeout;
+}
+
+double net_deadline(const struct net_conn *c)
+{
+	return net_now() + c->timeout;
+}
+
+int net_write(struct net_conn *c, const void *p, size_t n, double deadline, struct err *e)
+{
+	const char *s = p;
+	if (deadline <= 0)
+		deadline = net_deadline(c);
+	while (n > 0) {
+		ssize_t w = c->sock ? send(c->wfd, s, n, MSG_NOSIGNAL) : write(c->wfd, s, n);
+		if (w > 0) {
+			s += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return err_set(e, ERR_CONNECT, "write: %s", strerror(errno));
+		int r = net_poll(c->wfd, POLLOUT, deadline);
+		if (r == 0)
+			return net_timed_out(c, e, " (sending)");
+		if (r < 0)
+			return err_set(e, ERR_CONNECT, "poll: %s", strerror(errno));
+	}
+	return 0;
+}
+
+/* room for at least 4 KB more at buf+end */
+static int net_reserve(struct net_conn *c)
+{
+	if (c->start > 0 && c->start == c->end)
+		c->start = c->end = 0;
+	if (c->cap - c->end >= 4096)
+		return 0;
+	if (c->start > c->cap / 2) {
+		memmove(c->buf, c->buf + c->start, c->end - c->start);
+		c->end -= c->start;
+		c->start = 0;
+		if (c->cap - c->end >= 4096)
+			return 0;
+	}
+	size_t cap = c->cap ? c->cap * 2 : 65536;
+	char *p = realloc(c->buf, cap);
+	if (!p)
+		return -1;
+	c->buf = p;
+	c->cap = cap;
+	return 0;
+}
+
+int net_fill(struct net_conn *c, double deadline, struct err *e)
+{
+	static const int one = 1;
+	if (deadline <= 0)
+		deadline = net_deadline(c);
+	if (net_reserve(c) != 0)
+		return err_set(e, ERR_LOCAL, "out of memory");
+	for (;;) {
+		if (c->sock)
+			setsockopt(c->rfd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+		ssize_t r = read(c->rfd, c->buf + c->end, c->cap - c->end);
+		if (r > 0) {
+			c->end += (size_t)r;
+			return 1;
+		}
+		if (r == 0) {
+			err_set(e, ERR_CONNECT, "connection closed by the node");
+			return 0;
+		}
+		if (errno == ECONNRESET || errno == EPIPE) {
+			err_set(e, ERR_CONNECT, "connection reset by the node");
+			return 0;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return err_set(e, ERR_CONNECT, "read: %s", strerror(errno));
+		int p = net_poll(c->rfd, POLLIN, deadline);
+		if (p == 0)
+			return net_timed_out(c, e, "");
+		if (p < 0)
+			return err_set(e, ERR_CONNECT, "poll: %s", strerror(errno));
+	}
+}
+
+const char *net_data(const struct net_conn *c, size_t *len)
+{
+	*len = c->end - c->start;
+	return c->buf ? c->buf + c->start : "";
+}
+
+void net_consume(struct net_conn *c, size_t n)
+{
+	c->start += n < c->end - c->start ? n : c->end - c->start;
+}
+
+char *net_read_until(struct net_conn *c, const char *marker, size_t *len, double deadline,
+		     struct err *e)
+{
+	size_t ml = strlen(marker), from = 0;
+	if (deadline <= 0)
+		deadline = net_deadline(c);
+	for (;;) {
+		size_t n;
+		const char *d = net_data(c, &n);
+		const char *hit = n >= ml && ml ? memmem(d + from, n - from, marker, ml) : NULL;
+		if (hit) {
+			size_t k = (size_t)(hit - d) + ml;
+			char *out = malloc(k + 1);
+			if (!out) {
+				err_set(e, ERR_LOCAL, "out of memory");
+				return NULL;
+			}
+			memcpy(out, d, k);
+			out[k] = '\0';
+			net_consume(c, k);
+			*len = k;
+			return out;
+		}
+		from = n >= ml ? n - ml + 1 : 0;
+		if (net_fill(c, deadline, e) != 1)
+			return NULL;
+	}
+}

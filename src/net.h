@@ -1,0 +1,61 @@
+/* Transport to a node's console: a TCP socket now, a pipe pair to a child
+ * process (ssh -W) later; everything above it (proto.c) sees only a byte
+ * stream with deadlines.  Reads go into a buffer owned by the connection:
+ * net_fill adds to it, net_data shows it, net_consume drops a prefix.
+ *
+ * Every wait ends at a deadline (absolute, net_now() seconds); a deadline
+ * of 0 means "now + the connection's timeout".  Timeout messages read
+ * "timed out after N s" with that timeout. */
+#ifndef NET_H
+#define NET_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+struct net_conn;
+
+/* monotonic clock, seconds */
+double net_now(void);
+
+/* Split "host:port" or "[v6addr]:port" into host (NUL-terminated) and port;
+ * -1 (ERR_USAGE) if spec is not of that form. */
+int net_parse_addr(const char *spec, char *host, size_t hostlen, int *port, struct err *e);
+
+/* Connect to a node given as an address spec ("host:port"; "ssh://..."
+ * is reserved for the ssh transport).  timeout bounds the connect and
+ * becomes the connection's default wait.  NULL with e set on failure. */
+struct net_conn *net_open(const char *spec, double timeout, struct err *e);
+
+/* TCP connect with TCP_NODELAY; QUICKACK is re-armed before every read */
+struct net_conn *net_connect(const char *host, int port, double timeout, struct err *e);
+
+/* a connection over two file descriptors (e.g. a child's stdout and stdin);
+ * net_close closes both and reaps child (if > 0) after killing it */
+struct net_conn *net_pipe(int rfd, int wfd, pid_t child, double timeout);
+
+void net_close(struct net_conn *c);
+
+/* the connection's default timeout in seconds, and the deadline it gives */
+double net_timeout(const struct net_conn *c);
+double net_deadline(const struct net_conn *c);
+
+/* write all n bytes; -1 with e set on error or timeout */
+int net_write(struct net_conn *c, const void *p, size_t n, double deadline, struct err *e);
+
+/* Read whatever arrives next into the buffer.  1: got data; 0: the peer
+ * closed (e says how, class ERR_CONNECT); -1: error or timeout (e set). */
+int net_fill(struct net_conn *c, double deadline, struct err *e);
+
+/* the unconsumed received bytes (not NUL-terminated) */
+const char *net_data(const struct net_conn *c, size_t *len);
+void net_consume(struct net_conn *c, size_t n);
+
+/* Read until marker appears (e.g. a debug-mode prompt); return a malloc'd
+ * NUL-terminated copy of everything through the marker (consumed), *len
+ * its length.  NULL with e set on error, timeout or close. */
+char *net_read_until(struct net_conn *c, const char *marker, size_t *len, double deadline,
+		     struct err *e);
+
+#endif

@@ -1,0 +1,225 @@
+/* proto.h: framing of console replies.  A reply ends at the first line
+ * that is exactly `<CMD OK>` or `<CMD Error>`; lines are scanned once, so a
+ * reply of any size costs linear time however it is split into reads. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+#define PROTO_MAX_REPLY ((size_t)1 << 30)
+
+/* what the peer sent, quoted for a message: printable, at most 40 bytes */
+static void proto_quote(const char *d, size_t n, char *out, size_t outlen)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n && i < 40 && k + 5 < outlen; i++) {
+		unsigned char ch = (unsigned char)d[i];
+		if (ch == '\n' || ch == '\r')
+			break;
+		out[k++] = ch >= 32 && ch < 127 ? (char)ch : '?';
+	}
+	out[k] = '\0';
+}
+
+int proto_banner(struct net_conn *c, struct err *e)
+{
+	static const char want[] = PROTO_BANNER "\n";
+	double deadline = net_deadline(c);
+	for (;;) {
+		size_t n;
+		const char *d = net_data(c, &n);
+		size_t k = n < sizeof want - 1 ? n : sizeof want - 1;
+		if (memcmp(d, want, k) != 0) {
+			char q[64];
+			proto_quote(d, n, q, sizeof q);
+			return err_set(e, ERR_PROTO, "not a skynet console (it said \"%s\")", q);
+		}
+		if (k == sizeof want - 1) {
+			net_consume(c, k);
+			return 0;
+		}
+		int r = net_fill(c, deadline, e);
+		if (r == 0)
+			return err_set(e, ERR_CONNECT, "connection closed before the console greeted");
+		if (r < 0)
+			return -1;
+	}
+}
+
+struct net_conn *proto_open(const char *spec, double timeout, struct err *e)
+{
+	struct net_conn *c = net_open(spec, timeout, e);
+	if (c && proto_banner(c, e) != 0) {
+		net_close(c);
+		c = NULL;
+	}
+	return c;
+}
+
+int proto_send(struct net_conn *c, const char *line, struct err *e)
+{
+	char *one[1] = { (char *)line };
+	return proto_sendv(c, one, 1, e);
+}
+
+int proto_sendv(struct net_conn *c, char *const *lines, size_t n, struct err *e)
+{
+	size_t total = 0, k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strchr(lines[i], '\n'))
+			return err_set(e, ERR_USAGE, "a command line cannot contain a newline");
+		total += strlen(lines[i]) + 1;
+	}
+	char *buf = malloc(total ? total : 1);
+	if (!buf)
+		return err_set(e, ERR_LOCAL, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(lines[i]);
+		memcpy(buf + k, lines[i], l);
+		k += l;
+		buf[k++] = '\n';
+	}
+	int rc = net_write(c, buf, total, 0, e);
+	free(buf);
+	return rc;
+}
+
+/* r from the bytes d[0..n) of output (without the terminator line) */
+static int proto_fill_reply(struct proto_reply *r, const char *d, size_t n, int ok, struct err *e)
+{
+	size_t nl = 0;
+	if (n > 0 && d[n - 1] == '\n')
+		n--;
+	r->ok = ok;
+	r->len = n;
+	r->text = malloc(2 * n + 2);
+	for (size_t i = 0; i < n; i++)
+		nl += d[i] == '\n';
+	r->nlines = n ? nl + 1 : 0;
+	r->lines = malloc((r->nlines + 1) * sizeof *r->lines);
+	if (!r->text || !r->lines) {
+		proto_reply_free(r);
+		return err_set(e, ERR_LOCAL, "out of memory");
+	}
+	memcpy(r->text, d, n);
+	r->text[n] = '\0';
+	char *copy = r->text + n + 1;
+	memcpy(copy, d, n);
+	copy[n] = '\0';
+	for (size_t i = 0; i < r->nlines; i++) {
+		r->lines[i] = copy;
+		char *end = strchr(copy, '\n');
+		if (end) {
+			*end = '\0';
+			copy = end + 1;
+		}
+	}
+	r->lines[r->nlines] = NULL;
+	return 0;
+}
+
+int proto_read_reply(struct net_conn *c, struct proto_reply *r, double deadline, struct err *e)
+{
+	size_t pos = 0;		/* start of the first line not yet checked */
+	memset(r, 0, sizeof *r);
+	if (deadline <= 0)
+		deadline = net_deadline(c);
+	for (;;) {
+		size_t n;
+		const char *d = net_data(c, &n);
+		const char *nl;
+		while ((nl = memchr(d + pos, '\n', n - pos)) != NULL) {
+			size_t ll = (size_t)(nl - (d + pos));
+			int ok = ll == 8 && memcmp(d + pos, "<CMD OK>", 8) == 0;
+			int bad = ll == 11 && memcmp(d + pos, "<CMD Error>", 11) == 0;
+			if (ok || bad) {
+				int rc = proto_fill_reply(r, d, pos, ok, e);
+				net_consume(c, pos + ll + 1);
+				return rc;
+			}
+			pos += ll + 1;
+		}
+		if (n > PROTO_MAX_REPLY)
+			return err_set(e, ERR_PROTO, "reply larger than 1 GB without a terminator");
+		int f = net_fill(c, deadline, e);
+		if (f == 0 && n > 0)
+			return err_set(e, ERR_PROTO, "connection closed in the middle of a reply");
+		if (f == 0) {
+			char why[sizeof e->msg];
+			strcpy(why, e ? e->msg : "connection closed");
+			return err_set(e, ERR_CONNECT, "%s before replying", why);
+		}
+		if (f < 0)
+			return -1;
+	}
+}
+
+int proto_request(struct net_conn *c, const char *line, struct proto_reply *r, struct err *e)
+{
+	if (proto_send(c, line, e) != 0)
+		return -1;
+	return proto_read_reply(c, r, 0, e);
+}
+
+void proto_reply_free(struct proto_reply *r)
+{
+	free(r->text);
+	free(r->lines);
+	r->text = NULL;
+	r->lines = NULL;
+	r->nlines = r->len = 0;
+}
+
+/* the first word of line is w */
+static int proto_is_cmd(const char *line, const char *w)
+{
+	size_t l = strlen(w);
+	line += strspn(line, " \t");
+	return strncmp(line, w, l) == 0 && (line[l] == ' ' || line[l] == '\t' || !line[l]);
+}
+
+const char *proto_failure(const char *line, const struct proto_reply *r)
+{
+	if (!r->ok) {
+		for (size_t i = 0; i < r->nlines; i++)
+			if (r->lines[i][0])
+				return r->lines[i];
+		return "command failed";
+	}
+	if (r->nlines >= 1 && strncmp(r->lines[0], "Can't open ", 11) == 0)
+		return r->lines[0];
+	if (r->nlines == 1 && proto_is_cmd(line, "kill") && r->lines[0][0] == ':') {
+		const char *tab = strchr(r->lines[0], '\t');
+		if (tab && strcmp(tab, "\tnil") == 0)
+			return "no such service";
+	}
+	if (r->nlines == 1 && strcmp(r->lines[0], "Failed") == 0 &&
+	    (proto_is_cmd(line, "start") || proto_is_cmd(line, "log") || proto_is_cmd(line, "snax")))
+		return "Failed (the service could not be launched; see the node's log)";
+	return NULL;
+}
+
+size_t proto_split(char *s, char **f, size_t max)
+{
+	size_t n = 0;
+	while (n < max) {
+		f[n++] = s;
+		if (n == max)
+			break;	/* the last field keeps its tabs */
+		char *tab = strchr(s, '\t');
+		if (!tab)
+			break;
+		*tab = '\0';
+		s = tab + 1;
+	}
+	return n;
+}
+
+const char *proto_get(char *const *f, size_t n, const char *key)
+{
+	size_t kl = strlen(key);
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(f[i], key, kl) == 0 && f[i][kl] == ':')
+			return f[i] + kl + 1;
+	return NULL;
+}

@@ -1,0 +1,59 @@
+/* The debug_console protocol over a net_conn (PROTOCOL.md): the banner,
+ * one command per line, a reply = output lines then `<CMD OK>` or
+ * `<CMD Error>`; pipelining (send many, then read the replies in order);
+ * the failures the console frames as OK; tab-separated fields. */
+#ifndef PROTO_H
+#define PROTO_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "net.h"
+
+#define PROTO_BANNER "Welcome to skynet console"
+
+struct proto_reply {
+	int ok;			/* 1: <CMD OK>, 0: <CMD Error> */
+	char *text;		/* the output lines, '\n'-separated, no terminator line */
+	size_t len;		/* strlen(text) */
+	char **lines;		/* nlines pointers into a copy of text, NUL-terminated */
+	size_t nlines;
+};
+
+/* net_open then wait for the banner; NULL with e set (ERR_PROTO if the
+ * peer greets with something else) */
+struct net_conn *proto_open(const char *spec, double timeout, struct err *e);
+
+/* wait for and check the banner on a fresh transport */
+int proto_banner(struct net_conn *c, struct err *e);
+
+/* send one command line (no '\n' inside; one is appended) */
+int proto_send(struct net_conn *c, const char *line, struct err *e);
+
+/* send n command lines in one write (for pipelining) */
+int proto_sendv(struct net_conn *c, char *const *lines, size_t n, struct err *e);
+
+/* Read the next reply (deadline 0: the connection's timeout from now).
+ * 0 with r filled (r->ok tells OK from Error); -1 with e set: a timeout,
+ * the node closing the connection (ERR_CONNECT before any byte of the
+ * reply, ERR_PROTO in the middle of one). */
+int proto_read_reply(struct net_conn *c, struct proto_reply *r, double deadline, struct err *e);
+
+/* proto_send + proto_read_reply */
+int proto_request(struct net_conn *c, const char *line, struct proto_reply *r, struct err *e);
+
+void proto_reply_free(struct proto_reply *r);
+
+/* NULL if the reply to line succeeded; else a one-line reason: the error
+ * text of <CMD Error>, or an OK-framed failure (`Can't open ...`, `kill` of
+ * a dead address, `Failed` from start/log/snax). */
+const char *proto_failure(const char *line, const struct proto_reply *r);
+
+/* split s at tabs in place into at most max fields (the last keeps any
+ * further tabs); returns the count */
+size_t proto_split(char *s, char **f, size_t max);
+
+/* the value of the "key:value" field among f[0..n), or NULL */
+const char *proto_get(char *const *f, size_t n, const char *key);
+
+#endif

@@ -1,0 +1,228 @@
+/* target.h: parsing and resolving target lists. */
+#include <ctype.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "target.h"
+
+void target_list_free(struct target_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].node);
+		free(l->v[i].text);
+		free(l->v[i].orig);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int target_hex(const char *s, uint32_t *out)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > 8 || strspn(s, "0123456789abcdefABCDEF") != n)
+		return -1;
+	*out = (uint32_t)strtoul(s, NULL, 16);
+	return 0;
+}
+
+static int target_word_ok(const char *s, const char *extra)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
+			return 0;
+	return 1;
+}
+
+/* one item "[node/]sel" into t */
+static int target_item(const char *item, struct target_sel *t, struct err *e)
+{
+	const char *slash = strchr(item, '/');
+	const char *sel = slash ? slash + 1 : item;
+	t->orig = strdup(item);
+	if (slash) {
+		t->node = strndup(item, (size_t)(slash - item));
+		if (t->node && strcmp(t->node, "*") != 0 && !target_word_ok(t->node, "_-."))
+			return err_set(e, ERR_USAGE, "bad target '%s': bad node name '%s'", item,
+				       t->node);
+	}
+	if (!t->orig || (slash && !t->node))
+		return err_set(e, ERR_LOCAL, "out of memory");
+	if (sel[0] == ':') {
+		t->kind = TARGET_ADDR;
+		if (target_hex(sel + 1, &t->addr) != 0)
+			return err_set(e, ERR_USAGE,
+				       "bad target '%s': want ':' and 1-8 hex digits", item);
+	} else if (sel[0] == '.') {
+		t->kind = TARGET_NAME;
+		if (!target_word_ok(sel + 1, "_-"))
+			return err_set(e, ERR_USAGE, "bad target '%s': bad service name", item);
+		t->text = strdup(sel);
+	} else if (sel[0] == '@') {
+		t->kind = TARGET_GLOB;
+		if (!target_word_ok(sel + 1, "_-.*?[]!"))
+			return err_set(e, ERR_USAGE, "bad target '%s': want @NAME or a glob", item);
+		t->text = strdup(sel + 1);
+	} else {
+		t->kind = TARGET_ADDR;
+		if (target_hex(sel, &t->addr) != 0)
+			return err_set(e, ERR_USAGE,
+				       "bad target '%s': want :ADDR, ADDR (hex), .NAME or @NAME", item);
+	}
+	if (t->kind != TARGET_ADDR && !t->text)
+		return err_set(e, ERR_LOCAL, "out of memory");
+	return 0;
+}
+
+int target_parse(const char *spec, struct target_list *l, struct err *e)
+{
+	size_t n = 1;
+	l->v = NULL;
+	l->n = 0;
+	for (const char *p = spec; *p; p++)
+		n += *p == ',';
+	l->v = calloc(n, sizeof *l->v);
+	if (!l->v)
+		return err_set(e, ERR_LOCAL, "out of memory");
+	const char *p = spec;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char item[256];
+		if (len == 0)
+			return err_set(e, ERR_USAGE, "bad target list '%s': empty item", spec);
+		if (len >= sizeof item)
+			return err_set(e, ERR_USAGE, "bad target: item too long");
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (target_item(item, &l->v[l->n++], e) != 0)
+			return -1;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+int target_needs_list(const struct target_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].kind == TARGET_GLOB)
+			return 1;
+	return 0;
+}
+
+void target_services_free(struct target_service *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(s[i].cmd);
+	free(s);
+}
+
+int target_parse_list(char *const *lines, size_t n, struct target_service **out, size_t *nout,
+		      struct err *e)
+{
+	struct target_service *s = calloc(n ? n : 1, sizeof *s);
+	*out = NULL;
+	*nout = 0;
+	if (!s)
+		return err_set(e, ERR_LOCAL, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const char *tab = strchr(lines[i], '\t');
+		char hex[16];
+		size_t hl = tab ? (size_t)(tab - lines[i]) : 0;
+		if (hl < 2 || hl > 9 || lines[i][0] != ':') {
+			target_services_free(s, i);
+			return err_set(e, ERR_PROTO, "unexpected line in the reply to list: '%.60s'",
+				       lines[i]);
+		}
+		memcpy(hex, lines[i] + 1, hl - 1);
+		hex[hl - 1] = '\0';
+		s[i].cmd = strdup(tab + 1);
+		if (target_hex(hex, &s[i].addr) != 0 || !s[i].cmd) {
+			target_services_free(s, i + 1);
+			return err_set(e, ERR_PROTO, "unexpected line in the reply to list: '%.60s'",
+				       lines[i]);
+		}
+	}
+	*out = s;
+	*nout = n;
+	return 0;
+}
+
+const char *target_service_name(const char *cmd, char *buf, size_t len)
+{
+	const char *w = cmd;
+	size_t wl = strcspn(w, " \t");
+	if (wl == 5 && strncmp(w, "snlua", 5) == 0 && w[wl]) {
+		w += wl + strspn(w + wl, " \t");
+		wl = strcspn(w, " \t");
+	}
+	snprintf(buf, len, "%.*s", (int)wl, w);
+	return buf;
+}
+
+/* append t to out unless an equal target is there (seen: addresses so far) */
+static int target_add(struct target *out, size_t *n, const struct target *t)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (out[i].addr == t->addr && (out[i].name == t->name ||
+		    (out[i].name && t->name && strcmp(out[i].name, t->name) == 0)))
+			return 0;
+	out[(*n)++] = *t;
+	return 1;
+}
+
+int target_resolve(struct target_list *l, int (*applies)(const struct target_sel *, void *),
+		   void *ud, const struct target_service *svc, size_t nsvc, struct target **out,
+		   size_t *nout, size_t *matched, struct err *e)
+{
+	size_t cap = 0, n = 0;
+	for (size_t i = 0; i < l->n; i++)
+		cap += l->v[i].kind == TARGET_GLOB ? nsvc : 1;
+	struct target *v = calloc(cap ? cap : 1, sizeof *v);
+	if (!v)
+		return err_set(e, ERR_LOCAL, "out of memory");
+	for (size_t i = 0; i < l->n; i++) {
+		struct target_sel *s = &l->v[i];
+		if (!applies(s, ud))
+			continue;
+		if (s->kind != TARGET_GLOB) {
+			struct target t = { .addr = s->addr, .name = s->text };
+			for (size_t k = 0; k < nsvc && !t.name; k++)
+				if (svc[k].addr == t.addr)
+					t.cmd = svc[k].cmd;
+			target_add(v, &n, &t);
+			if (matched)
+				matched[i]++;
+			continue;
+		}
+		for (size_t k = 0; k < nsvc; k++) {
+			char name[128];
+			target_service_name(svc[k].cmd, name, sizeof name);
+			if (fnmatch(s->text, name, 0) != 0)
+				continue;
+			struct target t = { .addr = svc[k].addr, .cmd = svc[k].cmd };
+			target_add(v, &n, &t);
+			if (matched)
+				matched[i]++;
+		}
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+const char *target_format(const struct target *t, enum target_form form, char *buf, size_t len)
+{
+	if (t->name)
+		snprintf(buf, len, "%s", t->name);
+	else if (form == TARGET_FORM_HEX)
+		snprintf(buf, len, "%x", (unsigned)t->addr);
+	else
+		snprintf(buf, len, ":%08x", (unsigned)t->addr);
+	return buf;
+}
