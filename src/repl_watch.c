@@ -183,6 +183,7 @@ int repl_watch(struct repl *r, const char *proto)
 			printf("watching %s in :%08x: waiting for its next message (Ctrl-C stops)\n",
 			       proto, (unsigned)r->service);
 		fflush(stdout);
+		d->len = 0;	/* the idle prompt: wait for the breakpoint's */
 		st = st ? st : repl_watch_read(r, d, repl_watch_now() + REPL_WATCH_WAIT, 0);
 		if (st == 0 && strcmp(d->buf, d->idle) != 0)
 			st = repl_watch_step(r, d);
