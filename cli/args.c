@@ -11,6 +11,7 @@
 enum args_id {
 	OPT_HOST, OPT_NODE, OPT_ALL, OPT_CONFIG, OPT_TIMEOUT, OPT_JSON, OPT_HELP, OPT_VERSION,
 	OPT_SORT, OPT_KEEP_GOING, OPT_CANARY, OPT_NO_AGENT, OPT_DRY_RUN,
+	OPT_DELAY, OPT_ONCE, OPT_ITERATIONS, OPT_SIGNAL,
 };
 
 struct args_opt {
@@ -36,6 +37,10 @@ static const struct args_opt args_opts[] = {
 	{ "canary", 0, "N", OPT_CANARY, OPTB_INJECT, "first run N targets; go on only if all succeed" },
 	{ "no-agent", 0, NULL, OPT_NO_AGENT, OPTB_INJECT, "leave nothing registered in the services (slower)" },
 	{ "dry-run", 0, NULL, OPT_DRY_RUN, OPTB_INJECT, "run the scripts, then undo every change" },
+	{ "delay", 'd', "SECONDS", OPT_DELAY, OPTB_TOP, "time between refreshes (default 2)" },
+	{ "once", 0, NULL, OPT_ONCE, OPTB_TOP, "print one table (two samples SECONDS apart) and exit" },
+	{ "iterations", 0, "N", OPT_ITERATIONS, OPTB_TOP, "print N tables, one per refresh, and exit" },
+	{ "signal", 0, NULL, OPT_SIGNAL, OPTB_STUCK, "interrupt the stuck services, check they answer again" },
 };
 #define ARGS_NOPTS (sizeof args_opts / sizeof args_opts[0])
 
@@ -78,6 +83,18 @@ static int args_set(struct cmd_ctx *c, const struct args_opt *o, const char *val
 		break;
 	case OPT_NO_AGENT: c->o.no_agent = 1; break;
 	case OPT_DRY_RUN: c->o.dry_run = 1; break;
+	case OPT_DELAY:
+		c->o.delay = strtod(val, &end);
+		if (end == val || *end || !(c->o.delay >= 0.05 && c->o.delay <= 3600))
+			return err_set(e, ERR_USAGE, "-d wants seconds (0.05 to 3600), not '%s'", val);
+		break;
+	case OPT_ONCE: c->o.once = 1; break;
+	case OPT_ITERATIONS:
+		c->o.iterations = strtol(val, &end, 10);
+		if (end == val || *end || c->o.iterations < 1)
+			return err_set(e, ERR_USAGE, "--iterations wants a count (>= 1), not '%s'", val);
+		break;
+	case OPT_SIGNAL: c->o.signal = 1; break;
 	}
 	return 0;
 }

@@ -25,6 +25,8 @@ enum cmd_flags {
 enum cmd_opt_bits {
 	OPTB_SORT = 1,
 	OPTB_INJECT = 2,	/* --keep-going --canary --no-agent --dry-run */
+	OPTB_TOP = 4,		/* -d --once --iterations (top) */
+	OPTB_STUCK = 8,		/* --signal (stuck) */
 };
 
 /* what the command line said */
@@ -36,6 +38,9 @@ struct cmd_opts {
 	const char *sort;
 	int keep_going, no_agent, dry_run;
 	long canary;
+	double delay;		/* top -d: seconds between refreshes (0: not given) */
+	int once, signal;	/* top --once; stuck --signal */
+	long iterations;	/* top --iterations N (0: not given) */
 };
 
 struct cmd_ctx;
@@ -55,6 +60,7 @@ struct cmd_entry {
 	int (*exec)(struct cmd_ctx *);	/* the whole run, after targets are resolved */
 	/* neither: a target command, one console line per target (run.c) */
 	const char *console;	/* its console command word (default: name) */
+	enum target_form form;	/* how it names targets (default ":0000000a") */
 	/* the value cell of a target's row from its reply (default: the output) */
 	const char *(*value)(const struct proto_reply *r, char *buf, size_t len);
 };

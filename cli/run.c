@@ -267,7 +267,7 @@ static void run_targets(struct cmd_ctx *c, struct cmd_node *nd)
 	}
 	for (size_t i = 0; args && lines && i < nd->ntargets; i++) {
 		char addr[64];
-		target_format(&nd->targets[i], TARGET_FORM_COLON, addr, sizeof addr);
+		target_format(&nd->targets[i], cmd->form, addr, sizeof addr);
 		if (asprintf(&lines[i], "%s %s%s%s", cmd->console ? cmd->console : cmd->name, addr,
 			     *args ? " " : "", args) < 0)
 			lines[i] = NULL;

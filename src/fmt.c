@@ -236,13 +236,14 @@ long long fmt_parse_size(const char *s)
 	return llround(v * mul);
 }
 
-/* a cell as the table shows it, into buf */
-static const char *fmt_cell_text(const struct fmt_col *c, const char *s, char *buf, size_t len)
+/* a cell as the table (or TSV) shows it, into buf */
+static const char *fmt_cell_text(const struct fmt_col *c, const char *s, int table, char *buf,
+				 size_t len)
 {
 	double v;
 	if (!s)
 		return "";
-	if (c->type == FMT_BYTES && fmt_is_number(s, &v)) {
+	if (table && c->type == FMT_BYTES && fmt_is_number(s, &v)) {
 		static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 		int u = 0;
 		while (v >= 1024 && u < 4) {
@@ -307,7 +308,7 @@ static void fmt_render_text(const struct fmt_table *t, int table, int color, str
 			size_t nl = fmt_row_lines(t, r, &lcol), l;
 			for (size_t k = 0; k < (i == lcol ? nl : 1); k++) {
 				const char *x = i == lcol ? fmt_line(s, k, &l) :
-					fmt_cell_text(&t->cols[i], s, buf, sizeof buf);
+					fmt_cell_text(&t->cols[i], s, table, buf, sizeof buf);
 				l = fmt_width(x, i == lcol ? l : strlen(x));
 				width[i] = l > width[i] ? l : width[i];
 			}
@@ -343,7 +344,7 @@ static void fmt_render_text(const struct fmt_table *t, int table, int color, str
 				const char *s = t->cells[r * (size_t)t->ncols + (size_t)i];
 				size_t l;
 				const char *x = i == lcol ? fmt_line(s, k, &l) :
-					fmt_cell_text(&t->cols[i], s, buf, sizeof buf);
+					fmt_cell_text(&t->cols[i], s, table, buf, sizeof buf);
 				if (i != lcol)
 					l = strlen(x);
 				if (!first)

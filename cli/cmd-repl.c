@@ -1,0 +1,253 @@
+/* skyctl repl [TARGET]: a Lua prompt inside one live service (src/repl.c,
+ * evaluated by the agent), or with no TARGET a prompt running console
+ * commands on the node.  This file picks the node and the service with the
+ * core's target grammar and wires what the prompt borrows from the rest of
+ * skyctl: console commands on its own connection, and .inject (and .diff,
+ * .rollback, .patches once those commands exist) run as the subcommands
+ * themselves, on the prompt's service. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "repl.h"
+
+struct cmd_repl {
+	struct cmd_ctx *ctx;
+	struct session_node *sn;
+	struct net_conn *conn;	/* the node prompt's console, opened when first needed */
+};
+
+/* run console command line; print its reply unless quiet */
+static int cmd_repl_command(const struct repl_conf *rc, const char *line, int quiet, char **out)
+{
+	struct cmd_repl *cr = rc->ud;
+	struct proto_reply r;
+	struct err e = { 0 };
+	if (out)
+		*out = NULL;
+	if (!cr->conn && !(cr->conn = proto_open(cr->sn->addr, rc->timeout, &e))) {
+		if (!quiet)
+			fprintf(stderr, "skyctl: %s: %s\n", cr->sn->name, e.msg);
+		return e.code;
+	}
+	if (proto_request(cr->conn, line, &r, &e) != 0) {
+		if (!quiet)
+			fprintf(stderr, "skyctl: %s: %s: %s\n", cr->sn->name, line, e.msg);
+		net_close(cr->conn);	/* out of step now: a fresh one next time */
+		cr->conn = NULL;
+		return e.code;
+	}
+	const char *why = proto_failure(line, &r);
+	if (!quiet && r.len)
+		printf("%s\n", r.text);
+	if (!quiet && why)
+		fprintf(stderr, "skyctl: %s: %s\n", line, why);
+	fflush(stdout);
+	if (out)
+		*out = strdup(r.text ? r.text : "");
+	proto_reply_free(&r);
+	return why ? ERR_NODE : 0;
+}
+
+/* every item applies: resolve checked the node prefix already */
+static int cmd_repl_any(const struct target_sel *sel, void *ud)
+{
+	(void)sel;
+	(void)ud;
+	return 1;
+}
+
+/* the one service word names on this node; 0 with a message */
+static uint32_t cmd_repl_resolve(const struct repl_conf *rc, const char *word)
+{
+	struct cmd_repl *cr = rc->ud;
+	struct target_list tl = { 0 };
+	struct target_service *svc = NULL;
+	struct target *t = NULL;
+	struct err e = { 0 };
+	size_t nsvc = 0, nt = 0;
+	uint32_t addr = 0;
+	char *out = NULL;
+	if (target_parse(word, &tl, &e) != 0)
+		goto done;
+	if (tl.n != 1 || (tl.v[0].node && strcmp(tl.v[0].node, cr->sn->name) != 0)) {
+		err_set(&e, ERR_USAGE, "%s: one service of %s, please", word, cr->sn->name);
+		goto done;
+	}
+	if (tl.v[0].kind == TARGET_NAME) {
+		err_set(&e, ERR_USAGE, "%s: give the service's address, not its name", word);
+		goto done;
+	}
+	if (tl.v[0].kind == TARGET_GLOB) {
+		if (cmd_repl_command(rc, "list", 1, &out) != 0) {
+			err_set(&e, ERR_NODE, "%s: cannot list the node's services", word);
+			goto done;
+		}
+		char *lines[4096];
+		size_t n = 0;
+		for (char *s = out; s && *s && n < 4096; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL)
+			lines[n++] = s;
+		for (size_t i = 0; i < n; i++)
+			*strchrnul(lines[i], '\n') = '\0';
+		if (target_parse_list(lines, n, &svc, &nsvc, &e) != 0)
+			goto done;
+	}
+	if (target_resolve(&tl, cmd_repl_any, NULL, svc, nsvc, &t, &nt, NULL, &e) != 0)
+		goto done;
+	if (nt != 1)
+		err_set(&e, ERR_USAGE, "%s matches %zu services: name one", word, nt);
+	else
+		addr = t[0].addr;
+done:
+	if (!addr)
+		fprintf(stderr, "skyctl: %s\n", e.msg[0] ? e.msg : "no such service");
+	free(t);
+	free(out);
+	target_services_free(svc, nsvc);
+	target_list_free(&tl);
+	return addr;
+}
+
+/* `skyctl -H NODE --timeout T name :service args...`, run here; its status */
+static int cmd_repl_sub(const struct repl_conf *rc, const char *name, uint32_t service,
+			char **args, int n)
+{
+	struct cmd_repl *cr = rc->ud;
+	struct cmd_ctx sub;
+	struct err e = { 0 };
+	char addr[16], timeout[32];
+	char **argv = calloc((size_t)n + 8, sizeof *argv);
+	int argc = 0, status;
+	if (!argv)
+		return ERR_LOCAL;
+	snprintf(addr, sizeof addr, ":%08x", (unsigned)service);
+	snprintf(timeout, sizeof timeout, "%g", rc->timeout);
+	argv[argc++] = "skyctl";
+	argv[argc++] = "-H";
+	argv[argc++] = cr->sn->addr;
+	argv[argc++] = "--timeout";
+	argv[argc++] = timeout;
+	argv[argc++] = (char *)name;
+	argv[argc++] = addr;
+	for (int i = 0; i < n; i++)
+		argv[argc++] = args[i];
+	memset(&sub, 0, sizeof sub);
+	if (args_parse(argc, argv, &sub, &e) != 0) {
+		fprintf(stderr, "skyctl: %s\n", e.msg);
+		status = e.code;
+	} else {
+		status = run_command(&sub);
+	}
+	fflush(stdout);
+	run_free(&sub);
+	if (sub.target_spec)
+		sub.argv--;
+	free(sub.argv);
+	free(argv);
+	return status;
+}
+
+static int cmd_repl_inject(const struct repl_conf *rc, uint32_t service, char **paths, int n)
+{
+	return cmd_repl_sub(rc, "inject", service, paths, n);
+}
+
+static int cmd_repl_diff(const struct repl_conf *rc, uint32_t service, const char *path)
+{
+	char *args[1] = { (char *)path };
+	return cmd_repl_sub(rc, "diff", service, args, path ? 1 : 0);
+}
+
+static int cmd_repl_rollback(const struct repl_conf *rc, uint32_t service)
+{
+	return cmd_repl_sub(rc, "rollback", service, NULL, 0);
+}
+
+static int cmd_repl_patches(const struct repl_conf *rc, uint32_t service)
+{
+	return cmd_repl_sub(rc, "patches", service, NULL, 0);
+}
+
+/* whether the command table has a command called exactly name */
+static int cmd_repl_has(const char *name)
+{
+	for (int i = 0; cmd_table[i]; i++)
+		if (strcmp(cmd_table[i]->name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* the node the prompt is for: -H/-n/default, or the target's node prefix */
+static struct session_node *cmd_repl_node(struct cmd_ctx *c, struct target_list *tl,
+					  struct err *e)
+{
+	if (tl->n > 1) {
+		err_set(e, ERR_USAGE, "repl: one service, please (not a list)");
+		return NULL;
+	}
+	if (tl->n && tl->v[0].node) {
+		if (!c->config.path && config_load(c->o.config, &c->config, e) != 0)
+			return NULL;
+		session_free(&c->sess);
+		if (session_select(&c->sess, &c->config, &c->o.sess, tl, e) != 0)
+			return NULL;
+	}
+	struct session_node *hit = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < c->sess.n; i++)
+		if (!tl->n || session_applies(&tl->v[0], &c->sess.v[i])) {
+			hit = &c->sess.v[i];
+			n++;
+		}
+	if (n != 1) {
+		err_set(e, ERR_USAGE, "repl: one node, please (%zu match)", n);
+		return NULL;
+	}
+	return hit;
+}
+
+static int cmd_repl_exec(struct cmd_ctx *c)
+{
+	struct cmd_repl cr = { .ctx = c };
+	struct target_list tl = { 0 };
+	struct err e = { 0 };
+	char host[256];
+	int port = 0, status;
+	if (c->argc && target_parse(c->argv[0], &tl, &e) != 0)
+		goto fail;
+	if (!(cr.sn = cmd_repl_node(c, &tl, &e)) ||
+	    net_parse_addr(cr.sn->addr, host, sizeof host, &port, &e) != 0)
+		goto fail;
+	struct repl_conf rc = {
+		.node = cr.sn->name, .host = host, .port = port, .timeout = c->o.timeout, .ud = &cr,
+		.hooks = {
+			.inject = cmd_repl_inject,
+			.diff = cmd_repl_has("diff") ? cmd_repl_diff : NULL,
+			.rollback = cmd_repl_has("rollback") ? cmd_repl_rollback : NULL,
+			.patches = cmd_repl_has("patches") ? cmd_repl_patches : NULL,
+			.resolve = cmd_repl_resolve,
+			.command = cmd_repl_command,
+		},
+	};
+	if (c->argc && !(rc.service = cmd_repl_resolve(&rc, c->argv[0]))) {
+		status = ERR_USAGE;
+		goto done;
+	}
+	status = repl_run(&rc);
+done:
+	net_close(cr.conn);
+	target_list_free(&tl);
+	return status;
+fail:
+	fprintf(stderr, "skyctl: %s\n", e.msg);
+	target_list_free(&tl);
+	return e.code;
+}
+
+const struct cmd_entry cmd_repl_entry = {
+	.name = "repl", .args = "[TARGET]",
+	.summary = "a Lua prompt inside a live service (no TARGET: the node's console)",
+	.min = 0, .max = 1,
+	.exec = cmd_repl_exec,
+};

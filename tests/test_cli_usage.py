@@ -1,0 +1,113 @@
+"""skyctl's command line without a node: help, version, usage errors."""
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+import nodes
+from cli_helpers import skyctl
+
+pytestmark = pytest.mark.skipif(not os.path.exists(nodes.SKYCTL), reason="no skyctl binary")
+
+COMMANDS = ("list stat mem gc info ping task uniqtask killtask kill exit start log snax "
+            "service netstat cmem jmem clearcache call trace logon logoff signal getenv "
+            "setenv profactive dumpheap raw inject help").split()
+
+
+def listed_commands():
+    out = skyctl("--help").stdout
+    block = out.split("Commands:\n")[1].split("\n\n")[0]
+    return [line.split()[0] for line in block.splitlines()]
+
+
+def test_help_lists_every_command_and_exit_codes():
+    r = skyctl("--help")
+    assert r.returncode == 0 and r.stdout.startswith("usage:")
+    assert sorted(listed_commands()) == sorted(COMMANDS)
+    for code in range(7):
+        assert re.search(r"^  %d  " % code, r.stdout, re.M), code
+    assert "SKYCTL_HOST" in r.stdout and "@agent" in r.stdout
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+def test_every_command_has_help(cmd):
+    for args in ([cmd, "--help"], [cmd, "-h"], ["help", cmd]):
+        r = skyctl(*args)
+        assert r.returncode == 0, (args, r.stderr)
+        assert r.stdout.startswith("usage: skyctl [OPTIONS] %s" % cmd), r.stdout
+        assert r.stderr == ""
+
+
+def test_version_and_startup_needs_no_node():
+    r = skyctl("--version")
+    assert r.returncode == 0 and re.match(r"skyctl \d+\.\d+\.\d+\n$", r.stdout)
+
+
+def test_no_command_is_a_usage_error():
+    r = skyctl()
+    assert r.returncode == 2 and r.stdout == "" and r.stderr.startswith("usage:")
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["lsit"], "unknown command 'lsit'"),
+    (["lo"], "ambiguous command 'lo': log, logon, logoff"),
+    (["list", "--bogus"], "unknown option '--bogus'"),
+    (["list", "extra"], "list: too many arguments"),
+    (["ping"], "ping: missing the target"),
+    (["killtask", ":a"], "killtask: missing arguments"),
+    (["ping", "zz"], "bad target 'zz'"),
+    (["ping", ":123456789"], "bad target ':123456789'"),
+    (["ping", ":a,,:b"], "empty item"),
+    (["ping", "@"], "bad target '@'"),
+    (["ping", "nosuchnode/:a"], "unknown node 'nosuchnode'"),
+    (["list", "--timeout", "0"], "--timeout wants seconds"),
+    (["list", "--timeout"], "needs SECONDS"),
+    (["list", "-H", "nocolon"], "bad node address 'nocolon'"),
+    (["list", "-H", "h:99999"], "bad node address"),
+    (["list", "-a", "-H", "127.0.0.1:1"], "-a cannot be combined"),
+    (["list", "-a"], "-a: no nodes"),
+    (["stat", "--sort", "nosuch"], "cannot sort by 'nosuch' (one of: address, name, cpu"),
+    (["ping", ":a", "--sort", "bogus"], "cannot sort by 'bogus'"),
+    (["list", "--keep-going"], "unknown option '--keep-going'"),
+])
+def test_usage_errors(args, msg):
+    t = time.time()
+    r = skyctl("-H", "127.0.0.1:1", *args) if "-H" not in args and "-a" not in args else skyctl(*args)
+    assert r.returncode == 2, (args, r.stderr)
+    assert msg in r.stderr, r.stderr
+    assert r.stdout == ""
+    assert time.time() - t < 2  # nothing was waited for
+
+
+def test_unique_prefix_runs_the_command():
+    r = skyctl("vers")  # not an option: an unknown command
+    assert r.returncode == 2
+    r = skyctl("he", "pi")
+    assert r.returncode == 0 and r.stdout.startswith("usage: skyctl [OPTIONS] ping")
+
+
+def test_bad_node_file_is_a_local_error(tmp_path):
+    conf = tmp_path / "nodes.lua"
+    conf.write_text("nodes = { game1 = \n")
+    r = skyctl("--config", conf, "-n", "game1", "list")
+    assert r.returncode == 6 and str(conf) in r.stderr
+    conf.write_text("nodes = { game1 = 8000 }\n")
+    r = skyctl("--config", conf, "-n", "game1", "list")
+    assert r.returncode == 6 and "host:port" in r.stderr
+    r = skyctl("--config", tmp_path / "missing.lua", "list")
+    assert r.returncode == 6 and "cannot read" in r.stderr
+
+
+def test_node_file_is_evaluated_in_an_empty_environment(tmp_path):
+    conf = tmp_path / "nodes.lua"
+    conf.write_text('os.exit(3)\nnodes = { a = "127.0.0.1:1" }\n')
+    r = skyctl("--config", conf, "-n", "a", "list")
+    assert r.returncode == 6 and "os" in r.stderr
+
+
+def test_closed_stdout_is_not_a_silent_success():
+    p = subprocess.run([nodes.SKYCTL, "--help"], stdout=open("/dev/full", "w"),
+                       stderr=subprocess.PIPE, text=True)
+    assert p.returncode == 6 and "cannot write the output" in p.stderr
