@@ -190,14 +190,14 @@ def test_transcript_and_history_command(node, env, tmp_path):
     assert out.returncode == 0
     assert re.match(r"%s\t\S+\t%s\t:0000000a\t2 lines\n$" % (sid, re.escape(node.address)),
                     out.stdout), out.stdout
-    out = subprocess.run([nodes.SKYCTL, "history", "--session", sid], env=env,
+    out = subprocess.run([nodes.SKYCTL, "history", sid], env=env,
                          capture_output=True, text=True)
     assert out.returncode == 0 and "> 6*7" in out.stdout and "< 42" in out.stdout
-    out = subprocess.run([nodes.SKYCTL, "history", "--grep", "oops"], env=env,
+    out = subprocess.run([nodes.SKYCTL, "history", "--", "--grep", "oops"], env=env,
                          capture_output=True, text=True)
     assert out.stdout.startswith(sid) and "error(\"oops\")" in out.stdout
     assert "6*7" not in out.stdout
-    out = subprocess.run([nodes.SKYCTL, "history", "--session", "nosuch"], env=env,
+    out = subprocess.run([nodes.SKYCTL, "history", "--", "--session", "nosuch"], env=env,
                          capture_output=True, text=True)
     assert out.returncode != 0 and "no session" in out.stderr
 
