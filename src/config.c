@@ -58,10 +58,11 @@ static int config_nodes(lua_State *L, struct config *c, const char *path, struct
 
 int config_load(const char *path, struct config *c, struct err *e)
 {
-	char buf[4096];
+	char buf[65536];
 	int explicit = path != NULL;
 	memset(c, 0, sizeof *c);
-	if (!path && !(path = config_default_path(buf, sizeof buf)))
+	char defpath[4096];
+	if (!path && !(path = config_default_path(defpath, sizeof defpath)))
 		return 0;
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -69,21 +70,27 @@ int config_load(const char *path, struct config *c, struct err *e)
 			return 0;
 		return err_set(e, ERR_LOCAL, "cannot read %s: %s", path, strerror(errno));
 	}
+	size_t len = fread(buf, 1, sizeof buf, f);
+	int bad = ferror(f) || !feof(f);
 	fclose(f);
+	if (bad)
+		return err_set(e, ERR_LOCAL, "cannot read %s: %s", path,
+			       len == sizeof buf ? "larger than 64 KB" : strerror(errno));
 	c->path = strdup(path);
 	lua_State *L = luaL_newstate();
-	if (!L || !c->path)
-		return err_set(e, ERR_LOCAL, "out of memory");
 	int rc = 0;
-	if (luaL_loadfilex(L, path, "t") != LUA_OK) {
-		rc = err_set(e, ERR_LOCAL, "%s", lua_tostring(L, -1));
+	if (!L || !c->path) {
+		rc = err_set(e, ERR_LOCAL, "out of memory");
+	} else if (luaL_loadbufferx(L, buf, len, "=", "t") != LUA_OK) {
+		/* chunk "=": messages read ":LINE: ..." and get the full path */
+		rc = err_set(e, ERR_LOCAL, "%s%s", path, lua_tostring(L, -1));
 	} else {
 		lua_newtable(L);	/* the file's environment: empty */
 		lua_pushvalue(L, -1);
 		lua_setupvalue(L, -3, 1);
 		lua_insert(L, -2);
 		if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
-			rc = err_set(e, ERR_LOCAL, "%s", lua_tostring(L, -1));
+			rc = err_set(e, ERR_LOCAL, "%s%s", path, lua_tostring(L, -1));
 		} else {
 			lua_getfield(L, -1, "nodes");
 			if (lua_istable(L, -1))
@@ -92,7 +99,8 @@ int config_load(const char *path, struct config *c, struct err *e)
 				rc = err_set(e, ERR_LOCAL, "%s: nodes must be a table", path);
 		}
 	}
-	lua_close(L);
+	if (L)
+		lua_close(L);
 	return rc;
 }
 
