@@ -1,0 +1,116 @@
+"""skyctl repl beyond plain Lua: the node prompt (console commands, their
+completion, .target), meta-commands (.help, .inject, .diff and friends,
+unknown ones), editing (Ctrl-R, vi keys from ~/.editrc), a dead target, and
+the node prompt without a terminal."""
+import os
+import re
+import time
+
+import pexpect
+
+import nodes
+from test_repl import A, ask, env, leave, prompt, run_stdin, spawn  # noqa: F401
+
+
+def node_prompt(c, node):
+    c.expect(re.escape("%s> " % node.address))
+
+
+def test_node_prompt_runs_console_commands(node, env):
+    c = spawn(node, env)
+    node_prompt(c, node)
+    c.send("list\r")
+    c.expect(r":0000000a\tsnlua agent 1")
+    node_prompt(c, node)
+    c.send("nosuchcommand\r")
+    c.expect("Invalid command")
+    node_prompt(c, node)
+    c.send("debug a\r")  # never switches this connection into debug mode
+    c.expect("use .target")
+    node_prompt(c, node)
+    c.send(".target :b\r")
+    prompt(c, ":0000000b")
+    ask(c, "1+1", r"\r\n2\r\n", service=":0000000b")
+    c.send(".target\r")
+    node_prompt(c, node)
+    assert leave(c) == 0
+
+
+def test_node_prompt_completion(node, env):
+    c = spawn(node, env)
+    node_prompt(c, node)
+    c.send("lis\t")
+    time.sleep(0.3)
+    c.send("\r")
+    c.expect(r":0000000c\tsnlua agent 3")
+    node_prompt(c, node)
+    c.send("ping :0000000\t")  # lists the addresses
+    c.expect(":0000000a")
+    c.send("b\r")
+    c.expect(r"\r\n\d+\r\n")  # ping's round trip
+    node_prompt(c, node)
+    c.send(".ta\t:0000000c\r")
+    prompt(c, ":0000000c")
+    assert leave(c) == 0
+
+
+def test_node_prompt_without_terminal(node, env):
+    r = run_stdin(node, env, "list\nnosuch\n")
+    assert r.returncode == 1
+    assert ":0000000a\tsnlua agent 1" in r.stdout
+    assert "Invalid command" in r.stdout + r.stderr
+
+
+def test_help_and_unknown_meta(node, env):
+    c = spawn(node, env, ":a")
+    prompt(c)
+    ask(c, ".help", r"\.watch +PROTO")
+    ask(c, ".frobnicate", r"unknown command \.frobnicate")
+    ask(c, ".rollback", r"(not available yet|rollback)")
+    assert leave(c) == 0
+
+
+def test_inject_from_the_prompt(node, env, tmp_path):
+    fix = tmp_path / "fix.lua"
+    fix.write_text('local CMD, balance = _P.lua.CMD\n'
+                   'hotfix.replace(CMD, "balance", function() return balance * 100 end)\n'
+                   'print("patched")\n')
+    c = spawn(node, env, ":a")
+    prompt(c)
+    ask(c, "_P.lua.CMD.deposit(3)", r"\r\n3\r\n")
+    ask(c, ".inject %s" % fix, r"patched")
+    ask(c, "_P.lua.CMD.balance()", r"\r\n300\r\n")
+    ask(c, ".inject %s" % (tmp_path / "missing.lua"), r"cannot read")
+    assert leave(c) == 0
+
+
+def test_ctrl_r_searches_history(node, env):
+    c = spawn(node, env, ":a")
+    prompt(c)
+    ask(c, "'needle' .. 1", r'"needle1"')
+    ask(c, "2+2", r"\r\n4\r\n")
+    c.send("\x12needle")
+    time.sleep(0.3)
+    ask(c, "", r'"needle1"')
+    assert leave(c) == 0
+
+
+def test_vi_keys_from_editrc(node, env):
+    with open(os.path.join(env["HOME"], ".editrc"), "w") as f:
+        f.write("bind -v\n")
+    c = spawn(node, env, ":a")
+    prompt(c)
+    c.send("1+5")
+    c.send("\x1b")  # command mode
+    time.sleep(0.2)
+    c.send("hx")  # the cursor on '+'? no: on '5' after ESC; h then x deletes '+'
+    time.sleep(0.2)
+    ask(c, "", r"\r\n15\r\n")
+    assert leave(c) == 0
+
+
+def test_dead_target_is_an_error(node, env):
+    r = run_stdin(node, env, "1+1\n", ":ff")
+    assert r.returncode == 1 and "does not exist" in r.stderr
+    r = run_stdin(node, env, "1+1\n", "@nosuch")
+    assert r.returncode != 0 and r.stdout == ""
