@@ -234,7 +234,7 @@ const struct sample_row *sample_find(const struct sample *s, uint32_t addr)
 	return bsearch(&key, s->rows, s->n, sizeof key, sample_cmp_addr);
 }
 
-size_t sample_diff(const struct sample *prev, const struct sample *cur, int node,
+size_t sample_diff(const struct sample *prev, const struct sample *cur, int node, unsigned own,
 		   struct sample_delta *out)
 {
 	double wall = prev ? cur->when - prev->when : 0;
@@ -254,8 +254,9 @@ size_t sample_diff(const struct sample *prev, const struct sample *cur, int node
 		d->cpu_pct = d->msg_rate = d->mem_change = NAN;
 		if (p && wall > 0 && r->stat == SAMPLE_OK && p->stat == SAMPLE_OK &&
 		    r->cpu >= p->cpu && r->message >= p->message) {
+			uint64_t m = r->message - p->message;
 			d->cpu_pct = (r->cpu - p->cpu) / wall * 100;
-			d->msg_rate = (double)(r->message - p->message) / wall;
+			d->msg_rate = (double)(m > own ? m - own : 0) / wall;
 		}
 		if (p && r->mem == SAMPLE_OK && p->mem == SAMPLE_OK)
 			d->mem_change = r->mem_bytes - p->mem_bytes;

@@ -72,9 +72,11 @@ struct sample_delta {
 /* Append to out (room for cur->n entries) one delta per row of cur, against
  * prev (NULL for none: every rate unknown).  A rate is known when both
  * samples have the field and the counter did not go backwards (a new
- * service at a reused address).  Both samples must be finished.  Linear.
- * Returns the number appended. */
-size_t sample_diff(const struct sample *prev, const struct sample *cur, int node,
+ * service at a reused address).  own: the messages the poller itself sent
+ * each service between the two samples (the `mem` after the older `stat`
+ * and the newer `stat`: 2), left out of the message rate.  Both samples
+ * must be finished.  Linear.  Returns the number appended. */
+size_t sample_diff(const struct sample *prev, const struct sample *cur, int node, unsigned own,
 		   struct sample_delta *out);
 
 enum sample_key {

@@ -3,6 +3,7 @@
  *   S <stat reply line>    M <mem reply line>
  *   T <seconds>            finish the sample taken at that time; it becomes
  *                          the newer one, the previous newer one the older
+ *   O <n>                  the poller's own messages per interval (default 0)
  *   D <key> [needle]       print the deltas, sorted and filtered, one a line:
  *                          addr name cpu% msg/s mqlen task mem change states
  *   B <n>                  time parse + join + diff + sort of two samples of
@@ -16,6 +17,7 @@
 
 static struct sample older, newer, building;
 static int have_older, have_newer;
+static unsigned own;
 
 static double now(void)
 {
@@ -40,7 +42,7 @@ static void turn(double when)
 static void dump(const char *key, const char *needle)
 {
 	struct sample_delta *d = calloc(newer.n + 1, sizeof *d);
-	size_t n = sample_diff(have_older ? &older : NULL, &newer, 0, d);
+	size_t n = sample_diff(have_older ? &older : NULL, &newer, 0, own, d);
 	sample_sort(d, n, (enum sample_key)sample_key_parse(key));
 	n = sample_filter(d, n, needle);
 	for (size_t i = 0; i < n; i++)
@@ -75,7 +77,7 @@ static void bench(int n)
 		sample_finish(s);
 		s->when = k;
 	}
-	size_t m = sample_diff(&a, &b, 0, d);
+	size_t m = sample_diff(&a, &b, 0, 2, d);
 	sample_sort(d, m, SAMPLE_BY_CPU);
 	printf("%.0f\n", (now() - t0) * 1e6);
 	sample_free(&a);
@@ -108,6 +110,9 @@ int main(void)
 			if (sp)
 				*sp++ = '\0';
 			dump(arg, sp);
+			break;
+		case 'O':
+			own = (unsigned)atoi(arg);
 			break;
 		case 'B':
 			bench(atoi(arg));

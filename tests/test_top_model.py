@@ -78,6 +78,13 @@ def test_rates_over_the_interval(driver):
     assert c["mqlen"] == 50 and c["task"] == 2 and c["rate"] == 0
 
 
+def test_own_probe_messages_are_left_out(driver):
+    got = {r["addr"]: r for r in rows(run(driver, "O 2\n" + script((10, STAT1, MEM1), (12, STAT2, MEM2))))}
+    assert got[":0000000a"]["rate"] == pytest.approx(99.0)   # (200 - 2) / 2 s
+    assert got[":0000000b"]["rate"] == 0                      # only our stat and mem
+    assert got[":0000000c"]["rate"] == 0                      # never below zero
+
+
 def test_sort_keys(driver):
     base = script((10, STAT1, MEM1), (12, STAT2, MEM2), dump="")
     for key, order in [("mem", "cba"), ("queue", "cba"), ("msg", "abc"), ("cpu", "bac")]:
