@@ -347,7 +347,8 @@ static int run_setup(struct cmd_ctx *c, struct err *e)
 	if (!c->cols || !c->nodes)
 		return err_set(e, ERR_LOCAL, "out of memory");
 	c->cols[0] = (struct fmt_col){ "node", FMT_STR };
-	memcpy(c->cols + 1, cmd->cols, (size_t)cmd->ncols * sizeof *c->cols);
+	if (cmd->ncols)
+		memcpy(c->cols + 1, cmd->cols, (size_t)cmd->ncols * sizeof *c->cols);
 	for (size_t i = 0; i < c->sess.n; i++) {
 		c->nodes[i].sn = &c->sess.v[i];
 		fmt_table_init(&c->nodes[i].out, c->cols, ncols);

@@ -25,13 +25,21 @@ def listed_commands():
 def test_help_lists_every_command_and_exit_codes():
     r = skyctl("--help")
     assert r.returncode == 0 and r.stdout.startswith("usage:")
-    assert sorted(listed_commands()) == sorted(COMMANDS)
+    assert set(COMMANDS) <= set(listed_commands())
     for code in range(7):
         assert re.search(r"^  %d  " % code, r.stdout, re.M), code
     assert "SKYCTL_HOST" in r.stdout and "@agent" in r.stdout
 
 
-@pytest.mark.parametrize("cmd", COMMANDS)
+def all_commands():
+    """the core's commands and whatever else the table lists now"""
+    try:
+        return sorted(set(COMMANDS) | set(listed_commands()))
+    except (OSError, IndexError):
+        return COMMANDS
+
+
+@pytest.mark.parametrize("cmd", all_commands())
 def test_every_command_has_help(cmd):
     for args in ([cmd, "--help"], [cmd, "-h"], ["help", cmd]):
         r = skyctl(*args)
@@ -52,7 +60,7 @@ def test_no_command_is_a_usage_error():
 
 @pytest.mark.parametrize("args,msg", [
     (["lsit"], "unknown command 'lsit'"),
-    (["lo"], "ambiguous command 'lo': log, logon, logoff"),
+    (["logo"], "ambiguous command 'logo': logon, logoff"),
     (["list", "--bogus"], "unknown option '--bogus'"),
     (["list", "extra"], "list: too many arguments"),
     (["ping"], "ping: missing the target"),
