@@ -47,7 +47,9 @@ int main(int argc, char **argv)
 		status = run_command(&c);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "skyctl: cannot write the output: %s\n", strerror(errno));
+		/* a reader that went away (| head) needs no message, only the status */
+		if (errno != EPIPE)
+			fprintf(stderr, "skyctl: cannot write the output: %s\n", strerror(errno));
 		status = err_worst(status, ERR_LOCAL);
 	}
 	run_free(&c);

@@ -327,10 +327,14 @@ static void fmt_render_text(const struct fmt_table *t, int table, int color, str
 		for (int i = 0; i <= last; i++) {
 			if (t->hide_text & (1u << i))
 				continue;
+			int pad = (int)(width[i] - strlen(t->cols[i].key));
+			int right = t->cols[i].type != FMT_STR && t->cols[i].type != FMT_LINES;
+			if (right)
+				fmt_printf(out, "%*s", pad, "");
 			for (const char *k = t->cols[i].key; *k; k++)
 				fmt_printf(out, "%c", toupper((unsigned char)*k));
 			if (i != last)
-				fmt_printf(out, "%*s", (int)(width[i] - strlen(t->cols[i].key) + 2), "");
+				fmt_printf(out, "%*s", right ? 2 : pad + 2, "");
 		}
 		fmt_puts(out, color ? "\033[0m\n" : "\n");
 	}
@@ -347,12 +351,16 @@ static void fmt_render_text(const struct fmt_table *t, int table, int color, str
 					fmt_cell_text(&t->cols[i], s, table, buf, sizeof buf);
 				if (i != lcol)
 					l = strlen(x);
+				int pad = table ? (int)(width[i] - fmt_width(x, l)) : 0;
+				int right = t->cols[i].type != FMT_STR && t->cols[i].type != FMT_LINES;
 				if (!first)
 					fmt_puts(out, table ? "  " : "\t");
 				first = 0;
+				if (right)	/* numbers line up on the right */
+					fmt_printf(out, "%*s", pad, "");
 				fmt_putn(out, x, l);
-				if (table && i != last)
-					fmt_printf(out, "%*s", (int)(width[i] - fmt_width(x, l)), "");
+				if (!right && i != last)
+					fmt_printf(out, "%*s", pad, "");
 			}
 			fmt_puts(out, "\n");
 		}
