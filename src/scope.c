@@ -41,6 +41,15 @@ static int scope_applies(const struct target_sel *sel, void *ud)
 	return session_applies(sel, ud);
 }
 
+int scope_resolve(const struct scope *sc, size_t i, const struct target_service *svc,
+		  size_t nsvc, struct target **t, size_t *nt)
+{
+	struct err e;
+	/* target_resolve only reads the list; it is not declared const */
+	return target_resolve((struct target_list *)&sc->tl, scope_applies, &sc->sess.v[i], svc,
+			      nsvc, t, nt, NULL, &e);
+}
+
 static int scope_cmp(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -53,7 +62,6 @@ int scope_select(const struct scope *sc, size_t i, const struct sample *s, uint3
 	struct target_service *svc = malloc((s->n + 1) * sizeof *svc);
 	struct target *t = NULL;
 	size_t nt = 0;
-	struct err e;
 	*keep = NULL;
 	*n = 0;
 	if (!svc)
@@ -62,8 +70,7 @@ int scope_select(const struct scope *sc, size_t i, const struct sample *s, uint3
 		svc[k].addr = s->rows[k].addr;
 		svc[k].cmd = (char *)sample_name(s, &s->rows[k]);
 	}
-	int rc = target_resolve((struct target_list *)&sc->tl, scope_applies, &sc->sess.v[i], svc,
-				s->n, &t, &nt, NULL, &e);
+	int rc = scope_resolve(sc, i, svc, s->n, &t, &nt);
 	free(svc);
 	if (rc != 0)
 		return -1;

@@ -30,6 +30,11 @@ int scope_open(struct scope *sc, const char *spec, const struct config *cfg, int
 	       const char *cfg_file, const struct session_opts *o, int names_ok, struct err *e);
 void scope_close(struct scope *sc);
 
+/* The TARGET's items for node i resolved against its services (as
+ * target_resolve does); *t malloc'd.  -1 when out of memory. */
+int scope_resolve(const struct scope *sc, size_t i, const struct target_service *svc,
+		  size_t nsvc, struct target **t, size_t *nt);
+
 /* The addresses of s's rows that the TARGET (there must be one) selects
  * on node i, sorted, into *keep (malloc'd; free it).  -1 when out of
  * memory. */
