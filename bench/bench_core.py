@@ -49,7 +49,7 @@ def expect_rows(n):
 
 
 def bench(backend):
-    node = nodes.Node(backend, agents=AGENTS).start(timeout=120)
+    node = nodes.Node(backend, agents=AGENTS).start(timeout=60)
     try:
         sky = [nodes.SKYCTL, "-H", node.address]
         rows = []
