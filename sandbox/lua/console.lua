@@ -1,0 +1,164 @@
+-- console: the sandbox's debug_console service, started as
+-- skynet.newservice("debug_console", [ip,] port).  Speaks the console
+-- protocol of ../../../shared/PROTOCOL.md: a banner, one command per line,
+-- output lines then <CMD OK> or <CMD Error>, `key\tvalue` tables with keys
+-- sorted as strings, HTTP GET/POST for one command, and debug mode.
+-- Quirks of the real console are kept on purpose (see the comments).
+local skynet = require "skynet"
+local core = require "sandbox.core"
+local socket = require "skynet.socket"
+
+local args = table.pack(...)
+assert(args.n <= 2)
+local listen_ip = args.n == 2 and args[1] or "127.0.0.1"
+local listen_port = tonumber(args[args.n])
+local TIMEOUT = 300	-- ticks a stat/mem waits for each service by default
+
+local COMMAND = {}	-- name -> function(words...)
+local COMMANDX = {}	-- name -> function(cmd): cmd[1] the whole line, cmd.fd
+
+local function sorted_keys(t)
+	local keys = {}
+	for k in pairs(t) do
+		keys[#keys + 1] = k
+	end
+	table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+	return keys
+end
+
+-- a nested table in one field: "k1:v1\tk2:v2"
+local function flatten(t)
+	local parts = {}
+	for _, k in ipairs(sorted_keys(t)) do
+		parts[#parts + 1] = string.format("%s:%s", k, tostring(t[k]))
+	end
+	return table.concat(parts, "\t")
+end
+
+-- print a command's table result (raises for a value that is no table:
+-- the caller lets that drop the connection, as the real console does)
+local function print_table(print, t)
+	for _, k in ipairs(sorted_keys(t)) do
+		local v = t[k]
+		if type(v) == "table" then
+			print(k, flatten(v))
+		else
+			print(k, tostring(v))
+		end
+	end
+end
+
+local function run_command(line, print, fd)
+	local words = {}
+	for w in line:gmatch "%S+" do
+		words[#words + 1] = w
+	end
+	local name = words[1]
+	local ok, result
+	local f = COMMAND[name]
+	if f then
+		ok, result = pcall(f, table.unpack(words, 2))
+	else
+		f = COMMANDX[name]
+		if f then
+			words.fd = fd
+			words[1] = line
+			ok, result = pcall(f, words)
+		else
+			print "Invalid command, type help for command list"
+		end
+	end
+	if ok then
+		if result then
+			if type(result) == "string" then
+				print(result)
+			else
+				print_table(print, result)
+			end
+		end
+		print "<CMD OK>"
+	else
+		print(result)
+		print "<CMD Error>"
+	end
+end
+
+-- an HTTP request whose first line is `first`: headers up to an empty
+-- line, then Content-Length bytes of body; return the path and the body
+local function read_http(fd, first)
+	local path = first:match "^%u+%s+(%S+)" or "/"
+	local length = 0
+	while true do
+		local header = socket.readline(fd, "\n")
+		if not header then
+			break
+		end
+		header = header:gsub("\r$", "")
+		if header == "" then
+			break
+		end
+		local name, value = header:match "^([^:]+):%s*(.*)$"
+		if name and name:lower() == "content-length" then
+			length = tonumber(value) or 0
+		end
+	end
+	local body = ""
+	if length > 0 then
+		body = socket.read(fd, length) or ""
+	end
+	return path, body
+end
+
+local function session(fd, addr, print)
+	print "Welcome to skynet console"
+	skynet.error(addr, "connected")
+	local ok, err = pcall(function()
+		while true do
+			local line = socket.readline(fd, "\n")
+			if not line then
+				break
+			end
+			if line:sub(1, 4) == "GET " then
+				local path = read_http(fd, line)
+				run_command((path:sub(2):gsub("/", " ")), print, fd)
+				break
+			elseif line:sub(1, 5) == "POST " then
+				local _, body = read_http(fd, line)
+				run_command(body, print, fd)
+				break
+			end
+			if line ~= "" then
+				run_command(line, print, fd)
+			end
+		end
+	end)
+	if not ok then
+		skynet.error(fd, err)
+	end
+	skynet.error(addr, "disconnect")
+	socket.close(fd)
+end
+
+skynet.start(function()
+	local id = socket.listen(listen_ip, listen_port)
+	skynet.error("Start debug console at " .. listen_ip .. ":" .. listen_port)
+	socket.start(id, function(fd, addr)
+		-- each print is two writes, text then newline, like the real one
+		local function print(...)
+			local t = { ... }
+			for i, v in ipairs(t) do
+				t[i] = tostring(v)
+			end
+			socket.write(fd, table.concat(t, "\t"))
+			socket.write(fd, "\n")
+		end
+		socket.start(fd)
+		skynet.fork(session, fd, addr, print)
+	end)
+end)
+
+require("sandbox.console_cmds")(COMMAND, COMMANDX, {
+	TIMEOUT = TIMEOUT,
+	socket = socket,
+	core = core,
+})

@@ -1,0 +1,13 @@
+/* serial: skynet.pack / skynet.unpack, our own byte format. */
+#ifndef SANDBOX_SERIAL_H
+#define SANDBOX_SERIAL_H
+
+#include <lua.h>
+
+/* pack the values from stack index from to the top; push the string */
+int serial_pack(lua_State *L, int from);
+
+/* push the values packed in s[0..len); return how many */
+int serial_unpack(lua_State *L, const char *s, size_t len);
+
+#endif
