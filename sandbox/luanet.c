@@ -219,6 +219,19 @@ static int luanet_sethook(lua_State *L)
 		co = lua_tothread(L, 1);
 		arg = 2;
 	}
+	int remove = lua_isnoneornil(L, arg);
+	int mask = 0;
+	if (!remove) {
+		luaL_checktype(L, arg, LUA_TFUNCTION);
+		const char *smask = luaL_checkstring(L, arg + 1);
+		if (strchr(smask, 'c'))
+			mask |= LUA_MASKCALL;
+		if (strchr(smask, 'r'))
+			mask |= LUA_MASKRET;
+		if (strchr(smask, 'l'))
+			mask |= LUA_MASKLINE;
+	}
+	lua_settop(L, arg);	/* the function (or nil) on top */
 	lua_rawgetp(L, LUA_REGISTRYINDEX, &luanet_hookkey);
 	if (lua_isnil(L, -1)) {
 		lua_pop(L, 1);
@@ -230,27 +243,16 @@ static int luanet_sethook(lua_State *L)
 		lua_pushvalue(L, -1);
 		lua_rawsetp(L, LUA_REGISTRYINDEX, &luanet_hookkey);
 	}
-	int hooks = lua_gettop(L);
-	lua_pushthread(co);
-	lua_xmove(co, L, 1);
-	if (lua_isnoneornil(L, arg)) {
-		lua_pushnil(L);
-		lua_rawset(L, hooks);
-		lua_sethook(co, NULL, 0, 0);
-		return 0;
-	}
-	luaL_checktype(L, arg, LUA_TFUNCTION);
-	const char *smask = luaL_checkstring(L, arg + 1);
-	int mask = 0;
-	if (strchr(smask, 'c'))
-		mask |= LUA_MASKCALL;
-	if (strchr(smask, 'r'))
-		mask |= LUA_MASKRET;
-	if (strchr(smask, 'l'))
-		mask |= LUA_MASKLINE;
+	if (co == L)
+		lua_pushthread(L);
+	else
+		lua_pushvalue(L, 1);
 	lua_pushvalue(L, arg);
-	lua_rawset(L, hooks);
-	lua_sethook(co, luanet_hook, mask, 0);
+	lua_rawset(L, -3);
+	if (remove)
+		lua_sethook(co, NULL, 0, 0);
+	else
+		lua_sethook(co, luanet_hook, mask, 0);
 	return 0;
 }
 

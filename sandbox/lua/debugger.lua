@@ -61,23 +61,17 @@ local function run_line(s, line, env)
 	s.print(table.unpack(r, 2, r.n))
 end
 
--- an environment seeing the paused frame of co: its locals, then its
--- function's upvalues, then that function's globals
-local function frame_env(s, co)
+-- an environment seeing the paused frame of breakpoint bp: its locals,
+-- then its function's upvalues, then that function's globals.  The local
+-- names were taken when it paused: a coroutine paused by a hook reports
+-- the instruction before, where they may not be active yet, but their
+-- stack slots are the same.
+local function frame_env(s, bp)
+	local co = bp.co
 	local info = debug.getinfo(co, 0, "f")
 	local f = info and info.func
-	local locals, upvals = {}, {}
-	local i = 1
-	while true do
-		local name = debug.getlocal(co, 0, i)
-		if name == nil then
-			break
-		end
-		if name:sub(1, 1) ~= "(" then
-			locals[name] = i
-		end
-		i = i + 1
-	end
+	local locals, upvals = bp.locals, {}
+	local i
 	if f then
 		i = 1
 		while true do
@@ -90,7 +84,7 @@ local function frame_env(s, co)
 		end
 	end
 	local globals = f and upvals._ENV and select(2, debug.getupvalue(f, upvals._ENV)) or _G
-	return setmetatable({ print = s.print }, {
+	return setmetatable({ print = s.print, _CO = co }, {
 		__index = function(_, k)
 			if locals[k] then
 				return select(2, debug.getlocal(co, 0, locals[k]))
@@ -111,11 +105,29 @@ local function frame_env(s, co)
 	})
 end
 
+-- how deep the stack of the running coroutine is
+local function frames()
+	local n = 1
+	while debug.getinfo(n, "") do
+		n = n + 1
+	end
+	return n
+end
+
 -- the hook of a watched coroutine.  depth counts frames above the watch
 -- wrapper (the first return seen is core.sethook's own, not counted);
 -- lines of the sandbox's own code are stepped through, not stopped at.
 local function stepper(s, bp)
 	return function(event, line)
+		if bp.frames then
+			-- resuming a coroutine paused at the first instruction of a
+			-- function reports a call to it again: not a real call
+			local phantom = event == "call" and frames() == bp.frames
+			bp.frames = nil
+			if phantom then
+				return
+			end
+		end
 		if event == "call" then
 			bp.depth = bp.depth + 1
 		elseif event == "return" and bp.armed then
@@ -131,6 +143,19 @@ local function stepper(s, bp)
 		elseif event == "line" and bp.depth >= 1 then
 			local src = debug.getinfo(2, "S").short_src
 			if src:sub(1, 8) ~= "sandbox/" and (bp.mode == "step" or bp.depth <= bp.stop) then
+				local locals, i = {}, 1
+				while true do
+					local name = debug.getlocal(2, i)
+					if name == nil then
+						break
+					end
+					if name:sub(1, 1) ~= "(" then
+						locals[name] = i
+					end
+					i = i + 1
+				end
+				bp.locals = locals
+				bp.frames = frames()
 				s.paused = true
 				s.prompt = string.format("%s(%d)>", src, line)
 				s.newline = true
@@ -218,7 +243,7 @@ local function poll(s)
 			elseif line == "c" then
 				go(s, nil)
 			else
-				run_line(s, line, frame_env(s, s.bp.co))
+				run_line(s, line, frame_env(s, s.bp))
 			end
 		end
 		s.newline = true

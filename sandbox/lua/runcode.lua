@@ -27,9 +27,10 @@ end
 return function(source, filename, args, ...)
 	local chunkname = filename and ("@" .. filename) or "=(load)"
 	local output = {}
+	-- prints the arguments up to the first nil (what real skynet shows)
 	local function print(...)
-		local line = { ... }
-		for i, v in ipairs(line) do
+		local line = {}
+		for i, v in ipairs { ... } do
 			line[i] = tostring(v)
 		end
 		output[#output + 1] = table.concat(line, "\t")
