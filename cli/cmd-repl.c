@@ -4,10 +4,13 @@
  * core's target grammar and wires what the prompt borrows from the rest of
  * skyctl: console commands on its own connection, and .inject (and .diff,
  * .rollback, .patches once those commands exist) run as the subcommands
- * themselves, on the prompt's service. */
+ * themselves (this binary in a child process), on the prompt's service. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "repl.h"
@@ -109,16 +112,16 @@ done:
 	return addr;
 }
 
-/* `skyctl -H NODE --timeout T name :service args...`, run here; its status */
+/* `skyctl -H NODE --timeout T name :service args...` in a child process
+ * (this very binary): the subcommand runs exactly as from a shell, with
+ * its own process state; returns its exit status */
 static int cmd_repl_sub(const struct repl_conf *rc, const char *name, uint32_t service,
 			char **args, int n)
 {
 	struct cmd_repl *cr = rc->ud;
-	struct cmd_ctx sub;
-	struct err e = { 0 };
 	char addr[16], timeout[32];
 	char **argv = calloc((size_t)n + 8, sizeof *argv);
-	int argc = 0, status;
+	int argc = 0, status = ERR_LOCAL;
 	if (!argv)
 		return ERR_LOCAL;
 	snprintf(addr, sizeof addr, ":%08x", (unsigned)service);
@@ -132,18 +135,21 @@ static int cmd_repl_sub(const struct repl_conf *rc, const char *name, uint32_t s
 	argv[argc++] = addr;
 	for (int i = 0; i < n; i++)
 		argv[argc++] = args[i];
-	memset(&sub, 0, sizeof sub);
-	if (args_parse(argc, argv, &sub, &e) != 0) {
-		fprintf(stderr, "skyctl: %s\n", e.msg);
-		status = e.code;
-	} else {
-		status = run_command(&sub);
-	}
 	fflush(stdout);
-	run_free(&sub);
-	if (sub.target_spec)
-		sub.argv--;
-	free(sub.argv);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execv("/proc/self/exe", argv);
+		fprintf(stderr, "skyctl: cannot run %s: %s\n", name, strerror(errno));
+		_exit(ERR_LOCAL);
+	}
+	int ws;
+	while (pid > 0 && waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	if (pid > 0 && WIFEXITED(ws))
+		status = WEXITSTATUS(ws);
+	else if (pid < 0)
+		fprintf(stderr, "skyctl: cannot run %s: %s\n", name, strerror(errno));
 	free(argv);
 	return status;
 }

@@ -61,7 +61,8 @@ void repl_fail(struct repl *r, int status)
 }
 
 /* 1 if chunk is incomplete (its only problem is an early end), 0 if it
- * compiles, -1 if it has a syntax error (message left in *msg, malloc'd) */
+ * compiles, -1 if it has a syntax error; the message of 1 and -1 is left
+ * in *msg (malloc'd) */
 static int repl_incomplete(struct repl *r, const char *chunk, char **msg)
 {
 	size_t n = strlen(chunk);
@@ -76,12 +77,8 @@ static int repl_incomplete(struct repl *r, const char *chunk, char **msg)
 		if (luaL_loadbufferx(r->L, chunk, n, "=repl", "t") != LUA_OK) {
 			size_t len;
 			const char *m = lua_tolstring(r->L, -1, &len);
-			if (len >= 5 && strcmp(m + len - 5, "<eof>") == 0)
-				rc = 1;
-			else {
-				rc = -1;
-				*msg = strdup(m);
-			}
+			rc = len >= 5 && strcmp(m + len - 5, "<eof>") == 0 ? 1 : -1;
+			*msg = strdup(m);
 		}
 	}
 	lua_settop(r->L, 0);
@@ -167,7 +164,7 @@ static void repl_eval_line(struct repl *r, const char *chunk)
 	char *msg = NULL;
 	struct repl_reply rep;
 	if (repl_incomplete(r, chunk, &msg) != 0) {
-		repl_show(r, stderr, '!', msg ? msg : "repl: unexpected end of input");
+		repl_show(r, stderr, '!', msg ? msg : "repl: out of memory");
 		free(msg);
 		repl_fail(r, 1);
 		return;

@@ -244,7 +244,7 @@ def test_watch_steps_and_continues(node, env):
     c = spawn(node, env, ":c")
     prompt(c, ":0000000c")
     c.send(".watch lua\r")
-    time.sleep(1.0)
+    c.expect("waiting for its next message")
     with nodes.Console(node.port) as con:
         con.send('call :c "deposit", 5\n')
         c.expect(r"agent\.lua\(\d+\)> ")
