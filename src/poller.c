@@ -6,11 +6,13 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "proto.h"
 
 #define POLLER_BACKOFF_MIN 0.5
 #define POLLER_BACKOFF_MAX 4.0
+#define POLLER_NAP_NS 4000000	/* between reads of a reply still coming */
 
 void poller_init(struct poller_node *p, const char *name, const char *addr)
 {
@@ -28,6 +30,23 @@ void poller_free(struct poller_node *p)
 	p->conn = NULL;
 	sample_free(&p->s[0]);
 	sample_free(&p->s[1]);
+}
+
+/* Read the next reply by the deadline.  A console writes a table reply a
+ * line at a time, so reading as bytes arrive would wake us once per line
+ * (thousands of times for `stat` on a big node): instead take what has
+ * arrived, and nap a few milliseconds while the rest is on its way. */
+static int poller_read(struct poller_node *p, struct proto_reply *r, double deadline)
+{
+	const struct timespec nap = { 0, POLLER_NAP_NS };
+	for (;;) {
+		double now = net_now();
+		if (proto_read_reply(p->conn, r, now < deadline ? now : deadline, &p->why) == 0)
+			return 0;
+		if (p->why.code != ERR_TIMEOUT || now >= deadline)
+			return -1;
+		nanosleep(&nap, NULL);
+	}
 }
 
 /* the node did not answer: forget the connection and its samples */
@@ -78,7 +97,7 @@ int poller_poll(struct poller_node *p, int cs, int mem, double wait)
 	struct sample *s = &p->s[!p->newest];
 	sample_clear(s);
 	for (; got < n; got++) {
-		if (proto_read_reply(p->conn, &r[got], deadline, &p->why) != 0) {
+		if (poller_read(p, &r[got], deadline) != 0) {
 			while (got-- > 0)
 				proto_reply_free(&r[got]);
 			return poller_down(p, 0);
