@@ -67,6 +67,12 @@ def test_values_tables_print_session_names(node, env):
     ask(c, 'rawget(_G, "x")', r"\r\nnil\r\n")  # a session name, not a global
     ask(c, "t = {} t.self = t return t", r"\{self = <cycle table: 0x[0-9a-f]+>\}")
     ask(c, "_P.lua.CMD", r"deposit = function: agent\.lua:\d+")
+    ask(c, 'print("<CMD OK>") print("<CMD Error>")', r"<CMD OK>\r\n<CMD Error>\r\n")
+    ask(c, "_G.shared = 7", r"\r\n")
+    assert leave(c) == 0
+    c = spawn(node, env, ":a")  # a new session: x is gone, the global stays
+    prompt(c)
+    ask(c, "x, shared", r"\r\nnil\t7\r\n")
     assert leave(c) == 0
 
 
