@@ -273,6 +273,7 @@ static int stuck_exec(struct cmd_ctx *c)
 		       c->o.config || session_needs_config(&c->o.sess, NULL), c->o.config,
 		       &c->o.sess, 1, &e) != 0) {
 		fprintf(stderr, "skyctl: stuck: %s\n", e.msg);
+		scope_close(&s.sc);
 		return e.code;
 	}
 	s.nodes = calloc(s.sc.sess.n, sizeof *s.nodes);

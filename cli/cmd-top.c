@@ -128,7 +128,8 @@ static int top_build(struct top *t)
 /* t->shown: t->all filtered by name and sorted */
 static void top_view(struct top *t)
 {
-	memcpy(t->shown, t->all, t->nall * sizeof *t->shown);
+	if (t->nall)
+		memcpy(t->shown, t->all, t->nall * sizeof *t->shown);
 	t->nshown = sample_filter(t->shown, t->nall, t->filter);
 	sample_sort(t->shown, t->nshown, t->key);
 }
@@ -359,6 +360,7 @@ static int top_exec(struct cmd_ctx *c)
 		       c->o.config || session_needs_config(&c->o.sess, NULL), c->o.config,
 		       &c->o.sess, 0, &e) != 0) {
 		fprintf(stderr, "skyctl: top: %s\n", e.msg);
+		scope_close(&t.sc);
 		return e.code;
 	}
 	t.n = t.sc.sess.n;

@@ -231,6 +231,8 @@ void sample_finish(struct sample *s)
 const struct sample_row *sample_find(const struct sample *s, uint32_t addr)
 {
 	struct sample_row key = { .addr = addr };
+	if (!s->n)
+		return NULL;
 	return bsearch(&key, s->rows, s->n, sizeof key, sample_cmp_addr);
 }
 
@@ -308,7 +310,8 @@ static int sample_cmp_delta(const void *a, const void *b)
 void sample_sort(struct sample_delta *d, size_t n, enum sample_key key)
 {
 	sample_sort_key = key;
-	qsort(d, n, sizeof *d, sample_cmp_delta);
+	if (n > 1)
+		qsort(d, n, sizeof *d, sample_cmp_delta);
 }
 
 /* does hay contain needle, ignoring ASCII case? */
