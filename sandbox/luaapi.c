@@ -30,12 +30,19 @@ static uint32_t luaapi_dest(lua_State *L, int idx)
 	return node_resolve(name);
 }
 
-/* copy the message argument at idx (string, or nil for none) */
+/* the message argument at idx: a packed message (lightuserdata and size,
+ * whose ownership passes to the caller) or a string (copied); NULL for
+ * nil */
 static char *luaapi_msg(lua_State *L, int idx, size_t *size)
 {
 	*size = 0;
 	if (lua_isnoneornil(L, idx))
 		return NULL;
+	if (lua_type(L, idx) == LUA_TLIGHTUSERDATA) {
+		lua_Integer sz = luaL_checkinteger(L, idx + 1);
+		*size = sz > 0 ? (size_t)sz : 0;
+		return lua_touserdata(L, idx);
+	}
 	size_t len;
 	const char *s = luaL_checklstring(L, idx, &len);
 	if (lua_type(L, idx + 1) == LUA_TNUMBER) {
@@ -49,6 +56,23 @@ static char *luaapi_msg(lua_State *L, int idx, size_t *size)
 	memcpy(data, s, len);
 	*size = len;
 	return data;
+}
+
+/* the bytes of a message given as a string or as lightuserdata and size */
+static const char *luaapi_bytes(lua_State *L, int idx, size_t *len)
+{
+	if (lua_type(L, idx) == LUA_TLIGHTUSERDATA) {
+		lua_Integer sz = luaL_checkinteger(L, idx + 1);
+		*len = sz > 0 ? (size_t)sz : 0;
+		return lua_touserdata(L, idx);
+	}
+	const char *s = luaL_checklstring(L, idx, len);
+	if (lua_type(L, idx + 1) == LUA_TNUMBER) {
+		lua_Integer sz = lua_tointeger(L, idx + 1);
+		if (sz >= 0 && (size_t)sz < *len)
+			*len = (size_t)sz;
+	}
+	return s;
 }
 
 /* send(dest, type, session|nil, msg[, sz]) -> session, or nil if dest is dead */
@@ -303,10 +327,13 @@ static int luaapi_callback(lua_State *L)
 	return 0;
 }
 
+/* pack(...) -> msg, size: a malloc'd message for send (or trash) */
 static int luaapi_pack(lua_State *L)
 {
-	serial_pack(L, 1);
-	lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+	size_t size;
+	char *msg = serial_pack(L, 1, &size);
+	lua_pushlightuserdata(L, msg);
+	lua_pushinteger(L, (lua_Integer)size);
 	return 2;
 }
 
@@ -315,12 +342,7 @@ static int luaapi_unpack(lua_State *L)
 	if (lua_isnoneornil(L, 1))
 		return 0;
 	size_t len;
-	const char *s = luaL_checklstring(L, 1, &len);
-	if (lua_type(L, 2) == LUA_TNUMBER) {
-		lua_Integer sz = lua_tointeger(L, 2);
-		if (sz >= 0 && (size_t)sz < len)
-			len = (size_t)sz;
-	}
+	const char *s = luaapi_bytes(L, 1, &len);
 	lua_settop(L, 1);
 	return serial_unpack(L, s, len);
 }
@@ -331,17 +353,16 @@ static int luaapi_msgstring(lua_State *L)
 	if (lua_isnoneornil(L, 1))
 		return 0;
 	size_t len;
-	const char *s = luaL_checklstring(L, 1, &len);
-	lua_Integer sz = luaL_optinteger(L, 2, (lua_Integer)len);
-	if (sz >= 0 && (size_t)sz < len)
-		len = (size_t)sz;
+	const char *s = luaapi_bytes(L, 1, &len);
 	lua_pushlstring(L, s, len);
 	return 1;
 }
 
+/* trash(msg, sz): free a packed message that will not be sent */
 static int luaapi_trash(lua_State *L)
 {
-	(void)L;
+	if (lua_type(L, 1) == LUA_TLIGHTUSERDATA)
+		free(lua_touserdata(L, 1));
 	return 0;
 }
 

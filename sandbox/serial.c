@@ -3,10 +3,12 @@
  * floats as 8 raw bytes, strings as a 32-bit length and the bytes, tables
  * as their key/value pairs up to an end tag.  Tables nest up to 32 deep
  * (which also stops cycles).  Both ends live in this process, so host byte
- * order is fine.
+ * order is fine.  A packed message lives outside the Lua heap (as on
+ * skynet), so passing messages makes no garbage.
  */
 #include <lauxlib.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "serial.h"
@@ -18,40 +20,30 @@ enum {
 
 #define SERIAL_DEPTH 32
 
-/* the output grows in a userdata kept at a fixed stack slot, so an error
- * halfway leaks nothing and lua_next may use the stack freely */
-struct serial_buf {
-	lua_State *L;
-	int slot;
-	char *data;
-	size_t len, cap;
+/* packing is two passes over the values: the first checks them and sums
+ * the size (so every error is raised before anything is allocated), the
+ * second writes into one malloc'd block of exactly that size */
+struct serial_out {
+	char *p;	/* NULL in the sizing pass */
+	size_t len;
 };
 
-static void serial_add(struct serial_buf *b, const void *p, size_t n)
+static void serial_add(struct serial_out *b, const void *p, size_t n)
 {
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap * 2;
-		while (cap < b->len + n)
-			cap *= 2;
-		char *data = lua_newuserdatauv(b->L, cap, 0);
-		memcpy(data, b->data, b->len);
-		lua_replace(b->L, b->slot);
-		b->data = data;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, p, n);
+	if (b->p)
+		memcpy(b->p + b->len, p, n);
 	b->len += n;
 }
 
-static void serial_tag(struct serial_buf *b, int tag)
+static void serial_tag(struct serial_out *b, int tag)
 {
 	char c = (char)tag;
 	serial_add(b, &c, 1);
 }
 
-static void serial_value(lua_State *L, struct serial_buf *b, int idx, int depth);
+static void serial_value(lua_State *L, struct serial_out *b, int idx, int depth);
 
-static void serial_table(lua_State *L, struct serial_buf *b, int idx, int depth)
+static void serial_table(lua_State *L, struct serial_out *b, int idx, int depth)
 {
 	if (depth > SERIAL_DEPTH)
 		luaL_error(L, "serialize can't pack too depth table");
@@ -67,7 +59,7 @@ static void serial_table(lua_State *L, struct serial_buf *b, int idx, int depth)
 	serial_tag(b, TAG_END);
 }
 
-static void serial_value(lua_State *L, struct serial_buf *b, int idx, int depth)
+static void serial_value(lua_State *L, struct serial_out *b, int idx, int depth)
 {
 	switch (lua_type(L, idx)) {
 	case LUA_TNIL:
@@ -80,11 +72,11 @@ static void serial_value(lua_State *L, struct serial_buf *b, int idx, int depth)
 		if (lua_isinteger(L, idx)) {
 			lua_Integer i = lua_tointeger(L, idx);
 			serial_tag(b, TAG_INT);
-			serial_add(b, (const char *)&i, sizeof i);
+			serial_add(b, &i, sizeof i);
 		} else {
 			lua_Number n = lua_tonumber(L, idx);
 			serial_tag(b, TAG_FLOAT);
-			serial_add(b, (const char *)&n, sizeof n);
+			serial_add(b, &n, sizeof n);
 		}
 		break;
 	case LUA_TSTRING: {
@@ -94,7 +86,7 @@ static void serial_value(lua_State *L, struct serial_buf *b, int idx, int depth)
 			luaL_error(L, "string too long to pack");
 		uint32_t n = (uint32_t)len;
 		serial_tag(b, TAG_STRING);
-		serial_add(b, (const char *)&n, sizeof n);
+		serial_add(b, &n, sizeof n);
 		serial_add(b, s, len);
 		break;
 	}
@@ -104,7 +96,7 @@ static void serial_value(lua_State *L, struct serial_buf *b, int idx, int depth)
 	case LUA_TLIGHTUSERDATA: {
 		void *p = lua_touserdata(L, idx);
 		serial_tag(b, TAG_POINTER);
-		serial_add(b, (const char *)&p, sizeof p);
+		serial_add(b, &p, sizeof p);
 		break;
 	}
 	default:
@@ -112,16 +104,20 @@ static void serial_value(lua_State *L, struct serial_buf *b, int idx, int depth)
 	}
 }
 
-int serial_pack(lua_State *L, int from)
+char *serial_pack(lua_State *L, int from, size_t *size)
 {
 	int top = lua_gettop(L);
-	struct serial_buf b = { L, top + 1, NULL, 0, 256 };
-	b.data = lua_newuserdatauv(L, b.cap, 0);
+	struct serial_out b = { NULL, 0 };
 	for (int i = from; i <= top; i++)
 		serial_value(L, &b, i, 0);
-	lua_pushlstring(L, b.data, b.len);
-	lua_replace(L, top + 1);
-	return 1;
+	b.p = malloc(b.len ? b.len : 1);
+	if (!b.p)
+		luaL_error(L, "not enough memory");
+	*size = b.len;
+	b.len = 0;
+	for (int i = from; i <= top; i++)
+		serial_value(L, &b, i, 0);
+	return b.p;
 }
 
 struct serial_reader {

@@ -4,8 +4,9 @@
 
 #include <lua.h>
 
-/* pack the values from stack index from to the top; push the string */
-int serial_pack(lua_State *L, int from);
+/* pack the values from stack index from to the top into a malloc'd block
+ * (its size in *size); raises, allocating nothing, on a value it can't pack */
+char *serial_pack(lua_State *L, int from, size_t *size);
 
 /* push the values packed in s[0..len); return how many */
 int serial_unpack(lua_State *L, const char *s, size_t len);

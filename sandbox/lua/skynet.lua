@@ -11,7 +11,7 @@ local yield = coroutine.yield
 local create = coroutine.create
 local running = coroutine.running
 local traceback = debug.traceback
-local tpack, tunpack, tremove = table.pack, table.unpack, table.remove
+local tunpack, tremove = table.unpack, table.remove
 
 local skynet = {
 	PTYPE_TEXT = 0, PTYPE_RESPONSE = 1, PTYPE_MULTICAST = 2, PTYPE_CLIENT = 3,
@@ -47,19 +47,31 @@ local forks = { h = 1, t = 0 }
 local unresponded = {}
 local init_thread
 
--- a coroutine that runs f, then complains if f left a request unanswered
+-- Coroutines are reused: one that finished its task parks in `idle`
+-- until co_create hands it the next function (so handling a message makes
+-- no garbage, and a service's memory holds still between messages).
+local idle = {}
+local next_task = {}	-- coroutine -> the function its next resume runs
+
 local function co_create(f)
-	local co
-	co = create(function(...)
-		f(...)
-		local session = req_session[co]
-		if session and session ~= 0 then
-			skynet.error(string.format("Maybe forgot response session %s from %s",
-				session, skynet.address(req_source[co])))
+	local co = tremove(idle)
+	if co == nil then
+		local function body(...)
+			local fn = next_task[co]
+			next_task[co] = nil
+			fn(...)
+			local session = req_session[co]
+			if session and session ~= 0 then
+				skynet.error(string.format("Maybe forgot response session %s from %s",
+					session, skynet.address(req_source[co])))
+			end
+			req_session[co], req_source[co] = nil, nil
+			idle[#idle + 1] = co
+			return body(yield "EXIT")
 		end
-		req_session[co], req_source[co] = nil, nil
-		return "EXIT"
-	end)
+		co = create(body)
+	end
+	next_task[co] = f
 	return co
 end
 
@@ -190,6 +202,7 @@ function skynet.ret(msg, sz)
 	end
 	req_session[co] = nil
 	if session == 0 then
+		core.trash(msg, sz)
 		return false
 	end
 	return core.send(req_source[co], skynet.PTYPE_RESPONSE, session, msg, sz) ~= nil
@@ -514,7 +527,10 @@ skynet.trash = core.trash
 skynet.error = core.error
 
 function skynet.packstring(...)
-	return (core.pack(...))
+	local msg, sz = core.pack(...)
+	local s = core.tostring(msg, sz)
+	core.trash(msg, sz)
+	return s
 end
 
 function skynet.newservice(name, ...)
