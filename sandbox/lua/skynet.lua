@@ -1,6 +1,6 @@
 -- skynet: the sandbox's own implementation of skynet's Lua API, on top of
 -- the C module sandbox.core.  Every message is handled in a coroutine of
--- its own; a coroutine waiting for something (a response, a timeout, a
+-- its own; a coroutine session_id_coroutine for something (a response, a timeout, a
 -- wakeup) is filed under a session number until the answer comes.
 -- Protocols live in the upvalue `proto` of register_protocol (inject's
 -- _P/_U and skyctl find them there, as on real skynet).
@@ -32,19 +32,19 @@ function skynet.register_protocol(class)
 	proto[id] = class
 end
 
--- session -> coroutine waiting for it, or "BREAK" for an abandoned wait
-local waiting = {}
+-- session -> coroutine session_id_coroutine for it, or "BREAK" for an abandoned wait
+local session_id_coroutine = {}
 -- session -> address, for the calls in flight (an error from it fails them)
-local calling = {}
+local watching_session = {}
 -- coroutine -> session/address of the request it must answer
-local req_session, req_source = {}, {}
+local session_coroutine_id, session_coroutine_address = {}, {}
 -- token -> session of a sleep or wait that skynet.wakeup can break
-local sleeping = {}
-local wakeups = {}
-local errors = {}
-local forks = { h = 1, t = 0 }
+local sleep_session = {}
+local wakeup_queue = {}
+local error_queue = {}
+local fork_queue = { h = 1, t = 0 }
 -- response closures not yet used -> address they answer
-local unresponded = {}
+local unresponse = {}
 local init_thread
 
 -- Coroutines are reused: one that finished its task parks in `idle`
@@ -60,12 +60,12 @@ local function co_create(f)
 			local fn = next_task[co]
 			next_task[co] = nil
 			fn(...)
-			local session = req_session[co]
+			local session = session_coroutine_id[co]
 			if session and session ~= 0 then
 				skynet.error(string.format("Maybe forgot response session %s from %s",
-					session, skynet.address(req_source[co])))
+					session, skynet.address(session_coroutine_address[co])))
 			end
-			req_session[co], req_source[co] = nil, nil
+			session_coroutine_id[co], session_coroutine_address[co] = nil, nil
 			idle[#idle + 1] = co
 			return body(yield "EXIT")
 		end
@@ -80,20 +80,20 @@ end
 -- raised (with the coroutine's traceback) to be logged.
 local function settle(co, ok, command)
 	if not ok then
-		local session = req_session[co]
+		local session = session_coroutine_id[co]
 		if session then
 			if session ~= 0 then
-				core.send(req_source[co], skynet.PTYPE_ERROR, session, "")
+				core.send(session_coroutine_address[co], skynet.PTYPE_ERROR, session, "")
 			end
-			req_session[co] = nil
+			session_coroutine_id[co] = nil
 		end
-		req_source[co] = nil
+		session_coroutine_address[co] = nil
 		local tb = traceback(co, tostring(command))
 		coroutine.close(co)
 		error(tb)
 	end
 	if command == "SUSPEND" or command == "EXIT" or command == nil then
-		return	-- waiting, finished, or paused by the debugger
+		return	-- session_id_coroutine, finished, or paused by the debugger
 	elseif command == "QUIT" then
 		coroutine.close(co)
 	else
@@ -108,14 +108,14 @@ end
 function skynet.timeout(ti, func)
 	local session = core.timeout(ti)
 	local co = co_create(func)
-	waiting[session] = co
+	session_id_coroutine[session] = co
 	return co
 end
 
 local function suspend_sleep(session, token)
-	waiting[session] = running()
-	assert(sleeping[token] == nil, "token duplicative")
-	sleeping[token] = session
+	session_id_coroutine[session] = running()
+	assert(sleep_session[token] == nil, "token duplicative")
+	sleep_session[token] = session
 	return yield "SUSPEND"
 end
 
@@ -123,7 +123,7 @@ function skynet.sleep(ti, token)
 	local session = core.timeout(ti)
 	token = token or running()
 	local ok, ret = suspend_sleep(session, token)
-	sleeping[token] = nil
+	sleep_session[token] = nil
 	if ok then
 		return
 	end
@@ -141,23 +141,23 @@ function skynet.wait(token)
 	local session = core.genid()
 	token = token or running()
 	suspend_sleep(session, token)
-	sleeping[token] = nil
-	waiting[session] = nil
+	sleep_session[token] = nil
+	session_id_coroutine[session] = nil
 end
 
 function skynet.wakeup(token)
-	if sleeping[token] then
-		wakeups[#wakeups + 1] = token
+	if sleep_session[token] then
+		wakeup_queue[#wakeup_queue + 1] = token
 		return true
 	end
 end
 
 -- wait for the response to session from addr
 local function wait_response(addr, session)
-	calling[session] = addr
-	waiting[session] = running()
+	watching_session[session] = addr
+	session_id_coroutine[session] = running()
 	local ok, msg, sz = yield "SUSPEND"
-	calling[session] = nil
+	watching_session[session] = nil
 	if not ok then
 		error "call failed"
 	end
@@ -196,16 +196,16 @@ end
 function skynet.ret(msg, sz)
 	msg = msg or ""
 	local co = running()
-	local session = req_session[co]
+	local session = session_coroutine_id[co]
 	if session == nil then
 		error "No session"
 	end
-	req_session[co] = nil
+	session_coroutine_id[co] = nil
 	if session == 0 then
 		core.trash(msg, sz)
 		return false
 	end
-	return core.send(req_source[co], skynet.PTYPE_RESPONSE, session, msg, sz) ~= nil
+	return core.send(session_coroutine_address[co], skynet.PTYPE_RESPONSE, session, msg, sz) ~= nil
 end
 
 function skynet.retpack(...)
@@ -214,42 +214,42 @@ end
 
 function skynet.context()
 	local co = running()
-	return req_session[co], req_source[co]
+	return session_coroutine_id[co], session_coroutine_address[co]
 end
 
 function skynet.ignoreret()
-	req_session[running()] = nil
+	session_coroutine_id[running()] = nil
 end
 
 function skynet.response(pack)
 	pack = pack or skynet.pack
 	local co = running()
-	local session = assert(req_session[co], "no session")
-	req_session[co] = nil
-	local addr = req_source[co]
+	local session = assert(session_coroutine_id[co], "no session")
+	session_coroutine_id[co] = nil
+	local addr = session_coroutine_address[co]
 	if session == 0 then
 		return function() end
 	end
 	local function response(ok, ...)
 		if ok == "TEST" then
-			return unresponded[response] ~= nil
+			return unresponse[response] ~= nil
 		end
 		if not pack then
 			error "Can't response more than once"
 		end
 		local sent = false
-		if unresponded[response] then
+		if unresponse[response] then
 			if ok then
 				sent = core.send(addr, skynet.PTYPE_RESPONSE, session, pack(...)) ~= nil
 			else
 				sent = core.send(addr, skynet.PTYPE_ERROR, session, "") ~= nil
 			end
-			unresponded[response] = nil
+			unresponse[response] = nil
 		end
 		pack = nil
 		return sent
 	end
-	unresponded[response] = addr
+	unresponse[response] = addr
 	return response
 end
 
@@ -262,8 +262,8 @@ function skynet.fork(func, ...)
 		local args = { ... }
 		co = co_create(function() func(tunpack(args, 1, n)) end)
 	end
-	forks.t = forks.t + 1
-	forks[forks.t] = co
+	fork_queue.t = fork_queue.t + 1
+	fork_queue[fork_queue.t] = co
 	return co
 end
 
@@ -302,20 +302,20 @@ end
 -- the "error" protocol: a callee failed our call (session), or died
 -- (session 0: fail every call in flight to it)
 local function error_dispatch(session, source)
-	req_session[running()] = nil
+	session_coroutine_id[running()] = nil
 	if session == 0 then
-		for resp, addr in pairs(unresponded) do
+		for resp, addr in pairs(unresponse) do
 			if addr == source then
-				unresponded[resp] = nil
+				unresponse[resp] = nil
 			end
 		end
-		for s, addr in pairs(calling) do
+		for s, addr in pairs(watching_session) do
 			if addr == source then
-				errors[#errors + 1] = s
+				error_queue[#error_queue + 1] = s
 			end
 		end
-	elseif calling[session] then
-		errors[#errors + 1] = session
+	elseif watching_session[session] then
+		error_queue[#error_queue + 1] = session
 	end
 end
 
@@ -326,13 +326,13 @@ local function raw_dispatch(prototype, msg, sz, session, source)
 		prehook()
 	end
 	if prototype == skynet.PTYPE_RESPONSE then
-		local co = waiting[session]
+		local co = session_id_coroutine[session]
 		if co == "BREAK" then
-			waiting[session] = nil
+			session_id_coroutine[session] = nil
 		elseif co == nil then
 			unknown_response(session, source, msg, sz)
 		else
-			waiting[session] = nil
+			session_id_coroutine[session] = nil
 			settle(co, resume(co, true, msg, sz, session))
 		end
 		return
@@ -350,40 +350,40 @@ local function raw_dispatch(prototype, msg, sz, session, source)
 		return
 	end
 	local co = co_create(f)
-	req_session[co], req_source[co] = session, source
+	session_coroutine_id[co], session_coroutine_address[co] = session, source
 	settle(co, resume(co, session, source, p.unpack(msg, sz)))
 end
 
 -- one piece of deferred work (a wakeup, a failed call, a fork); false
 -- when there is none left
 local function run_deferred()
-	local token = tremove(wakeups, 1)
+	local token = tremove(wakeup_queue, 1)
 	if token then
-		local session = sleeping[token]
+		local session = sleep_session[token]
 		if session then
-			local co = waiting[session]
-			waiting[session] = "BREAK"
+			local co = session_id_coroutine[session]
+			session_id_coroutine[session] = "BREAK"
 			settle(co, resume(co, false, "BREAK", nil, session))
 		end
 		return true
 	end
-	local session = tremove(errors, 1)
+	local session = tremove(error_queue, 1)
 	if session then
-		local co = waiting[session]
-		waiting[session] = nil
+		local co = session_id_coroutine[session]
+		session_id_coroutine[session] = nil
 		if type(co) == "thread" then
 			settle(co, resume(co, false, nil, nil, session))
 		end
 		return true
 	end
-	if forks.h <= forks.t then
-		local co = forks[forks.h]
-		forks[forks.h] = nil
-		forks.h = forks.h + 1
+	if fork_queue.h <= fork_queue.t then
+		local co = fork_queue[fork_queue.h]
+		fork_queue[fork_queue.h] = nil
+		fork_queue.h = fork_queue.h + 1
 		settle(co, resume(co))
 		return true
 	end
-	forks.h, forks.t = 1, 0
+	fork_queue.h, fork_queue.t = 1, 0
 	return false
 end
 
@@ -409,49 +409,49 @@ end
 function skynet.killthread(thread)
 	local session
 	if type(thread) == "string" then
-		for s, co in pairs(waiting) do
+		for s, co in pairs(session_id_coroutine) do
 			if tostring(co):find(thread) then
 				session = s
 				break
 			end
 		end
 	else
-		for i = forks.h, forks.t do
-			if forks[i] == thread then
-				table.move(forks, i + 1, forks.t, i)
-				forks[forks.t] = nil
-				forks.t = forks.t - 1
+		for i = fork_queue.h, fork_queue.t do
+			if fork_queue[i] == thread then
+				table.move(fork_queue, i + 1, fork_queue.t, i)
+				fork_queue[fork_queue.t] = nil
+				fork_queue.t = fork_queue.t - 1
 				return thread
 			end
 		end
-		for s, co in pairs(waiting) do
+		for s, co in pairs(session_id_coroutine) do
 			if co == thread then
 				session = s
 				break
 			end
 		end
 	end
-	local co = session and waiting[session]
+	local co = session and session_id_coroutine[session]
 	if type(co) ~= "thread" then
 		return
 	end
-	local addr = req_source[co]
+	local addr = session_coroutine_address[co]
 	if addr then
-		local s = req_session[co]
+		local s = session_coroutine_id[co]
 		if s and s > 0 then
 			core.send(addr, skynet.PTYPE_ERROR, s, "")
 		end
-		req_session[co], req_source[co] = nil, nil
+		session_coroutine_id[co], session_coroutine_address[co] = nil, nil
 	end
-	if calling[session] then
-		waiting[session] = "BREAK"
-		calling[session] = nil
+	if watching_session[session] then
+		session_id_coroutine[session] = "BREAK"
+		watching_session[session] = nil
 	else
-		waiting[session] = nil
+		session_id_coroutine[session] = nil
 	end
-	for token, s in pairs(sleeping) do
+	for token, s in pairs(sleep_session) do
 		if s == session then
-			sleeping[token] = nil
+			sleep_session[token] = nil
 			break
 		end
 	end
@@ -482,25 +482,25 @@ function skynet.time()
 end
 
 function skynet.exit()
-	forks = { h = 1, t = 0 }
+	fork_queue = { h = 1, t = 0 }
 	skynet.send(".launcher", "lua", "REMOVE", skynet.self(), false)
-	for co, session in pairs(req_session) do
-		local addr = req_source[co]
+	for co, session in pairs(session_coroutine_id) do
+		local addr = session_coroutine_address[co]
 		if session ~= 0 and addr then
 			core.send(addr, skynet.PTYPE_ERROR, session, "")
 		end
 	end
 	local me = running()
-	for _, co in pairs(waiting) do
+	for _, co in pairs(session_id_coroutine) do
 		if type(co) == "thread" and co ~= me then
 			pcall(coroutine.close, co)
 		end
 	end
-	for resp in pairs(unresponded) do
+	for resp in pairs(unresponse) do
 		resp(false)
 	end
 	local told = {}
-	for _, addr in pairs(calling) do
+	for _, addr in pairs(watching_session) do
 		if not told[addr] then
 			told[addr] = true
 			core.send(addr, skynet.PTYPE_ERROR, 0, "")
@@ -638,7 +638,7 @@ end
 function skynet.task(ret)
 	if ret == nil then
 		local n = 0
-		for _, co in pairs(waiting) do
+		for _, co in pairs(session_id_coroutine) do
 			if co ~= "BREAK" then
 				n = n + 1
 			end
@@ -650,14 +650,14 @@ function skynet.task(ret)
 	end
 	local t = type(ret)
 	if t == "table" then
-		for session, co in pairs(waiting) do
+		for session, co in pairs(session_id_coroutine) do
 			ret[string.format("%s session: %d", tostring(co), session)] = task_traceback(co)
 		end
 	elseif t == "number" then
-		local co = waiting[ret]
+		local co = session_id_coroutine[ret]
 		return co and task_traceback(co) or "No session"
 	elseif t == "thread" then
-		for session, co in pairs(waiting) do
+		for session, co in pairs(session_id_coroutine) do
 			if co == ret then
 				return session
 			end
@@ -667,7 +667,7 @@ end
 
 function skynet.uniqtask()
 	local stacks = {}
-	for session, co in pairs(waiting) do
+	for session, co in pairs(session_id_coroutine) do
 		local stack = task_traceback(co)
 		local info = stacks[stack] or { count = 0, sessions = {} }
 		info.count = info.count + 1
