@@ -69,3 +69,9 @@ check:
 	$(MAKE) test
 	$(MAKE) test SANITIZE=1
 .PHONY: check
+
+# the sandbox node with the sample services on 127.0.0.1:8000, shown
+# answering; it keeps running until Ctrl-C
+demo: all
+	tools/demo
+.PHONY: demo
