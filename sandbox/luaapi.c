@@ -24,8 +24,12 @@
 /* a destination: an integer handle, ":hex" or ".name"; 0 when unknown */
 static uint32_t luaapi_dest(lua_State *L, int idx)
 {
-	if (lua_type(L, idx) == LUA_TNUMBER)
-		return (uint32_t)lua_tointeger(L, idx);
+	if (lua_type(L, idx) == LUA_TNUMBER) {
+		uint32_t h = (uint32_t)lua_tointeger(L, idx);
+		if (h == 0)
+			luaL_error(L, "Invalid service address 0");
+		return h;
+	}
 	const char *name = luaL_checkstring(L, idx);
 	return node_resolve(name);
 }

@@ -1,7 +1,10 @@
 /*
- * node: handles are never reused (a counter from 1, harbor id in the top
- * byte), so a stale address stays dead.  A reader-writer lock guards the
- * table; node_grab takes a service reference while holding it, so a
+ * node: services by handle, allocated the way skynet allocates them, so a
+ * node's addresses match a real one's even after services die: a table of
+ * slots (a power of two, from 4, doubled when full), a handle lives in
+ * slot handle & (size-1), and the next handle is the first one at or
+ * after the last given out whose slot is free.  A reader-writer lock
+ * guards the table; node_grab takes a service reference under it, so a
  * service cannot be freed between lookup and use.
  */
 #include <pthread.h>
@@ -11,6 +14,8 @@
 #include "node.h"
 #include "service.h"
 
+#define NODE_HANDLE_MASK 0xffffffu
+
 struct node_name {
 	char *name;
 	uint32_t handle;
@@ -18,8 +23,8 @@ struct node_name {
 
 static pthread_rwlock_t node_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct service **node_slots;
-static uint32_t node_cap;
-static uint32_t node_next = 1;
+static uint32_t node_size;
+static uint32_t node_index = 1;
 static uint32_t node_harbor_bits;
 static struct node_name *node_names;
 static int node_nnames, node_capnames;
@@ -34,36 +39,56 @@ int node_harbor(void)
 	return (int)(node_harbor_bits >> 24);
 }
 
+/* double the slot table, moving every service to its new slot */
+static void node_grow(void)
+{
+	uint32_t size = node_size ? node_size * 2 : 4;
+	struct service **slots = calloc(size, sizeof *slots);
+	if (!slots)
+		abort();
+	for (uint32_t i = 0; i < node_size; i++)
+		if (node_slots[i])
+			slots[node_slots[i]->handle & (size - 1)] = node_slots[i];
+	free(node_slots);
+	node_slots = slots;
+	node_size = size;
+}
+
 uint32_t node_register(struct service *s)
 {
 	pthread_rwlock_wrlock(&node_lock);
-	uint32_t index = node_next++;
-	if (index >= node_cap) {
-		uint32_t cap = node_cap ? node_cap * 2 : 64;
-		struct service **slots = realloc(node_slots, sizeof *slots * cap);
-		if (!slots)
-			abort();
-		memset(slots + node_cap, 0, sizeof *slots * (cap - node_cap));
-		node_slots = slots;
-		node_cap = cap;
+	for (;;) {
+		uint32_t handle = node_index;
+		for (uint32_t i = 0; i < node_size; i++, handle++) {
+			if (handle > NODE_HANDLE_MASK)
+				handle = 1;	/* 0 is never a handle */
+			uint32_t slot = handle & (node_size - 1);
+			if (!node_slots[slot]) {
+				s->handle = node_harbor_bits | handle;
+				node_slots[slot] = s;
+				node_index = handle + 1;
+				pthread_rwlock_unlock(&node_lock);
+				return s->handle;
+			}
+		}
+		node_grow();
 	}
-	node_slots[index] = s;
-	pthread_rwlock_unlock(&node_lock);
-	return node_harbor_bits | index;
 }
 
-static struct service *node_slot(uint32_t handle)
+/* the slot holding handle, or NULL */
+static struct service **node_slot(uint32_t handle)
 {
-	if ((handle & 0xff000000u) != node_harbor_bits)
+	if (node_size == 0 || (handle & ~NODE_HANDLE_MASK) != node_harbor_bits)
 		return NULL;
-	uint32_t index = handle & 0xffffff;
-	return index < node_cap ? node_slots[index] : NULL;
+	struct service **slot = &node_slots[handle & (node_size - 1)];
+	return *slot && (*slot)->handle == handle ? slot : NULL;
 }
 
 struct service *node_grab(uint32_t handle)
 {
 	pthread_rwlock_rdlock(&node_lock);
-	struct service *s = node_slot(handle);
+	struct service **slot = node_slot(handle);
+	struct service *s = slot ? *slot : NULL;
 	if (s)
 		service_ref(s);
 	pthread_rwlock_unlock(&node_lock);
@@ -73,9 +98,10 @@ struct service *node_grab(uint32_t handle)
 struct service *node_unregister(uint32_t handle)
 {
 	pthread_rwlock_wrlock(&node_lock);
-	struct service *s = node_slot(handle);
+	struct service **slot = node_slot(handle);
+	struct service *s = slot ? *slot : NULL;
 	if (s) {
-		node_slots[handle & 0xffffff] = NULL;
+		*slot = NULL;
 		int j = 0;
 		for (int i = 0; i < node_nnames; i++) {
 			if (node_names[i].handle == handle)
@@ -134,10 +160,17 @@ int node_handles(uint32_t *out, int max)
 {
 	int n = 0;
 	pthread_rwlock_rdlock(&node_lock);
-	for (uint32_t i = 0; i < node_cap && n < max; i++)
+	for (uint32_t i = 0; i < node_size && n < max; i++)
 		if (node_slots[i])
-			out[n++] = node_harbor_bits | i;
+			out[n++] = node_slots[i]->handle;
 	pthread_rwlock_unlock(&node_lock);
+	/* by handle */
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && out[j - 1] > out[j]; j--) {
+			uint32_t t = out[j];
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
 	return n;
 }
 
@@ -151,6 +184,6 @@ void node_free(void)
 	node_nnames = node_capnames = 0;
 	free(node_slots);
 	node_slots = NULL;
-	node_cap = 0;
+	node_size = 0;
 	pthread_rwlock_unlock(&node_lock);
 }

@@ -10,7 +10,7 @@ struct service;
 void node_init(int harbor);
 int node_harbor(void);
 
-/* give s the next handle and list it; return the handle */
+/* give s the next handle (in s->handle) and list it; return the handle */
 uint32_t node_register(struct service *s);
 
 /* the live service with this handle, with a reference taken (release it

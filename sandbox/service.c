@@ -54,7 +54,7 @@ uint32_t service_launch(const char *line, int log)
 		luaapi_install(s->L);
 		atomic_store(&s->active, s->L);
 	}
-	s->handle = node_register(s);
+	node_register(s);
 	if (log)
 		log_printf(s->handle, "LAUNCH %s", line);
 	if (lua) {

@@ -83,30 +83,63 @@ local function run_command(line, print, fd)
 	end
 end
 
--- an HTTP request whose first line is `first`: headers up to an empty
--- line, then Content-Length bytes of body; return the path and the body
+-- an HTTP request whose first line is `first`, read as skynet's httpd
+-- reads it: headers end at the first CRLF CRLF (bare LFs don't count),
+-- 8 KB at most; then Content-Length bytes of body (also 8 KB at most).
+-- Return the URL and the body; a request it can't read raises (and the
+-- connection closes without a reply, as on skynet).
+local HTTP_LIMIT = 8192
 local function read_http(fd, first)
-	local path = first:match "^%u+%s+(%S+)" or "/"
-	local length = 0
-	while true do
-		local header = socket.readline(fd, "\n")
-		if not header then
+	local data = first .. "\n"
+	local e = data:find("\r\n\r\n", 1, true)
+	while not e do
+		if data:find "^\r\n" then
 			break
 		end
-		header = header:gsub("\r$", "")
-		if header == "" then
-			break
+		local more = socket.read(fd)
+		if not more then
+			error "HTTP: connection closed in the header"
 		end
-		local name, value = header:match "^([^:]+):%s*(.*)$"
+		data = data .. more
+		if #data > HTTP_LIMIT then
+			error "HTTP: header too large"
+		end
+		e = data:find("\r\n\r\n", 1, true)
+	end
+	local head, body
+	if e then
+		head, body = data:sub(1, e + 1), data:sub(e + 4)
+	else
+		head, body = "", data:sub(3)
+	end
+	local lines = {}
+	for line in head:gmatch "(.-)\r\n" do
+		lines[#lines + 1] = line
+	end
+	local url, version = (lines[1] or ""):match "^%a+%s+(.-)%s+HTTP/([%d%.]+)$"
+	if not url or tonumber(version) < 1.0 or tonumber(version) > 1.1 then
+		error "HTTP: bad request line"
+	end
+	local length
+	for i = 2, #lines do
+		local name, value = lines[i]:match "^(.-):%s*(.*)"
+		if not name and lines[i]:byte(1) ~= 9 then
+			error "HTTP: bad header"
+		end
 		if name and name:lower() == "content-length" then
-			length = tonumber(value) or 0
+			length = tonumber(value)
 		end
 	end
-	local body = ""
-	if length > 0 then
-		body = socket.read(fd, length) or ""
+	if length then
+		if length > HTTP_LIMIT then
+			error "HTTP: body too large"
+		elseif #body >= length then
+			body = body:sub(1, length)
+		else
+			body = body .. assert(socket.read(fd, length - #body), "HTTP: connection closed in the body")
+		end
 	end
-	return path, body
+	return url, body
 end
 
 local function session(fd, addr, print)
@@ -119,8 +152,8 @@ local function session(fd, addr, print)
 				break
 			end
 			if line:sub(1, 4) == "GET " then
-				local path = read_http(fd, line)
-				run_command((path:sub(2):gsub("/", " ")), print, fd)
+				local url = read_http(fd, line)
+				run_command((url:sub(2):gsub("/", " ")), print, fd)
 				break
 			elseif line:sub(1, 5) == "POST " then
 				local _, body = read_http(fd, line)

@@ -92,7 +92,7 @@ function command.REMOVE(_, handle, kill)
 end
 
 local function launch(kind, ...)
-	local line = table.concat({ kind, ... }, " ")
+	local line = kind .. " " .. table.concat({ ... }, " ")
 	local handle = skynet.launch(line)
 	local response = skynet.response()
 	if handle then

@@ -78,10 +78,10 @@ local function find_service()
 	error(table.concat(errs, "\n"), 0)
 end
 
-local ok, err = pcall(function()
+local ok, err = xpcall(function()
 	local main = find_service()
 	main(table.unpack(words))
-end)
+end, debug.traceback)
 if not ok then
 	core.error("lua loader error : " .. tostring(err))
 	core.send(".launcher", 10, 0, core.pack("ERROR"))

@@ -84,9 +84,24 @@ function socket.readline(id, sep)
 	end
 end
 
--- exactly n bytes, or nil (and what came) once the peer closed
+-- exactly n bytes (or, without n, whatever came, waiting for something);
+-- nil (and what came) once the peer closed
 function socket.read(id, n)
 	local c = conns[id]
+	if n == nil then
+		while c do
+			if #c.buf > 0 then
+				local data = c.buf
+				c.buf, c.scan = "", 1
+				return data
+			elseif c.closed then
+				return nil
+			end
+			suspend(c)
+			c = conns[id]
+		end
+		return nil
+	end
 	while c do
 		if #c.buf >= n then
 			local data = c.buf:sub(1, n)
