@@ -369,14 +369,8 @@ static int cmd_inject_exec(struct cmd_ctx *c)
 			status = ERR_LOCAL;
 			break;
 		}
-		for (size_t k = 0; k < nd->ntargets; k++) {
-			if (nd->targets[k].name) {
-				fprintf(stderr, "skyctl: %s: inject: %s: give the service's address, "
-					"not its name\n", nd->sn->name, nd->targets[k].name);
-				status = ERR_USAGE;
-			}
+		for (size_t k = 0; k < nd->ntargets; k++)
 			addrs[nn][k] = nd->targets[k].addr;
-		}
 		bn[nn] = (struct batch_node){ .name = nd->sn->name, .host = hosts[nn],
 					      .port = bn[nn].port, .addrs = addrs[nn],
 					      .n = nd->ntargets };
@@ -402,6 +396,6 @@ const struct cmd_entry cmd_inject_entry = {
 	.name = "inject", .args = "TARGET SCRIPT... [-- ARGS...]",
 	.summary = "run local hot-fix scripts inside live services (no file on the node)",
 	.opts = OPTB_INJECT, .min = 1, .max = -1,
-	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES,
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES | CMD_HANDLES,
 	.exec = cmd_inject_exec,
 };

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "names.h"
 #include "repl.h"
 
 struct cmd_repl {
@@ -79,7 +80,8 @@ static uint32_t cmd_repl_resolve(const struct repl_conf *rc, const char *word)
 		goto done;
 	}
 	if (tl.v[0].kind == TARGET_NAME) {
-		err_set(&e, ERR_USAGE, "%s: give the service's address, not its name", word);
+		if (names_resolve(cr->sn->addr, tl.v[0].text, rc->timeout, &addr, &e) != 0)
+			addr = 0;
 		goto done;
 	}
 	if (tl.v[0].kind == TARGET_GLOB) {

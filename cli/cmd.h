@@ -19,6 +19,7 @@ enum cmd_flags {
 	CMD_TARGETS = 2,	/* the first argument is a target list */
 	CMD_MUTATES = 4,	/* changes a service: explicit addresses are checked with list */
 	CMD_FRESH = 8,		/* sends on a connection of its own (signal) */
+	CMD_HANDLES = 16,	/* needs handles: registered names are looked up (names.h) */
 };
 
 /* options a command may accept besides the global ones (cmd_entry.opts) */

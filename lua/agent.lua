@@ -526,7 +526,9 @@ local function helpers()
 		end
 	end
 	function H.join(new, old)
-		assert(type(new) == "function", "hotfix.join: new value is not a function")
+		if type(new) ~= "function" then
+			error("hotfix.join: the new value is not a function", 2)
+		end
 		local i = 1
 		while true do
 			local n = getupvalue(new, i)
@@ -545,6 +547,11 @@ local function helpers()
 		end
 	end
 	function H.replace(t, k, new)
+		if type(t) ~= "table" then
+			error(format("hotfix.replace: a table expected, got %s", type(t)), 2)
+		elseif type(new) ~= "function" then
+			error("hotfix.replace: the new value is not a function", 2)
+		end
 		local old = t[k]
 		H.join(new, old)
 		t[k] = new
