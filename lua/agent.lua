@@ -834,14 +834,35 @@ end
 -- Evaluate a line or chunk for a prompt in session req.session: as an
 -- expression first, else as statements.  Names it assigns stay in the
 -- session's environment; _G.x reaches the service's globals.
-function OPS.eval(req)
-	S.sessions = S.sessions or {}
-	local env = S.sessions[req.session or ""]
-	local P, U = inject_tables()
+-- A service keeps the environments of its last MAX_SESSIONS prompts
+-- (a prompt killed with -9 never says goodbye); the least recently used
+-- goes first.
+local MAX_SESSIONS = 16
+local function session_env(name)
+	S.sessions, S.used = S.sessions or {}, S.used or {}
+	local env = S.sessions[name]
 	if not env then
-		env = setmetatable({ hotfix = helpers() }, { __index = _G })
-		S.sessions[req.session or ""] = env
+		env = setmetatable({ hotfix = helpers(), skynet = skynet }, { __index = _G })
+		S.sessions[name] = env
+		local n, oldest = 0, nil
+		for k in pairs(S.sessions) do
+			n = n + 1
+			if k ~= name and (not oldest or (S.used[k] or 0) < (S.used[oldest] or 0)) then
+				oldest = k
+			end
+		end
+		if n > MAX_SESSIONS then
+			S.sessions[oldest], S.used[oldest] = nil, nil
+		end
 	end
+	S.tick = (S.tick or 0) + 1
+	S.used[name] = S.tick
+	return env
+end
+
+function OPS.eval(req)
+	local env = session_env(req.session or "")
+	local P, U = inject_tables()
 	local out = {}
 	env.print, env._P, env._U = printer(out), P, U
 	local name = req.name or "=repl"
