@@ -136,7 +136,7 @@ def test_ctrl_c_abandons_a_waiting_line(node, env):
     c.send("\x03")
     c.expect("abandoned")
     prompt(c)
-    assert time.time() - t0 < 1.0
+    assert time.time() - t0 < 5  # not the 300 s the line sleeps
     ask(c, "2+2", r"\r\n4\r\n")
     assert leave(c) == 0
 
