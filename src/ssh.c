@@ -2,9 +2,13 @@
  * posix_spawnp (safe from the threads that open nodes in parallel), in a
  * session of its own so that the terminal's Ctrl-C reaches skyctl only;
  * its stdin and stdout are one end of a socketpair (writes use
- * MSG_NOSIGNAL: no SIGPIPE), its stderr a memfd read after it exits. */
+ * MSG_NOSIGNAL: no SIGPIPE), its stderr a memfd read after it exits.
+ * The children alive are listed, and killed when skyctl exits: a
+ * connection still in use then (a repl line abandoned with Ctrl-C) would
+ * otherwise keep its ssh running until the node answers. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -22,6 +26,55 @@
 #define SSH_MAX_ARGS 64
 
 extern char **environ;
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_once_t once;
+	pid_t *v;
+	size_t n, cap;
+} ssh_live = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_ONCE_INIT, NULL, 0, 0 };
+
+/* at exit: SIGTERM to every ssh child not stopped yet */
+static void ssh_kill_live(void)
+{
+	pthread_mutex_lock(&ssh_live.mu);
+	for (size_t i = 0; i < ssh_live.n; i++)
+		kill(ssh_live.v[i], SIGTERM);
+	pthread_mutex_unlock(&ssh_live.mu);
+}
+
+static void ssh_live_init(void)
+{
+	atexit(ssh_kill_live);
+}
+
+/* add pid to the live children (or, when add is 0, remove it); -1 when
+ * out of memory */
+static int ssh_live_mark(pid_t pid, int add)
+{
+	int rc = 0;
+	pthread_once(&ssh_live.once, ssh_live_init);
+	pthread_mutex_lock(&ssh_live.mu);
+	if (add && ssh_live.n == ssh_live.cap) {
+		size_t cap = ssh_live.cap ? 2 * ssh_live.cap : 16;
+		pid_t *v = realloc(ssh_live.v, cap * sizeof *v);
+		if (v) {
+			ssh_live.v = v;
+			ssh_live.cap = cap;
+		}
+	}
+	if (add && ssh_live.n < ssh_live.cap)
+		ssh_live.v[ssh_live.n++] = pid;
+	else if (add)
+		rc = -1;
+	for (size_t i = 0; !add && i < ssh_live.n; i++)
+		if (ssh_live.v[i] == pid) {
+			ssh_live.v[i] = ssh_live.v[--ssh_live.n];
+			break;
+		}
+	pthread_mutex_unlock(&ssh_live.mu);
+	return rc;
+}
 
 /* "[user@]host[:sshport]" of an ssh:// spec (len bytes at s) into a */
 static int ssh_parse_authority(const char *s, size_t len, struct ssh_addr *a)
@@ -175,8 +228,8 @@ struct net_conn *ssh_open(const char *spec, double timeout, struct err *e)
 	int rc = errfd < 0 ? errno : 0;
 	if (!rc && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		rc = errno;
-	if (!rc)
-		rc = ssh_spawn(argv, sv[1], errfd, &pid);
+	if (!rc && (rc = ssh_spawn(argv, sv[1], errfd, &pid)) == 0 && ssh_live_mark(pid, 1) != 0)
+		rc = ENOMEM;
 	free(words);
 	if (sv[1] >= 0)
 		close(sv[1]);
@@ -243,6 +296,7 @@ int ssh_ended(pid_t *child, int errfd, double deadline, struct err *e)
 	}
 	if (r == 0 || (r < 0 && errno == EINTR))
 		return 0;	/* still running: it only closed the stream */
+	ssh_live_mark(*child, 0);
 	*child = 0;
 	if (r > 0 && WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
 		return 0;
@@ -259,4 +313,5 @@ void ssh_stop(pid_t child)
 	kill(child, SIGTERM);
 	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
 		;
+	ssh_live_mark(child, 0);
 }

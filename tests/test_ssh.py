@@ -185,6 +185,36 @@ def test_repl_from_stdin_over_ssh(sshd, sandbox_node):
     assert no_ssh_left(sandbox_node.port)
 
 
+def test_repl_terminal_ctrl_c_spares_ssh(sshd, sandbox_node, tmp_path):
+    """Ctrl-C on the terminal interrupts skyctl's line, not its ssh child
+    (which runs in a session of its own): the connection stays usable."""
+    pexpect = pytest.importorskip("pexpect")
+    env = dict(os.environ, HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state"),
+               XDG_CONFIG_HOME=str(tmp_path / "config"), TERM="xterm", NO_COLOR="1",
+               **sshd.env())
+    c = pexpect.spawn(nodes.SKYCTL, ["-H", sshd.url(sandbox_node.port), "repl", ":a"], env=env,
+                      encoding="utf-8", timeout=15, dimensions=(40, 200))
+    c.expect(":0000000a> ")
+    c.send("1+1\r")
+    c.expect(r"\r\n2\r\n")
+    c.expect(":0000000a> ")
+    c.send('require("skynet").sleep(300)\r')
+    time.sleep(0.5)
+    c.send("\x03")
+    c.expect("abandoned")
+    c.expect(":0000000a> ")
+    c.send("\x03")
+    c.expect(":0000000a> ")
+    c.send("2+2\r")
+    c.expect(r"\r\n4\r\n")
+    c.expect(":0000000a> ")
+    c.send("\x04")
+    c.expect(pexpect.EOF)
+    c.close()
+    assert c.exitstatus == 0
+    assert no_ssh_left(sandbox_node.port)
+
+
 def test_top_once_over_ssh(sshd, sandbox_node):
     r = over(sshd, sandbox_node, "top", "--once")
     assert r.returncode == 0, r.stderr
