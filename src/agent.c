@@ -643,6 +643,8 @@ static enum agent_status agent_boot(struct agent_sess *s, uint32_t hub, int once
 	enum agent_status st;
 	st = agent_connect(&dbg, s->timeout, err, errlen);
 	if (st == AGENT_OK)
+		net_set_nudge(dbg.conn, NULL);	/* it goes into debug mode */
+	if (st == AGENT_OK)
 		st = agent_connect(&poke, s->timeout, err, errlen);
 	deadline = net_now() + wait;	/* for debug mode (connecting may take longer over ssh) */
 	snprintf(line, sizeof line, "debug %x\n%s\ncont\n", (unsigned)hub, agent_code.boot[once != 0]);

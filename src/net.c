@@ -23,6 +23,8 @@ struct net_conn {
 	int tcp;		/* fd is TCP (QUICKACK applies) */
 	pid_t child;		/* the ssh process at the other end of fd, or 0 */
 	int errfd;		/* the child's stderr, or -1 */
+	const char *nudge;	/* see net_set_nudge; NULL: none */
+	int fresh;		/* data arrived since the last write or nudge */
 	double timeout;
 	char *buf;
 	size_t start, end, cap;	/* unconsumed bytes are buf[start..end) */
@@ -191,6 +193,12 @@ void net_close(struct net_conn *c)
 	free(c);
 }
 
+void net_set_nudge(struct net_conn *c, const char *bytes)
+{
+	c->nudge = bytes;
+	c->fresh = 0;
+}
+
 double net_timeout(const struct net_conn *c)
 {
 	return c->timeout;
@@ -206,6 +214,7 @@ int net_write(struct net_conn *c, const void *p, size_t n, double deadline, stru
 	const char *s = p;
 	if (deadline <= 0)
 		deadline = net_deadline(c);
+	c->fresh = 0;
 	while (n > 0) {
 		ssize_t w = send(c->fd, s, n, MSG_NOSIGNAL);
 		if (w > 0) {
@@ -272,6 +281,7 @@ int net_fill(struct net_conn *c, double deadline, struct err *e)
 		ssize_t r = read(c->fd, c->buf + c->end, c->cap - c->end);
 		if (r > 0) {
 			c->end += (size_t)r;
+			c->fresh = 1;
 			return 1;
 		}
 		if (r == 0 || errno == ECONNRESET || errno == EPIPE)
@@ -280,6 +290,10 @@ int net_fill(struct net_conn *c, double deadline, struct err *e)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return err_set(e, ERR_CONNECT, "read: %s", strerror(errno));
+		if (c->fresh && c->nudge && !c->tcp) {
+			c->fresh = 0;
+			send(c->fd, c->nudge, strlen(c->nudge), MSG_NOSIGNAL | MSG_DONTWAIT);
+		}
 		int p = net_poll(c->fd, POLLIN, deadline);
 		if (p == 0)
 			return net_timed_out(c, e, "");

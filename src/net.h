@@ -39,6 +39,17 @@ struct net_conn *net_child(int fd, pid_t child, int errfd, double timeout);
 
 void net_close(struct net_conn *c);
 
+/* Over ssh, nothing re-arms TCP_QUICKACK on the hops between ssh and the
+ * node, so the node's reply, written as output then terminator, stalls
+ * ~40 ms (Nagle meeting delayed ACK between the node and sshd, and
+ * between sshd and ssh).
+ * With a nudge set, net_fill sends those bytes (which the peer must
+ * ignore, e.g. "\n" to a console in normal mode) when part of a reply
+ * came and it has to wait for more: the bytes carry the ACKs that release
+ * the rest.  Never on TCP (QUICKACK does it there).  bytes is not copied;
+ * NULL turns it off (debug mode, whose prompt answers an empty line). */
+void net_set_nudge(struct net_conn *c, const char *bytes);
+
 /* the connection's default timeout in seconds, and the deadline it gives */
 double net_timeout(const struct net_conn *c);
 double net_deadline(const struct net_conn *c);

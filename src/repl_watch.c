@@ -137,8 +137,10 @@ int repl_watch(struct repl *r, const char *proto)
 	d->conn = proto_open(r->c->addr, r->c->timeout, &d->why);
 	deadline = net_now() + r->c->timeout;
 	snprintf(line, sizeof line, "debug %x\n", (unsigned)r->service);
-	if (d->conn)
+	if (d->conn) {
+		net_set_nudge(d->conn, NULL);	/* debug mode answers empty lines */
 		st = repl_watch_send(d, line);
+	}
 	if (st == 0)
 		st = repl_watch_read(r, d, deadline, 1);
 	if (st == 0 && strstr(d->buf, "<CMD ")) {
