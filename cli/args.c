@@ -24,7 +24,7 @@ struct args_opt {
 };
 
 static const struct args_opt args_opts[] = {
-	{ "host", 'H', "HOST:PORT", OPT_HOST, 0, "the node's console (default $SKYCTL_HOST, else 127.0.0.1:8000)" },
+	{ "host", 'H', "HOST:PORT", OPT_HOST, 0, "the node's console: HOST:PORT, or ssh://... (see below) (default $SKYCTL_HOST, else 127.0.0.1:8000)" },
 	{ "node", 'n', "NAME", OPT_NODE, 0, "a node of the node file" },
 	{ "all", 'a', NULL, OPT_ALL, 0, "every node of the node file, in parallel" },
 	{ "config", 0, "FILE", OPT_CONFIG, 0, "the node file (default $XDG_CONFIG_HOME/skyctl/config.lua)" },

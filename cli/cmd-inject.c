@@ -347,10 +347,8 @@ static int cmd_inject_exec(struct cmd_ctx *c)
 	int nscripts = c->dashdash >= 0 ? c->dashdash : c->argc, status = 0;
 	size_t nn = 0;
 	struct batch_node *bn = calloc(c->sess.n + 1, sizeof *bn);
-	char (*hosts)[256] = calloc(c->sess.n + 1, sizeof *hosts);
 	uint32_t **addrs = calloc(c->sess.n + 1, sizeof *addrs);
-	struct err e = { 0 };
-	if (!bn || !hosts || !addrs) {
+	if (!bn || !addrs) {
 		fprintf(stderr, "skyctl: out of memory\n");
 		status = ERR_LOCAL;
 		goto done;
@@ -359,11 +357,6 @@ static int cmd_inject_exec(struct cmd_ctx *c)
 		struct cmd_node *nd = &c->nodes[i];
 		if (!nd->ntargets)
 			continue;
-		if (net_parse_addr(nd->sn->addr, hosts[nn], sizeof hosts[nn], &bn[nn].port, &e) != 0) {
-			fprintf(stderr, "skyctl: %s: inject: %s\n", nd->sn->name, e.msg);
-			status = e.code;
-			break;
-		}
 		addrs[nn] = calloc(nd->ntargets, sizeof **addrs);
 		if (!addrs[nn]) {
 			status = ERR_LOCAL;
@@ -371,9 +364,8 @@ static int cmd_inject_exec(struct cmd_ctx *c)
 		}
 		for (size_t k = 0; k < nd->ntargets; k++)
 			addrs[nn][k] = nd->targets[k].addr;
-		bn[nn] = (struct batch_node){ .name = nd->sn->name, .host = hosts[nn],
-					      .port = bn[nn].port, .addrs = addrs[nn],
-					      .n = nd->ntargets };
+		bn[nn] = (struct batch_node){ .name = nd->sn->name, .addr = nd->sn->addr,
+					      .addrs = addrs[nn], .n = nd->ntargets };
 		nn++;
 	}
 	if (status == 0) {
@@ -387,7 +379,6 @@ done:
 	for (size_t i = 0; addrs && i < nn + 1; i++)
 		free(addrs[i]);
 	free(addrs);
-	free(hosts);
 	free(bn);
 	return status;
 }

@@ -220,15 +220,13 @@ static int cmd_repl_exec(struct cmd_ctx *c)
 	struct cmd_repl cr = { .ctx = c };
 	struct target_list tl = { 0 };
 	struct err e = { 0 };
-	char host[256];
-	int port = 0, status;
+	int status;
 	if (c->argc && target_parse(c->argv[0], &tl, &e) != 0)
 		goto fail;
-	if (!(cr.sn = cmd_repl_node(c, &tl, &e)) ||
-	    net_parse_addr(cr.sn->addr, host, sizeof host, &port, &e) != 0)
+	if (!(cr.sn = cmd_repl_node(c, &tl, &e)))
 		goto fail;
 	struct repl_conf rc = {
-		.node = cr.sn->name, .host = host, .port = port, .timeout = c->o.timeout, .ud = &cr,
+		.node = cr.sn->name, .addr = cr.sn->addr, .timeout = c->o.timeout, .ud = &cr,
 		.hooks = {
 			.inject = cmd_repl_inject,
 			.diff = cmd_repl_has("diff") ? cmd_repl_diff : NULL,

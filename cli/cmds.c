@@ -72,6 +72,9 @@ static void cmd_usage_main(struct fmt_buf *b)
 		 "  game1/:a  */@agent  on node game1 of the node file / on every node\n"
 		 "  A selector that matches no service is an error (exit 1); nothing is sent.\n"
 		 "\nNode file: Lua syntax, e.g.  nodes = { game1 = \"127.0.0.1:8000\" }\n"
+		 "\nThrough ssh (-H, $SKYCTL_HOST, node file): ssh://[USER@]HOST[:SSHPORT]/[IP:]PORT\n"
+		 "runs `ssh -W IP:PORT HOST` (IP default 127.0.0.1) with BatchMode=yes and\n"
+		 "ConnectTimeout from --timeout; $SKYCTL_SSH adds ssh options (e.g. \"-i KEY\").\n"
 		 "\nOutput: a table on a terminal (colour unless NO_COLOR is set), tab-separated\n"
 		 "lines in a pipe, JSON with --json. SKYCTL_FORCE_TTY=1 forces the table.\n"
 		 "\nExit status:\n"
@@ -84,7 +87,8 @@ static void cmd_usage_main(struct fmt_buf *b)
 		 "  5  protocol error (not a skynet console, connection closed mid-reply)\n"
 		 "  6  local input error (unreadable file, script syntax error)\n"
 		 "  With several failures, the highest status.\n"
-		 "\nEnvironment: SKYCTL_HOST, XDG_CONFIG_HOME, NO_COLOR, SKYCTL_FORCE_TTY.\n");
+		 "\nEnvironment: SKYCTL_HOST, SKYCTL_SSH (ssh options, split at spaces),\n"
+		 "XDG_CONFIG_HOME, NO_COLOR, SKYCTL_FORCE_TTY.\n");
 }
 
 void cmd_usage(const struct cmd_entry *e, struct fmt_buf *b)

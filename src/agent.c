@@ -4,20 +4,14 @@
  * in a node's services over the debug console. */
 #include "agent.h"
 
-#include <errno.h>
 #include <math.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "embed.h"
+#include "net.h"
+#include "proto.h"
 #include "sha256.h"
 
 /* ---- building requests ---- */
@@ -434,11 +428,12 @@ static struct {
 } agent_code;
 
 struct agent_sess {
-	int fd;
+	struct net_conn *conn;
+	struct err why;		/* the transport's last failure */
 	char *buf;		/* bytes received and not yet consumed */
 	size_t len, cap, scan;	/* scan: where the terminator search resumes */
-	char host[256];
-	int port, flags, boots, loads;
+	char *addr;		/* the node's address spec (net_open) */
+	int flags, boots, loads;
 	int debug;		/* a debug-mode connection (see agent_terminator) */
 	int attach_failed;	/* see agent_attach_failed */
 	double timeout;
@@ -477,105 +472,42 @@ const char *agent_version(void)
 	return agent_code.version;
 }
 
-static double agent_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* a socket connected to the session's host:port, or -1 with err set */
-static int agent_dial(const struct agent_sess *s, double deadline, char *err, size_t errlen)
-{
-	char port[16];
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai = NULL;
-	snprintf(port, sizeof port, "%d", s->port);
-	int rc = getaddrinfo(s->host, port, &hints, &ai);
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot resolve %s: %s", s->host, gai_strerror(rc));
-		return -1;
-	}
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	int e = fd < 0 ? errno : 0;
-	if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-		e = errno;
-		if (e == EINPROGRESS) {
-			struct pollfd p = { .fd = fd, .events = POLLOUT };
-			int left = (int)((deadline - agent_now()) * 1000);
-			socklen_t sl = sizeof e;
-			e = ETIMEDOUT;
-			if (poll(&p, 1, left > 0 ? left : 0) == 1 &&
-			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) != 0)
-				e = errno;
-		}
-	}
-	freeaddrinfo(ai);
-	if (e != 0) {
-		if (fd >= 0)
-			close(fd);
-		snprintf(err, errlen, "cannot connect to %s:%d: %s", s->host, s->port, strerror(e));
-		return -1;
-	}
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	return fd;
-}
-
-/* Read what arrives on s->fd until deadline (at least one byte).  Re-arms
- * TCP_QUICKACK first: without it the node's two small writes per reply meet
- * delayed ACKs (~40 ms each).  0, or the status of what went wrong. */
+/* Move what arrived on the connection into s->buf, reading first (until
+ * deadline) when nothing is pending.  0, or the status of what went wrong
+ * (the transport's message in s->why). */
 static enum agent_status agent_fill(struct agent_sess *s, double deadline)
 {
-	if (s->cap - s->len < 65536) {
-		size_t cap = s->cap ? s->cap * 2 : 131072;
+	size_t n;
+	net_data(s->conn, &n);
+	if (n == 0) {
+		int r = net_fill(s->conn, deadline, &s->why);
+		if (r != 1)
+			return r < 0 && s->why.code == ERR_TIMEOUT ? AGENT_ETIMEOUT : AGENT_EPROTO;
+	}
+	const char *d = net_data(s->conn, &n);
+	if (s->cap - s->len < n + 1) {
+		size_t cap = s->cap ? s->cap : 131072;
+		while (cap - s->len < n + 1)
+			cap *= 2;
 		char *p = realloc(s->buf, cap);
 		if (!p)
 			return AGENT_ENODE;
 		s->buf = p;
 		s->cap = cap;
 	}
-	for (;;) {
-		int one = 1;
-		setsockopt(s->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
-		ssize_t n = recv(s->fd, s->buf + s->len, s->cap - s->len - 1, 0);
-		if (n > 0) {
-			s->len += (size_t)n;
-			s->buf[s->len] = '\0';
-			return AGENT_OK;
-		}
-		if (n == 0)
-			return AGENT_EPROTO;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return AGENT_EPROTO;
-		struct pollfd p = { .fd = s->fd, .events = POLLIN };
-		int left = (int)((deadline - agent_now()) * 1000 + 0.999);
-		if (left <= 0 || poll(&p, 1, left) == 0)
-			return AGENT_ETIMEOUT;
-	}
+	memcpy(s->buf + s->len, d, n);
+	s->len += n;
+	s->buf[s->len] = '\0';
+	net_consume(s->conn, n);
+	return AGENT_OK;
 }
 
 static enum agent_status agent_send(struct agent_sess *s, const char *data, size_t len,
 				    double deadline)
 {
-	while (len > 0) {
-		ssize_t n = send(s->fd, data, len, MSG_NOSIGNAL);
-		if (n > 0) {
-			data += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-			return AGENT_EPROTO;
-		struct pollfd p = { .fd = s->fd, .events = POLLOUT };
-		int left = (int)((deadline - agent_now()) * 1000 + 0.999);
-		if (left <= 0 || poll(&p, 1, left) == 0)
-			return AGENT_ETIMEOUT;
-	}
-	return AGENT_OK;
+	if (net_write(s->conn, data, len, deadline, &s->why) == 0)
+		return AGENT_OK;
+	return s->why.code == ERR_TIMEOUT ? AGENT_ETIMEOUT : AGENT_EPROTO;
 }
 
 /* drop the first n buffered bytes */
@@ -633,39 +565,41 @@ static enum agent_status agent_cmd(struct agent_sess *s, const char *line, char 
 	return AGENT_OK;
 }
 
-/* connect the session's socket and read the banner */
-static enum agent_status agent_connect(struct agent_sess *s, double deadline, char *err,
+/* connect to the session's node and read the banner (the wait for it
+ * bounded by timeout) */
+static enum agent_status agent_connect(struct agent_sess *s, double timeout, char *err,
 				       size_t errlen)
 {
-	s->fd = agent_dial(s, deadline, err, errlen);
-	if (s->fd < 0)
-		return AGENT_ECONNECT;
-	enum agent_status st = AGENT_OK;
-	while (st == AGENT_OK && (!s->len || !memchr(s->buf, '\n', s->len)))
-		st = agent_fill(s, deadline);
-	if (st != AGENT_OK) {
-		snprintf(err, errlen, "%s:%d: %s", s->host, s->port,
-			 st == AGENT_ETIMEOUT ? "no console banner in time" : "connection closed");
-		return st == AGENT_ETIMEOUT ? AGENT_ETIMEOUT : AGENT_ECONNECT;
-	}
-	agent_consume(s, (size_t)((char *)memchr(s->buf, '\n', s->len) - s->buf) + 1);
-	return AGENT_OK;
+	s->conn = proto_open(s->addr, timeout, &s->why);
+	if (s->conn)
+		return AGENT_OK;
+	snprintf(err, errlen, "%s", s->why.msg);
+	return s->why.code == ERR_TIMEOUT ? AGENT_ETIMEOUT :
+	       s->why.code == ERR_PROTO ? AGENT_EPROTO : AGENT_ECONNECT;
 }
 
-struct agent_sess *agent_open(const char *host, int port, int flags, double timeout,
-			      char *err, size_t errlen, enum agent_status *status)
+/* the connection of s and its buffer, released (s itself is not freed) */
+static void agent_disconnect(struct agent_sess *s)
+{
+	net_close(s->conn);
+	s->conn = NULL;
+	free(s->buf);
+	s->buf = NULL;
+}
+
+struct agent_sess *agent_open(const char *addr, int flags, double timeout, char *err,
+			      size_t errlen, enum agent_status *status)
 {
 	struct agent_sess *s = calloc(1, sizeof *s);
-	if (!s) {
+	if (!s || !(s->addr = strdup(addr))) {
+		free(s);
 		snprintf(err, errlen, "out of memory");
 		*status = AGENT_ENODE;
 		return NULL;
 	}
-	snprintf(s->host, sizeof s->host, "%s", host);
-	s->port = port;
 	s->flags = flags;
 	s->timeout = timeout;
-	*status = agent_connect(s, agent_now() + timeout, err, errlen);
+	*status = agent_connect(s, timeout, err, errlen);
 	if (*status != AGENT_OK) {
 		agent_close(s);
 		return NULL;
@@ -677,9 +611,8 @@ void agent_close(struct agent_sess *s)
 {
 	if (!s)
 		return;
-	if (s->fd >= 0)
-		close(s->fd);
-	free(s->buf);
+	agent_disconnect(s);
+	free(s->addr);
 	free(s);
 }
 
@@ -703,16 +636,17 @@ void agent_stats(const struct agent_sess *s, int *boots, int *loads)
 static enum agent_status agent_boot(struct agent_sess *s, uint32_t hub, int once, char *err,
 				    size_t errlen)
 {
-	double wait = s->timeout < 1.0 ? s->timeout : 1.0, deadline = agent_now() + wait;
-	struct agent_sess dbg = { .fd = -1, .port = s->port, .debug = 1 };
-	struct agent_sess poke = { .fd = -1, .port = s->port };
+	double wait = s->timeout < 1.0 ? s->timeout : 1.0, deadline;
+	struct agent_sess dbg = { .addr = s->addr, .debug = 1 };
+	struct agent_sess poke = { .addr = s->addr };
 	char line[700], ping[32];
 	enum agent_status st;
-	snprintf(dbg.host, sizeof dbg.host, "%s", s->host);
-	snprintf(poke.host, sizeof poke.host, "%s", s->host);
-	st = agent_connect(&dbg, deadline, err, errlen);
+	st = agent_connect(&dbg, s->timeout, err, errlen);
 	if (st == AGENT_OK)
-		st = agent_connect(&poke, deadline, err, errlen);
+		net_set_nudge(dbg.conn, NULL);	/* it goes into debug mode */
+	if (st == AGENT_OK)
+		st = agent_connect(&poke, s->timeout, err, errlen);
+	deadline = net_now() + wait;	/* for debug mode (connecting may take longer over ssh) */
 	snprintf(line, sizeof line, "debug %x\n%s\ncont\n", (unsigned)hub, agent_code.boot[once != 0]);
 	snprintf(ping, sizeof ping, "ping %x\n", (unsigned)hub);
 	if (st == AGENT_OK)
@@ -725,9 +659,9 @@ static enum agent_status agent_boot(struct agent_sess *s, uint32_t hub, int once
 		st = agent_cmd(&poke, ping, &out, &pong, deadline);
 		free(out);
 		if (st == AGENT_OK) {
-			double soon = agent_now() + 0.001;
+			double soon = net_now() + 0.001;
 			st = agent_fill(&dbg, soon < deadline ? soon : deadline);
-			if (st == AGENT_ETIMEOUT && agent_now() < deadline)
+			if (st == AGENT_ETIMEOUT && net_now() < deadline)
 				st = AGENT_OK;
 		}
 	}
@@ -736,7 +670,7 @@ static enum agent_status agent_boot(struct agent_sess *s, uint32_t hub, int once
 		/* a dead address fails the same way: tell them apart with a ping */
 		char *out = NULL;
 		int alive = 0;
-		if (agent_cmd(&poke, ping, &out, &alive, agent_now() + wait) != AGENT_OK)
+		if (agent_cmd(&poke, ping, &out, &alive, net_now() + wait) != AGENT_OK)
 			alive = 1;
 		free(out);
 		snprintf(err, errlen, alive ? "service :%08x is being debugged by another session" :
@@ -751,15 +685,11 @@ static enum agent_status agent_boot(struct agent_sess *s, uint32_t hub, int once
 		snprintf(err, errlen, "cannot attach to :%08x: %s", (unsigned)hub, dbg.buf);
 		st = AGENT_ENODE;
 	} else if (st != AGENT_OK && !err[0]) {
-		snprintf(err, errlen, "%s:%d: connection lost while attaching to :%08x", s->host,
-			 s->port, (unsigned)hub);
+		snprintf(err, errlen, "%s: connection lost while attaching to :%08x: %s", s->addr,
+			 (unsigned)hub, dbg.why.msg[0] ? dbg.why.msg : poke.why.msg);
 	}
-	if (dbg.fd >= 0)
-		close(dbg.fd);
-	if (poke.fd >= 0)
-		close(poke.fd);
-	free(dbg.buf);
-	free(poke.buf);
+	agent_disconnect(&dbg);
+	agent_disconnect(&poke);
 	return st;
 }
 
@@ -786,10 +716,10 @@ static int agent_exchange(struct agent_sess *s, const char *line, struct agent_v
 {
 	char *out = NULL;
 	int ok = 0, r;
-	*st = agent_cmd(s, line, &out, &ok, agent_now() + s->timeout);
+	*st = agent_cmd(s, line, &out, &ok, net_now() + s->timeout);
 	if (*st != AGENT_OK) {
-		snprintf(err, errlen, "%s:%d: %s", s->host, s->port,
-			 *st == AGENT_ETIMEOUT ? "no reply in time" : "connection lost");
+		snprintf(err, errlen, "%s: %s: %s", s->addr,
+			 *st == AGENT_ETIMEOUT ? "no reply in time" : "connection lost", s->why.msg);
 		r = -3;
 	} else if (!ok) {
 		snprintf(err, errlen, "%s", out[0] ? out : "<CMD Error>");

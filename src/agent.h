@@ -86,10 +86,12 @@ int agent_init(void);
 /* the version string of the embedded agent */
 const char *agent_version(void);
 
-/* Connect to host:port (timeout seconds for every wait).  NULL on failure,
- * with a message in err and the status in *status. */
-struct agent_sess *agent_open(const char *host, int port, int flags, double timeout,
-			      char *err, size_t errlen, enum agent_status *status);
+/* Connect to the node at addr, "host:port" or "ssh://..." (net_open; its
+ * debug-mode helpers open more connections there); timeout seconds for
+ * every wait.  NULL on failure, with a message in err and the status in
+ * *status. */
+struct agent_sess *agent_open(const char *addr, int flags, double timeout, char *err,
+			      size_t errlen, enum agent_status *status);
 void agent_close(struct agent_sess *s);
 
 /* Send request req (a wire-encoded table) to the agent in service hub,

@@ -62,8 +62,8 @@ static void *batch_round(void *arg)
 	j->sent = 0;
 	j->rep = NULL;
 	if (!j->sess) {
-		j->sess = agent_open(j->node->host, j->node->port, j->opts->flags, j->opts->timeout,
-				     j->err, sizeof j->err, &j->st);
+		j->sess = agent_open(j->node->addr, j->opts->flags, j->opts->timeout, j->err,
+				     sizeof j->err, &j->st);
 		if (!j->sess)
 			return NULL;
 	}

@@ -13,8 +13,7 @@
 
 struct batch_node {
 	const char *name;	/* as shown to the user: "game1" or "127.0.0.1:8000" */
-	const char *host;
-	int port;
+	const char *addr;	/* its address spec, "host:port" or "ssh://..." */
 	const uint32_t *addrs;	/* its targets, in order */
 	size_t n;
 };

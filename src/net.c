@@ -8,21 +8,23 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "net.h"
+#include "ssh.h"
 
 struct net_conn {
-	int rfd, wfd;
-	int sock;		/* rfd is a TCP socket (QUICKACK applies) */
-	pid_t child;
+	int fd;			/* a stream socket */
+	int tcp;		/* fd is TCP (QUICKACK applies) */
+	pid_t child;		/* the ssh process at the other end of fd, or 0 */
+	int errfd;		/* the child's stderr, or -1 */
+	const char *nudge;	/* see net_set_nudge; NULL: none */
+	int fresh;		/* data arrived since the last write or nudge */
 	double timeout;
 	char *buf;
 	size_t start, end, cap;	/* unconsumed bytes are buf[start..end) */
@@ -62,15 +64,15 @@ int net_parse_addr(const char *spec, char *host, size_t hostlen, int *port, stru
 	return 0;
 }
 
-static struct net_conn *net_new(int rfd, int wfd, int sock, pid_t child, double timeout)
+static struct net_conn *net_new(int fd, int tcp, pid_t child, int errfd, double timeout)
 {
 	struct net_conn *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
-	c->rfd = rfd;
-	c->wfd = wfd;
-	c->sock = sock;
+	c->fd = fd;
+	c->tcp = tcp;
 	c->child = child;
+	c->errfd = errfd;
 	c->timeout = timeout;
 	return c;
 }
@@ -79,10 +81,8 @@ struct net_conn *net_open(const char *spec, double timeout, struct err *e)
 {
 	char host[256];
 	int port;
-	if (strncmp(spec, "ssh://", 6) == 0) {
-		err_set(e, ERR_USAGE, "%s: the ssh transport is not available in this build", spec);
-		return NULL;
-	}
+	if (strncmp(spec, SSH_PREFIX, strlen(SSH_PREFIX)) == 0)
+		return ssh_open(spec, timeout, e);
 	if (net_parse_addr(spec, host, sizeof host, &port, e) != 0)
 		return NULL;
 	return net_connect(host, port, timeout, e);
@@ -173,7 +173,7 @@ struct net_conn *net_connect(const char *host, int port, double timeout, struct 
 			snprintf(e->msg, sizeof e->msg, "timed out after %.1f s connecting", timeout);
 	}
 	freeaddrinfo(res);
-	struct net_conn *c = rc == 0 ? net_new(fd, fd, 1, 0, timeout) : NULL;
+	struct net_conn *c = rc == 0 ? net_new(fd, 1, 0, -1, timeout) : NULL;
 	if (!c) {
 		if (rc == 0)
 			err_set(e, ERR_CONNECT, "out of memory");
@@ -183,26 +183,29 @@ struct net_conn *net_connect(const char *host, int port, double timeout, struct 
 	return c;
 }
 
-struct net_conn *net_pipe(int rfd, int wfd, pid_t child, double timeout)
+struct net_conn *net_child(int fd, pid_t child, int errfd, double timeout)
 {
-	fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
-	fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);
-	return net_new(rfd, wfd, 0, child, timeout);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return net_new(fd, 0, child, errfd, timeout);
 }
 
 void net_close(struct net_conn *c)
 {
 	if (!c)
 		return;
-	close(c->rfd);
-	if (c->wfd != c->rfd)
-		close(c->wfd);
-	if (c->child > 0) {
-		kill(c->child, SIGTERM);
-		waitpid(c->child, NULL, 0);
-	}
+	close(c->fd);
+	if (c->child > 0)
+		ssh_stop(c->child);
+	if (c->errfd >= 0)
+		close(c->errfd);
 	free(c->buf);
 	free(c);
+}
+
+void net_set_nudge(struct net_conn *c, const char *bytes)
+{
+	c->nudge = bytes;
+	c->fresh = 0;
 }
 
 double net_timeout(const struct net_conn *c)
@@ -220,8 +223,9 @@ int net_write(struct net_conn *c, const void *p, size_t n, double deadline, stru
 	const char *s = p;
 	if (deadline <= 0)
 		deadline = net_deadline(c);
+	c->fresh = 0;
 	while (n > 0) {
-		ssize_t w = c->sock ? send(c->wfd, s, n, MSG_NOSIGNAL) : write(c->wfd, s, n);
+		ssize_t w = send(c->fd, s, n, MSG_NOSIGNAL);
 		if (w > 0) {
 			s += w;
 			n -= (size_t)w;
@@ -231,7 +235,7 @@ int net_write(struct net_conn *c, const void *p, size_t n, double deadline, stru
 			continue;
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return err_set(e, ERR_CONNECT, "write: %s", strerror(errno));
-		int r = net_poll(c->wfd, POLLOUT, deadline);
+		int r = net_poll(c->fd, POLLOUT, deadline);
 		if (r == 0)
 			return net_timed_out(c, e, " (sending)");
 		if (r < 0)
@@ -263,6 +267,16 @@ static int net_reserve(struct net_conn *c)
 	return 0;
 }
 
+/* The stream ended (closed when clean, else reset): 0 with e saying so,
+ * or -1 with ssh's reason when the ssh child failed. */
+static int net_ended(struct net_conn *c, int clean, struct err *e)
+{
+	if (c->child > 0 && ssh_ended(&c->child, c->errfd, net_now() + 2.0, e) != 0)
+		return -1;
+	err_set(e, ERR_CONNECT, "connection %s by the node", clean ? "closed" : "reset");
+	return 0;
+}
+
 int net_fill(struct net_conn *c, double deadline, struct err *e)
 {
 	static const int one = 1;
@@ -271,26 +285,25 @@ int net_fill(struct net_conn *c, double deadline, struct err *e)
 	if (net_reserve(c) != 0)
 		return err_set(e, ERR_LOCAL, "out of memory");
 	for (;;) {
-		if (c->sock)
-			setsockopt(c->rfd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
-		ssize_t r = read(c->rfd, c->buf + c->end, c->cap - c->end);
+		if (c->tcp)
+			setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+		ssize_t r = read(c->fd, c->buf + c->end, c->cap - c->end);
 		if (r > 0) {
 			c->end += (size_t)r;
+			c->fresh = 1;
 			return 1;
 		}
-		if (r == 0) {
-			err_set(e, ERR_CONNECT, "connection closed by the node");
-			return 0;
-		}
-		if (errno == ECONNRESET || errno == EPIPE) {
-			err_set(e, ERR_CONNECT, "connection reset by the node");
-			return 0;
-		}
+		if (r == 0 || errno == ECONNRESET || errno == EPIPE)
+			return net_ended(c, r == 0, e);
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return err_set(e, ERR_CONNECT, "read: %s", strerror(errno));
-		int p = net_poll(c->rfd, POLLIN, deadline);
+		if (c->fresh && c->nudge && !c->tcp) {
+			c->fresh = 0;
+			send(c->fd, c->nudge, strlen(c->nudge), MSG_NOSIGNAL | MSG_DONTWAIT);
+		}
+		int p = net_poll(c->fd, POLLIN, deadline);
 		if (p == 0)
 			return net_timed_out(c, e, "");
 		if (p < 0)

@@ -1,6 +1,6 @@
-/* Transport to a node's console: a TCP socket now, a pipe pair to a child
- * process (ssh -W) later; everything above it (proto.c) sees only a byte
- * stream with deadlines.  Reads go into a buffer owned by the connection:
+/* Transport to a node's console: a TCP socket, or a socketpair to an ssh
+ * child (ssh.h); everything above it (proto.c) sees only a byte stream
+ * with deadlines.  Reads go into a buffer owned by the connection:
  * net_fill adds to it, net_data shows it, net_consume drops a prefix.
  *
  * Every wait ends at a deadline (absolute, net_now() seconds); a deadline
@@ -23,19 +23,32 @@ double net_now(void);
  * -1 (ERR_USAGE) if spec is not of that form. */
 int net_parse_addr(const char *spec, char *host, size_t hostlen, int *port, struct err *e);
 
-/* Connect to a node given as an address spec ("host:port"; "ssh://..."
- * is reserved for the ssh transport).  timeout bounds the connect and
+/* Connect to a node given as an address spec ("host:port", or
+ * "ssh://..." for the ssh transport).  timeout bounds the connect and
  * becomes the connection's default wait.  NULL with e set on failure. */
 struct net_conn *net_open(const char *spec, double timeout, struct err *e);
 
 /* TCP connect with TCP_NODELAY; QUICKACK is re-armed before every read */
 struct net_conn *net_connect(const char *host, int port, double timeout, struct err *e);
 
-/* a connection over two file descriptors (e.g. a child's stdout and stdin);
- * net_close closes both and reaps child (if > 0) after killing it */
-struct net_conn *net_pipe(int rfd, int wfd, pid_t child, double timeout);
+/* A connection over a stream socket whose peer is the child process child
+ * (ssh), errfd its stderr; the connection owns all three: net_close kills
+ * and reaps the child.  When the stream ends, a failed child's reason
+ * (ssh_ended) is the error.  NULL when out of memory. */
+struct net_conn *net_child(int fd, pid_t child, int errfd, double timeout);
 
 void net_close(struct net_conn *c);
+
+/* Over ssh, nothing re-arms TCP_QUICKACK on the hops between ssh and the
+ * node, so the node's reply, written as output then terminator, stalls
+ * ~40 ms (Nagle meeting delayed ACK between the node and sshd, and
+ * between sshd and ssh).
+ * With a nudge set, net_fill sends those bytes (which the peer must
+ * ignore, e.g. "\n" to a console in normal mode) when part of a reply
+ * came and it has to wait for more: the bytes carry the ACKs that release
+ * the rest.  Never on TCP (QUICKACK does it there).  bytes is not copied;
+ * NULL turns it off (debug mode, whose prompt answers an empty line). */
+void net_set_nudge(struct net_conn *c, const char *bytes);
 
 /* the connection's default timeout in seconds, and the deadline it gives */
 double net_timeout(const struct net_conn *c);

@@ -53,6 +53,8 @@ struct net_conn *proto_open(const char *spec, double timeout, struct err *e)
 		net_close(c);
 		c = NULL;
 	}
+	if (c)
+		net_set_nudge(c, "\n");	/* normal mode ignores empty lines */
 	return c;
 }
 

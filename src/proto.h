@@ -21,7 +21,8 @@ struct proto_reply {
 };
 
 /* net_open then wait for the banner; NULL with e set (ERR_PROTO if the
- * peer greets with something else) */
+ * peer greets with something else).  The connection nudges with empty
+ * lines (net_set_nudge): turn that off before entering debug mode. */
 struct net_conn *proto_open(const char *spec, double timeout, struct err *e);
 
 /* wait for and check the banner on a fresh transport */

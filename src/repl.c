@@ -286,7 +286,7 @@ int repl_run(const struct repl_conf *c)
 		fprintf(stderr, "skyctl: no transcript: %s\n", err);
 	repl_session_id(&r, id, sizeof id);
 	r.L = luaL_newstate();
-	r.ev = r.L ? repl_eval_new(c->host, c->port, c->timeout, id, &repl_interrupted) : NULL;
+	r.ev = r.L ? repl_eval_new(c->addr, c->timeout, id, &repl_interrupted) : NULL;
 	if (!r.ev) {
 		fprintf(stderr, "skyctl: out of memory\n");
 		r.status = 1;

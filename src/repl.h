@@ -29,8 +29,7 @@ struct repl_hooks {
 
 struct repl_conf {
 	const char *node;	/* as the user names it: "game1", "127.0.0.1:8000" */
-	const char *host;
-	int port;
+	const char *addr;	/* its address spec, "host:port" or "ssh://..." */
 	uint32_t service;	/* 0: start at the node prompt */
 	double timeout;		/* seconds, for every wait */
 	struct repl_hooks hooks;

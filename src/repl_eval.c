@@ -20,8 +20,7 @@
 extern const struct embed_file skyctl_lua[];
 
 struct repl_eval {
-	char *host, *session;
-	int port;
+	char *addr, *session;
 	double timeout;
 	volatile sig_atomic_t *stop;
 	struct agent_sess *sess;	/* NULL until needed or after a failure */
@@ -40,16 +39,15 @@ struct repl_job {
 	char err[1024];
 };
 
-struct repl_eval *repl_eval_new(const char *host, int port, double timeout, const char *session,
+struct repl_eval *repl_eval_new(const char *addr, double timeout, const char *session,
 				volatile sig_atomic_t *stop)
 {
 	struct repl_eval *e = calloc(1, sizeof *e);
-	if (!e || agent_init() != 0 || !(e->host = strdup(host)) ||
+	if (!e || agent_init() != 0 || !(e->addr = strdup(addr)) ||
 	    !(e->session = strdup(session))) {
 		repl_eval_free(e);
 		return NULL;
 	}
-	e->port = port;
 	e->timeout = timeout;
 	e->stop = stop;
 	return e;
@@ -60,7 +58,7 @@ void repl_eval_free(struct repl_eval *e)
 	if (!e)
 		return;
 	agent_close(e->sess);
-	free(e->host);
+	free(e->addr);
 	free(e->session);
 	free(e);
 }
@@ -102,7 +100,7 @@ static int repl_eval_call(struct repl_eval *e, uint32_t service, struct agent_bu
 	enum agent_status st = AGENT_OK;
 	*reply = NULL;
 	if (!e->sess) {
-		e->sess = agent_open(e->host, e->port, 0, e->timeout, err, errlen, &st);
+		e->sess = agent_open(e->addr, 0, e->timeout, err, errlen, &st);
 		e->ready = 0;
 	}
 	struct repl_job *j = e->sess ? calloc(1, sizeof *j) : NULL;

@@ -20,10 +20,11 @@ struct repl_reply {
 	char *err;	/* why it failed, or NULL */
 };
 
-/* An evaluator for services of host:port; session names the environment
- * kept in each service for this prompt.  *stop is polled while waiting
- * (set by the Ctrl-C handler).  NULL on allocation failure. */
-struct repl_eval *repl_eval_new(const char *host, int port, double timeout, const char *session,
+/* An evaluator for services of the node at addr (agent_open); session
+ * names the environment kept in each service for this prompt.  *stop is
+ * polled while waiting (set by the Ctrl-C handler).  NULL on allocation
+ * failure. */
+struct repl_eval *repl_eval_new(const char *addr, double timeout, const char *session,
 				volatile sig_atomic_t *stop);
 void repl_eval_free(struct repl_eval *e);
 

@@ -5,59 +5,40 @@
  * to Ctrl-C. */
 #include "repl_watch.h"
 
-#include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "history.h"
+#include "net.h"
+#include "proto.h"
 
 #define REPL_WATCH_WAIT 600.0	/* seconds to wait for the watched message */
 
 struct repl_dbg {
-	int fd;
+	struct net_conn *conn;
+	struct err why;		/* the transport's failure */
 	char buf[65536];
 	size_t len;
 	char idle[16];		/* ":0000000a>" */
 };
 
-static double repl_watch_now(void)
+/* move what the connection received into d->buf */
+static void repl_watch_take(struct repl_dbg *d)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* a connected socket to the node, or -1 */
-static int repl_watch_dial(const struct repl_conf *c, double deadline)
-{
-	char port[16];
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai = NULL;
-	snprintf(port, sizeof port, "%d", c->port);
-	if (getaddrinfo(c->host, port, &hints, &ai) != 0)
-		return -1;
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-		struct pollfd p = { .fd = fd, .events = POLLOUT };
-		int e = errno, left = (int)((deadline - repl_watch_now()) * 1000);
-		socklen_t sl = sizeof e;
-		if (e != EINPROGRESS || poll(&p, 1, left > 0 ? left : 0) != 1 ||
-		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) != 0 || e != 0) {
-			close(fd);
-			fd = -1;
-		}
+	size_t n;
+	const char *p = net_data(d->conn, &n);
+	net_consume(d->conn, n);
+	while (n > 0) {
+		if (d->len + 1 >= sizeof d->buf)
+			d->len = 0;	/* an endless reply: keep the tail only */
+		size_t k = sizeof d->buf - d->len - 1;
+		k = k < n ? k : n;
+		memcpy(d->buf + d->len, p, k);
+		d->len += k;
+		p += k;
+		n -= k;
 	}
-	freeaddrinfo(ai);
-	int one = 1;
-	if (fd >= 0)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	return fd;
 }
 
 /* 1 if the buffer ends with a debug prompt (idle or at a breakpoint) */
@@ -82,26 +63,21 @@ static int repl_watch_read(struct repl *r, struct repl_dbg *d, double deadline, 
 			return 0;
 		if (*r->stop)
 			return -1;
-		int left = (int)((deadline - repl_watch_now()) * 1000);
-		if (left <= 0)
+		double now = net_now();
+		if (now >= deadline)
 			return 4;
-		struct pollfd p = { .fd = d->fd, .events = POLLIN };
-		if (poll(&p, 1, left < 100 ? left : 100) <= 0)
-			continue;
-		if (d->len + 1 >= sizeof d->buf)
-			d->len = 0;	/* an endless reply: keep the tail only */
-		ssize_t n = recv(d->fd, d->buf + d->len, sizeof d->buf - d->len - 1, 0);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		int got = net_fill(d->conn, now + 0.1 < deadline ? now + 0.1 : deadline, &d->why);
+		if (got == 1)
+			repl_watch_take(d);
+		else if (got == 0 || d->why.code != ERR_TIMEOUT)
 			return 3;
-		d->len += n > 0 ? (size_t)n : 0;
 	}
 }
 
 static int repl_watch_send(struct repl_dbg *d, const char *line)
 {
-	size_t n = strlen(line);
 	d->len = 0;
-	return send(d->fd, line, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : 3;
+	return net_write(d->conn, line, strlen(line), 0, &d->why) == 0 ? 0 : 3;
 }
 
 /* show the reply before its prompt; the prompt stays in d->buf */
@@ -139,7 +115,7 @@ static int repl_watch_step(struct repl *r, struct repl_dbg *d)
 		free(line);
 		*r->stop = 0;
 		if (st == 0)
-			st = repl_watch_read(r, d, repl_watch_now() + r->c->timeout, 0);
+			st = repl_watch_read(r, d, net_now() + r->c->timeout, 0);
 		repl_watch_show(r, d);
 	}
 	return st;
@@ -148,8 +124,8 @@ static int repl_watch_step(struct repl *r, struct repl_dbg *d)
 int repl_watch(struct repl *r, const char *proto)
 {
 	struct repl_dbg *d = calloc(1, sizeof *d);
-	double deadline = repl_watch_now() + r->c->timeout;
-	char line[256];
+	double deadline;
+	char line[256], why[600];
 	int st = 3;
 	if (!d || strlen(proto) > 64 || strpbrk(proto, "\"\\\n")) {
 		free(d);
@@ -158,16 +134,12 @@ int repl_watch(struct repl *r, const char *proto)
 	}
 	*r->stop = 0;
 	snprintf(d->idle, sizeof d->idle, ":%08x>", (unsigned)r->service);
-	d->fd = repl_watch_dial(r->c, deadline);
+	d->conn = proto_open(r->c->addr, r->c->timeout, &d->why);
+	deadline = net_now() + r->c->timeout;
 	snprintf(line, sizeof line, "debug %x\n", (unsigned)r->service);
-	while (d->fd >= 0 && d->len == 0 && st == 3) {	/* the banner */
-		struct pollfd p = { .fd = d->fd, .events = POLLIN };
-		int left = (int)((deadline - repl_watch_now()) * 1000);
-		ssize_t n = left > 0 && poll(&p, 1, left) == 1 ? recv(d->fd, d->buf, 256, 0) : -1;
-		if (n > 0 && memchr(d->buf, '\n', (size_t)n))
-			st = repl_watch_send(d, line);
-		else if (n <= 0)
-			break;
+	if (d->conn) {
+		net_set_nudge(d->conn, NULL);	/* debug mode answers empty lines */
+		st = repl_watch_send(d, line);
 	}
 	if (st == 0)
 		st = repl_watch_read(r, d, deadline, 1);
@@ -177,27 +149,31 @@ int repl_watch(struct repl *r, const char *proto)
 	} else if (st == 0) {
 		snprintf(line, sizeof line, "watch(\"%s\")\n", proto);
 		st = repl_watch_send(d, line);
-		st = st ? st : repl_watch_read(r, d, repl_watch_now() + r->c->timeout, 0);
+		st = st ? st : repl_watch_read(r, d, net_now() + r->c->timeout, 0);
 		repl_watch_show(r, d);
 		if (st == 0 && strncmp(d->buf, d->idle, strlen(d->idle)) == 0 && r->tty)
 			printf("watching %s in :%08x: waiting for its next message (Ctrl-C stops)\n",
 			       proto, (unsigned)r->service);
 		fflush(stdout);
 		d->len = 0;	/* the idle prompt: wait for the breakpoint's */
-		st = st ? st : repl_watch_read(r, d, repl_watch_now() + REPL_WATCH_WAIT, 0);
+		st = st ? st : repl_watch_read(r, d, net_now() + REPL_WATCH_WAIT, 0);
 		if (st == 0 && strcmp(d->buf, d->idle) != 0)
 			st = repl_watch_step(r, d);
 	}
 	if (st < 0)
 		repl_show(r, stderr, '!', "^C: watch stopped");
-	else if (st == 4 || st == 3)
-		repl_show(r, stderr, '!', st == 4 ? "watch: no answer in time (is the service "
-			  "being debugged by another session?)" : "watch: connection lost");
-	if (d->fd >= 0) {
+	else if (st == 4)
+		repl_show(r, stderr, '!', "watch: no answer in time (is the service being "
+			  "debugged by another session?)");
+	else if (st == 3) {
+		snprintf(why, sizeof why, "watch: %s", d->why.msg[0] ? d->why.msg : "connection lost");
+		repl_show(r, stderr, '!', why);
+	}
+	if (d->conn) {
 		/* leave debug mode; closing the connection would do it as well */
 		if (repl_watch_send(d, "cont\n") == 0)
-			repl_watch_read(r, d, repl_watch_now() + 1.0, 1);
-		close(d->fd);
+			repl_watch_read(r, d, net_now() + 1.0, 1);
+		net_close(d->conn);
 	}
 	free(d);
 	*r->stop = 0;

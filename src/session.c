@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "session.h"
+#include "ssh.h"
 
 int session_needs_config(const struct session_opts *o, const struct target_list *t)
 {
@@ -32,7 +33,11 @@ static int session_add(struct session *s, const char *name, const char *addr, in
 		nd->is_default |= is_default;
 		return 0;
 	}
-	if (strncmp(addr, "ssh://", 6) != 0) {
+	if (strncmp(addr, SSH_PREFIX, strlen(SSH_PREFIX)) == 0) {
+		struct ssh_addr sa;
+		if (ssh_parse(addr, &sa, e) != 0)
+			return -1;
+	} else {
 		char host[256];
 		int port;
 		if (net_parse_addr(addr, host, sizeof host, &port, e) != 0)

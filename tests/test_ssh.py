@@ -1,0 +1,259 @@
+"""skyctl through the ssh transport (-H ssh://[user@]host[:sshport]/[ip:]port):
+a real sshd on a free loopback port, run as the current user with a host
+key and a client key made for the test, in front of sandbox nodes.  The
+core commands over ssh, a node file mixing tcp and ssh nodes, and what a
+user sees when ssh fails: remote port closed, key refused, ssh port
+closed, no answer, no ssh binary."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import pytest
+
+import nodes
+from cli_helpers import FakeServer, skyctl, tsv
+from sshd import SSHD, Sshd, SshdUnavailable
+
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists(nodes.SKYCTL), reason="no skyctl binary"),
+    pytest.mark.skipif(not os.path.exists(SSHD) or not shutil.which("ssh-keygen"),
+                       reason="sshd not installed (openssh-server; tools/install-deps)"),
+]
+
+
+@pytest.fixture(scope="module")
+def sshd():
+    try:
+        s = Sshd().start()
+    except SshdUnavailable as e:
+        pytest.skip(str(e))
+    yield s
+    s.stop()
+
+
+def over(sshd, node, *args, env=None, **kw):
+    """skyctl ARGS against node through sshd"""
+    return skyctl("-H", sshd.url(node.port), *args, env=dict(sshd.env(), **(env or {})), **kw)
+
+
+def no_ssh_left(node_port):
+    """no ssh process forwarding to node_port is still running"""
+    ps = subprocess.run(["ps", "-eo", "stat=,args="], stdout=subprocess.PIPE, text=True,
+                        timeout=10).stdout
+    return not [l for l in ps.splitlines() if "-W 127.0.0.1:%d" % node_port in l]
+
+
+def one_line_error(r):
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    return lines[0]
+
+
+def test_list_stat_ping_over_ssh(sshd, sandbox_node):
+    direct = skyctl("list", node=sandbox_node)
+    r = over(sshd, sandbox_node, "list")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == direct.stdout
+    assert [":0000000a", "snlua agent 1"] in tsv(r.stdout)
+    assert r.stderr == ""
+    r = over(sshd, sandbox_node, "stat")
+    assert r.returncode == 0, r.stderr
+    assert [row[:2] for row in tsv(r.stdout)] == [row[:2] for row in tsv(direct.stdout)]
+    recs = json.loads(over(sshd, sandbox_node, "--json", "stat").stdout)
+    assert {x["address"] for x in recs} >= {":0000000a", ":0000000b", ":0000000c"}
+    assert all(isinstance(x["message"], int) for x in recs)
+    table = over(sshd, sandbox_node, "stat", env={"SKYCTL_FORCE_TTY": "1", "NO_COLOR": "1"})
+    assert table.stdout.splitlines()[0].split() == ["ADDRESS", "NAME", "CPU", "MESSAGE",
+                                                    "MQLEN", "TASK"]
+    r = over(sshd, sandbox_node, "ping", ":a")
+    assert r.returncode == 0, r.stderr
+    assert re.fullmatch(r"\d+\.\d+\n", r.stdout)
+    assert no_ssh_left(sandbox_node.port)
+
+
+def test_explicit_user_ip_and_skyctl_host(sshd, sandbox_node):
+    user = subprocess.run(["id", "-un"], stdout=subprocess.PIPE, text=True).stdout.strip()
+    url = "ssh://%s@127.0.0.1:%d/127.0.0.1:%d" % (user, sshd.port, sandbox_node.port)
+    r = skyctl("-H", url, "call", ":a", '"deposit", 7', env=sshd.env())
+    assert r.returncode == 0, r.stderr
+    assert tsv(r.stdout) == [["1", "7"], ["n", "1"]]
+    r = skyctl("info", ":a", env=dict(sshd.env(), SKYCTL_HOST=url))
+    assert r.returncode == 0, r.stderr
+    assert ["balance", "7"] in tsv(r.stdout)
+
+
+def test_inject_over_ssh(sshd, sandbox_node, tmp_path):
+    script = tmp_path / "fix.lua"
+    script.write_text('local CMD = _P.lua.CMD\n'
+                      'CMD.balance = function() return 4242 end\n'
+                      'print("patched", ...)\n')
+    for flags in ([], ["--no-agent"]):
+        target = ":b" if flags else ":a"
+        r = over(sshd, sandbox_node, "inject", *flags, target, script, "--", "x")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "patched\tx" in r.stdout and "1 ok, 0 failed" in r.stderr + r.stdout
+        r = skyctl("call", target, '"balance"', node=sandbox_node)
+        assert tsv(r.stdout) == [["1", "4242"], ["n", "1"]]
+    # several services at once: one hub, several console connections over ssh
+    r = over(sshd, sandbox_node, "inject", "@agent", script)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "3 ok, 0 failed" in r.stderr + r.stdout
+    r = skyctl("call", ":c", '"balance"', node=sandbox_node)
+    assert tsv(r.stdout) == [["1", "4242"], ["n", "1"]]
+    assert no_ssh_left(sandbox_node.port)
+
+
+def test_repl_from_stdin_over_ssh(sshd, sandbox_node):
+    r = over(sshd, sandbox_node, "repl", ":a", input="1+1\nreturn 'x' .. 2\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == '2\n"x2"\n'
+    r = over(sshd, sandbox_node, "repl", input="ping :a\n")    # the node prompt
+    assert r.returncode == 0, r.stderr
+    assert re.fullmatch(r"\d+\n", r.stdout)               # 1/100 s, as the console says
+    assert no_ssh_left(sandbox_node.port)
+
+
+def test_repl_terminal_ctrl_c_spares_ssh(sshd, sandbox_node, tmp_path):
+    """Ctrl-C on the terminal interrupts skyctl's line, not its ssh child
+    (which runs in a session of its own): the connection stays usable."""
+    pexpect = pytest.importorskip("pexpect")
+    env = dict(os.environ, HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state"),
+               XDG_CONFIG_HOME=str(tmp_path / "config"), TERM="xterm", NO_COLOR="1",
+               **sshd.env())
+    c = pexpect.spawn(nodes.SKYCTL, ["-H", sshd.url(sandbox_node.port), "repl", ":a"], env=env,
+                      encoding="utf-8", timeout=15, dimensions=(40, 200))
+    c.expect(":0000000a> ")
+    c.send("1+1\r")
+    c.expect(r"\r\n2\r\n")
+    c.expect(":0000000a> ")
+    c.send('require("skynet").sleep(300)\r')
+    time.sleep(0.5)
+    c.send("\x03")
+    c.expect("abandoned")
+    c.expect(":0000000a> ")
+    c.send("\x03")
+    c.expect(":0000000a> ")
+    c.send("2+2\r")
+    c.expect(r"\r\n4\r\n")
+    c.expect(":0000000a> ")
+    c.send("\x04")
+    c.expect(pexpect.EOF)
+    c.close()
+    assert c.exitstatus == 0
+    assert no_ssh_left(sandbox_node.port)
+
+
+def test_top_once_over_ssh(sshd, sandbox_node):
+    r = over(sshd, sandbox_node, "top", "--once")
+    assert r.returncode == 0, r.stderr
+    rows = tsv(r.stdout)
+    assert {row[0] for row in rows} >= {":0000000a", ":0000000b", ":0000000c"}
+    assert all(row[-1] == "ok" for row in rows), rows
+
+
+def test_stuck_and_signal_over_ssh(sshd):
+    with nodes.Node("sandbox", agents=1, services=("loopy",)) as n:
+        r = over(sshd, n, "stuck", "--timeout", "3")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "" and "did not answer" in r.stderr
+        con = nodes.Console(n.port)
+        try:
+            con.banner()
+            con.send('call .loopy "spin"\n')
+            time.sleep(0.2)
+            r = over(sshd, n, "stuck", "--timeout", "3")
+            assert r.returncode == 1, r.stderr
+            assert [row[1] for row in tsv(r.stdout)] == ["snlua loopy"]
+            r = over(sshd, n, "stuck", "--timeout", "3", "--signal", "--json")
+            assert r.returncode == 0, r.stderr
+            (row,) = json.loads(r.stdout)
+            assert row["name"] == "snlua loopy" and row["unstuck"] is True
+        finally:
+            con.close()
+        r = skyctl("ping", ".loopy", node=n)
+        assert r.returncode == 0, r.stderr
+        assert no_ssh_left(n.port)
+
+
+def test_node_file_mixes_tcp_and_ssh(sshd, tmp_path):
+    with nodes.Node("sandbox", agents=2) as n1, nodes.Node("sandbox", agents=1) as n2:
+        xdg = tmp_path / "xdg"
+        (xdg / "skyctl").mkdir(parents=True)
+        (xdg / "skyctl" / "config.lua").write_text(
+            'nodes = { tcp1 = "%s", ssh2 = "%s" }\n' % (n1.address, sshd.url(n2.port)))
+        env = dict(sshd.env(), XDG_CONFIG_HOME=str(xdg))
+        r = skyctl("-a", "list", env=env)
+        assert r.returncode == 0, r.stderr
+        rows = tsv(r.stdout)
+        assert ["ssh2", ":0000000a", "snlua agent 1"] in rows
+        assert ["tcp1", ":0000000b", "snlua agent 2"] in rows
+        r = skyctl("ping", "*/@agent", env=env)
+        assert r.returncode == 0, r.stderr
+        assert [row[:2] for row in tsv(r.stdout)] == [
+            ["ssh2", ":0000000a"], ["tcp1", ":0000000a"], ["tcp1", ":0000000b"]]
+        r = skyctl("-n", "ssh2", "stat", env=env)
+        assert r.returncode == 0 and len(tsv(r.stdout)) == len(tsv(skyctl("stat", node=n2).stdout))
+        script = tmp_path / "fix.lua"
+        script.write_text("print('hello from', ...)\n")
+        r = skyctl("inject", "*/@agent", script, "--", "fix", env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "3 ok, 0 failed" in r.stdout + r.stderr
+
+
+def test_remote_port_closed(sshd):
+    port = nodes.free_port()
+    r = skyctl("-H", sshd.url(port), "list", env=sshd.env())
+    assert r.returncode == 3
+    msg = one_line_error(r)
+    assert msg.startswith("skyctl: %s: " % sshd.url(port))
+    assert "Connection refused" in msg and "open failed" in msg
+
+
+def test_key_refused(sshd, sandbox_node, tmp_path):
+    bad = str(tmp_path / "other_key")
+    sshd.keygen(bad)
+    r = skyctl("-H", sshd.url(sandbox_node.port), "list", env=sshd.env(key=bad))
+    assert r.returncode == 3
+    msg = one_line_error(r)
+    assert "Permission denied (publickey)" in msg and sshd.url(sandbox_node.port) in msg
+
+
+def test_ssh_port_closed_and_unknown_host(sshd):
+    port = nodes.free_port()
+    r = skyctl("-H", "ssh://127.0.0.1:%d/8000" % port, "list", env=sshd.env())
+    assert r.returncode == 3
+    assert re.search(r"ssh: connect to host 127.0.0.1 port %d: Connection refused$" % port,
+                     one_line_error(r))
+    r = skyctl("-H", "ssh://no-such-host.invalid/8000", "list", env=sshd.env())
+    assert r.returncode == 3
+    assert "Could not resolve hostname no-such-host.invalid" in one_line_error(r)
+
+
+def test_ssh_server_that_never_answers(sshd):
+    with FakeServer(lambda c: time.sleep(10)) as silent:
+        url = "ssh://127.0.0.1:%d/8000" % silent.port
+        t0 = time.time()
+        r = skyctl("-H", url, "--timeout", "1", "list", env=sshd.env())
+        assert time.time() - t0 < 5
+        assert r.returncode == 4
+        assert "timed out" in one_line_error(r)
+        assert no_ssh_left(8000)
+
+
+def test_no_ssh_binary(sandbox_node, sshd, tmp_path):
+    r = skyctl("-H", sshd.url(sandbox_node.port), "list",
+               env=dict(sshd.env(), PATH=str(tmp_path)))
+    assert r.returncode == 3
+    assert one_line_error(r) == ("skyctl: %s: list: cannot run ssh: not found in PATH "
+                                 "(install openssh-client)" % sshd.url(sandbox_node.port))
+
+
+def test_bad_ssh_addresses():
+    for bad in ("ssh://host", "ssh://host/", "ssh://host/0", "ssh://:22/8000",
+                "ssh://host:x/8000", "ssh://-oProxyCommand=x/8000", "ssh://host/1.2.3.4"):
+        r = skyctl("-H", bad, "list")
+        assert r.returncode == 2, bad
+        assert "want ssh://[USER@]HOST[:SSHPORT]/[IP:]PORT" in one_line_error(r)
