@@ -11,7 +11,7 @@
 enum args_id {
 	OPT_HOST, OPT_NODE, OPT_ALL, OPT_CONFIG, OPT_TIMEOUT, OPT_JSON, OPT_HELP, OPT_VERSION,
 	OPT_SORT, OPT_KEEP_GOING, OPT_CANARY, OPT_NO_AGENT, OPT_DRY_RUN,
-	OPT_DELAY, OPT_ONCE, OPT_ITERATIONS, OPT_SIGNAL,
+	OPT_DELAY, OPT_ONCE, OPT_ITERATIONS, OPT_SIGNAL, OPT_GREP, OPT_SESSION,
 };
 
 struct args_opt {
@@ -41,6 +41,8 @@ static const struct args_opt args_opts[] = {
 	{ "once", 0, NULL, OPT_ONCE, OPTB_TOP, "print one table (two samples SECONDS apart) and exit" },
 	{ "iterations", 0, "N", OPT_ITERATIONS, OPTB_TOP, "print N tables, one per refresh, and exit" },
 	{ "signal", 0, NULL, OPT_SIGNAL, OPTB_STUCK, "interrupt the stuck services, check they answer again" },
+	{ "grep", 0, "PATTERN", OPT_GREP, OPTB_HISTORY, "only sessions and lines matching PATTERN (extended regex)" },
+	{ "session", 0, "ID", OPT_SESSION, OPTB_HISTORY, "show session ID (as the ID argument does)" },
 };
 #define ARGS_NOPTS (sizeof args_opts / sizeof args_opts[0])
 
@@ -95,6 +97,8 @@ static int args_set(struct cmd_ctx *c, const struct args_opt *o, const char *val
 			return err_set(e, ERR_USAGE, "--iterations wants a count (>= 1), not '%s'", val);
 		break;
 	case OPT_SIGNAL: c->o.signal = 1; break;
+	case OPT_GREP: c->o.grep = val; break;
+	case OPT_SESSION: c->o.session = val; break;
 	}
 	return 0;
 }
@@ -162,6 +166,8 @@ int args_parse(int argc, char **argv, struct cmd_ctx *c, struct err *e)
 	if (c->o.help || c->o.version || !c->cmd)
 		return 0;
 	const struct cmd_entry *cmd = c->cmd;
+	if (!(cmd->flags & CMD_DASHARGS))
+		c->dashdash = -1;	/* "--" only ended the options */
 	if (cmd->flags & CMD_TARGETS) {
 		if (c->argc < 1 || c->dashdash == 0)
 			return err_set(e, ERR_USAGE, "%s: missing the target (e.g. :a, .name, @agent)",

@@ -19,6 +19,8 @@ enum cmd_flags {
 	CMD_TARGETS = 2,	/* the first argument is a target list */
 	CMD_MUTATES = 4,	/* changes a service: explicit addresses are checked with list */
 	CMD_FRESH = 8,		/* sends on a connection of its own (signal) */
+	CMD_DASHARGS = 16,	/* "--" also ends its own arguments: what follows is
+				 * passed on (inject: SCRIPT... -- ARGS...) */
 };
 
 /* options a command may accept besides the global ones (cmd_entry.opts) */
@@ -27,6 +29,7 @@ enum cmd_opt_bits {
 	OPTB_INJECT = 2,	/* --keep-going --canary --no-agent --dry-run */
 	OPTB_TOP = 4,		/* -d --once --iterations (top) */
 	OPTB_STUCK = 8,		/* --signal (stuck) */
+	OPTB_HISTORY = 16,	/* --grep --session (history) */
 };
 
 /* what the command line said */
@@ -41,6 +44,7 @@ struct cmd_opts {
 	double delay;		/* top -d: seconds between refreshes (0: not given) */
 	int once, signal;	/* top --once; stuck --signal */
 	long iterations;	/* top --iterations N (0: not given) */
+	const char *grep, *session;	/* history --grep PATTERN --session ID */
 };
 
 struct cmd_ctx;
@@ -82,7 +86,8 @@ struct cmd_ctx {
 	struct cmd_opts o;
 	char **argv;		/* positional arguments after the target list */
 	int argc;
-	int dashdash;		/* argv index of the first argument after "--", or -1 */
+	int dashdash;		/* CMD_DASHARGS: argv index of the first argument
+				 * after "--", or -1 */
 	const char *target_spec;
 	struct target_list targets;
 	struct config config;
