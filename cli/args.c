@@ -14,16 +14,7 @@ enum args_id {
 	OPT_DELAY, OPT_ONCE, OPT_ITERATIONS, OPT_SIGNAL, OPT_GREP, OPT_SESSION,
 };
 
-struct args_opt {
-	const char *lng;
-	char shrt;
-	const char *arg;	/* name of its argument, or NULL */
-	enum args_id id;
-	unsigned bit;		/* 0: global; else the enum cmd_opt_bits that allows it */
-	const char *help;
-};
-
-static const struct args_opt args_opts[] = {
+const struct args_opt args_opts[] = {
 	{ "host", 'H', "HOST:PORT", OPT_HOST, 0, "the node's console (default $SKYCTL_HOST, else 127.0.0.1:8000)" },
 	{ "node", 'n', "NAME", OPT_NODE, 0, "a node of the node file" },
 	{ "all", 'a', NULL, OPT_ALL, 0, "every node of the node file, in parallel" },
@@ -44,17 +35,21 @@ static const struct args_opt args_opts[] = {
 	{ "grep", 0, "PATTERN", OPT_GREP, OPTB_HISTORY, "only sessions and lines matching PATTERN (extended regex)" },
 	{ "session", 0, "ID", OPT_SESSION, OPTB_HISTORY, "show session ID (as the ID argument does)" },
 };
-#define ARGS_NOPTS (sizeof args_opts / sizeof args_opts[0])
+const size_t args_nopts = sizeof args_opts / sizeof args_opts[0];
 
-/* the option for "--name" / "-c", allowed for cmd (NULL: before a command) */
-static const struct args_opt *args_find(const char *lng, size_t len, char shrt,
-					const struct cmd_entry *cmd)
+int args_allowed(const struct args_opt *o, const struct cmd_entry *cmd)
 {
-	for (size_t i = 0; i < ARGS_NOPTS; i++) {
+	return o->bit == 0 || (cmd && (cmd->opts & o->bit));
+}
+
+const struct args_opt *args_find(const char *lng, size_t len, char shrt,
+				 const struct cmd_entry *cmd)
+{
+	for (size_t i = 0; i < args_nopts; i++) {
 		const struct args_opt *o = &args_opts[i];
 		int hit = lng ? strlen(o->lng) == len && strncmp(o->lng, lng, len) == 0 :
 			o->shrt && o->shrt == shrt;
-		if (hit && (o->bit == 0 || (cmd && (cmd->opts & o->bit))))
+		if (hit && args_allowed(o, cmd))
 			return o;
 	}
 	return NULL;
@@ -192,7 +187,7 @@ int args_parse(int argc, char **argv, struct cmd_ctx *c, struct err *e)
 
 void args_usage_opts(unsigned bits, struct fmt_buf *b)
 {
-	for (size_t i = 0; i < ARGS_NOPTS; i++) {
+	for (size_t i = 0; i < args_nopts; i++) {
 		const struct args_opt *o = &args_opts[i];
 		char left[64];
 		if (bits ? !(o->bit & bits) : o->bit != 0)

@@ -162,6 +162,26 @@ void cmd_usage(const struct cmd_entry *e, struct fmt_buf *b);
 
 /* ---- the dispatcher ---- */
 
+/* one option of the parser's table (cli/args.c) */
+struct args_opt {
+	const char *lng;
+	char shrt;
+	const char *arg;	/* name of its argument, or NULL */
+	int id;			/* args.c's enum args_id */
+	unsigned bit;		/* 0: global; else the enum cmd_opt_bits that allows it */
+	const char *help;
+};
+extern const struct args_opt args_opts[];
+extern const size_t args_nopts;
+
+/* whether cmd (NULL: before a command) accepts option o */
+int args_allowed(const struct args_opt *o, const struct cmd_entry *cmd);
+
+/* the option "--lng" (its first len bytes) or, lng NULL, "-shrt" that cmd
+ * accepts; NULL if none */
+const struct args_opt *args_find(const char *lng, size_t len, char shrt,
+				 const struct cmd_entry *cmd);
+
 /* parse argv into c; -1 with a message in e (ERR_USAGE) */
 int args_parse(int argc, char **argv, struct cmd_ctx *c, struct err *e);
 

@@ -14,7 +14,7 @@ extern const struct cmd_entry cmd_list_entry, cmd_stat_entry, cmd_mem_entry, cmd
 	cmd_clearcache_entry, cmd_call_entry, cmd_trace_entry, cmd_logon_entry,
 	cmd_logoff_entry, cmd_signal_entry, cmd_getenv_entry, cmd_setenv_entry,
 	cmd_profactive_entry, cmd_dumpheap_entry, cmd_raw_entry, cmd_inject_entry,
-	cmd_help_entry, cmd_top_entry, cmd_stuck_entry;
+	cmd_help_entry, cmd_top_entry, cmd_stuck_entry, cmd_complete_entry;
 extern const struct cmd_entry cmd_repl_entry, cmd_history_entry;
 
 const struct cmd_entry *const cmd_table[] = {
@@ -26,7 +26,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_logoff_entry, &cmd_signal_entry, &cmd_getenv_entry, &cmd_setenv_entry,
 	&cmd_profactive_entry, &cmd_dumpheap_entry, &cmd_raw_entry, &cmd_inject_entry,
 	&cmd_repl_entry, &cmd_history_entry,
-	&cmd_help_entry, &cmd_top_entry, &cmd_stuck_entry, NULL,
+	&cmd_help_entry, &cmd_top_entry, &cmd_stuck_entry, &cmd_complete_entry, NULL,
 };
 
 const char *cmd_version = SKYCTL_VERSION_TEXT;
