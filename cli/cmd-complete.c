@@ -210,21 +210,22 @@ static void complete_targets(const struct complete_line *l, const struct config 
 		complete_live(cn->addr, prefix, slash + 1);
 }
 
-/* the value of the pending option (-n NAME, -H HOST:PORT, --sort FIELD) */
+/* the value of the pending option (-n NAME, -H HOST:PORT, --sort FIELD),
+ * after prefix ("--sort=") */
 static void complete_value(const struct complete_line *l, const struct config *conf,
-			   const char *cur)
+			   const char *prefix, const char *cur)
 {
 	const struct cmd_entry *cmd = l->cmd;
 	for (size_t i = 0; i < conf->n; i++) {
 		const struct config_node *cn = &conf->v[i];
 		if (l->pending->shrt == 'n' && complete_starts(cn->name, cur))
-			complete_put("", cn->name, cn->addr);
+			complete_put(prefix, cn->name, cn->addr);
 		if (l->pending->shrt == 'H' && complete_starts(cn->addr, cur))
-			complete_put("", cn->addr, cn->name);
+			complete_put(prefix, cn->addr, cn->name);
 	}
 	for (int i = 0; strcmp(l->pending->lng, "sort") == 0 && cmd && i < cmd->ncols; i++)
 		if (cmd->cols[i].type != FMT_LINES && complete_starts(cmd->cols[i].key, cur))
-			complete_put("", cmd->cols[i].key, NULL);
+			complete_put(prefix, cmd->cols[i].key, NULL);
 }
 
 static int cmd_complete_exec(struct cmd_ctx *c)
@@ -235,6 +236,15 @@ static int cmd_complete_exec(struct cmd_ctx *c)
 	char word[64] = "";
 	const char *cur = c->argc ? c->argv[c->argc - 1] : "";
 	complete_parse(c->argv, c->argc ? c->argc - 1 : 0, &l);
+	const char *eq = strchr(cur, '=');
+	char prefix[64] = "";
+	if (!l.dashdash && strncmp(cur, "--", 2) == 0 && eq && eq - cur < 60 &&
+	    (l.pending = args_find(cur + 2, (size_t)(eq - cur - 2), 0, l.cmd)) && l.pending->arg) {
+		snprintf(prefix, sizeof prefix, "%.*s", (int)(eq + 1 - cur), cur);
+		cur = eq + 1;	/* --sort=FIELD */
+	} else if (l.pending && !l.pending->arg) {
+		l.pending = NULL;
+	}
 	if (config_load(l.config, &conf, &e) != 0)
 		config_free(&conf);	/* a broken node file: no node names */
 	if (!l.lost && !l.pending && l.cmd && !(cur[0] == '-' && !l.dashdash))
@@ -246,7 +256,7 @@ static int cmd_complete_exec(struct cmd_ctx *c)
 	if (l.lost || files)
 		;	/* nothing more (the shell adds the files) */
 	else if (l.pending)
-		complete_value(&l, &conf, cur);
+		complete_value(&l, &conf, prefix, cur);
 	else if (cur[0] == '-' && !l.dashdash)
 		complete_options(l.cmd, cur);
 	else if (!l.cmd || strcmp(word, "COMMAND") == 0)
