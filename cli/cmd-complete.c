@@ -89,10 +89,8 @@ static const char *complete_usage_word(const struct cmd_entry *cmd, int i, char 
 		wl[n] = strcspn(p, " ");
 		p += wl[n++];
 	}
-	if (i >= n && !(n && strstr(w[n - 1], "...") && strstr(w[n - 1], "...") < w[n - 1] + wl[n - 1]))
-		i = -1;
-	else if (i >= n)
-		i = n - 1;
+	if (i >= n)	/* the last word again if it repeats ("SCRIPT...") */
+		i = n && memmem(w[n - 1], wl[n - 1], "...", 3) ? n - 1 : -1;
 	size_t o = 0;
 	for (size_t k = 0; i >= 0 && k < wl[i] && o + 1 < len; k++)
 		if (!strchr("[].", w[i][k]))
@@ -253,9 +251,9 @@ static int cmd_complete_exec(struct cmd_ctx *c)
 		(l.dashdash && l.cmd && (l.cmd->flags & CMD_DASHARGS)) ||
 		strcmp(word, "SCRIPT") == 0 || strcmp(word, "FILE") == 0;
 	printf("%s\n", files ? "files" : "words");
-	if (l.lost || files)
-		;	/* nothing more (the shell adds the files) */
-	else if (l.pending)
+	if (l.lost || files)	/* nothing more (the shell adds the files) */
+		goto done;
+	if (l.pending)
 		complete_value(&l, &conf, prefix, cur);
 	else if (cur[0] == '-' && !l.dashdash)
 		complete_options(l.cmd, cur);
@@ -263,6 +261,7 @@ static int cmd_complete_exec(struct cmd_ctx *c)
 		complete_commands(cur);
 	else if (strcmp(word, "TARGET") == 0)
 		complete_targets(&l, &conf, cur);
+done:
 	config_free(&conf);
 	return 0;
 }
