@@ -11,9 +11,11 @@ _skyctl() {
 	mapfile -t out < <("${words[0]}" complete -- "${words[@]:1}" 2>/dev/null)
 	COMPREPLY=()
 	# readline replaces only the text after the last word-break character
-	# (':' '=' '@' by default), so candidates lose what comes before it
+	# (':' '=' '@' by default; bash leaves an '@' in the text), so
+	# candidates lose what comes before it
 	breaks=${COMP_WORDBREAKS//[^:=@]/}
 	[[ -n $breaks && $cur == *[$breaks]* ]] && pre=${cur%"${cur##*[$breaks]}"}
+	pre=${pre%@}
 	for l in "${out[@]:1}"; do
 		l=${l%%$'\t'*}
 		COMPREPLY+=("${l#"$pre"}")

@@ -2,7 +2,6 @@
 return the candidates a user would be offered for a command line, as whole
 words (what the word under the cursor would become)."""
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -38,8 +37,9 @@ class Bash:
     """bash: source the file, set COMP_LINE/COMP_POINT (what _skyctl reads:
     it splits the line itself), call the function registered for skyctl
     with `complete -p`, read COMPREPLY.  Readline then replaces only the
-    text after the last COMP_WORDBREAKS character of the word, which
-    candidates() puts back to give whole words."""
+    text after the last COMP_WORDBREAKS character of the word (from an '@'
+    on: bash keeps it in the text), which candidates() puts back to give
+    whole words."""
 
     SCRIPT = r'''
 source "$1/skyctl.bash"
@@ -63,7 +63,8 @@ exit 0
         r = self.run(line)
         assert r.returncode == 0 and r.stderr == "", r.stderr
         cur = "" if line.endswith(" ") else line.split()[-1]
-        pre = re.match(r"(.*[:=@])?", cur).group(0)
+        i = max(cur.rfind(c) for c in ":=@")
+        pre = cur[:i] if cur[i:i + 1] == "@" else cur[:i + 1]
         return [pre + c for c in r.stdout.splitlines()]
 
     def close(self):

@@ -110,3 +110,32 @@ def test_complete_command_output(home):
     assert r.stdout.startswith("words\ngame1/\ton node 127.0.0.1:")
     r = skyctl("complete", "--", "nosuch", "", env=env)
     assert r.returncode == 0 and r.stdout == "words\n" and r.stderr == ""
+
+
+def test_bash_readline_completes_after_colons_and_at_signs(home, sandbox_node):
+    """what readline itself inserts on TAB, word breaks (':' '@') and all"""
+    why = shell_complete.missing("bash")
+    if why:
+        pytest.skip(why)
+    pexpect = pytest.importorskip("pexpect", reason="drives an interactive bash")
+    env, cwd = home
+    b = pexpect.spawn("bash", ["--norc", "--noprofile", "-i"], cwd=cwd, encoding="utf-8",
+                      env=shell_complete.environment(dict(env, PS1="$ ", TERM="dumb")),
+                      timeout=20)
+    try:
+        b.sendline("source %s/skyctl.bash; echo READY" % shell_complete.COMPLETIONS)
+        b.expect("\nREADY")
+        for typed, line in [("skyctl -n game1 kill :0000000a,@ag", ":0000000a,@agent "),
+                            ("skyctl ping game1/:0000000", None),
+                            ("skyctl ping game1/@ag", "game1/@agent "),
+                            ("skyctl -n gam", "-n game")]:
+            # TAB, then turn the line into an echo of itself and run it
+            b.send(typed + "\t" + ("\t" if line is None else "") + "\x01echo \"[\x05]\"\n")
+            b.expect(r"\n\[(.*)\]\r?\n")
+            got = b.match.group(1)
+            if line is None:  # several candidates: the common part is inserted
+                assert got == "skyctl ping game1/:0000000", got
+            else:
+                assert got.endswith(line), got
+    finally:
+        b.close(force=True)
