@@ -104,6 +104,11 @@ def test_bash_registers_the_function_and_keeps_quiet(home, sandbox_node):
 
 def test_complete_command_output(home):
     env, cwd = home
+    r = skyctl("complete", "--", "ping", "game1/:0000000a", env=env)
+    assert r.returncode == 0 and r.stderr == ""
+    assert r.stdout == "words\ngame1/:0000000a\tsnlua agent 1\n"
+    r = skyctl("complete", "--", "-n", "game1", "top", "@ag", env=env)
+    assert r.stdout == "words\n@agent\t3 services\n" and r.stderr == ""
     r = skyctl("complete", "--", "inject", ":a", "", env=env)
     assert r.returncode == 0 and r.stdout == "files\n"
     r = skyctl("complete", "--", "ping", "ga", env=env)
