@@ -135,7 +135,8 @@ static void cmd_usage_main(struct fmt_buf *b)
 		 "  5  protocol error (not a skynet console, connection closed mid-reply)\n"
 		 "  6  local input error (unreadable file, script syntax error)\n"
 		 "  With several failures, the highest status.\n"
-		 "\nEnvironment: SKYCTL_HOST, XDG_CONFIG_HOME, NO_COLOR, SKYCTL_FORCE_TTY.\n");
+		 "\nEnvironment: SKYCTL_HOST, XDG_CONFIG_HOME, NO_COLOR, SKYCTL_FORCE_TTY.\n"
+		 "All of it, with files, the ssh form and examples: man skyctl\n");
 }
 
 void cmd_usage(const struct cmd_entry *e, struct fmt_buf *b)
