@@ -387,6 +387,6 @@ const struct cmd_entry cmd_inject_entry = {
 	.name = "inject", .args = "TARGET SCRIPT... [-- ARGS...]",
 	.summary = "run local hot-fix scripts inside live services (no file on the node)",
 	.opts = OPTB_INJECT, .min = 1, .max = -1,
-	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES | CMD_HANDLES,
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES | CMD_DASHARGS | CMD_HANDLES,
 	.exec = cmd_inject_exec,
 };

@@ -199,11 +199,11 @@ def test_transcript_and_history_command(node, env, tmp_path):
     out = subprocess.run([nodes.SKYCTL, "history", sid], env=env,
                          capture_output=True, text=True)
     assert out.returncode == 0 and "> 6*7" in out.stdout and "< 42" in out.stdout
-    out = subprocess.run([nodes.SKYCTL, "history", "--", "--grep", "oops"], env=env,
+    out = subprocess.run([nodes.SKYCTL, "history", "--grep", "oops"], env=env,
                          capture_output=True, text=True)
     assert out.stdout.startswith(sid) and "error(\"oops\")" in out.stdout
     assert "6*7" not in out.stdout
-    out = subprocess.run([nodes.SKYCTL, "history", "--", "--session", "nosuch"], env=env,
+    out = subprocess.run([nodes.SKYCTL, "history", "--session", "nosuch"], env=env,
                          capture_output=True, text=True)
     assert out.returncode != 0 and "no session" in out.stderr
 
