@@ -233,3 +233,50 @@ void agentcmd_json_line(const char *node, const char *target, const char *status
 	fwrite(b.p, 1, b.len, stdout);
 	agent_buf_free(&b);
 }
+
+const char *agentcmd_change_path(const struct agent_val *c, char *buf, size_t len)
+{
+	const char *path = agent_gets(c, "path", "?"), *up = agent_gets(c, "upvalue", NULL);
+	if (up)
+		snprintf(buf, len, "upvalue %s of %s", up, path);
+	else
+		snprintf(buf, len, "%s", path);
+	return buf;
+}
+
+char agentcmd_change_mark(const struct agent_val *c)
+{
+	const char *what = agent_gets(c, "what", "");
+	return strcmp(what, "added") == 0 ? '+' : strcmp(what, "removed") == 0 ? '-' : '~';
+}
+
+void agentcmd_change_line(struct fmt_buf *b, const struct agent_val *c, int width,
+			  const char *arrow)
+{
+	char path[1024];
+	char mark = agentcmd_change_mark(c);
+	const char *old = agent_gets(c, "old", "?"), *new = agent_gets(c, "new", "?");
+	agentcmd_change_path(c, path, sizeof path);
+	if (strcmp(agent_gets(c, "kind", ""), "overflow") == 0) {
+		fmt_printf(b, "  ? %s: a table that grew too big to compare\n", path);
+		return;
+	}
+	fmt_printf(b, "  %c %-*s  ", mark, width, path);
+	if (mark == '+')
+		fmt_printf(b, "%s\n", new);
+	else if (mark == '-')
+		fmt_printf(b, "%s\n", old);
+	else if (strcmp(agent_gets(c, "what", ""), "joined") == 0)
+		fmt_printf(b, "%s, now shared with a new function\n", new);
+	else
+		fmt_printf(b, "%s %s %s\n", old, arrow, new);
+}
+
+const char *agentcmd_when(long long t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm))
+		snprintf(buf, len, "?");
+	return buf;
+}

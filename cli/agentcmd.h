@@ -10,6 +10,7 @@
 
 #include "agent.h"
 #include "batch.h"
+#include "fmt.h"
 #include "journal.h"
 #include "target.h"
 
@@ -69,5 +70,20 @@ extern const char *const agentcmd_state[4];
 /* print {"node":,"target":,"status":,"detail":,"result":} and a newline */
 void agentcmd_json_line(const char *node, const char *target, const char *status,
 			const char *detail, const struct agent_val *result);
+
+/* a journal time (seconds since the epoch) as "2026-12-03 21:04 UTC" */
+const char *agentcmd_when(long long t, char *buf, size_t len);
+
+/* A change as the agent exports it ({kind, what, path, upvalue, old, new}):
+ * its path as the user reads it ("upvalue balance of _P.lua.CMD.balance"
+ * for an upvalue) into buf, and its mark: '+' added, '-' removed, '~'
+ * changed (or joined). */
+const char *agentcmd_change_path(const struct agent_val *c, char *buf, size_t len);
+char agentcmd_change_mark(const struct agent_val *c);
+
+/* append "  M PATH  OLD -> NEW\n" (OLD alone when removed, NEW alone when
+ * added), the path padded to width; arrow: "->" or "→" */
+void agentcmd_change_line(struct fmt_buf *b, const struct agent_val *c, int width,
+			  const char *arrow);
 
 #endif

@@ -184,7 +184,7 @@ done:
 const struct cmd_entry cmd_inject_entry = {
 	.name = "inject", .args = "TARGET SCRIPT... [-- ARGS...]",
 	.summary = "run local hot-fix scripts inside live services (no file on the node)",
-	.opts = OPTB_INJECT, .min = 1, .max = -1,
+	.opts = OPTB_INJECT | OPTB_AGENT | OPTB_DRY, .min = 1, .max = -1,
 	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES,
 	.exec = cmd_inject_exec,
 };

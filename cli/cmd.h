@@ -24,9 +24,12 @@ enum cmd_flags {
 /* options a command may accept besides the global ones (cmd_entry.opts) */
 enum cmd_opt_bits {
 	OPTB_SORT = 1,
-	OPTB_INJECT = 2,	/* --keep-going --canary --no-agent --dry-run */
+	OPTB_INJECT = 2,	/* --keep-going --canary (batches that change services) */
 	OPTB_TOP = 4,		/* -d --once --iterations (top) */
 	OPTB_STUCK = 8,		/* --signal (stuck) */
+	OPTB_AGENT = 16,	/* --no-agent (commands run by the agent) */
+	OPTB_DRY = 32,		/* --dry-run (inject) */
+	OPTB_ROLLBACK = 64,	/* --patch --all --force (rollback) */
 };
 
 /* what the command line said */
@@ -41,6 +44,8 @@ struct cmd_opts {
 	double delay;		/* top -d: seconds between refreshes (0: not given) */
 	int once, signal;	/* top --once; stuck --signal */
 	long iterations;	/* top --iterations N (0: not given) */
+	long patch;		/* rollback --patch ID (0: not given) */
+	int all_patches, force;	/* rollback --all, --force */
 };
 
 struct cmd_ctx;

@@ -704,7 +704,8 @@ function OPS.apply(req)
 		large[j] = tpath(snap, snap.large[j])
 	end
 	res.untracked = { large = large, nlarge = #snap.large, deep = snap.deep,
-		truncated = snap.truncated, tracked = snap.total }
+		truncated = snap.truncated, tracked = snap.total,
+		entries = LIMIT_ENTRIES, depth = LIMIT_DEPTH, total = LIMIT_TOTAL }
 	res.cost = clock() - t0
 	return res
 end
