@@ -299,8 +299,8 @@ static int patches_print(struct patches_run *r, struct cmd_ctx *c)
 	} else {
 		if (legend.len)
 			fwrite(legend.p, 1, legend.len, c->mode == FMT_TABLE ? stdout : stderr);
-		fflush(stderr);
-		fwrite(b.p, 1, b.len, stdout);
+		if (b.len)
+			fwrite(b.p, 1, b.len, stdout);
 	}
 	fmt_table_free(&t);
 	fmt_buf_free(&b);
@@ -337,7 +337,8 @@ static int cmd_patches_exec(struct cmd_ctx *c)
 		for (size_t k = 0; k < r.s[i].ne; k++)
 			if (patches_carried(&r.s[i].e[k]) && patches_column(&r, &r.s[i].e[k]) < 0)
 				status = ERR_LOCAL;
-	qsort(r.p, r.np, sizeof *r.p, patches_cmp);
+	if (r.np)
+		qsort(r.p, r.np, sizeof *r.p, patches_cmp);
 	for (size_t k = 0; k < r.np; k++)
 		for (size_t i = 0; i < r.ns; i++)
 			r.p[k].carriers += r.s[i].ok && patches_find(&r.s[i], &r.p[k]) != NULL;
