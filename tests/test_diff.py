@@ -61,6 +61,22 @@ def test_diff_shows_changes_and_leaves_service_untouched(node, tmp_path, state):
     con.close()
 
 
+def test_modules_globals_and_removals(node, tmp_path, state):
+    src = ("package.loaded.string.shout = string.upper\n"
+           "_G.motd = 'hello'\n"
+           "_P.lua.CMD.echo = nil\n")
+    r = skyctl(state, "diff", ":a", write(tmp_path, "more.lua", src), node=node)
+    assert r.returncode == 0, r.stderr
+    lines = diff_lines(r.stdout)
+    assert lines[0] == ":0000000a  would apply cleanly, 3 changes"
+    assert re.match(r'^\+ _G\.motd +"hello"$', lines[1]), lines
+    assert re.match(r"^- _P\.lua\.CMD\.echo +function agent\.lua:18$", lines[2]), lines
+    assert re.match(r"^\+ package\.loaded\.string\.shout +function \(builtin\)$", lines[3])
+    con = Conn(node.port)
+    assert call(con, "a", '"echo", "x"') == "1\tx\nn\t1"
+    con.close()
+
+
 def test_identical_results_are_grouped(node, tmp_path, state):
     con = Conn(node.port)
     call(con, "c", '"deposit", 7')
