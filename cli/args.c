@@ -11,7 +11,8 @@
 enum args_id {
 	OPT_HOST, OPT_NODE, OPT_ALL, OPT_CONFIG, OPT_TIMEOUT, OPT_JSON, OPT_HELP, OPT_VERSION,
 	OPT_SORT, OPT_KEEP_GOING, OPT_CANARY, OPT_NO_AGENT, OPT_DRY_RUN,
-	OPT_DELAY, OPT_ONCE, OPT_ITERATIONS, OPT_SIGNAL, OPT_GREP, OPT_SESSION,
+	OPT_DELAY, OPT_ONCE, OPT_ITERATIONS, OPT_SIGNAL, OPT_GREP, OPT_SESSION, OPT_PATCH,
+	OPT_ALL_PATCHES, OPT_FORCE,
 };
 
 const struct args_opt args_opts[] = {
@@ -26,8 +27,11 @@ const struct args_opt args_opts[] = {
 	{ "sort", 0, "FIELD", OPT_SORT, OPTB_SORT, "sort rows by FIELD (numbers: biggest first)" },
 	{ "keep-going", 0, NULL, OPT_KEEP_GOING, OPTB_INJECT, "go on after a failing target" },
 	{ "canary", 0, "N", OPT_CANARY, OPTB_INJECT, "first run N targets; go on only if all succeed" },
-	{ "no-agent", 0, NULL, OPT_NO_AGENT, OPTB_INJECT, "leave nothing registered in the services (slower)" },
-	{ "dry-run", 0, NULL, OPT_DRY_RUN, OPTB_INJECT, "run the scripts, then undo every change" },
+	{ "no-agent", 0, NULL, OPT_NO_AGENT, OPTB_AGENT, "leave nothing registered in the services (slower)" },
+	{ "dry-run", 0, NULL, OPT_DRY_RUN, OPTB_DRY, "run the scripts, then undo every change (see diff)" },
+	{ "patch", 0, "ID", OPT_PATCH, OPTB_ROLLBACK, "undo patch ID and every patch applied after it" },
+	{ "all", 0, NULL, OPT_ALL_PATCHES, OPTB_ROLLBACK, "undo every patch in place (every node: -a)" },
+	{ "force", 0, NULL, OPT_FORCE, OPTB_ROLLBACK, "also restore items changed since the patch" },
 	{ "delay", 'd', "SECONDS", OPT_DELAY, OPTB_TOP, "time between refreshes (default 2)" },
 	{ "once", 0, NULL, OPT_ONCE, OPTB_TOP, "print one table (two samples SECONDS apart) and exit" },
 	{ "iterations", 0, "N", OPT_ITERATIONS, OPTB_TOP, "print N tables, one per refresh, and exit" },
@@ -42,17 +46,22 @@ int args_allowed(const struct args_opt *o, const struct cmd_entry *cmd)
 	return o->bit == 0 || (cmd && (cmd->opts & o->bit));
 }
 
+/* the command's own option wins over a global one of the same name
+ * (rollback --all: every patch; -a stays every node) */
 const struct args_opt *args_find(const char *lng, size_t len, char shrt,
 				 const struct cmd_entry *cmd)
 {
+	const struct args_opt *global = NULL;
 	for (size_t i = 0; i < args_nopts; i++) {
 		const struct args_opt *o = &args_opts[i];
 		int hit = lng ? strlen(o->lng) == len && strncmp(o->lng, lng, len) == 0 :
 			o->shrt && o->shrt == shrt;
-		if (hit && args_allowed(o, cmd))
+		if (hit && o->bit && args_allowed(o, cmd))
 			return o;
+		if (hit && !o->bit && !global)
+			global = o;
 	}
-	return NULL;
+	return global;
 }
 
 static int args_set(struct cmd_ctx *c, const struct args_opt *o, const char *val, struct err *e)
@@ -94,6 +103,13 @@ static int args_set(struct cmd_ctx *c, const struct args_opt *o, const char *val
 	case OPT_SIGNAL: c->o.signal = 1; break;
 	case OPT_GREP: c->o.grep = val; break;
 	case OPT_SESSION: c->o.session = val; break;
+	case OPT_PATCH:
+		c->o.patch = strtol(val, &end, 10);
+		if (end == val || *end || c->o.patch < 1)
+			return err_set(e, ERR_USAGE, "--patch wants a patch id (>= 1), not '%s'", val);
+		break;
+	case OPT_ALL_PATCHES: c->o.all_patches = 1; break;
+	case OPT_FORCE: c->o.force = 1; break;
 	}
 	return 0;
 }
@@ -182,6 +198,8 @@ int args_parse(int argc, char **argv, struct cmd_ctx *c, struct err *e)
 		return err_set(e, ERR_USAGE, "-a cannot be combined with -n or -H");
 	if (c->o.sess.node && c->o.sess.host)
 		return err_set(e, ERR_USAGE, "-n and -H cannot be combined");
+	if (c->o.patch && c->o.all_patches)
+		return err_set(e, ERR_USAGE, "%s: --patch and --all cannot be combined", cmd->name);
 	return 0;
 }
 

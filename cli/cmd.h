@@ -27,10 +27,13 @@ enum cmd_flags {
 /* options a command may accept besides the global ones (cmd_entry.opts) */
 enum cmd_opt_bits {
 	OPTB_SORT = 1,
-	OPTB_INJECT = 2,	/* --keep-going --canary --no-agent --dry-run */
+	OPTB_INJECT = 2,	/* --keep-going --canary (batches that change services) */
 	OPTB_TOP = 4,		/* -d --once --iterations (top) */
 	OPTB_STUCK = 8,		/* --signal (stuck) */
 	OPTB_HISTORY = 16,	/* --grep --session (history) */
+	OPTB_AGENT = 32,	/* --no-agent (commands run by the agent) */
+	OPTB_DRY = 64,		/* --dry-run (inject) */
+	OPTB_ROLLBACK = 128,	/* --patch --all --force (rollback) */
 };
 
 /* what the command line said */
@@ -46,6 +49,8 @@ struct cmd_opts {
 	int once, signal;	/* top --once; stuck --signal */
 	long iterations;	/* top --iterations N (0: not given) */
 	const char *grep, *session;	/* history --grep PATTERN --session ID */
+	long patch;		/* rollback --patch ID (0: not given) */
+	int all_patches, force;	/* rollback --all, --force */
 };
 
 struct cmd_ctx;

@@ -335,7 +335,11 @@ def test_rollback_reports_conflicts(node, client, tmp_path):
     assert conflict["path"] == "_P.lua.CMD.deposit" and conflict["why"] == "changed since"
     assert call(con, hub, '"deposit", 1') == "1\tother\nn\t1"
     kinds = [(e["kind"], e["state"]) for e in client.request(hub, {"op": "journal"})["journal"]]
-    assert kinds == [("apply", "rolled back"), ("rollback", "done")]
+    # the conflicting item stays with the patch until a forced rollback
+    assert kinds == [("apply", "partly rolled back"), ("rollback", "done")]
+    rep = client.request(hub, {"op": "rollback", "force": True})
+    assert rep["rolled"][0]["restored"][0]["path"] == "_P.lua.CMD.deposit"
+    assert call(con, hub, '"deposit", 1') == "1\t1\nn\t1"
     con.close()
 
 
