@@ -344,6 +344,7 @@ static int cmd_patches_exec(struct cmd_ctx *c)
 			r.p[k].carriers += r.s[i].ok && patches_find(&r.s[i], &r.p[k]) != NULL;
 	size_t drift = patches_drift(&r);
 	status = err_worst(status, patches_print(&r, c));
+	fflush(stdout);	/* the summary after the table, also in one file */
 	fprintf(stderr, "patches: %zu service%s, %zu patch%s in place, %zu drifting\n", r.ns,
 		r.ns == 1 ? "" : "s", r.np, r.np == 1 ? "" : "es", drift);
 done:
