@@ -233,6 +233,10 @@ static int cmd_diff_exec(struct cmd_ctx *c)
 	struct timespec t0, t1;
 	int status = agentcmd_nodes(c, "diff", &nodes);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!status && !nscripts && c->argc) {
+		fprintf(stderr, "skyctl: diff: arguments after -- need a SCRIPT\n");
+		status = ERR_USAGE;
+	}
 	if (status)
 		goto done;
 	status = ERR_LOCAL;
