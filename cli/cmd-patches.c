@@ -1,4 +1,5 @@
-/* skyctl patches TARGET: the patch journal each service keeps (lua/agent.lua).
+/* skyctl patches [TARGET]: the patch journal each service keeps (lua/agent.lua);
+ * no TARGET: every Lua service of the nodes.
  * One service: its journal, newest first.  Several: a matrix of the patches
  * in place (by sha256) × services, with drift flagged: among siblings
  * (services running the same Lua service, `snlua agent ...`, on any node),
@@ -310,11 +311,30 @@ static int patches_print(struct patches_run *r, struct cmd_ctx *c)
 	return rc;
 }
 
+/* With no TARGET, every Lua service but the console itself (a console that
+ * debugged itself as the hub would wait on itself); C services run no Lua. */
+static void patches_every(struct cmd_ctx *c)
+{
+	for (size_t i = 0; i < c->sess.n; i++) {
+		struct cmd_node *nd = &c->nodes[i];
+		size_t n = 0;
+		for (size_t k = 0; k < nd->ntargets; k++) {
+			const char *cmd = nd->targets[k].cmd;
+			if (cmd && strncmp(cmd, "snlua ", 6) == 0 &&
+			    strncmp(cmd + 6, "debug_console", 13) != 0)
+				nd->targets[n++] = nd->targets[k];
+		}
+		nd->ntargets = n;
+	}
+}
+
 static int cmd_patches_exec(struct cmd_ctx *c)
 {
 	struct agentcmd_nodes nodes;
 	struct patches_run r = { .nodes = &nodes, .json = c->o.json };
 	struct agent_buf sub = { 0 };
+	if (c->every)
+		patches_every(c);
 	int status = agentcmd_nodes(c, "patches", &nodes);
 	if (status)
 		goto done;
@@ -329,7 +349,9 @@ static int cmd_patches_exec(struct cmd_ctx *c)
 	agent_w_cstr(&sub, "brief");
 	agent_w_bool(&sub, 1);
 	agent_w_close(&sub);
-	struct batch_opts bo = { .keep_going = 1, .flags = c->o.no_agent ? AGENT_NO_AGENT : 0,
+	/* a sweep of every service leaves no agent behind where none was */
+	struct batch_opts bo = { .keep_going = 1,
+				 .flags = c->o.no_agent || c->every ? AGENT_NO_AGENT : 0,
 				 .timeout = c->o.timeout, .par = 8 };
 	struct batch_hooks hooks = { NULL, patches_settled, &r };
 	status = batch_run(nodes.v, nodes.n, &bo, &sub, &hooks);
@@ -364,9 +386,9 @@ done:
 }
 
 const struct cmd_entry cmd_patches_entry = {
-	.name = "patches", .args = "TARGET",
+	.name = "patches", .args = "[TARGET]",
 	.summary = "the patch journal of services; several: patches x services, drift flagged",
 	.opts = OPTB_AGENT, .min = 0, .max = 0,
-	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES,
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_EVERY | CMD_MUTATES,
 	.exec = cmd_patches_exec,
 };

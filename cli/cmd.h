@@ -19,6 +19,7 @@ enum cmd_flags {
 	CMD_TARGETS = 2,	/* the first argument is a target list */
 	CMD_MUTATES = 4,	/* changes a service: explicit addresses are checked with list */
 	CMD_FRESH = 8,		/* sends on a connection of its own (signal) */
+	CMD_EVERY = 16,		/* with CMD_TARGETS: no target list means "@*" (ctx.every) */
 };
 
 /* options a command may accept besides the global ones (cmd_entry.opts) */
@@ -89,6 +90,7 @@ struct cmd_ctx {
 	int argc;
 	int dashdash;		/* argv index of the first argument after "--", or -1 */
 	const char *target_spec;
+	int every;		/* the target list was left out (CMD_EVERY) */
 	struct target_list targets;
 	struct config config;
 	struct session sess;
