@@ -6,7 +6,9 @@
  * warnings for suspended tasks still running replaced code and for what
  * the engine did not track; targets with the same result are shown once.
  * Exit 0: the scripts would apply cleanly everywhere; 1: one would fail;
- * 6: a script does not compile here (nothing is sent). */
+ * 6: a script does not compile here (nothing is sent).  What the engine
+ * cannot see is not undone either: state a script changes by calling the
+ * service's own code (CMD.deposit(5) moves a balance) stays. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,8 +291,7 @@ done:
 
 const struct cmd_entry cmd_diff_entry = {
 	.name = "diff", .args = "TARGET [SCRIPT... [-- ARGS...]]",
-	.summary = "what hot-fix scripts would change (a dry run in the live services); "
-		   "no SCRIPT: the patches in place",
+	.summary = "what hot-fix scripts would change (dry run in place); no SCRIPT: the patches",
 	.opts = OPTB_AGENT, .min = 0, .max = -1,
 	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES,
 	.exec = cmd_diff_exec,

@@ -237,7 +237,7 @@ done:
 
 const struct cmd_entry cmd_patches_entry = {
 	.name = "patches", .args = "[TARGET]",
-	.summary = "the patch journal of services; several: patches x services, drift flagged",
+	.summary = "patch journals; several services: patches x services, drift flagged",
 	.opts = OPTB_AGENT, .min = 0, .max = 0,
 	.flags = CMD_CONNECT | CMD_TARGETS | CMD_EVERY | CMD_MUTATES,
 	.exec = cmd_patches_exec,
