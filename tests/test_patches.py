@@ -102,6 +102,14 @@ def test_drift_in_a_cluster(cluster, tmp_path, state):
     assert rows[("n2", ":0000000a")] == ["snlua agent 1", "-", "#1", ""]
     assert "P1  extra.lua" in r.stderr and "in place on 5 of 6 services" in r.stderr
     assert "patches: 6 services, 2 patches in place, 2 drifting" in r.stderr
+    env = dict(os.environ, XDG_STATE_HOME=str(state), SKYCTL_FORCE_TTY="1", NO_COLOR="1")
+    t = subprocess.run([nodes.SKYCTL, "--config", str(conf), "patches", "*/@agent"], env=env,
+                       capture_output=True, text=True, timeout=30)
+    lines = t.stdout.splitlines()
+    assert re.match(r"^P1  extra\.lua  sha256 [0-9a-f]{12}  in place on 1 of 6 services$", lines[0])
+    assert re.match(r"^P2  fix\.lua  sha256 [0-9a-f]{12}  in place on 5 of 6 services$", lines[1])
+    assert lines[2].split() == ["NODE", "ADDRESS", "SERVICE", "P1", "P2", "DRIFT"]
+    assert re.match(r"^n2 +:0000000c +snlua agent 3 +- +- +lacks P2 \(fix\.lua\)$", lines[-1])
     # after the missing service gets the patch, only the extra one drifts
     assert skyctl(state, "inject", "n2/:c", fix, config=conf).returncode == 0
     r = skyctl(state, "patches", "*/@agent", config=conf)
