@@ -6,9 +6,10 @@
  * warnings for suspended tasks still running replaced code and for what
  * the engine did not track; targets with the same result are shown once.
  * Exit 0: the scripts would apply cleanly everywhere; 1: one would fail;
- * 6: a script does not compile here (nothing is sent).  What the engine
- * cannot see is not undone either: state a script changes by calling the
- * service's own code (CMD.deposit(5) moves a balance) stays. */
+ * 6: a script does not compile here (nothing is sent).  State a script
+ * changes by running the service's own code (CMD.deposit(5) moves a
+ * balance) is beyond the engine's reach: it stays, and diff says which
+ * handlers ran. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,13 @@ static void diff_dry(struct diff_run *r, struct fmt_buf *b, const struct batch_r
 		fmt_printf(b, "  ! %lld suspended task%s running %s, which would be replaced: "
 			   "%s on the old code\n", tasks, tasks == 1 ? " is" : "s are",
 			   agent_gets(bz, "path", "?"), tasks == 1 ? "it finishes" : "they finish");
+	}
+	const struct agent_val *calls = agent_get(v, "calls");
+	if (agent_count(calls)) {
+		fmt_puts(b, "  ! the script ran the service's own code:");
+		for (size_t k = 1; k <= agent_count(calls); k++)
+			fmt_printf(b, " %s", agent_at(calls, (long long)k)->s);
+		fmt_puts(b, "; state that code changed stays (a dry run cannot undo it)\n");
 	}
 	for (size_t k = 1; k <= agent_count(stuck); k++)
 		fmt_printf(b, "  ! could not be undone, still changed: %s\n",

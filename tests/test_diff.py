@@ -157,6 +157,21 @@ def test_warns_about_suspended_tasks(backend, tmp_path, state):
         con.close()
 
 
+def test_service_code_run_by_the_script_is_named(node, tmp_path, state):
+    """a dry run undoes the script's changes to code, not what the service's
+    own handlers did when the script called them: diff says so"""
+    src = "local CMD = _P.lua.CMD\nCMD.deposit(5)\nprint(CMD.balance())\n"
+    r = skyctl(state, "diff", ":a", write(tmp_path, "calls.lua", src), node=node)
+    assert r.returncode == 0, r.stderr
+    assert ("  ! the script ran the service's own code: _P.lua.CMD.balance _P.lua.CMD.deposit; "
+            "state that code changed stays (a dry run cannot undo it)") in r.stdout, r.stdout
+    con = Conn(node.port)
+    assert call(con, "a", '"balance"') == "1\t5\nn\t1"
+    con.close()
+    r = skyctl(state, "diff", ":a", write(tmp_path, "fix.lua", FIX), node=node)
+    assert "own code" not in r.stdout
+
+
 def test_big_data_table_is_reported_not_tracked(node, tmp_path, state):
     fill = write(tmp_path, "fill.lua",
                  "local t = {} for i = 1, 5000 do t[i] = i end _P.lua.CMD.players = t\n")
