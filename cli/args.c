@@ -179,7 +179,10 @@ int args_parse(int argc, char **argv, struct cmd_ctx *c, struct err *e)
 	const struct cmd_entry *cmd = c->cmd;
 	if (!(cmd->flags & CMD_DASHARGS))
 		c->dashdash = -1;	/* "--" only ended the options */
-	if (cmd->flags & CMD_TARGETS) {
+	if ((cmd->flags & CMD_EVERY) && (c->argc < 1 || c->dashdash == 0)) {
+		c->target_spec = "@*";
+		c->every = 1;
+	} else if (cmd->flags & CMD_TARGETS) {
 		if (c->argc < 1 || c->dashdash == 0)
 			return err_set(e, ERR_USAGE, "%s: missing the target (e.g. :a, .name, @agent)",
 				       cmd->name);

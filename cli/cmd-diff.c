@@ -6,7 +6,10 @@
  * warnings for suspended tasks still running replaced code and for what
  * the engine did not track; targets with the same result are shown once.
  * Exit 0: the scripts would apply cleanly everywhere; 1: one would fail;
- * 6: a script does not compile here (nothing is sent). */
+ * 6: a script does not compile here (nothing is sent).  State a script
+ * changes by running the service's own code (CMD.deposit(5) moves a
+ * balance) is beyond the engine's reach: it stays, and diff says which
+ * handlers ran. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +136,13 @@ static void diff_dry(struct diff_run *r, struct fmt_buf *b, const struct batch_r
 			   "%s on the old code\n", tasks, tasks == 1 ? " is" : "s are",
 			   agent_gets(bz, "path", "?"), tasks == 1 ? "it finishes" : "they finish");
 	}
+	const struct agent_val *calls = agent_get(v, "calls");
+	if (agent_count(calls)) {
+		fmt_puts(b, "  ! the script ran the service's own code:");
+		for (size_t k = 1; k <= agent_count(calls); k++)
+			fmt_printf(b, " %s", agent_at(calls, (long long)k)->s);
+		fmt_puts(b, "; state that code changed stays (a dry run cannot undo it)\n");
+	}
 	for (size_t k = 1; k <= agent_count(stuck); k++)
 		fmt_printf(b, "  ! could not be undone, still changed: %s\n",
 			   agent_at(stuck, (long long)k)->s);
@@ -227,14 +237,23 @@ static int cmd_diff_exec(struct cmd_ctx *c)
 	char span[64];
 	int status = agentcmd_nodes(c, &nodes);
 	double t0 = net_now();
+	if (!status && !nscripts && c->argc) {
+		fprintf(stderr, "skyctl: diff: arguments after -- need a SCRIPT\n");
+		status = ERR_USAGE;
+	}
 	if (status)
 		goto done;
 	status = ERR_LOCAL;
 	if (!sc || agentcmd_load(sc, nscripts, c->argv) != 0)
 		goto done;
 	status = ERR_NODE;
-	if (agent_init() != 0 || !(r.t = calloc(nodes.total + 1, sizeof *r.t))) {
+	if (agent_init() != 0) {
 		fprintf(stderr, "skyctl: the embedded agent is missing\n");
+		goto done;
+	}
+	if (!(r.t = calloc(nodes.total + 1, sizeof *r.t))) {
+		fprintf(stderr, "skyctl: out of memory\n");
+		status = ERR_LOCAL;
 		goto done;
 	}
 	r.nodes = nodes.v;
@@ -272,8 +291,7 @@ done:
 
 const struct cmd_entry cmd_diff_entry = {
 	.name = "diff", .args = "TARGET [SCRIPT... [-- ARGS...]]",
-	.summary = "what hot-fix scripts would change (a dry run in the live services); "
-		   "no SCRIPT: the patches in place",
+	.summary = "what hot-fix scripts would change (dry run in place); no SCRIPT: the patches",
 	.opts = OPTB_AGENT, .min = 0, .max = -1,
 	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES | CMD_DASHARGS | CMD_HANDLES,
 	.exec = cmd_diff_exec,

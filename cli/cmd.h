@@ -22,6 +22,7 @@ enum cmd_flags {
 	CMD_DASHARGS = 16,	/* "--" also ends its own arguments: what follows is
 				 * passed on (inject: SCRIPT... -- ARGS...) */
 	CMD_HANDLES = 32,	/* needs handles: registered names are looked up (names.h) */
+	CMD_EVERY = 64,		/* with CMD_TARGETS: no target list means "@*" (ctx.every) */
 };
 
 /* options a command may accept besides the global ones (cmd_entry.opts) */
@@ -95,6 +96,7 @@ struct cmd_ctx {
 	int dashdash;		/* CMD_DASHARGS: argv index of the first argument
 				 * after "--", or -1 */
 	const char *target_spec;
+	int every;		/* the target list was left out (CMD_EVERY) */
 	struct target_list targets;
 	struct config config;
 	struct session sess;

@@ -53,7 +53,7 @@ int main(int argc, char **argv)
 		status = err_worst(status, ERR_LOCAL);
 	}
 	run_free(&c);
-	if (c.target_spec)	/* argv was advanced past the target list */
+	if (c.target_spec && !c.every)	/* argv was advanced past the target list */
 		c.argv--;
 	free(c.argv);
 	return status;

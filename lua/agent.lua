@@ -16,7 +16,8 @@
 --   the chunk runs in mode "once" (request passed along), and peers are
 --   reached by RUN alone (mode "runonce"): nothing stays registered.
 --
--- Operations (req.op): apply (req.dry: apply, record, revert), journal
+-- Operations (req.op): apply (req.dry: apply, record, revert; res.calls
+-- names the service handlers the scripts ran, whose effects stay), journal
 -- (req.brief: change counts only), rollback (req.id / req.all / req.force;
 -- a conflicting item stays in the journal entry, state "partly rolled
 -- back", until a forced rollback), eval and complete (for a prompt),
@@ -577,20 +578,30 @@ local function errmsg(e)
 	return type(e) == "string" and e or describe(e)
 end
 
--- an instruction-count hook that stops a script running past its time
-local function watchdog(seconds)
-	local deadline = skynet.now() + seconds * 100
-	return function()
-		if skynet.now() > deadline then
-			error(format("script still running after %g s: stopped", seconds), 2)
+-- an instruction-count hook that stops a script running past its time;
+-- given calls, also a call hook noting the functions called (a bounded set)
+local function watchdog(seconds, calls)
+	local deadline, n = skynet.now() + seconds * 100, 0
+	return function(event)
+		if event == "count" then
+			if skynet.now() > deadline then
+				error(format("script still running after %g s: stopped", seconds), 2)
+			end
+		elseif n < LIMIT_ENTRIES then
+			local f = getinfo(2, "f").func
+			if not calls[f] then
+				n = n + 1
+				calls[f] = true
+			end
 		end
 	end
 end
 
 -- Run one script in a fresh inject-style environment with its upvalue
--- writes recorded, stopped after timeout seconds; return ok, the error,
--- and the log of upvalue writes.
-local function run_script(sc, args, P, U, out, timeout)
+-- writes recorded (and the functions it calls, in calls if given),
+-- stopped after timeout seconds; return ok, the error, and the log of
+-- upvalue writes.
+local function run_script(sc, args, P, U, out, timeout, calls)
 	local env = setmetatable({ print = printer(out), _P = P, _U = U, hotfix = helpers() },
 		{ __index = _G })
 	local chunkname = "@" .. sc.name
@@ -602,7 +613,7 @@ local function run_script(sc, args, P, U, out, timeout)
 	local real_set, real_join = dbg.setupvalue, dbg.upvaluejoin
 	local hook, mask, count = dbg.gethook()
 	dbg.setupvalue, dbg.upvaluejoin = set, join
-	dbg.sethook(watchdog(timeout), "", 100000)
+	dbg.sethook(watchdog(timeout, calls), calls and "c" or "", 100000)
 	local ok, e = xpcall(f, errmsg, unpack(args, 1, args.n or #args))
 	dbg.sethook(hook, mask, count)
 	dbg.setupvalue, dbg.upvaluejoin = real_set, real_join
@@ -610,6 +621,26 @@ local function run_script(sc, args, P, U, out, timeout)
 end
 
 ---------------------------------------------------------------- operations
+
+-- The paths under _P of the service's handlers among the functions called:
+-- a dry run cannot undo what they did to the service's state.
+local function handlers(snap, called)
+	local list = {}
+	for _, t in ipairs(snap.order) do
+		local base
+		for k, x in next, snap.copy[t] do
+			if called[x] then
+				called[x] = nil
+				base = base or tpath(snap, t)
+				if base:sub(1, 3) == "_P." then
+					list[#list + 1] = keypath(base, k)
+				end
+			end
+		end
+	end
+	sort(list)
+	return #list > 0 and list or nil
+end
 
 local OPS = {}
 
@@ -666,10 +697,10 @@ function OPS.apply(req)
 	local P, U = inject_tables()
 	local snap = track(P, { [S] = true, [dbg] = true })
 	local res = { ok = true, scripts = {} }
-	local done = {}
+	local done, calls = {}, req.dry and {} or nil
 	for i, sc in ipairs(req.scripts) do
 		local out = {}
-		local ok, err, log = run_script(sc, req.args or {}, P, U, out, req.timeout or 10)
+		local ok, err, log = run_script(sc, req.args or {}, P, U, out, req.timeout or 10, calls)
 		local changes = diff(snap, log)
 		res.scripts[i] = { name = sc.name, out = out, changes = export_all(changes) }
 		if not ok then
@@ -687,6 +718,9 @@ function OPS.apply(req)
 	end
 	if res.ok then
 		res.busy = busy(U, done)
+	end
+	if calls then
+		res.calls = handlers(snap, calls)
 	end
 	if res.ok and req.dry then
 		local stuck = {}

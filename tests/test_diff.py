@@ -115,6 +115,8 @@ def test_syntax_error_is_local_and_sends_nothing(node, tmp_path, state):
 
 def test_usage_and_unknown_target(node, tmp_path, state):
     assert skyctl(state, "diff", node=node).returncode == 2
+    r = skyctl(state, "diff", ":a", "--", "x", node=node)
+    assert r.returncode == 2 and "need a SCRIPT" in r.stderr
     fix = write(tmp_path, "fix.lua", FIX)
     r = skyctl(state, "diff", "@nosuchservice", fix, node=node)
     assert r.returncode == 1 and "no service matches" in r.stderr
@@ -155,6 +157,21 @@ def test_warns_about_suspended_tasks(backend, tmp_path, state):
         con.close()
 
 
+def test_service_code_run_by_the_script_is_named(node, tmp_path, state):
+    """a dry run undoes the script's changes to code, not what the service's
+    own handlers did when the script called them: diff says so"""
+    src = "local CMD = _P.lua.CMD\nCMD.deposit(5)\nprint(CMD.balance())\n"
+    r = skyctl(state, "diff", ":a", write(tmp_path, "calls.lua", src), node=node)
+    assert r.returncode == 0, r.stderr
+    assert ("  ! the script ran the service's own code: _P.lua.CMD.balance _P.lua.CMD.deposit; "
+            "state that code changed stays (a dry run cannot undo it)") in r.stdout, r.stdout
+    con = Conn(node.port)
+    assert call(con, "a", '"balance"') == "1\t5\nn\t1"
+    con.close()
+    r = skyctl(state, "diff", ":a", write(tmp_path, "fix.lua", FIX), node=node)
+    assert "own code" not in r.stdout
+
+
 def test_big_data_table_is_reported_not_tracked(node, tmp_path, state):
     fill = write(tmp_path, "fill.lua",
                  "local t = {} for i = 1, 5000 do t[i] = i end _P.lua.CMD.players = t\n")
@@ -178,6 +195,14 @@ def test_no_script_shows_the_patches_in_place(node, tmp_path, state):
     assert re.search(r"^    ~ _P\.lua\.CMD\.deposit +function agent\.lua:9 -> function fix\.lua:3$",
                      out, re.M), out
     assert ":0000000c  runs as it started: no patch in place" in out
+    r = skyctl(state, "diff", "--json", ":a,:c", node=node)
+    recs = [json.loads(l) for l in r.stdout.splitlines()]
+    assert [(x["target"], x["status"]) for x in recs] == [(":0000000a", "ok"), (":0000000c", "ok")]
+    [e] = recs[0]["result"]["journal"]
+    assert e["name"] == "fix.lua" and e["state"] == "applied" and e["nchanges"] == 3
+    assert {c["path"] for c in e["changes"]} == {"_P.lua.CMD.deposit", "_P.lua.CMD.withdraw",
+                                                 "_P.lua.CMD.balance"}
+    assert recs[1]["result"]["journal"] == []
     assert skyctl(state, "rollback", ":a", node=node).returncode == 0
     r = skyctl(state, "diff", ":a", node=node)
     assert "runs as it started" in r.stdout

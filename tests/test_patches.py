@@ -13,6 +13,7 @@ import pytest
 
 import nodes
 from test_inject import skyctl, state, write  # noqa: F401
+from test_inject_transport import Conn
 
 FIX = '_P.lua.CMD.fixed = function() return "fixed" end\n'
 EXTRA = '_P.lua.CMD.extra = function() return "extra" end\n'
@@ -48,10 +49,28 @@ def test_empty_journal_and_exit_codes(node, tmp_path, state):
     assert r.returncode == 0 and r.stdout == "" and "0 patches in place" in r.stderr
     r = skyctl(state, "patches", "@nosuchservice", node=node)
     assert r.returncode == 1 and "no service matches" in r.stderr
-    assert skyctl(state, "patches", node=node).returncode == 2
     assert skyctl(state, "patches", ":a", "extra", node=node).returncode == 2
     r = skyctl(state, "patches", ":ff", node=node)
     assert r.returncode == 1
+
+
+def test_no_target_sweeps_every_lua_service(node, tmp_path, state):
+    fix = write(tmp_path, "fix.lua", FIX)
+    assert skyctl(state, "inject", ":a,:b", fix, node=node).returncode == 0
+    r = skyctl(state, "patches", node=node)
+    assert r.returncode == 0, r.stderr
+    rows = {x[0]: x[1:] for x in (l.split("\t") for l in r.stdout.splitlines())}
+    assert rows[":0000000a"] == ["snlua agent 1", "#1", ""]
+    assert rows[":0000000c"] == ["snlua agent 3", "-", "lacks P1 (fix.lua)"]
+    assert rows[":00000008"] == ["snlua main", "-", ""]
+    assert all(cmd.startswith("snlua ") for cmd, *_ in rows.values())
+    assert not any("debug_console" in cmd for cmd, *_ in rows.values())
+    # the sweep registered nothing in services that had no agent
+    con = Conn(node.port)
+    for h in ("8", "c"):
+        for cmd in ("SKYCTL1", "SKYCTL", "SKYCTL_ONCE"):
+            assert con.cmd("dbgcmd %s %s x" % (h, cmd))[1] == "Error"
+    con.close()
 
 
 @pytest.fixture
@@ -83,6 +102,14 @@ def test_drift_in_a_cluster(cluster, tmp_path, state):
     assert rows[("n2", ":0000000a")] == ["snlua agent 1", "-", "#1", ""]
     assert "P1  extra.lua" in r.stderr and "in place on 5 of 6 services" in r.stderr
     assert "patches: 6 services, 2 patches in place, 2 drifting" in r.stderr
+    env = dict(os.environ, XDG_STATE_HOME=str(state), SKYCTL_FORCE_TTY="1", NO_COLOR="1")
+    t = subprocess.run([nodes.SKYCTL, "--config", str(conf), "patches", "*/@agent"], env=env,
+                       capture_output=True, text=True, timeout=30)
+    lines = t.stdout.splitlines()
+    assert re.match(r"^P1  extra\.lua  sha256 [0-9a-f]{12}  in place on 1 of 6 services$", lines[0])
+    assert re.match(r"^P2  fix\.lua  sha256 [0-9a-f]{12}  in place on 5 of 6 services$", lines[1])
+    assert lines[2].split() == ["NODE", "ADDRESS", "SERVICE", "P1", "P2", "DRIFT"]
+    assert re.match(r"^n2 +:0000000c +snlua agent 3 +- +- +lacks P2 \(fix\.lua\)$", lines[-1])
     # after the missing service gets the patch, only the extra one drifts
     assert skyctl(state, "inject", "n2/:c", fix, config=conf).returncode == 0
     r = skyctl(state, "patches", "*/@agent", config=conf)

@@ -1,0 +1,159 @@
+/* The patches in place across services, from their journals (patchset.h):
+ * columns by sha256, newest first, and drift among siblings. */
+#include "patchset.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agentcmd.h"
+
+/* whether e is a patch still (partly) in place */
+static int patchset_carried(const struct patchset_entry *e)
+{
+	return strcmp(e->kind, "apply") == 0 &&
+	       (strcmp(e->state, "applied") == 0 || strcmp(e->state, "partly rolled back") == 0);
+}
+
+static char *patchset_dup(const struct agent_val *v, const char *key)
+{
+	return strdup(agent_gets(v, key, ""));
+}
+
+void patchset_add(struct patchset *ps, size_t node, const char *nodename, uint32_t addr,
+		  const char *cmd, const struct batch_result *res)
+{
+	struct patchset_svc *s = &ps->s[ps->ns++];
+	const struct agent_val *j = agent_get(res->val, "journal");
+	struct agent_buf b = { 0 };
+	char name[128];
+	s->node = node;
+	s->addr = addr;
+	s->cmd = cmd;
+	if (cmd)
+		snprintf(s->group, sizeof s->group, "%s", target_service_name(cmd, name, sizeof name));
+	else
+		snprintf(s->group, sizeof s->group, "%s:%08x", nodename, (unsigned)addr);
+	s->ok = res->state == BATCH_OK;
+	if (!s->ok) {
+		s->err = strdup(res->err ? res->err : agentcmd_state[res->state]);
+		return;
+	}
+	agent_json(&b, j);
+	s->json = b.oom ? NULL : b.p;
+	s->ne = agent_count(j);
+	s->e = calloc(s->ne + 1, sizeof *s->e);
+	for (size_t k = 0; s->e && k < s->ne; k++) {
+		const struct agent_val *v = agent_at(j, (long long)(s->ne - k));	/* newest first */
+		s->e[k] = (struct patchset_entry){
+			.id = agent_geti(v, "id", 0), .time = agent_geti(v, "time", 0),
+			.nchanges = agent_geti(v, "nchanges", 0), .of = agent_geti(v, "of", 0),
+			.restored = agent_geti(v, "restored", 0), .kind = patchset_dup(v, "kind"),
+			.name = patchset_dup(v, "name"), .sha = patchset_dup(v, "sha"),
+			.who = patchset_dup(v, "who"), .state = patchset_dup(v, "state"),
+			.nconflicts = agent_count(agent_get(v, "conflicts")),
+		};
+	}
+	if (!s->e)
+		s->ne = 0;
+}
+
+/* the patch column of sha, added if new; -1 when out of memory */
+static long patchset_column(struct patchset *r, const struct patchset_entry *e)
+{
+	for (size_t k = 0; k < r->np; k++)
+		if (strcmp(r->p[k].sha, e->sha) == 0) {
+			if (e->time > r->p[k].time)
+				r->p[k].time = e->time;
+			return (long)k;
+		}
+	struct patchset_patch *p = realloc(r->p, (r->np + 1) * sizeof *p);
+	if (!p)
+		return -1;
+	r->p = p;
+	r->p[r->np] = (struct patchset_patch){ .sha = e->sha, .name = e->name, .time = e->time };
+	return (long)r->np++;
+}
+
+static int patchset_cmp(const void *a, const void *b)
+{
+	const struct patchset_patch *x = a, *y = b;
+	return x->time != y->time ? (x->time < y->time ? 1 : -1) : strcmp(x->name, y->name);
+}
+
+/* the entry of s that carries patch p, or NULL */
+const struct patchset_entry *patchset_find(const struct patchset_svc *s,
+					   const struct patchset_patch *p)
+{
+	for (size_t k = 0; k < s->ne; k++)
+		if (patchset_carried(&s->e[k]) && strcmp(s->e[k].sha, p->sha) == 0)
+			return &s->e[k];
+	return NULL;
+}
+
+/* Flag drift: for each patch and each group of siblings that read their
+ * journals, when only some carry it, the minority is flagged (those
+ * lacking it on a tie); returns how many services drift. */
+static size_t patchset_drift(struct patchset *r)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < r->np; k++) {
+		for (size_t i = 0; i < r->ns; i++) {
+			struct patchset_svc *s = &r->s[i];
+			size_t members = 0, carriers = 0;
+			if (!s->ok)
+				continue;
+			for (size_t j = 0; j < r->ns; j++)
+				if (r->s[j].ok && strcmp(r->s[j].group, s->group) == 0) {
+					members++;
+					carriers += patchset_find(&r->s[j], &r->p[k]) != NULL;
+				}
+			int has = patchset_find(s, &r->p[k]) != NULL;
+			if (carriers == 0 || carriers == members)
+				continue;
+			int majority_has = 2 * carriers >= members;
+			if (has == majority_has)
+				continue;
+			size_t len = strlen(s->drift);
+			n += len == 0;
+			snprintf(s->drift + len, sizeof s->drift - len, "%s%s P%zu (%s)", len ? "; " : "",
+				 has ? "extra" : "lacks", k + 1, r->p[k].name);
+		}
+	}
+	return n;
+}
+
+int patchset_init(struct patchset *ps, size_t n)
+{
+	*ps = (struct patchset){ .s = calloc(n + 1, sizeof *ps->s) };
+	return ps->s ? 0 : -1;
+}
+
+long patchset_finish(struct patchset *ps)
+{
+	for (size_t i = 0; i < ps->ns; i++)
+		for (size_t k = 0; k < ps->s[i].ne; k++)
+			if (patchset_carried(&ps->s[i].e[k]) && patchset_column(ps, &ps->s[i].e[k]) < 0)
+				return -1;
+	if (ps->np)
+		qsort(ps->p, ps->np, sizeof *ps->p, patchset_cmp);
+	for (size_t k = 0; k < ps->np; k++)
+		for (size_t i = 0; i < ps->ns; i++)
+			ps->p[k].carriers += ps->s[i].ok && patchset_find(&ps->s[i], &ps->p[k]) != NULL;
+	return (long)patchset_drift(ps);
+}
+
+void patchset_free(struct patchset *ps)
+{
+	for (size_t i = 0; ps->s && i < ps->ns; i++) {
+		for (size_t k = 0; k < ps->s[i].ne; k++) {
+			struct patchset_entry *e = &ps->s[i].e[k];
+			free(e->kind), free(e->name), free(e->sha), free(e->who), free(e->state);
+		}
+		free(ps->s[i].e);
+		free(ps->s[i].err);
+		free(ps->s[i].json);
+	}
+	free(ps->s);
+	free(ps->p);
+}
