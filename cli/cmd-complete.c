@@ -204,8 +204,9 @@ static void complete_targets(const struct complete_line *l, const struct config 
 	}
 	snprintf(prefix + strlen(prefix), sizeof prefix - strlen(prefix), "%.*s",
 		 (int)(slash + 1 - item), item);
-	snprintf(desc, sizeof desc, "%.*s", (int)(slash - item), item);
-	const struct config_node *cn = config_find(conf, desc);
+	char node[256];
+	snprintf(node, sizeof node, "%.*s", (int)(slash - item), item);
+	const struct config_node *cn = config_find(conf, node);
 	if (cn)
 		complete_live(cn->addr, prefix, slash + 1);
 }
