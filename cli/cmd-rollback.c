@@ -1,4 +1,4 @@
-/* skyctl rollback TARGET [--patch ID | --all-patches] [--force]: undo patches in
+/* skyctl rollback TARGET [--patch ID | --all] [--force]: undo patches in
  * live services, newest first (lua/agent.lua's rollback op, run over the
  * targets by src/batch.c as inject is).  Only items still holding what the
  * patch put there are restored; the others are conflicts, reported and
@@ -192,7 +192,7 @@ done:
 }
 
 const struct cmd_entry cmd_rollback_entry = {
-	.name = "rollback", .args = "TARGET [--patch ID | --all-patches] [--force]",
+	.name = "rollback", .args = "TARGET [--patch ID | --all] [--force]",
 	.summary = "undo the newest patch (or patch ID and all after it) in live services",
 	.opts = OPTB_INJECT | OPTB_AGENT | OPTB_ROLLBACK, .min = 0, .max = 0,
 	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES | CMD_HANDLES,

@@ -2,7 +2,7 @@
 and real skynet when SKYNET_ROOT is set).  The old code comes back and state
 changed since the patch stays; an item changed since the patch is a
 conflict, left alone (exit 1) until --force; --patch ID rolls back that
-patch and every later one, --all-patches every one; the journal and the local audit
+patch and every later one, --all every one; the journal and the local audit
 log record it; batches stop at the first failure unless --keep-going;
 --json."""
 import json
@@ -88,12 +88,11 @@ def test_patch_id_and_all(node, tmp_path, state):
     assert con.cmd('call a "two"')[1] == "Error" and con.cmd('call a "three"')[1] == "Error"
     r = skyctl(state, "rollback", ":a", "--patch", "2", node=node)
     assert r.returncode == 1 and "no patch #2 in place" in r.stdout
-    assert skyctl(state, "rollback", ":a", "--patch", "1", "--all-patches",
-                  node=node).returncode == 2
+    assert skyctl(state, "rollback", ":a", "--patch", "1", "--all", node=node).returncode == 2
     assert skyctl(state, "rollback", ":a", "--patch", "x", node=node).returncode == 2
     assert skyctl(state, "inject", ":a", write(tmp_path, "four.lua", add("four")),
                   node=node).returncode == 0
-    r = skyctl(state, "rollback", ":a", "--all-patches", node=node)
+    r = skyctl(state, "rollback", ":a", "--all", node=node)
     # the two rollbacks took journal ids #4 and #5
     assert r.returncode == 0 and re.search(r"#6 four\.lua .*#1 one\.lua", r.stdout), r.stdout
     assert con.cmd('call a "one"')[1] == "Error" and con.cmd('call a "four"')[1] == "Error"
