@@ -99,6 +99,17 @@ void agentcmd_w_scripts(struct agent_buf *b, const struct agentcmd_script *sc, i
 	agent_w_close(b);
 }
 
+void agentcmd_w_args(struct agent_buf *b, char **args, int nargs)
+{
+	agent_w_cstr(b, "args");
+	agent_w_open(b);
+	for (int i = 0; i < nargs; i++) {
+		agent_w_int(b, i + 1);
+		agent_w_cstr(b, args[i]);
+	}
+	agent_w_close(b);
+}
+
 void agentcmd_w_who(struct agent_buf *b)
 {
 	char who[320];
@@ -139,6 +150,13 @@ int agentcmd_nodes(struct cmd_ctx *c, struct agentcmd_nodes *nodes)
 		nodes->n = nn;
 	}
 	return 0;
+}
+
+const char *agentcmd_span(const struct agentcmd_nodes *nodes, char *buf, size_t len)
+{
+	snprintf(buf, len, "%zu target%s on %zu node%s", nodes->total,
+		 nodes->total == 1 ? "" : "s", nodes->n, nodes->n == 1 ? "" : "s");
+	return buf;
 }
 
 void agentcmd_nodes_free(struct agentcmd_nodes *nodes)

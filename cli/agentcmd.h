@@ -32,6 +32,8 @@ void agentcmd_scripts_free(struct agentcmd_script *sc, int n);
 
 /* write {..., "scripts" = {{name=, src=, sha=}...}} entries into b */
 void agentcmd_w_scripts(struct agent_buf *b, const struct agentcmd_script *sc, int n);
+/* args = {ARGS...} (what a script sees as ...) */
+void agentcmd_w_args(struct agent_buf *b, char **args, int nargs);
 /* write the "who" and "time" fields of a request that changes a service */
 void agentcmd_w_who(struct agent_buf *b);
 
@@ -45,6 +47,8 @@ struct agentcmd_nodes {
 
 /* fill nodes from c; returns 0, or the exit status after printing why */
 int agentcmd_nodes(struct cmd_ctx *c, struct agentcmd_nodes *nodes);
+/* "3 targets on 1 node", for the summary lines, into buf */
+const char *agentcmd_span(const struct agentcmd_nodes *nodes, char *buf, size_t len);
 void agentcmd_nodes_free(struct agentcmd_nodes *nodes);
 
 /* audit-log records waiting to be written */

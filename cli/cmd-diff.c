@@ -52,13 +52,7 @@ static void diff_sub(struct agent_buf *b, const struct agentcmd_script *sc, int 
 	agent_w_cstr(b, "dry");
 	agent_w_bool(b, 1);
 	agentcmd_w_scripts(b, sc, n);
-	agent_w_cstr(b, "args");
-	agent_w_open(b);
-	for (int i = 0; i < nargs; i++) {
-		agent_w_int(b, i + 1);
-		agent_w_cstr(b, args[i]);
-	}
-	agent_w_close(b);
+	agentcmd_w_args(b, args, nargs);
 	agent_w_close(b);
 }
 
@@ -230,9 +224,9 @@ static int cmd_diff_exec(struct cmd_ctx *c)
 	struct diff_run r = { .json = c->o.json, .journal = nscripts == 0,
 			      .arrow = c->mode == FMT_TABLE ? "→" : "->" };
 	struct agent_buf sub = { 0 };
-	struct timespec t0, t1;
+	char span[64];
 	int status = agentcmd_nodes(c, &nodes);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = net_now();
 	if (status)
 		goto done;
 	status = ERR_LOCAL;
@@ -256,9 +250,7 @@ static int cmd_diff_exec(struct cmd_ctx *c)
 			diff_group(&r, &r.t[i]);
 	if (!status && r.stuck)
 		status = ERR_NODE;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	fprintf(r.json ? stderr : stdout, "diff: %zu target%s on %zu node%s: ", nodes.total,
-		nodes.total == 1 ? "" : "s", nodes.n, nodes.n == 1 ? "" : "s");
+	fprintf(r.json ? stderr : stdout, "diff: %s: ", agentcmd_span(&nodes, span, sizeof span));
 	if (r.journal)
 		fprintf(r.json ? stderr : stdout, "%zu journal%s read", r.count[BATCH_OK],
 			r.count[BATCH_OK] == 1 ? "" : "s");
@@ -267,7 +259,7 @@ static int cmd_diff_exec(struct cmd_ctx *c)
 	fprintf(r.json ? stderr : stdout, ", %zu failed, %zu unknown%s (%.3f s)\n",
 		r.count[BATCH_FAILED], r.count[BATCH_UNKNOWN],
 		r.journal ? "" : "; nothing was changed",
-		(double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+		net_now() - t0);
 done:
 	for (size_t i = 0; r.t && i < r.nt; i++)
 		free(r.t[i].body);

@@ -30,13 +30,7 @@ static void inject_sub(struct agent_buf *b, const struct agentcmd_script *sc, in
 	agent_w_cstr(b, "op");
 	agent_w_cstr(b, "apply");
 	agentcmd_w_scripts(b, sc, n);
-	agent_w_cstr(b, "args");
-	agent_w_open(b);
-	for (int i = 0; i < nargs; i++) {
-		agent_w_int(b, i + 1);
-		agent_w_cstr(b, args[i]);
-	}
-	agent_w_close(b);
+	agentcmd_w_args(b, args, nargs);
 	agentcmd_w_who(b);
 	agent_w_cstr(b, "batch");
 	agent_w_cstr(b, batch);
@@ -142,9 +136,9 @@ static int cmd_inject_exec(struct cmd_ctx *c)
 	struct agentcmd_script *sc = calloc((size_t)nscripts, sizeof *sc);
 	struct inject_run r = { .scripts = sc, .nscripts = nscripts, .json = c->o.json };
 	struct agent_buf sub = { 0 };
-	struct timespec t0, t1;
+	char span[64];
 	int status = agentcmd_nodes(c, &nodes);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = net_now();
 	if (status)
 		goto done;
 	status = ERR_LOCAL;
@@ -166,13 +160,10 @@ static int cmd_inject_exec(struct cmd_ctx *c)
 	struct batch_hooks hooks = { inject_sending, inject_settled, &r };
 	status = batch_run(nodes.v, nodes.n, &bo, &sub, &hooks);
 	agentcmd_audit_flush(&r.audit);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fprintf(r.json ? stderr : stdout,
-		"inject: %zu ok, %zu failed, %zu unknown, %zu skipped (%zu target%s on %zu node%s, %.3f s)\n",
+		"inject: %zu ok, %zu failed, %zu unknown, %zu skipped (%s, %.3f s)\n",
 		r.count[BATCH_OK], r.count[BATCH_FAILED], r.count[BATCH_UNKNOWN],
-		r.count[BATCH_SKIPPED], nodes.total, nodes.total == 1 ? "" : "s", nodes.n,
-		nodes.n == 1 ? "" : "s",
-		(double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+		r.count[BATCH_SKIPPED], agentcmd_span(&nodes, span, sizeof span), net_now() - t0);
 done:
 	agentcmd_scripts_free(sc, nscripts);
 	agentcmd_audit_free(&r.audit);

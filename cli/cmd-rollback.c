@@ -154,9 +154,9 @@ static int cmd_rollback_exec(struct cmd_ctx *c)
 	struct agentcmd_nodes nodes;
 	struct rollback_run r = { .json = c->o.json };
 	struct agent_buf sub = { 0 };
-	struct timespec t0, t1;
+	char span[64];
 	int status = agentcmd_nodes(c, &nodes);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = net_now();
 	if (status)
 		goto done;
 	status = ERR_NODE;
@@ -174,14 +174,12 @@ static int cmd_rollback_exec(struct cmd_ctx *c)
 	struct batch_hooks hooks = { rollback_sending, rollback_settled, &r };
 	status = batch_run(nodes.v, nodes.n, &bo, &sub, &hooks);
 	agentcmd_audit_flush(&r.audit);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fprintf(r.json ? stderr : stdout,
 		"rollback: %zu ok, %zu conflict, %zu failed, %zu unknown, %zu skipped "
-		"(%zu target%s on %zu node%s, %.3f s)\n",
+		"(%s, %.3f s)\n",
 		r.count[BATCH_OK], r.count[ROLLBACK_CONFLICT], r.count[BATCH_FAILED],
-		r.count[BATCH_UNKNOWN], r.count[BATCH_SKIPPED], nodes.total,
-		nodes.total == 1 ? "" : "s", nodes.n, nodes.n == 1 ? "" : "s",
-		(double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+		r.count[BATCH_UNKNOWN], r.count[BATCH_SKIPPED],
+		agentcmd_span(&nodes, span, sizeof span), net_now() - t0);
 	if (!status && r.count[ROLLBACK_CONFLICT])
 		status = ERR_NODE;
 done:
