@@ -52,8 +52,8 @@ static void complete_parse(char **words, int n, struct complete_line *l)
 			o = w[1] == '-' ? args_find(w + 2, eq ? (size_t)(eq - w - 2) : strlen(w + 2),
 						    0, l->cmd) :
 				args_find(NULL, 0, w[1], l->cmd);
-			if (o && !o->arg && strcmp(o->lng, "all") == 0)
-				l->sess.all = 1;
+			if (o && !o->bit && strcmp(o->lng, "all") == 0)
+				l->sess.all = 1;	/* -a, not rollback's --all */
 			if (!o || !o->arg)
 				continue;
 			const char *val = w[1] == '-' ? (eq ? eq + 1 : NULL) : (w[2] ? w + 2 : NULL);

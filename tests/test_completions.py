@@ -76,6 +76,8 @@ def test_addresses_and_names_from_the_live_node(sh, sandbox_node):
     assert sh.candidates("skyctl ping game1/@ag") == ["game1/@agent"]
     assert sh.candidates("skyctl -n game1 kill :0000000a,@ag") == [":0000000a,@agent"]
     assert sh.candidates("skyctl -H %s repl :0000000a" % sandbox_node.address) == [":0000000a"]
+    # rollback's own --all (every patch) is not -a (every node)
+    assert sh.candidates("skyctl -n game1 rollback --all :0000000a") == [":0000000a"]
 
 
 def test_silent_when_the_node_is_down(sh, sandbox_node):
