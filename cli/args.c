@@ -114,34 +114,61 @@ static int args_set(struct cmd_ctx *c, const struct args_opt *o, const char *val
 	return 0;
 }
 
+/* the option name cmd accepts closest to the mistyped "--name" (at most 2
+ * edits, and fewer than its length), or NULL */
+static const char *args_closest(const char *name, size_t len, const struct cmd_entry *cmd)
+{
+	char word[33];
+	const char *best = NULL;
+	size_t bestd = 3;
+	if (len >= sizeof word)
+		return NULL;
+	memcpy(word, name, len);
+	word[len] = '\0';
+	for (size_t i = 0; i < args_nopts; i++) {
+		size_t d = cmd_edit_distance(word, args_opts[i].lng);
+		if (args_allowed(&args_opts[i], cmd) && d < bestd && d < len) {
+			best = args_opts[i].lng;
+			bestd = d;
+		}
+	}
+	return best;
+}
+
 /* the option at argv[*i]; advances *i past its argument */
 static int args_option(int argc, char **argv, int *i, struct cmd_ctx *c, struct err *e)
 {
 	const char *a = argv[*i], *val = NULL;
 	const struct args_opt *o;
-	const char *where = c->cmd ? c->cmd->name : "skyctl";
+	char where[64] = "";	/* "list: " after a command */
+	if (c->cmd)
+		snprintf(where, sizeof where, "%s: ", c->cmd->name);
 	if (a[1] == '-') {
 		const char *eq = strchr(a + 2, '=');
 		size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
 		o = args_find(a + 2, len, 0, c->cmd);
+		const char *hint = o ? NULL : args_closest(a + 2, len, c->cmd);
+		if (hint)
+			return err_set(e, ERR_USAGE, "%sunknown option '%.*s'; did you mean '--%s'?",
+				       where, (int)len + 2, a, hint);
 		if (!o)
-			return err_set(e, ERR_USAGE, "%s: unknown option '%.*s'", where,
+			return err_set(e, ERR_USAGE, "%sunknown option '%.*s'", where,
 				       (int)len + 2, a);
 		if (eq && !o->arg)
-			return err_set(e, ERR_USAGE, "%s: option '--%s' takes no value", where,
+			return err_set(e, ERR_USAGE, "%soption '--%s' takes no value", where,
 				       o->lng);
 		val = eq ? eq + 1 : NULL;
 	} else {
 		o = args_find(NULL, 0, a[1], c->cmd);
 		if (!o)
-			return err_set(e, ERR_USAGE, "%s: unknown option '-%c'", where, a[1]);
+			return err_set(e, ERR_USAGE, "%sunknown option '-%c'", where, a[1]);
 		if (a[2] && !o->arg)
-			return err_set(e, ERR_USAGE, "%s: option '-%c' takes no value", where, a[1]);
+			return err_set(e, ERR_USAGE, "%soption '-%c' takes no value", where, a[1]);
 		val = a[2] ? a + 2 : NULL;
 	}
 	if (o->arg && !val) {
 		if (*i + 1 >= argc)
-			return err_set(e, ERR_USAGE, "%s: option '--%s' needs %s", where, o->lng,
+			return err_set(e, ERR_USAGE, "%soption '--%s' needs %s", where, o->lng,
 				       o->arg);
 		val = argv[++*i];
 	}

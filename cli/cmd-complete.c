@@ -5,7 +5,8 @@
  * local file names, else "words"; every further line is a candidate, a tab
  * and a description.  Commands and options come from the tables, what each
  * argument is from the command's usage words (TARGET, SCRIPT, FILE,
- * COMMAND), node names from the node file, addresses and @names from the
+ * COMMAND, history's ID), node names from the node file, session ids from
+ * the transcripts `skyctl history` lists, addresses and @names from the
  * node's `list`: within a second, nothing at all on any failure, and never
  * over ssh (it could ask for a password in the middle of the prompt). */
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "history.h"
 
 #define COMPLETE_TIMEOUT 1.0
 
@@ -50,8 +52,8 @@ static void complete_parse(char **words, int n, struct complete_line *l)
 			o = w[1] == '-' ? args_find(w + 2, eq ? (size_t)(eq - w - 2) : strlen(w + 2),
 						    0, l->cmd) :
 				args_find(NULL, 0, w[1], l->cmd);
-			if (o && !o->arg && strcmp(o->lng, "all") == 0)
-				l->sess.all = 1;
+			if (o && !o->bit && strcmp(o->lng, "all") == 0)
+				l->sess.all = 1;	/* -a, not rollback's --all */
 			if (!o || !o->arg)
 				continue;
 			const char *val = w[1] == '-' ? (eq ? eq + 1 : NULL) : (w[2] ? w + 2 : NULL);
@@ -202,13 +204,41 @@ static void complete_targets(const struct complete_line *l, const struct config 
 	}
 	snprintf(prefix + strlen(prefix), sizeof prefix - strlen(prefix), "%.*s",
 		 (int)(slash + 1 - item), item);
-	snprintf(desc, sizeof desc, "%.*s", (int)(slash - item), item);
-	const struct config_node *cn = config_find(conf, desc);
+	char node[256];
+	snprintf(node, sizeof node, "%.*s", (int)(slash - item), item);
+	const struct config_node *cn = config_find(conf, node);
 	if (cn)
 		complete_live(cn->addr, prefix, slash + 1);
 }
 
-/* the value of the pending option (-n NAME, -H HOST:PORT, --sort FIELD),
+/* the ids of the prompt's sessions (`skyctl history`'s list), described
+ * by their start, node and service */
+static void complete_sessions(const char *prefix, const char *cur)
+{
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	int rc = history_sessions(f, NULL, err, sizeof err);
+	fclose(f);
+	for (char *line = buf, *next; rc == 0 && line && *line; line = next) {
+		char *tab = strchr(line, '\t');
+		if ((next = strchr(line, '\n')))
+			*next++ = '\0';
+		if (!tab || (next && tab > next))
+			continue;
+		*tab = '\0';
+		for (char *t = tab + 1; (t = strchr(t, '\t'));)
+			*t = ' ';
+		if (complete_starts(line, cur))
+			complete_put(prefix, line, tab + 1);
+	}
+	free(buf);
+}
+
+/* the value of the pending option (-n NAME, -H HOST:PORT, --sort FIELD,
+ * --session ID),
  * after prefix ("--sort=") */
 static void complete_value(const struct complete_line *l, const struct config *conf,
 			   const char *prefix, const char *cur)
@@ -221,6 +251,8 @@ static void complete_value(const struct complete_line *l, const struct config *c
 		if (l->pending->shrt == 'H' && complete_starts(cn->addr, cur))
 			complete_put(prefix, cn->addr, cn->name);
 	}
+	if (strcmp(l->pending->lng, "session") == 0)
+		complete_sessions(prefix, cur);
 	for (int i = 0; strcmp(l->pending->lng, "sort") == 0 && cmd && i < cmd->ncols; i++)
 		if (cmd->cols[i].type != FMT_LINES && complete_starts(cmd->cols[i].key, cur))
 			complete_put(prefix, cmd->cols[i].key, NULL);
@@ -261,6 +293,8 @@ static int cmd_complete_exec(struct cmd_ctx *c)
 		complete_commands(cur);
 	else if (strcmp(word, "TARGET") == 0)
 		complete_targets(&l, &conf, cur);
+	else if (strcmp(word, "ID") == 0 && (l.cmd->opts & OPTB_HISTORY))
+		complete_sessions("", cur);
 done:
 	config_free(&conf);
 	return 0;

@@ -165,6 +165,11 @@ extern const struct cmd_entry *const cmd_table[];
 /* the entry for name or a unique prefix of it; NULL with a message in err */
 const struct cmd_entry *cmd_find(const char *name, char *err, size_t errlen);
 
+/* Levenshtein distance between two short words (names of commands and
+ * options), an adjacent swap counting as one edit ("lsit" is one from
+ * "list"); (size_t)-1 for words over 32 bytes */
+size_t cmd_edit_distance(const char *a, const char *b);
+
 /* usage text of a command (NULL: of skyctl itself) into b */
 void cmd_usage(const struct cmd_entry *e, struct fmt_buf *b);
 

@@ -33,9 +33,7 @@ const struct cmd_entry *const cmd_table[] = {
 
 const char *cmd_version = SKYCTL_VERSION_TEXT;
 
-/* Levenshtein distance between a and b (short words: names of commands),
- * with an adjacent swap counting as one edit ("lsit" is one from "list") */
-static size_t cmd_distance(const char *a, const char *b)
+size_t cmd_edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	size_t d[3][33];	/* rows i-2, i-1, i of the table, mod 3 */
@@ -69,7 +67,7 @@ static void cmd_unknown(const char *name, char *err, size_t errlen)
 	char cands[256] = "";
 	int n = 0;
 	for (int i = 0; cmd_table[i]; i++) {
-		size_t d = cmd_distance(name, cmd_table[i]->name);
+		size_t d = cmd_edit_distance(name, cmd_table[i]->name);
 		if (d >= len || d > best)
 			continue;
 		if (d < best)

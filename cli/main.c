@@ -32,8 +32,8 @@ int main(int argc, char **argv)
 	if (args_parse(argc, argv, &c, &e) != 0) {
 		fprintf(stderr, "skyctl: %s\n", e.msg);
 		if (c.cmd)
-			fprintf(stderr, "usage: skyctl [OPTIONS] %s %s (see skyctl %s --help)\n",
-				c.cmd->name, c.cmd->args, c.cmd->name);
+			fprintf(stderr, "usage: skyctl [OPTIONS] %s%s%s (see skyctl %s --help)\n",
+				c.cmd->name, *c.cmd->args ? " " : "", c.cmd->args, c.cmd->name);
 		status = e.code;
 	} else if (c.o.help || c.o.version) {
 		status = main_help(&c);

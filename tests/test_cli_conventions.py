@@ -42,6 +42,33 @@ def test_far_words_get_no_guess(word):
     assert r.stderr == "skyctl: unknown command '%s' (see skyctl --help)\n" % word
 
 
+@pytest.mark.parametrize("args,msg", [
+    (["list", "--sotr", "cpu"], "list: unknown option '--sotr'; did you mean '--sort'?"),
+    (["top", "--iteration", "2"], "top: unknown option '--iteration'; did you mean '--iterations'?"),
+    (["--hots", "x", "list"], "unknown option '--hots'; did you mean '--host'?"),
+    (["list", "--jsno"], "list: unknown option '--jsno'; did you mean '--json'?"),
+])
+def test_mistyped_option_gets_a_hint(args, msg):
+    r = skyctl(*args)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.splitlines()[0] == "skyctl: " + msg
+
+
+def test_options_of_other_commands_and_far_words_get_no_guess():
+    r = skyctl("list", "--keep-going")  # inject's: no hint towards it
+    assert r.stderr.startswith("skyctl: list: unknown option '--keep-going'\n")
+    r = skyctl("list", "--x")
+    assert r.stderr.startswith("skyctl: list: unknown option '--x'\n")
+
+
+def test_usage_errors_name_the_command_once():
+    r = skyctl("--bogus")
+    assert r.returncode == 2 and r.stderr == "skyctl: unknown option '--bogus'\n"
+    r = skyctl("list", "--json=1")
+    assert r.stderr == ("skyctl: list: option '--json' takes no value\n"
+                        "usage: skyctl [OPTIONS] list (see skyctl list --help)\n")
+
+
 def test_help_of_a_typo_gets_the_hint_too():
     r = skyctl("help", "lsit")
     assert r.returncode == 2 and r.stdout == ""

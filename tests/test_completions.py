@@ -27,6 +27,7 @@ def home(tmp_path, sandbox_node):
     (work / "fix.lua").write_text("return 1\n")
     (work / "fig.txt").write_text("")
     env = {"XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "XDG_STATE_HOME": str(tmp_path / "state"),
            "SKYCTL_HOST": "127.0.0.1:%d" % nodes.free_port()}
     return env, str(work)
 
@@ -75,6 +76,8 @@ def test_addresses_and_names_from_the_live_node(sh, sandbox_node):
     assert sh.candidates("skyctl ping game1/@ag") == ["game1/@agent"]
     assert sh.candidates("skyctl -n game1 kill :0000000a,@ag") == [":0000000a,@agent"]
     assert sh.candidates("skyctl -H %s repl :0000000a" % sandbox_node.address) == [":0000000a"]
+    # rollback's own --all (every patch) is not -a (every node)
+    assert sh.candidates("skyctl -n game1 rollback --all :0000000a") == [":0000000a"]
 
 
 def test_silent_when_the_node_is_down(sh, sandbox_node):
@@ -91,6 +94,16 @@ def test_files_for_scripts(sh):
     assert sorted(sh.candidates("skyctl inject :a fix.lua fi")) == ["fig.txt", "fix.lua"]
     assert sh.candidates("skyctl --config=fig") == ["--config=fig.txt"]
     assert sh.candidates("skyctl ping :a fi") == []  # ping takes no file
+
+
+def test_history_session_ids(sh, home, sandbox_node):
+    env, _ = home
+    assert sh.candidates("skyctl history ") == []  # no session yet
+    r = skyctl("repl", ":a", node=sandbox_node, env=env, input="1+1\n")
+    assert r.returncode == 0, r.stderr
+    sid = skyctl("history", env=env).stdout.split("\t")[0]
+    assert sh.candidates("skyctl history ") == [sid]
+    assert sh.candidates("skyctl history --session " + sid[:4]) == [sid]
 
 
 def test_bash_registers_the_function_and_keeps_quiet(home, sandbox_node):
