@@ -157,6 +157,35 @@ def test_repl_terminal_ctrl_c_spares_ssh(sshd, sandbox_node, tmp_path):
     assert no_ssh_left(sandbox_node.port)
 
 
+def test_repl_watch_over_ssh(sshd, sandbox_node, tmp_path):
+    """.watch (stock debug mode on a connection of its own) through ssh:
+    the breakpoint comes, steps, continues; no debug_agent is left."""
+    pexpect = pytest.importorskip("pexpect")
+    env = dict(os.environ, HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state"),
+               XDG_CONFIG_HOME=str(tmp_path / "config"), TERM="xterm", NO_COLOR="1",
+               **sshd.env())
+    c = pexpect.spawn(nodes.SKYCTL, ["-H", sshd.url(sandbox_node.port), "repl", ":c"],
+                      env=env, encoding="utf-8", timeout=15, dimensions=(40, 200))
+    c.expect(":0000000c> ")
+    c.send(".watch lua\r")
+    c.expect("waiting for its next message")
+    with nodes.Console(sandbox_node.port) as con:
+        con.send('call :c "deposit", 5\n')
+        c.expect(r"agent\.lua\(\d+\)> ")
+        c.send("s\r")
+        c.expect(r"agent\.lua\(\d+\)> ")
+        c.send("c\r")
+        c.expect(":0000000c> ")
+        assert "5" in con.read_until("<CMD OK>\n", timeout=10)
+        c.send("\x04")
+        c.expect(pexpect.EOF)
+        c.close()
+        assert c.exitstatus == 0
+        lines, _ = con.cmd("list")
+        assert not [l for l in lines if "debug_agent" in l], lines
+    assert no_ssh_left(sandbox_node.port)
+
+
 def test_commands_on_an_established_connection_stay_fast(sshd, sandbox_node):
     """The node answers in two writes (output, then terminator); over ssh,
     without skyctl's empty-line nudge, Nagle meets delayed ACK and every
