@@ -1,8 +1,8 @@
 """skyctl through the ssh transport (-H ssh://[user@]host[:sshport]/[ip:]port):
 a real sshd on a free loopback port, run as the current user with a host
-key and a client key made for the test, in front of sandbox nodes.  The
-core commands over ssh, a node file mixing tcp and ssh nodes, and what a
-user sees when ssh fails: remote port closed, key refused, ssh port
+key and a client key made for the test, in front of console nodes.  The
+core commands over ssh (on real skynet too when SKYNET_ROOT is set), a
+node file mixing tcp and ssh nodes, and what a user sees when ssh fails: remote port closed, key refused, ssh port
 closed, no answer, no ssh binary."""
 import json
 import os
@@ -63,31 +63,31 @@ def one_line_error(r):
     return lines[0]
 
 
-def test_list_stat_ping_over_ssh(sshd, sandbox_node):
-    direct = skyctl("list", node=sandbox_node)
-    r = over(sshd, sandbox_node, "list")
+def test_list_stat_ping_over_ssh(sshd, node):
+    direct = skyctl("list", node=node)
+    r = over(sshd, node, "list")
     assert r.returncode == 0, r.stderr
     assert r.stdout == direct.stdout
     assert [":0000000a", "snlua agent 1"] in tsv(r.stdout)
     assert r.stderr == ""
-    r = over(sshd, sandbox_node, "stat")
+    r = over(sshd, node, "stat")
     assert r.returncode == 0, r.stderr
     assert [row[:2] for row in tsv(r.stdout)] == [row[:2] for row in tsv(direct.stdout)]
-    recs = json.loads(over(sshd, sandbox_node, "--json", "stat").stdout)
+    recs = json.loads(over(sshd, node, "--json", "stat").stdout)
     assert {x["address"] for x in recs} >= {":0000000a", ":0000000b", ":0000000c"}
     assert all(isinstance(x["message"], int) for x in recs)
-    table = over(sshd, sandbox_node, "stat", env={"SKYCTL_FORCE_TTY": "1", "NO_COLOR": "1"})
+    table = over(sshd, node, "stat", env={"SKYCTL_FORCE_TTY": "1", "NO_COLOR": "1"})
     assert table.stdout.splitlines()[0].split() == ["ADDRESS", "NAME", "CPU", "MESSAGE",
                                                     "MQLEN", "TASK"]
-    r = over(sshd, sandbox_node, "ping", ":a")
+    r = over(sshd, node, "ping", ":a")
     assert r.returncode == 0, r.stderr
     assert re.fullmatch(r"\d+\.\d+\n", r.stdout)
-    assert no_ssh_left(sandbox_node.port)
+    assert no_ssh_left(node.port)
 
 
-def test_explicit_user_ip_and_skyctl_host(sshd, sandbox_node):
+def test_explicit_user_ip_and_skyctl_host(sshd, node):
     user = pwd.getpwuid(os.getuid()).pw_name
-    url = "ssh://%s@127.0.0.1:%d/127.0.0.1:%d" % (user, sshd.port, sandbox_node.port)
+    url = "ssh://%s@127.0.0.1:%d/127.0.0.1:%d" % (user, sshd.port, node.port)
     r = skyctl("-H", url, "call", ":a", '"deposit", 7', env=sshd.env())
     assert r.returncode == 0, r.stderr
     assert tsv(r.stdout) == [["1", "7"], ["n", "1"]]
@@ -96,35 +96,35 @@ def test_explicit_user_ip_and_skyctl_host(sshd, sandbox_node):
     assert ["balance", "7"] in tsv(r.stdout)
 
 
-def test_inject_over_ssh(sshd, sandbox_node, tmp_path):
+def test_inject_over_ssh(sshd, node, tmp_path):
     script = tmp_path / "fix.lua"
     script.write_text('local CMD = _P.lua.CMD\n'
                       'CMD.balance = function() return 4242 end\n'
                       'print("patched", ...)\n')
     for flags in ([], ["--no-agent"]):
         target = ":b" if flags else ":a"
-        r = over(sshd, sandbox_node, "inject", *flags, target, script, "--", "x")
+        r = over(sshd, node, "inject", *flags, target, script, "--", "x")
         assert r.returncode == 0, r.stdout + r.stderr
         assert "patched\tx" in r.stdout and "1 ok, 0 failed" in r.stderr + r.stdout
-        r = skyctl("call", target, '"balance"', node=sandbox_node)
+        r = skyctl("call", target, '"balance"', node=node)
         assert tsv(r.stdout) == [["1", "4242"], ["n", "1"]]
     # several services at once: one hub, several console connections over ssh
-    r = over(sshd, sandbox_node, "inject", "@agent", script)
+    r = over(sshd, node, "inject", "@agent", script)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "3 ok, 0 failed" in r.stderr + r.stdout
-    r = skyctl("call", ":c", '"balance"', node=sandbox_node)
+    r = skyctl("call", ":c", '"balance"', node=node)
     assert tsv(r.stdout) == [["1", "4242"], ["n", "1"]]
-    assert no_ssh_left(sandbox_node.port)
+    assert no_ssh_left(node.port)
 
 
-def test_repl_from_stdin_over_ssh(sshd, sandbox_node):
-    r = over(sshd, sandbox_node, "repl", ":a", input="1+1\nreturn 'x' .. 2\n")
+def test_repl_from_stdin_over_ssh(sshd, node):
+    r = over(sshd, node, "repl", ":a", input="1+1\nreturn 'x' .. 2\n")
     assert r.returncode == 0, r.stderr
     assert r.stdout == '2\n"x2"\n'
-    r = over(sshd, sandbox_node, "repl", input="ping :a\n")    # the node prompt
+    r = over(sshd, node, "repl", input="ping :a\n")    # the node prompt
     assert r.returncode == 0, r.stderr
     assert re.fullmatch(r"\d+\n", r.stdout)               # 1/100 s, as the console says
-    assert no_ssh_left(sandbox_node.port)
+    assert no_ssh_left(node.port)
 
 
 def test_repl_terminal_ctrl_c_spares_ssh(sshd, sandbox_node, tmp_path):
@@ -157,19 +157,19 @@ def test_repl_terminal_ctrl_c_spares_ssh(sshd, sandbox_node, tmp_path):
     assert no_ssh_left(sandbox_node.port)
 
 
-def test_repl_watch_over_ssh(sshd, sandbox_node, tmp_path):
+def test_repl_watch_over_ssh(sshd, node, tmp_path):
     """.watch (stock debug mode on a connection of its own) through ssh:
     the breakpoint comes, steps, continues; no debug_agent is left."""
     pexpect = pytest.importorskip("pexpect")
     env = dict(os.environ, HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state"),
                XDG_CONFIG_HOME=str(tmp_path / "config"), TERM="xterm", NO_COLOR="1",
                **sshd.env())
-    c = pexpect.spawn(nodes.SKYCTL, ["-H", sshd.url(sandbox_node.port), "repl", ":c"],
+    c = pexpect.spawn(nodes.SKYCTL, ["-H", sshd.url(node.port), "repl", ":c"],
                       env=env, encoding="utf-8", timeout=15, dimensions=(40, 200))
     c.expect(":0000000c> ")
     c.send(".watch lua\r")
     c.expect("waiting for its next message")
-    with nodes.Console(sandbox_node.port) as con:
+    with nodes.Console(node.port) as con:
         con.send('call :c "deposit", 5\n')
         c.expect(r"agent\.lua\(\d+\)> ")
         c.send("s\r")
@@ -183,7 +183,7 @@ def test_repl_watch_over_ssh(sshd, sandbox_node, tmp_path):
         assert c.exitstatus == 0
         lines, _ = con.cmd("list")
         assert not [l for l in lines if "debug_agent" in l], lines
-    assert no_ssh_left(sandbox_node.port)
+    assert no_ssh_left(node.port)
 
 
 def test_commands_on_an_established_connection_stay_fast(sshd, sandbox_node):
@@ -200,16 +200,16 @@ def test_commands_on_an_established_connection_stay_fast(sshd, sandbox_node):
     assert per < 0.020, "%.1f ms a command" % (per * 1e3)
 
 
-def test_top_once_over_ssh(sshd, sandbox_node):
-    r = over(sshd, sandbox_node, "top", "--once")
+def test_top_once_over_ssh(sshd, node):
+    r = over(sshd, node, "top", "--once")
     assert r.returncode == 0, r.stderr
     rows = tsv(r.stdout)
     assert {row[0] for row in rows} >= {":0000000a", ":0000000b", ":0000000c"}
     assert all(row[-1] == "ok" for row in rows), rows
 
 
-def test_stuck_and_signal_over_ssh(sshd):
-    with nodes.Node("sandbox", agents=1, services=("loopy",)) as n:
+def test_stuck_and_signal_over_ssh(sshd, backend):
+    with nodes.Node(backend, agents=1, services=("loopy",)) as n:
         r = over(sshd, n, "stuck", "--timeout", "3")
         assert r.returncode == 0, r.stderr
         assert r.stdout == "" and "did not answer" in r.stderr
@@ -232,8 +232,8 @@ def test_stuck_and_signal_over_ssh(sshd):
         assert no_ssh_left(n.port)
 
 
-def test_node_file_mixes_tcp_and_ssh(sshd, tmp_path):
-    with nodes.Node("sandbox", agents=2) as n1, nodes.Node("sandbox", agents=1) as n2:
+def test_node_file_mixes_tcp_and_ssh(sshd, backend, tmp_path):
+    with nodes.Node(backend, agents=2) as n1, nodes.Node(backend, agents=1) as n2:
         xdg = tmp_path / "xdg"
         (xdg / "skyctl").mkdir(parents=True)
         (xdg / "skyctl" / "config.lua").write_text(
