@@ -2,8 +2,9 @@
 a real sshd on a free loopback port, run as the current user with a host
 key and a client key made for the test, in front of console nodes.  The
 core commands over ssh (on real skynet too when SKYNET_ROOT is set), a
-node file mixing tcp and ssh nodes, and what a user sees when ssh fails: remote port closed, key refused, ssh port
-closed, no answer, no ssh binary."""
+node file mixing tcp and ssh nodes, and what a user sees when ssh fails:
+remote port closed, key refused, ssh port closed, no answer, no ssh
+binary."""
 import json
 import os
 import pwd
