@@ -201,6 +201,29 @@ def test_commands_on_an_established_connection_stay_fast(sshd, sandbox_node):
     assert per < 0.020, "%.1f ms a command" % (per * 1e3)
 
 
+def test_ssh_connection_sharing(sshd, sandbox_node, tmp_path):
+    """ControlMaster/ControlPersist from SKYCTL_SSH: the first run leaves a
+    master behind, the next ones (several connections each: inject) go
+    through it, and skyctl's ssh children still end with each run."""
+    cm = os.path.join(sshd.dir, "cm-%C")        # tmp_path is too long for a socket
+    opts = " -o ControlMaster=auto -o ControlPath=%s -o ControlPersist=30" % cm
+    env = {"SKYCTL_SSH": sshd.env()["SKYCTL_SSH"] + opts}
+    script = tmp_path / "fix.lua"
+    script.write_text("print('shared', ...)\n")
+    try:
+        for _ in range(2):
+            r = over(sshd, sandbox_node, "list", env=env)
+            assert r.returncode == 0 and [":0000000a", "snlua agent 1"] in tsv(r.stdout), r.stderr
+            r = over(sshd, sandbox_node, "inject", "@agent", script, "--", "x", env=env)
+            assert r.returncode == 0 and r.stdout.count("shared\tx") == 3, r.stdout + r.stderr
+        assert [f for f in os.listdir(sshd.dir) if f.startswith("cm-")], "no master: not shared"
+    finally:
+        subprocess.run(["ssh"] + env["SKYCTL_SSH"].split() + ["-p", str(sshd.port), "-O", "exit",
+                       "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=10)
+    assert no_ssh_left(sandbox_node.port)
+
+
 def test_top_once_over_ssh(sshd, node):
     r = over(sshd, node, "top", "--once")
     assert r.returncode == 0, r.stderr
