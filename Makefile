@@ -1,5 +1,5 @@
 # skyctl: the command-line client, and skyctl-sandbox, the stand-in node.
-# make · make test · make test SANITIZE=1 · make bench · make clean
+# make · make test · make test SANITIZE=1 · make bench · make install · make clean
 
 CC ?= cc
 PYTHON ?= /usr/bin/python3
@@ -63,6 +63,40 @@ clean:
 
 .PHONY: all test bench clean
 -include $(SKYCTL_OBJ:.o=.d) $(SANDBOX_OBJ:.o=.d)
+
+# make install PREFIX=/usr/local DESTDIR=...: the binaries, the man page, the
+# bash, zsh and fish completions where each looks for them, and the sandbox's
+# sample services (skyctl-sandbox --demo finds them beside bin/)
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+SERVICESDIR ?= $(PREFIX)/share/skyctl/services
+SERVICES := $(wildcard sandbox/services/*.lua)
+INSTALL ?= install
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(SERVICESDIR)
+	$(INSTALL) -m 755 $(BUILD)/skyctl $(BUILD)/skyctl-sandbox $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 644 man/skyctl.1 $(DESTDIR)$(MANDIR)/man1/skyctl.1
+	$(INSTALL) -m 644 completions/skyctl.bash $(DESTDIR)$(BASHCOMPDIR)/skyctl
+	$(INSTALL) -m 644 completions/_skyctl $(DESTDIR)$(ZSHCOMPDIR)/_skyctl
+	$(INSTALL) -m 644 completions/skyctl.fish $(DESTDIR)$(FISHCOMPDIR)/skyctl.fish
+	$(INSTALL) -m 644 $(SERVICES) $(DESTDIR)$(SERVICESDIR)/
+
+# removes what install put there (the standard directories stay; skyctl's
+# own share/skyctl goes if nothing else is in it)
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/skyctl $(DESTDIR)$(BINDIR)/skyctl-sandbox \
+		$(DESTDIR)$(MANDIR)/man1/skyctl.1 $(DESTDIR)$(BASHCOMPDIR)/skyctl \
+		$(DESTDIR)$(ZSHCOMPDIR)/_skyctl $(DESTDIR)$(FISHCOMPDIR)/skyctl.fish \
+		$(addprefix $(DESTDIR)$(SERVICESDIR)/,$(notdir $(SERVICES)))
+	-rmdir $(DESTDIR)$(SERVICESDIR) $(DESTDIR)$(PREFIX)/share/skyctl 2>/dev/null
+
+.PHONY: install uninstall
 
 # the whole suite, plain and under AddressSanitizer + UBSan (what CI runs)
 check:

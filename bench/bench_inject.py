@@ -6,10 +6,8 @@ Measures, on the sandbox and on real skynet when SKYNET_ROOT is set:
      start (first run installs the agent everywhere; then the steady state);
   2. one service, the first time (bootstrap + agent load) and after;
   3. the naive way on a sample of services, extrapolated to 1000.
-  4. the engine's tracking cost inside a service holding a 1,000,000-entry
-     data table (apply + record + revert, as `diff` does), vs a plain one.
-Targets (issue 4): 1000 services < 0.5 s, one service < 50 ms first, < 5 ms after;
-tracking < 10 ms with the big table.
+Targets (issue 4): 1000 services < 0.5 s, one service < 50 ms first, < 5 ms after.
+The tracking cost with a 1,000,000-entry table is bench_diff.py's.
 Run: make bench, or SKYCTL_BUILD=build python3 bench/bench_inject.py"""
 import os
 import subprocess
@@ -86,25 +84,6 @@ def bench(backend, path):
     return rows
 
 
-def tracking(backend):
-    """engine-side cost of a dry run (snapshot, run, diff, revert), in us"""
-    from test_inject_transport import Client, script
-    node = nodes.Node(backend, agents=2).start()
-    try:
-        c = Client(node.port)
-        fill = ("local t = {} for i = 1, 1000000 do t[i] = {i} end _P.lua.CMD.players = t")
-        c.request("b", {"op": "apply", "scripts": [script(fill, "fill.lua")]})
-        fix = script(script_2k())
-        costs = {}
-        for h in ("a", "b"):
-            costs[h] = min(c.request(h, {"op": "apply", "dry": True, "scripts": [fix]})["cost"]
-                           for _ in range(5))
-        c.close()
-        return costs["a"], costs["b"]
-    finally:
-        node.stop()
-
-
 def main():
     global STATE
     STATE = tempfile.mkdtemp(prefix="skyctl-bench-state-")
@@ -119,11 +98,6 @@ def main():
         for case, ours, theirs in bench(backend, path):
             print("%-8s %-32s %10.1fms %10.1fms %7.0fx" % (backend, case, ours * 1e3,
                                                            theirs * 1e3, theirs / ours))
-        plain, big = tracking(backend)
-        print("%-8s %-32s %10.2fms %12s %8s" % (backend, "tracking, plain service", plain / 1e3,
-                                                "", ""))
-        print("%-8s %-32s %10.2fms %12s %8s" % (backend, "tracking, 1M-entry table", big / 1e3,
-                                                "(< 10 ms)", ""))
     os.unlink(path)
 
 

@@ -11,20 +11,12 @@
 enum args_id {
 	OPT_HOST, OPT_NODE, OPT_ALL, OPT_CONFIG, OPT_TIMEOUT, OPT_JSON, OPT_HELP, OPT_VERSION,
 	OPT_SORT, OPT_KEEP_GOING, OPT_CANARY, OPT_NO_AGENT, OPT_DRY_RUN,
-	OPT_DELAY, OPT_ONCE, OPT_ITERATIONS, OPT_SIGNAL,
+	OPT_DELAY, OPT_ONCE, OPT_ITERATIONS, OPT_SIGNAL, OPT_GREP, OPT_SESSION, OPT_PATCH,
+	OPT_ALL_PATCHES, OPT_FORCE,
 };
 
-struct args_opt {
-	const char *lng;
-	char shrt;
-	const char *arg;	/* name of its argument, or NULL */
-	enum args_id id;
-	unsigned bit;		/* 0: global; else the enum cmd_opt_bits that allows it */
-	const char *help;
-};
-
-static const struct args_opt args_opts[] = {
-	{ "host", 'H', "HOST:PORT", OPT_HOST, 0, "the node's console: HOST:PORT, or ssh://... (see below) (default $SKYCTL_HOST, else 127.0.0.1:8000)" },
+const struct args_opt args_opts[] = {
+	{ "host", 'H', "HOST:PORT", OPT_HOST, 0, "the node's console, or ssh://... (default $SKYCTL_HOST, else 127.0.0.1:8000)" },
 	{ "node", 'n', "NAME", OPT_NODE, 0, "a node of the node file" },
 	{ "all", 'a', NULL, OPT_ALL, 0, "every node of the node file, in parallel" },
 	{ "config", 0, "FILE", OPT_CONFIG, 0, "the node file (default $XDG_CONFIG_HOME/skyctl/config.lua)" },
@@ -35,27 +27,41 @@ static const struct args_opt args_opts[] = {
 	{ "sort", 0, "FIELD", OPT_SORT, OPTB_SORT, "sort rows by FIELD (numbers: biggest first)" },
 	{ "keep-going", 0, NULL, OPT_KEEP_GOING, OPTB_INJECT, "go on after a failing target" },
 	{ "canary", 0, "N", OPT_CANARY, OPTB_INJECT, "first run N targets; go on only if all succeed" },
-	{ "no-agent", 0, NULL, OPT_NO_AGENT, OPTB_INJECT, "leave nothing registered in the services (slower)" },
-	{ "dry-run", 0, NULL, OPT_DRY_RUN, OPTB_INJECT, "run the scripts, then undo every change" },
+	{ "no-agent", 0, NULL, OPT_NO_AGENT, OPTB_AGENT, "leave nothing registered in the services (slower)" },
+	{ "dry-run", 0, NULL, OPT_DRY_RUN, OPTB_DRY, "run the scripts, then undo every change (see diff)" },
+	{ "patch", 0, "ID", OPT_PATCH, OPTB_ROLLBACK, "undo patch ID and every patch applied after it" },
+	{ "all", 0, NULL, OPT_ALL_PATCHES, OPTB_ROLLBACK, "undo every patch in place (every node: -a)" },
+	{ "force", 0, NULL, OPT_FORCE, OPTB_ROLLBACK, "also restore items changed since the patch" },
 	{ "delay", 'd', "SECONDS", OPT_DELAY, OPTB_TOP, "time between refreshes (default 2)" },
 	{ "once", 0, NULL, OPT_ONCE, OPTB_TOP, "print one table (two samples SECONDS apart) and exit" },
 	{ "iterations", 0, "N", OPT_ITERATIONS, OPTB_TOP, "print N tables, one per refresh, and exit" },
 	{ "signal", 0, NULL, OPT_SIGNAL, OPTB_STUCK, "interrupt the stuck services, check they answer again" },
+	{ "grep", 0, "PATTERN", OPT_GREP, OPTB_HISTORY, "only sessions and lines matching PATTERN (extended regex)" },
+	{ "session", 0, "ID", OPT_SESSION, OPTB_HISTORY, "show session ID (as the ID argument does)" },
 };
-#define ARGS_NOPTS (sizeof args_opts / sizeof args_opts[0])
+const size_t args_nopts = sizeof args_opts / sizeof args_opts[0];
 
-/* the option for "--name" / "-c", allowed for cmd (NULL: before a command) */
-static const struct args_opt *args_find(const char *lng, size_t len, char shrt,
-					const struct cmd_entry *cmd)
+int args_allowed(const struct args_opt *o, const struct cmd_entry *cmd)
 {
-	for (size_t i = 0; i < ARGS_NOPTS; i++) {
+	return o->bit == 0 || (cmd && (cmd->opts & o->bit));
+}
+
+/* the command's own option wins over a global one of the same name
+ * (rollback --all: every patch; -a stays every node) */
+const struct args_opt *args_find(const char *lng, size_t len, char shrt,
+				 const struct cmd_entry *cmd)
+{
+	const struct args_opt *global = NULL;
+	for (size_t i = 0; i < args_nopts; i++) {
 		const struct args_opt *o = &args_opts[i];
 		int hit = lng ? strlen(o->lng) == len && strncmp(o->lng, lng, len) == 0 :
 			o->shrt && o->shrt == shrt;
-		if (hit && (o->bit == 0 || (cmd && (cmd->opts & o->bit))))
+		if (hit && o->bit && args_allowed(o, cmd))
 			return o;
+		if (hit && !o->bit && !global)
+			global = o;
 	}
-	return NULL;
+	return global;
 }
 
 static int args_set(struct cmd_ctx *c, const struct args_opt *o, const char *val, struct err *e)
@@ -95,6 +101,15 @@ static int args_set(struct cmd_ctx *c, const struct args_opt *o, const char *val
 			return err_set(e, ERR_USAGE, "--iterations wants a count (>= 1), not '%s'", val);
 		break;
 	case OPT_SIGNAL: c->o.signal = 1; break;
+	case OPT_GREP: c->o.grep = val; break;
+	case OPT_SESSION: c->o.session = val; break;
+	case OPT_PATCH:
+		c->o.patch = strtol(val, &end, 10);
+		if (end == val || *end || c->o.patch < 1)
+			return err_set(e, ERR_USAGE, "--patch wants a patch id (>= 1), not '%s'", val);
+		break;
+	case OPT_ALL_PATCHES: c->o.all_patches = 1; break;
+	case OPT_FORCE: c->o.force = 1; break;
 	}
 	return 0;
 }
@@ -162,6 +177,8 @@ int args_parse(int argc, char **argv, struct cmd_ctx *c, struct err *e)
 	if (c->o.help || c->o.version || !c->cmd)
 		return 0;
 	const struct cmd_entry *cmd = c->cmd;
+	if (!(cmd->flags & CMD_DASHARGS))
+		c->dashdash = -1;	/* "--" only ended the options */
 	if (cmd->flags & CMD_TARGETS) {
 		if (c->argc < 1 || c->dashdash == 0)
 			return err_set(e, ERR_USAGE, "%s: missing the target (e.g. :a, .name, @agent)",
@@ -181,12 +198,14 @@ int args_parse(int argc, char **argv, struct cmd_ctx *c, struct err *e)
 		return err_set(e, ERR_USAGE, "-a cannot be combined with -n or -H");
 	if (c->o.sess.node && c->o.sess.host)
 		return err_set(e, ERR_USAGE, "-n and -H cannot be combined");
+	if (c->o.patch && c->o.all_patches)
+		return err_set(e, ERR_USAGE, "%s: --patch and --all cannot be combined", cmd->name);
 	return 0;
 }
 
 void args_usage_opts(unsigned bits, struct fmt_buf *b)
 {
-	for (size_t i = 0; i < ARGS_NOPTS; i++) {
+	for (size_t i = 0; i < args_nopts; i++) {
 		const struct args_opt *o = &args_opts[i];
 		char left[64];
 		if (bits ? !(o->bit & bits) : o->bit != 0)

@@ -2,9 +2,9 @@
  * evaluated by the agent), or with no TARGET a prompt running console
  * commands on the node.  This file picks the node and the service with the
  * core's target grammar and wires what the prompt borrows from the rest of
- * skyctl: console commands on its own connection, and .inject (and .diff,
- * .rollback, .patches once those commands exist) run as the subcommands
- * themselves (this binary in a child process), on the prompt's service. */
+ * skyctl: console commands on its own connection, and .inject, .diff,
+ * .rollback and .patches run as the subcommands themselves (this binary in
+ * a child process), on the prompt's service. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "names.h"
 #include "repl.h"
 
 struct cmd_repl {
@@ -79,7 +80,8 @@ static uint32_t cmd_repl_resolve(const struct repl_conf *rc, const char *word)
 		goto done;
 	}
 	if (tl.v[0].kind == TARGET_NAME) {
-		err_set(&e, ERR_USAGE, "%s: give the service's address, not its name", word);
+		if (names_resolve(cr->sn->addr, tl.v[0].text, rc->timeout, &addr, &e) != 0)
+			addr = 0;
 		goto done;
 	}
 	if (tl.v[0].kind == TARGET_GLOB) {
@@ -175,15 +177,6 @@ static int cmd_repl_patches(const struct repl_conf *rc, uint32_t service)
 	return cmd_repl_sub(rc, "patches", service, NULL, 0);
 }
 
-/* whether the command table has a command called exactly name */
-static int cmd_repl_has(const char *name)
-{
-	for (int i = 0; cmd_table[i]; i++)
-		if (strcmp(cmd_table[i]->name, name) == 0)
-			return 1;
-	return 0;
-}
-
 /* the node the prompt is for: -H/-n/default, or the target's node prefix */
 static struct session_node *cmd_repl_node(struct cmd_ctx *c, struct target_list *tl,
 					  struct err *e)
@@ -227,9 +220,9 @@ static int cmd_repl_exec(struct cmd_ctx *c)
 		.node = cr.sn->name, .addr = cr.sn->addr, .timeout = c->o.timeout, .ud = &cr,
 		.hooks = {
 			.inject = cmd_repl_inject,
-			.diff = cmd_repl_has("diff") ? cmd_repl_diff : NULL,
-			.rollback = cmd_repl_has("rollback") ? cmd_repl_rollback : NULL,
-			.patches = cmd_repl_has("patches") ? cmd_repl_patches : NULL,
+			.diff = cmd_repl_diff,
+			.rollback = cmd_repl_rollback,
+			.patches = cmd_repl_patches,
 			.resolve = cmd_repl_resolve,
 			.command = cmd_repl_command,
 		},

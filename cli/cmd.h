@@ -19,14 +19,21 @@ enum cmd_flags {
 	CMD_TARGETS = 2,	/* the first argument is a target list */
 	CMD_MUTATES = 4,	/* changes a service: explicit addresses are checked with list */
 	CMD_FRESH = 8,		/* sends on a connection of its own (signal) */
+	CMD_DASHARGS = 16,	/* "--" also ends its own arguments: what follows is
+				 * passed on (inject: SCRIPT... -- ARGS...) */
+	CMD_HANDLES = 32,	/* needs handles: registered names are looked up (names.h) */
 };
 
 /* options a command may accept besides the global ones (cmd_entry.opts) */
 enum cmd_opt_bits {
 	OPTB_SORT = 1,
-	OPTB_INJECT = 2,	/* --keep-going --canary --no-agent --dry-run */
+	OPTB_INJECT = 2,	/* --keep-going --canary (batches that change services) */
 	OPTB_TOP = 4,		/* -d --once --iterations (top) */
 	OPTB_STUCK = 8,		/* --signal (stuck) */
+	OPTB_HISTORY = 16,	/* --grep --session (history) */
+	OPTB_AGENT = 32,	/* --no-agent (commands run by the agent) */
+	OPTB_DRY = 64,		/* --dry-run (inject) */
+	OPTB_ROLLBACK = 128,	/* --patch --all --force (rollback) */
 };
 
 /* what the command line said */
@@ -41,6 +48,9 @@ struct cmd_opts {
 	double delay;		/* top -d: seconds between refreshes (0: not given) */
 	int once, signal;	/* top --once; stuck --signal */
 	long iterations;	/* top --iterations N (0: not given) */
+	const char *grep, *session;	/* history --grep PATTERN --session ID */
+	long patch;		/* rollback --patch ID (0: not given) */
+	int all_patches, force;	/* rollback --all, --force */
 };
 
 struct cmd_ctx;
@@ -82,7 +92,8 @@ struct cmd_ctx {
 	struct cmd_opts o;
 	char **argv;		/* positional arguments after the target list */
 	int argc;
-	int dashdash;		/* argv index of the first argument after "--", or -1 */
+	int dashdash;		/* CMD_DASHARGS: argv index of the first argument
+				 * after "--", or -1 */
 	const char *target_spec;
 	struct target_list targets;
 	struct config config;
@@ -156,6 +167,26 @@ const struct cmd_entry *cmd_find(const char *name, char *err, size_t errlen);
 void cmd_usage(const struct cmd_entry *e, struct fmt_buf *b);
 
 /* ---- the dispatcher ---- */
+
+/* one option of the parser's table (cli/args.c) */
+struct args_opt {
+	const char *lng;
+	char shrt;
+	const char *arg;	/* name of its argument, or NULL */
+	int id;			/* args.c's enum args_id */
+	unsigned bit;		/* 0: global; else the enum cmd_opt_bits that allows it */
+	const char *help;
+};
+extern const struct args_opt args_opts[];
+extern const size_t args_nopts;
+
+/* whether cmd (NULL: before a command) accepts option o */
+int args_allowed(const struct args_opt *o, const struct cmd_entry *cmd);
+
+/* the option "--lng" (its first len bytes) or, lng NULL, "-shrt" that cmd
+ * accepts; NULL if none */
+const struct args_opt *args_find(const char *lng, size_t len, char shrt,
+				 const struct cmd_entry *cmd);
 
 /* parse argv into c; -1 with a message in e (ERR_USAGE) */
 int args_parse(int argc, char **argv, struct cmd_ctx *c, struct err *e);

@@ -14,8 +14,9 @@ extern const struct cmd_entry cmd_list_entry, cmd_stat_entry, cmd_mem_entry, cmd
 	cmd_clearcache_entry, cmd_call_entry, cmd_trace_entry, cmd_logon_entry,
 	cmd_logoff_entry, cmd_signal_entry, cmd_getenv_entry, cmd_setenv_entry,
 	cmd_profactive_entry, cmd_dumpheap_entry, cmd_raw_entry, cmd_inject_entry,
-	cmd_help_entry, cmd_top_entry, cmd_stuck_entry;
+	cmd_help_entry, cmd_top_entry, cmd_stuck_entry, cmd_complete_entry;
 extern const struct cmd_entry cmd_repl_entry, cmd_history_entry;
+extern const struct cmd_entry cmd_diff_entry, cmd_patches_entry, cmd_rollback_entry;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_list_entry, &cmd_stat_entry, &cmd_mem_entry, &cmd_gc_entry, &cmd_info_entry,
@@ -25,11 +26,63 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_clearcache_entry, &cmd_call_entry, &cmd_trace_entry, &cmd_logon_entry,
 	&cmd_logoff_entry, &cmd_signal_entry, &cmd_getenv_entry, &cmd_setenv_entry,
 	&cmd_profactive_entry, &cmd_dumpheap_entry, &cmd_raw_entry, &cmd_inject_entry,
+	&cmd_diff_entry, &cmd_patches_entry, &cmd_rollback_entry,
 	&cmd_repl_entry, &cmd_history_entry,
-	&cmd_help_entry, &cmd_top_entry, &cmd_stuck_entry, NULL,
+	&cmd_help_entry, &cmd_top_entry, &cmd_stuck_entry, &cmd_complete_entry, NULL,
 };
 
 const char *cmd_version = SKYCTL_VERSION_TEXT;
+
+/* Levenshtein distance between a and b (short words: names of commands),
+ * with an adjacent swap counting as one edit ("lsit" is one from "list") */
+static size_t cmd_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t d[3][33];	/* rows i-2, i-1, i of the table, mod 3 */
+	if (la > 32 || lb > 32)
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t *row = d[i % 3], *up = d[(i - 1) % 3], *up2 = d[(i + 1) % 3];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = up[j - 1] + (a[i - 1] != b[j - 1]);
+			if (up[j] + 1 < best)
+				best = up[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    up2[j - 2] + 1 < best)
+				best = up2[j - 2] + 1;
+			row[j] = best;
+		}
+	}
+	return d[la % 3][lb];
+}
+
+/* the message for a name that is no command: the closest commands (at
+ * most 2 edits away, and fewer edits than the name is long) as a hint */
+static void cmd_unknown(const char *name, char *err, size_t errlen)
+{
+	size_t best = 3, len = strlen(name);
+	char cands[256] = "";
+	int n = 0;
+	for (int i = 0; cmd_table[i]; i++) {
+		size_t d = cmd_distance(name, cmd_table[i]->name);
+		if (d >= len || d > best)
+			continue;
+		if (d < best)
+			n = 0, *cands = '\0';
+		best = d;
+		snprintf(cands + strlen(cands), sizeof cands - strlen(cands), "%s'%s'",
+			 n++ ? " or " : "", cmd_table[i]->name);
+	}
+	if (n)
+		snprintf(err, errlen, "unknown command '%s'; did you mean %s?", name, cands);
+	else
+		snprintf(err, errlen, "unknown command '%s' (see skyctl --help)", name);
+}
 
 const struct cmd_entry *cmd_find(const char *name, char *err, size_t errlen)
 {
@@ -51,7 +104,7 @@ const struct cmd_entry *cmd_find(const char *name, char *err, size_t errlen)
 	if (nhits > 1)
 		snprintf(err, errlen, "ambiguous command '%s': %s", name, cands);
 	else
-		snprintf(err, errlen, "unknown command '%s' (see skyctl --help)", name);
+		cmd_unknown(name, err, errlen);
 	return NULL;
 }
 
@@ -89,7 +142,8 @@ static void cmd_usage_main(struct fmt_buf *b)
 		 "  6  local input error (unreadable file, script syntax error)\n"
 		 "  With several failures, the highest status.\n"
 		 "\nEnvironment: SKYCTL_HOST, SKYCTL_SSH (ssh options, split at spaces),\n"
-		 "XDG_CONFIG_HOME, NO_COLOR, SKYCTL_FORCE_TTY.\n");
+		 "XDG_CONFIG_HOME, NO_COLOR, SKYCTL_FORCE_TTY.\n"
+		 "All of it, with files, the ssh form and examples: man skyctl\n");
 }
 
 void cmd_usage(const struct cmd_entry *e, struct fmt_buf *b)

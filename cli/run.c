@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "names.h"
 
 #define RUN_BATCH 256	/* lines written before their replies are read */
 
@@ -201,6 +202,31 @@ static void run_check_alive(struct cmd_ctx *c, struct cmd_node *nd)
 	nd->ntargets = k;
 }
 
+/* give every target named ".name" its handle (and launch command); drop
+ * the ones that cannot be looked up, with an error */
+static void run_lookup_names(struct cmd_ctx *c, struct cmd_node *nd)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < nd->ntargets; i++) {
+		struct target *t = &nd->targets[i];
+		struct err e = { 0 };
+		if (t->name && names_resolve(nd->sn->addr, t->name, c->o.timeout, &t->addr, &e) != 0) {
+			cmd_fail(nd, e.code, c->cmd->name, e.msg);
+			continue;
+		}
+		char addr[16];
+		snprintf(addr, sizeof addr, ":%08x", (unsigned)t->addr);
+		if (t->name && !t->cmd)
+			t->cmd = cmd_service_cmd(nd, addr);
+		size_t j = 0;
+		while (j < k && nd->targets[j].addr != t->addr)
+			j++;
+		if (j == k)	/* ".name,:f" is one target when .name is :f */
+			nd->targets[k++] = *t;
+	}
+	nd->ntargets = k;
+}
+
 /* phase one, per node: connect, list if needed, resolve targets */
 static void run_prepare(void *ud, size_t i)
 {
@@ -222,6 +248,8 @@ static void run_prepare(void *ud, size_t i)
 		cmd_fail(nd, e.code, cmd->name, e.msg);
 		return;
 	}
+	if (cmd->flags & CMD_HANDLES)
+		run_lookup_names(c, nd);
 	if (cmd->flags & CMD_MUTATES)
 		run_check_alive(c, nd);
 }

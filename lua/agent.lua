@@ -16,8 +16,10 @@
 --   the chunk runs in mode "once" (request passed along), and peers are
 --   reached by RUN alone (mode "runonce"): nothing stays registered.
 --
--- Operations (req.op): apply (req.dry: apply, record, revert), journal,
--- rollback (req.id / req.all / req.force), eval and complete (for a prompt),
+-- Operations (req.op): apply (req.dry: apply, record, revert), journal
+-- (req.brief: change counts only), rollback (req.id / req.all / req.force;
+-- a conflicting item stays in the journal entry, state "partly rolled
+-- back", until a forced rollback), eval and complete (for a prompt),
 -- ping, remove.  A request with req.targets is run by the hub in each target
 -- (req.sub) with req.par at once, stopping after a failure when req.stop.
 --
@@ -526,7 +528,9 @@ local function helpers()
 		end
 	end
 	function H.join(new, old)
-		assert(type(new) == "function", "hotfix.join: new value is not a function")
+		if type(new) ~= "function" then
+			error("hotfix.join: the new value is not a function", 2)
+		end
 		local i = 1
 		while true do
 			local n = getupvalue(new, i)
@@ -545,6 +549,11 @@ local function helpers()
 		end
 	end
 	function H.replace(t, k, new)
+		if type(t) ~= "table" then
+			error(format("hotfix.replace: a table expected, got %s", type(t)), 2)
+		elseif type(new) ~= "function" then
+			error("hotfix.replace: the new value is not a function", 2)
+		end
 		local old = t[k]
 		H.join(new, old)
 		t[k] = new
@@ -702,74 +711,91 @@ function OPS.apply(req)
 		large[j] = tpath(snap, snap.large[j])
 	end
 	res.untracked = { large = large, nlarge = #snap.large, deep = snap.deep,
-		truncated = snap.truncated, tracked = snap.total }
+		truncated = snap.truncated, tracked = snap.total,
+		entries = LIMIT_ENTRIES, depth = LIMIT_DEPTH, total = LIMIT_TOTAL }
 	res.cost = clock() - t0
 	return res
 end
 
-local function export_entry(e)
+-- a journal entry as the client sees it; brief leaves out the changes
+-- (their count stays): a cluster-wide `patches` asks many services
+local function export_entry(e, brief)
+	local changes = e.changes or {}
 	return {
 		id = e.id, kind = e.kind, name = e.name, sha = e.sha, batch = e.batch,
-		time = e.time, who = e.who, state = e.state, of = e.of,
-		changes = export_all(e.changes or {}), conflicts = e.conflicts,
+		time = e.time, who = e.who, state = e.state, of = e.of, nchanges = #changes,
+		changes = not brief and export_all(changes) or nil, conflicts = e.conflicts,
+		restored = e.restored, left = e.left and #e.left or nil,
 	}
 end
 
-function OPS.journal()
+function OPS.journal(req)
 	local list = {}
 	for i, e in ipairs(S.journal) do
-		list[i] = export_entry(e)
+		list[i] = export_entry(e, req.brief)
 	end
 	return { ok = true, journal = list }
 end
 
--- undo the newest applied patch, or req.id and every applied patch after
--- it (newest first); an item whose value changed since is a conflict, left
--- alone unless req.force
+-- whether a patch is still (partly) in place
+local function carried(e)
+	return e.kind == "apply" and (e.state == "applied" or e.state == "partly rolled back")
+end
+
+-- undo one patch's changes that are still in place (newest first); an
+-- item whose value changed since is a conflict, left alone unless force
+-- and kept in e.left, so a later forced rollback can finish the patch
+local function rollback_one(e, force)
+	local restored, conflicts, left = {}, {}, {}
+	local changes = e.left or e.changes
+	for j = #changes, 1, -1 do
+		local c = changes[j]
+		if force or is_current(c) then
+			if undo(c) then
+				restored[#restored + 1] = export(c)
+			else
+				conflicts[#conflicts + 1] = { path = c.path, why = "cannot be undone" }
+			end
+		else
+			conflicts[#conflicts + 1] = { path = c.path, upvalue = c.name,
+				why = "changed since", now = describe(current(c)), patched = describe(c.new) }
+			table.insert(left, 1, c)
+		end
+	end
+	e.left = #left > 0 and left or nil
+	e.state = e.left and "partly rolled back" or "rolled back"
+	return restored, conflicts
+end
+
+-- undo the newest patch still in place, or req.id and every one applied
+-- after it (newest first); req.all: every one.  The journal records each.
 function OPS.rollback(req)
 	local J, targets = S.journal, {}
 	for i = #J, 1, -1 do
 		local e = J[i]
-		if e.kind == "apply" and e.state == "applied" then
+		if carried(e) then
 			targets[#targets + 1] = e
-			if not req.id and not req.all then
-				break
-			end
-			if e.id == req.id then
+			if e.id == req.id or not (req.id or req.all) then
 				break
 			end
 		end
 	end
 	if req.id and (#targets == 0 or targets[#targets].id ~= req.id) then
-		return { ok = false, err = "no applied patch " .. tostring(req.id) }
+		return { ok = false, err = "no patch #" .. tostring(req.id) .. " in place" }
 	end
 	if #targets == 0 then
-		return { ok = false, err = "no applied patch to roll back" }
+		return { ok = false, err = "no patch to roll back" }
 	end
 	local res = { ok = true, rolled = {} }
 	for _, e in ipairs(targets) do
-		local restored, conflicts = {}, {}
-		for j = #e.changes, 1, -1 do
-			local c = e.changes[j]
-			if req.force or is_current(c) then
-				if undo(c) then
-					restored[#restored + 1] = export(c)
-				else
-					conflicts[#conflicts + 1] = { path = c.path, why = "cannot be undone" }
-				end
-			else
-				conflicts[#conflicts + 1] = { path = c.path, upvalue = c.name,
-					why = "changed since", now = describe(current(c)) }
-			end
-		end
-		e.state = "rolled back"
+		local restored, conflicts = rollback_one(e, req.force)
 		local id = S.nextid
 		S.nextid = id + 1
-		S.journal[#J + 1] = { id = id, kind = "rollback", of = e.id, name = e.name, sha = e.sha,
-			time = req.time or os.time(), who = req.who, state = "done", changes = {},
-			conflicts = #conflicts > 0 and conflicts or nil }
+		J[#J + 1] = { id = id, kind = "rollback", of = e.id, name = e.name, sha = e.sha,
+			batch = req.batch, time = req.time or os.time(), who = req.who, state = "done",
+			restored = #restored, conflicts = #conflicts > 0 and conflicts or nil }
 		res.rolled[#res.rolled + 1] = { id = e.id, name = e.name, restored = restored,
-			conflicts = conflicts }
+			conflicts = conflicts, state = e.state, journal = id }
 		if #conflicts > 0 then
 			res.conflict = true
 		end
@@ -827,14 +853,35 @@ end
 -- Evaluate a line or chunk for a prompt in session req.session: as an
 -- expression first, else as statements.  Names it assigns stay in the
 -- session's environment; _G.x reaches the service's globals.
-function OPS.eval(req)
-	S.sessions = S.sessions or {}
-	local env = S.sessions[req.session or ""]
-	local P, U = inject_tables()
+-- A service keeps the environments of its last MAX_SESSIONS prompts
+-- (a prompt killed with -9 never says goodbye); the least recently used
+-- goes first.
+local MAX_SESSIONS = 16
+local function session_env(name)
+	S.sessions, S.used = S.sessions or {}, S.used or {}
+	local env = S.sessions[name]
 	if not env then
-		env = setmetatable({ hotfix = helpers() }, { __index = _G })
-		S.sessions[req.session or ""] = env
+		env = setmetatable({ hotfix = helpers(), skynet = skynet }, { __index = _G })
+		S.sessions[name] = env
+		local n, oldest = 0, nil
+		for k in pairs(S.sessions) do
+			n = n + 1
+			if k ~= name and (not oldest or (S.used[k] or 0) < (S.used[oldest] or 0)) then
+				oldest = k
+			end
+		end
+		if n > MAX_SESSIONS then
+			S.sessions[oldest], S.used[oldest] = nil, nil
+		end
 	end
+	S.tick = (S.tick or 0) + 1
+	S.used[name] = S.tick
+	return env
+end
+
+function OPS.eval(req)
+	local env = session_env(req.session or "")
+	local P, U = inject_tables()
 	local out = {}
 	env.print, env._P, env._U = printer(out), P, U
 	local name = req.name or "=repl"
@@ -923,11 +970,13 @@ end
 ---------------------------------------------------------------- fan-out
 
 -- the bytecode of this chunk and of wire.lua, made when first needed: a
--- hub sends them to the services it installs the agent in
+-- hub sends them to the services it installs the agent in.  Stripped of
+-- debug information: half the size, and a quarter less time to install
+-- in a thousand services (only the engine's own line numbers are lost)
 local function dumper(f)
 	local code
 	return function()
-		code = code or string.dump(f)
+		code = code or string.dump(f, true)
 		return code
 	end
 end

@@ -63,7 +63,8 @@ static int main_config(const char *path, const char *text)
 	return 0;
 }
 
-/* the sample services' directory, next to the build directory */
+/* the sample services' directory: next to the build directory, or where
+ * `make install` puts them (PREFIX/share/skyctl/services beside PREFIX/bin) */
 static int main_services_dir(char *out, size_t size)
 {
 	char exe[PATH_MAX];
@@ -73,7 +74,8 @@ static int main_services_dir(char *out, size_t size)
 		char *slash = strrchr(exe, '/');
 		if (slash)
 			*slash = '\0';
-		static const char *const up[] = { "/../sandbox/services", "/../../sandbox/services" };
+		static const char *const up[] = { "/../sandbox/services", "/../../sandbox/services",
+						  "/../share/skyctl/services" };
 		for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
 			snprintf(out, size, "%s%s", exe, up[i]);
 			char probe[PATH_MAX + 16];

@@ -129,7 +129,8 @@ static int batch_phase(struct batch_job *jobs, size_t n, const struct batch_opts
 			j->lo = j->next;
 			j->hi = j->lo + chunk < j->limit ? j->lo + chunk : j->limit;
 			j->next = j->hi;
-			h->sending(h->ud, i, j->lo, j->hi);
+			if (h->sending)
+				h->sending(h->ud, i, j->lo, j->hi);
 			started[i] = pthread_create(&tid[i], NULL, batch_round, j) == 0;
 			if (!started[i])
 				batch_round(j);

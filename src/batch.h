@@ -1,4 +1,4 @@
-/* Running one agent operation (inject now; rollback and diff next) over many
+/* Running one agent operation (inject, diff, rollback, patches) over many
  * services of many nodes: nodes in parallel, each through one hub service
  * that fans out inside the node; stop at the first failure unless told to
  * keep going; an optional canary phase; exactly which targets ran is known
@@ -42,7 +42,7 @@ struct batch_result {
 };
 
 struct batch_hooks {
-	/* targets lo..hi-1 of node are about to be sent */
+	/* targets lo..hi-1 of node are about to be sent (NULL: nothing to do) */
 	void (*sending)(void *ud, size_t node, size_t lo, size_t hi);
 	/* target i of node is settled (called in target order per node) */
 	void (*settled)(void *ud, size_t node, size_t i, const struct batch_result *r);

@@ -1,4 +1,4 @@
-/* The local audit log of injects (see journal.h): JSON lines appended with
+/* The local audit log of injects and rollbacks (see journal.h): JSON lines appended with
  * one write and an fsync under an exclusive lock, so concurrent skyctl runs
  * never interleave and a record written is a record kept. */
 #include "journal.h"
@@ -137,7 +137,7 @@ static int journal_format(struct journal_buf *b, const struct journal_record *r,
 	journal_who(who, sizeof who);
 	for (size_t i = 0; i < n; i++) {
 		if (journal_put(b, "{", 1) || journal_field(b, "time", when, 1) ||
-		    journal_field(b, "user", who, 0) || journal_field(b, "batch", r[i].batch, 0) ||
+		    journal_field(b, "user", who, 0) || journal_field(b, "op", r[i].op, 0) || journal_field(b, "batch", r[i].batch, 0) ||
 		    journal_field(b, "node", r[i].node, 0) || journal_field(b, "target", r[i].target, 0) ||
 		    journal_field(b, "script", r[i].script, 0) ||
 		    journal_field(b, "sha256", r[i].sha256, 0) ||

@@ -1,5 +1,5 @@
 /* The local audit log: one JSON object per line for every target of every
- * inject, private to the user, at $XDG_STATE_HOME/skyctl/audit.log (else
+ * inject and rollback, private to the user, at $XDG_STATE_HOME/skyctl/audit.log (else
  * ~/.local/state/skyctl/audit.log).  The patch journal kept inside each
  * service is lua/agent.lua's; this is the operator-side record. */
 #ifndef JOURNAL_H
@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 struct journal_record {
+	const char *op;		/* "inject", "rollback" */
 	const char *batch;	/* one id per skyctl run, to pair pending/result */
 	const char *node;	/* host:port */
 	const char *target;	/* ":0000000a" */

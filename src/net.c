@@ -119,6 +119,15 @@ static int net_timed_out(const struct net_conn *c, struct err *e, const char *wh
 	return err_set(e, ERR_TIMEOUT, "timed out after %.1f s%s", c->timeout, what);
 }
 
+/* a connect error; a reset reads as it does once connected (a node that
+ * accepts and drops at once may do either, depending on timing) */
+static int net_connect_error(int err, struct err *e)
+{
+	if (err == ECONNRESET)
+		return err_set(e, ERR_CONNECT, "connection reset by the node");
+	return err_set(e, ERR_CONNECT, "%s", strerror(err));
+}
+
 static int net_try_connect(struct addrinfo *ai, double deadline, int *fd, struct err *e)
 {
 	int one = 1, soerr = 0;
@@ -131,14 +140,14 @@ static int net_try_connect(struct addrinfo *ai, double deadline, int *fd, struct
 	if (connect(*fd, ai->ai_addr, ai->ai_addrlen) == 0)
 		return 0;
 	if (errno != EINPROGRESS)
-		return err_set(e, ERR_CONNECT, "%s", strerror(errno));
+		return net_connect_error(errno, e);
 	int r = net_poll(*fd, POLLOUT, deadline);
 	if (r == 0)
 		return err_set(e, ERR_TIMEOUT, "timed out connecting");
 	if (r < 0 || getsockopt(*fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
 		soerr = errno;
 	if (soerr)
-		return err_set(e, ERR_CONNECT, "%s", strerror(soerr));
+		return net_connect_error(soerr, e);
 	return 0;
 }
 

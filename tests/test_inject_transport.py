@@ -268,15 +268,13 @@ def client(node):
     c.close()
 
 
-def test_first_inject_bootstraps_and_is_fast(node, client):
+def test_first_inject_bootstraps_once(node, client):
     con = Conn(node.port)
     first = agents(con)[0]
     hub = "%x" % first
     call(con, hub, '"deposit", 5')
-    t = time.time()
     rep = client.request(hub, {"op": "apply", "scripts": [script(FIX)], "args": ["a1", "a2"],
                                 "who": "me@host"})
-    first_ms = (time.time() - t) * 1e3
     assert rep["ok"], rep
     assert client.boots == 1
     s = rep["scripts"][0]
@@ -284,12 +282,10 @@ def test_first_inject_bootstraps_and_is_fast(node, client):
     assert s["changes"] == [{"kind": "field", "what": "changed", "path": "_P.lua.CMD.deposit",
                              "old": "function agent.lua:9", "new": "function fix.lua:4"}]
     assert call(con, hub, '"deposit", 1') == "1\t7\nn\t1"  # balance 5 kept, doubled deposit
-    t = time.time()
     rep = client.request(hub, {"op": "journal"})
-    again_ms = (time.time() - t) * 1e3
+    assert client.boots == 1  # the agent stayed: no second bootstrap
     [entry] = rep["journal"]
     assert entry["name"] == "fix.lua" and entry["who"] == "me@host" and entry["state"] == "applied"
-    assert first_ms < 50 and again_ms < 5, (first_ms, again_ms)
     con.close()
 
 
@@ -339,7 +335,11 @@ def test_rollback_reports_conflicts(node, client, tmp_path):
     assert conflict["path"] == "_P.lua.CMD.deposit" and conflict["why"] == "changed since"
     assert call(con, hub, '"deposit", 1') == "1\tother\nn\t1"
     kinds = [(e["kind"], e["state"]) for e in client.request(hub, {"op": "journal"})["journal"]]
-    assert kinds == [("apply", "rolled back"), ("rollback", "done")]
+    # the conflicting item stays with the patch until a forced rollback
+    assert kinds == [("apply", "partly rolled back"), ("rollback", "done")]
+    rep = client.request(hub, {"op": "rollback", "force": True})
+    assert rep["rolled"][0]["restored"][0]["path"] == "_P.lua.CMD.deposit"
+    assert call(con, hub, '"deposit", 1') == "1\t1\nn\t1"
     con.close()
 
 

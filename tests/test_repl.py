@@ -136,7 +136,7 @@ def test_ctrl_c_abandons_a_waiting_line(node, env):
     c.send("\x03")
     c.expect("abandoned")
     prompt(c)
-    assert time.time() - t0 < 1.0
+    assert time.time() - t0 < 5  # not the 300 s the line sleeps
     ask(c, "2+2", r"\r\n4\r\n")
     assert leave(c) == 0
 
@@ -199,11 +199,11 @@ def test_transcript_and_history_command(node, env, tmp_path):
     out = subprocess.run([nodes.SKYCTL, "history", sid], env=env,
                          capture_output=True, text=True)
     assert out.returncode == 0 and "> 6*7" in out.stdout and "< 42" in out.stdout
-    out = subprocess.run([nodes.SKYCTL, "history", "--", "--grep", "oops"], env=env,
+    out = subprocess.run([nodes.SKYCTL, "history", "--grep", "oops"], env=env,
                          capture_output=True, text=True)
     assert out.stdout.startswith(sid) and "error(\"oops\")" in out.stdout
     assert "6*7" not in out.stdout
-    out = subprocess.run([nodes.SKYCTL, "history", "--", "--session", "nosuch"], env=env,
+    out = subprocess.run([nodes.SKYCTL, "history", "--session", "nosuch"], env=env,
                          capture_output=True, text=True)
     assert out.returncode != 0 and "no session" in out.stderr
 

@@ -66,7 +66,7 @@ def test_help_and_unknown_meta(node, env):
     prompt(c)
     ask(c, ".help", r"\.watch +PROTO")
     ask(c, ".frobnicate", r"unknown command \.frobnicate")
-    ask(c, ".rollback", r"(not available yet|rollback)")
+    ask(c, ".rollback", r"failed +no patch to roll back")
     assert leave(c) == 0
 
 
@@ -81,6 +81,25 @@ def test_inject_from_the_prompt(node, env, tmp_path):
     ask(c, ".inject %s" % fix, r"patched")
     ask(c, "_P.lua.CMD.balance()", r"\r\n300\r\n")
     ask(c, ".inject %s" % (tmp_path / "missing.lua"), r"cannot read")
+    assert leave(c) == 0
+
+
+def test_diff_patches_rollback_from_the_prompt(node, env, tmp_path):
+    fix = tmp_path / "fix.lua"
+    fix.write_text('local CMD, balance = _P.lua.CMD\n'
+                   'hotfix.replace(CMD, "balance", function() return balance * 100 end)\n')
+    c = spawn(node, env, ":a")
+    prompt(c)
+    ask(c, "_P.lua.CMD.deposit(3)", r"\r\n3\r\n")
+    ask(c, ".diff %s" % fix, r"~ _P\.lua\.CMD\.balance +function agent\.lua:14 → function fix\.lua:2")
+    ask(c, "_P.lua.CMD.balance()", r"\r\n3\r\n")  # the dry run left nothing
+    ask(c, ".inject %s" % fix, r"patch #1, 1 change")
+    ask(c, ".patches", r"1 +fix\.lua +[0-9a-f]{12} .* applied")
+    ask(c, ".diff", r"1 patch in place")
+    ask(c, "_P.lua.CMD.balance()", r"\r\n300\r\n")
+    ask(c, ".rollback", r"ok +#1 fix\.lua \(1 restored\)")
+    ask(c, "_P.lua.CMD.balance()", r"\r\n3\r\n")
+    ask(c, ".patches", r"rollback of #1")
     assert leave(c) == 0
 
 

@@ -68,7 +68,7 @@ def test_starts_fast_and_sigterm_exits_zero():
     t0 = time.time()
     proc = start([config])
     lines = wait_ready(proc)
-    assert time.time() - t0 < 1.0, "slow start"
+    assert time.time() - t0 < 3, "slow start"  # about 20 ms; loose for sanitizer builds
     assert "[:00000009] Start debug console at 127.0.0.1:%d" % node.port in lines
     assert lines[0] == "[:00000002] LAUNCH snlua bootstrap"
     with nodes.Console(node.port) as c:

@@ -5,26 +5,16 @@
  *                          the newer one, the previous newer one the older
  *   O <n>                  the poller's own messages per interval (default 0)
  *   D <key> [needle]       print the deltas, sorted and filtered, one a line:
- *                          addr name cpu% msg/s mqlen task mem change states
- *   B <n>                  time parse + join + diff + sort of two samples of
- *                          n services; prints the microseconds */
+ *                          addr name cpu% msg/s mqlen task mem change states */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "sample.h"
 
 static struct sample older, newer, building;
 static int have_older, have_newer;
 static unsigned own;
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void turn(double when)
 {
@@ -50,38 +40,6 @@ static void dump(const char *key, const char *needle)
 		       d[i].name, d[i].cpu_pct, d[i].msg_rate, d[i].row->mqlen, d[i].row->task,
 		       d[i].row->mem_bytes, d[i].mem_change, d[i].row->stat, d[i].row->mem);
 	printf("end\n");
-	free(d);
-}
-
-static void bench(int n)
-{
-	char line[256];
-	struct sample a, b;
-	struct sample_delta *d = calloc((size_t)n, sizeof *d);
-	sample_init(&a);
-	sample_init(&b);
-	double t0 = now();
-	for (int k = 0; k < 2; k++) {
-		struct sample *s = k ? &b : &a;
-		for (int i = 0; i < n; i++) {
-			int len = snprintf(line, sizeof line,
-					   ":%08x\tcpu:%.6f\tmessage:%d\tmqlen:%d\ttask:%d",
-					   i + 8, (i * 7 % 13) * 0.001 * (k + 1), i * (k + 1), i % 5, 1);
-			sample_add_stat(s, line, (size_t)len);
-		}
-		for (int i = 0; i < n; i++) {
-			int len = snprintf(line, sizeof line, ":%08x\t%.2f Kb (snlua agent %d)",
-					   i + 8, 40.0 + i % 17 + k, i);
-			sample_add_mem(s, line, (size_t)len);
-		}
-		sample_finish(s);
-		s->when = k;
-	}
-	size_t m = sample_diff(&a, &b, 0, 2, d);
-	sample_sort(d, m, SAMPLE_BY_CPU);
-	printf("%.0f\n", (now() - t0) * 1e6);
-	sample_free(&a);
-	sample_free(&b);
 	free(d);
 }
 
@@ -113,9 +71,6 @@ int main(void)
 			break;
 		case 'O':
 			own = (unsigned)atoi(arg);
-			break;
-		case 'B':
-			bench(atoi(arg));
 			break;
 		}
 		fflush(stdout);

@@ -7,7 +7,7 @@ import re
 import pytest
 
 import nodes
-from transcript import PREFIX, closed, connect, reply, silent, until, wait_for
+from transcript import PREFIX, closed, connect, pong, reply, silent, until, wait_for
 
 AGENT_LUA = os.path.join(nodes.SERVICES, "agent.lua")
 TIMEOUT = 10  # generous: a debug-mode line is polled every 0.1 s
@@ -73,7 +73,7 @@ def test_prompt_has_no_newline(shared):
     enter(c, "c")
     silent(c, 0.4)  # nothing follows the prompt
     leave(c)
-    assert reply(c, "ping :c") == "0\n<CMD OK>\n"
+    assert pong(reply(c, "ping :c"))
     c.close()
 
 
@@ -235,7 +235,7 @@ def test_second_debug_hangs(fresh):
     b.send("ping b\n")
     out = until(b, r"<CMD (?:OK|Error)>\n", timeout=TIMEOUT)
     assert re.fullmatch(PREFIX + r"Debugger attach failed\n<CMD Error>\n", out), out
-    assert reply(b, "ping b") == "0\n<CMD OK>\n"
+    assert pong(reply(b, "ping b"))
     leave(a)
     enter(b, "a")
     leave(b)
@@ -327,7 +327,7 @@ def test_dbgcmd_run_drops_connection(shared):
     c.send("dbgcmd b RUN print(1)\n")
     assert closed(c) == ""
     d = connect(shared)
-    assert reply(d, "ping b") == "0\n<CMD OK>\n"
+    assert pong(reply(d, "ping b"))
     d.close()
 
 
@@ -336,7 +336,7 @@ def test_debug_dead_address(shared):
     before = debug_agents(c)
     out = reply(c, "debug ff", timeout=TIMEOUT)
     assert re.fullmatch(PREFIX + r"Debugger attach failed\n<CMD Error>\n", out), out
-    assert reply(c, "ping b") == "0\n<CMD OK>\n"
+    assert pong(reply(c, "ping b"))
     assert wait_for(lambda: debug_agents(c) == before)
     c.close()
 

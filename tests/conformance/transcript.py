@@ -43,6 +43,12 @@ def connect(node, timeout=5):
     return c
 
 
+def pong(out):
+    """whether out is the reply to a ping: the round trip in centiseconds
+    (0 on an idle node; more on a busy machine), then <CMD OK>"""
+    return re.fullmatch(r"\d+\n<CMD OK>\n", out) is not None
+
+
 def reply(c, line, timeout=None):
     """Send one command line; return the exact reply text, terminator included."""
     c.send(line + "\n")

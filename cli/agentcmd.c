@@ -1,0 +1,284 @@
+/* Shared by the commands that run agent operations over targets (see
+ * agentcmd.h): scripts, batch nodes, audit records, JSON lines. */
+#include "agentcmd.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "cmd.h"
+#include "sha256.h"
+
+const char *const agentcmd_state[4] = { "skipped", "ok", "failed", "unknown" };
+
+/* read path whole into sc; -1 with a message on stderr */
+static int agentcmd_read(struct agentcmd_script *sc, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 4096;
+	const char *slash = strrchr(path, '/');
+	sc->path = path;
+	sc->name = slash && slash[1] ? slash + 1 : path;
+	sc->len = 0;
+	sc->src = f ? malloc(cap) : NULL;
+	while (sc->src) {
+		size_t n = fread(sc->src + sc->len, 1, cap - sc->len, f);
+		sc->len += n;
+		if (sc->len < cap)
+			break;
+		char *p = realloc(sc->src, cap *= 2);
+		if (!p)
+			free(sc->src);
+		sc->src = p;
+	}
+	int bad = !f || !sc->src || ferror(f);
+	int e = errno;
+	if (f)
+		fclose(f);
+	if (bad) {
+		fprintf(stderr, "skyctl: cannot read %s: %s\n", path, strerror(e ? e : ENOMEM));
+		return -1;
+	}
+	if (memchr(sc->src, '\0', sc->len) || (sc->len && sc->src[0] == '\033')) {
+		fprintf(stderr, "skyctl: %s: not a Lua source file (binary data)\n", path);
+		return -1;
+	}
+	sha256_hex(sc->src, sc->len, sc->sha);
+	return 0;
+}
+
+int agentcmd_load(struct agentcmd_script *sc, int n, char **paths)
+{
+	lua_State *L = luaL_newstate();
+	int rc = L ? 0 : -1;
+	for (int i = 0; i < n && rc == 0; i++) {
+		char chunk[4096];
+		if (agentcmd_read(&sc[i], paths[i]) != 0) {
+			rc = -1;
+			break;
+		}
+		snprintf(chunk, sizeof chunk, "@%s", sc[i].name);
+		if (luaL_loadbufferx(L, sc[i].src, sc[i].len, chunk, "t") != LUA_OK) {
+			fprintf(stderr, "%s\n", lua_tostring(L, -1));
+			rc = -1;
+		}
+		lua_settop(L, 0);
+	}
+	if (L)
+		lua_close(L);
+	return rc;
+}
+
+void agentcmd_scripts_free(struct agentcmd_script *sc, int n)
+{
+	for (int i = 0; sc && i < n; i++)
+		free(sc[i].src);
+	free(sc);
+}
+
+void agentcmd_w_scripts(struct agent_buf *b, const struct agentcmd_script *sc, int n)
+{
+	agent_w_cstr(b, "scripts");
+	agent_w_open(b);
+	for (int i = 0; i < n; i++) {
+		agent_w_int(b, i + 1);
+		agent_w_open(b);
+		agent_w_cstr(b, "name");
+		agent_w_cstr(b, sc[i].name);
+		agent_w_cstr(b, "src");
+		agent_w_str(b, sc[i].src, sc[i].len);
+		agent_w_cstr(b, "sha");
+		agent_w_cstr(b, sc[i].sha);
+		agent_w_close(b);
+	}
+	agent_w_close(b);
+}
+
+void agentcmd_w_args(struct agent_buf *b, char **args, int nargs)
+{
+	agent_w_cstr(b, "args");
+	agent_w_open(b);
+	for (int i = 0; i < nargs; i++) {
+		agent_w_int(b, i + 1);
+		agent_w_cstr(b, args[i]);
+	}
+	agent_w_close(b);
+}
+
+void agentcmd_w_who(struct agent_buf *b)
+{
+	char who[320];
+	agent_w_cstr(b, "who");
+	agent_w_cstr(b, journal_who(who, sizeof who));
+	agent_w_cstr(b, "time");
+	agent_w_int(b, (long long)time(NULL));
+}
+
+int agentcmd_nodes(struct cmd_ctx *c, struct agentcmd_nodes *nodes)
+{
+	size_t nn = 0;
+	*nodes = (struct agentcmd_nodes){
+		.v = calloc(c->sess.n + 1, sizeof *nodes->v),
+		.addrs = calloc(c->sess.n + 1, sizeof *nodes->addrs),
+		.targets = calloc(c->sess.n + 1, sizeof *nodes->targets),
+	};
+	if (!nodes->v || !nodes->addrs || !nodes->targets) {
+		fprintf(stderr, "skyctl: out of memory\n");
+		return ERR_LOCAL;
+	}
+	for (size_t i = 0; i < c->sess.n; i++) {
+		struct cmd_node *nd = &c->nodes[i];
+		if (!nd->ntargets)
+			continue;
+		nodes->addrs[nn] = calloc(nd->ntargets, sizeof **nodes->addrs);
+		if (!nodes->addrs[nn]) {
+			fprintf(stderr, "skyctl: out of memory\n");
+			return ERR_LOCAL;
+		}
+		for (size_t k = 0; k < nd->ntargets; k++)
+			nodes->addrs[nn][k] = nd->targets[k].addr;
+		nodes->v[nn] = (struct batch_node){ .name = nd->sn->name, .addr = nd->sn->addr,
+						    .addrs = nodes->addrs[nn], .n = nd->ntargets };
+		nodes->targets[nn] = nd->targets;
+		nodes->total += nd->ntargets;
+		nn++;
+		nodes->n = nn;
+	}
+	return 0;
+}
+
+const char *agentcmd_span(const struct agentcmd_nodes *nodes, char *buf, size_t len)
+{
+	snprintf(buf, len, "%zu target%s on %zu node%s", nodes->total,
+		 nodes->total == 1 ? "" : "s", nodes->n, nodes->n == 1 ? "" : "s");
+	return buf;
+}
+
+void agentcmd_nodes_free(struct agentcmd_nodes *nodes)
+{
+	for (size_t i = 0; nodes->addrs && i < nodes->n; i++)
+		free(nodes->addrs[i]);
+	free(nodes->addrs);
+	free(nodes->targets);
+	free(nodes->v);
+}
+
+void agentcmd_audit_add(struct agentcmd_audit *a, const struct journal_record *rec,
+			const char *result, const char *target)
+{
+	if (a->n + 1 > a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 256;
+		struct journal_record *v = realloc(a->v, cap * sizeof *v);
+		char **t = v ? realloc(a->text, cap * 2 * sizeof *t) : NULL;
+		if (v)
+			a->v = v;
+		if (t)
+			a->text = t;
+		if (!v || !t) {
+			a->failed = 1;
+			return;
+		}
+		a->cap = cap;
+	}
+	size_t k = a->n++;
+	a->text[2 * k] = strdup(result);
+	a->text[2 * k + 1] = strdup(target);
+	a->v[k] = *rec;
+	a->v[k].result = a->text[2 * k];
+	a->v[k].target = a->text[2 * k + 1];
+}
+
+void agentcmd_audit_flush(struct agentcmd_audit *a)
+{
+	char err[512];
+	if (a->n && journal_append(a->v, a->n, err, sizeof err) != 0 && !a->failed) {
+		fprintf(stderr, "skyctl: warning: %s\n", err);
+		a->failed = 1;
+	}
+	for (size_t k = 0; k < 2 * a->n; k++)
+		free(a->text[k]);
+	a->n = 0;
+}
+
+void agentcmd_audit_free(struct agentcmd_audit *a)
+{
+	agentcmd_audit_flush(a);
+	free(a->v);
+	free(a->text);
+}
+
+static void agentcmd_raw(struct agent_buf *b, const char *s)
+{
+	agent_w_raw(b, s, strlen(s));
+}
+
+void agentcmd_json_line(const char *node, const char *target, const char *status,
+			const char *detail, const struct agent_val *result)
+{
+	struct agent_buf b = { 0 };
+	agentcmd_raw(&b, "{\"node\":");
+	agent_json_string(&b, node, strlen(node));
+	agentcmd_raw(&b, ",\"target\":");
+	agent_json_string(&b, target, strlen(target));
+	agentcmd_raw(&b, ",\"status\":");
+	agent_json_string(&b, status, strlen(status));
+	agentcmd_raw(&b, ",\"detail\":");
+	agent_json_string(&b, detail, strlen(detail));
+	agentcmd_raw(&b, ",\"result\":");
+	agent_json(&b, result);
+	agentcmd_raw(&b, "}\n");
+	fwrite(b.p, 1, b.len, stdout);
+	agent_buf_free(&b);
+}
+
+const char *agentcmd_change_path(const struct agent_val *c, char *buf, size_t len)
+{
+	const char *path = agent_gets(c, "path", "?"), *up = agent_gets(c, "upvalue", NULL);
+	if (up)
+		snprintf(buf, len, "upvalue %s of %s", up, path);
+	else
+		snprintf(buf, len, "%s", path);
+	return buf;
+}
+
+char agentcmd_change_mark(const struct agent_val *c)
+{
+	const char *what = agent_gets(c, "what", "");
+	return strcmp(what, "added") == 0 ? '+' : strcmp(what, "removed") == 0 ? '-' : '~';
+}
+
+void agentcmd_change_line(struct fmt_buf *b, const struct agent_val *c, int width,
+			  const char *arrow)
+{
+	char path[1024];
+	char mark = agentcmd_change_mark(c);
+	const char *old = agent_gets(c, "old", "?"), *new = agent_gets(c, "new", "?");
+	agentcmd_change_path(c, path, sizeof path);
+	if (strcmp(agent_gets(c, "kind", ""), "overflow") == 0) {
+		fmt_printf(b, "  ? %s: a table that grew too big to compare\n", path);
+		return;
+	}
+	fmt_printf(b, "  %c %-*s  ", mark, width, path);
+	if (mark == '+')
+		fmt_printf(b, "%s\n", new);
+	else if (mark == '-')
+		fmt_printf(b, "%s\n", old);
+	else if (strcmp(agent_gets(c, "what", ""), "joined") == 0)
+		fmt_printf(b, "%s, now shared with a new function\n", new);
+	else
+		fmt_printf(b, "%s %s %s\n", old, arrow, new);
+}
+
+const char *agentcmd_when(long long t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm))
+		snprintf(buf, len, "?");
+	return buf;
+}

@@ -1,0 +1,280 @@
+/* skyctl diff TARGET [SCRIPT... [-- ARGS...]]: what a hot-fix would change,
+ * found by running it inside the live services as a dry run (lua/agent.lua
+ * applies, records and reverts before the service handles its next
+ * message), or with no SCRIPT the patches each service carries now and
+ * what they changed.  One line per change (+ added, - removed, ~ changed),
+ * warnings for suspended tasks still running replaced code and for what
+ * the engine did not track; targets with the same result are shown once.
+ * Exit 0: the scripts would apply cleanly everywhere; 1: one would fail;
+ * 6: a script does not compile here (nothing is sent). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agentcmd.h"
+#include "cmd.h"
+
+#define DIFF_LIST 6		/* targets named in a group's header before "and N more" */
+
+struct diff_target {
+	size_t node;
+	uint32_t addr;
+	int state;		/* enum batch_state */
+	char *body;		/* what is printed for it, first line the verdict */
+	int shown;
+};
+
+struct diff_run {
+	const struct batch_node *nodes;
+	size_t nnodes;
+	int json, journal;	/* journal: no script, the patches in place */
+	const char *arrow;
+	struct diff_target *t;	/* every target, in batch order */
+	size_t nt;
+	size_t count[4];	/* per enum batch_state */
+	int stuck;		/* a dry run could not undo everything */
+};
+
+/* the request: a dry apply of the scripts, or the journal */
+static void diff_sub(struct agent_buf *b, const struct agentcmd_script *sc, int n, char **args,
+		     int nargs)
+{
+	agent_w_open(b);
+	agent_w_cstr(b, "op");
+	if (!n) {
+		agent_w_cstr(b, "journal");
+		agent_w_close(b);
+		return;
+	}
+	agent_w_cstr(b, "apply");
+	agent_w_cstr(b, "dry");
+	agent_w_bool(b, 1);
+	agentcmd_w_scripts(b, sc, n);
+	agentcmd_w_args(b, args, nargs);
+	agent_w_close(b);
+}
+
+static int diff_cmp_path(const void *a, const void *b)
+{
+	const struct agent_val *x = *(const struct agent_val *const *)a;
+	const struct agent_val *y = *(const struct agent_val *const *)b;
+	return strcmp(agent_gets(x, "path", ""), agent_gets(y, "path", ""));
+}
+
+/* the change lines of a list, sorted by path and aligned, indented by pad */
+static void diff_changes(struct diff_run *r, struct fmt_buf *b, const struct agent_val *list,
+			 const char *pad)
+{
+	size_t n = agent_count(list);
+	const struct agent_val **v = n ? calloc(n, sizeof *v) : NULL;
+	char path[1024];
+	int width = 0;
+	if (!v)
+		return;
+	for (size_t k = 0; k < n; k++) {
+		v[k] = agent_at(list, (long long)k + 1);
+		int w = (int)strlen(agentcmd_change_path(v[k], path, sizeof path));
+		width = w > width && w < 60 ? w : width;
+	}
+	qsort(v, n, sizeof *v, diff_cmp_path);
+	for (size_t k = 0; k < n; k++) {
+		fmt_puts(b, pad);
+		agentcmd_change_line(b, v[k], width, r->arrow);
+	}
+	free(v);
+}
+
+/* what the engine left out of its comparison, said plainly */
+static void diff_untracked(struct fmt_buf *b, const struct agent_val *u)
+{
+	long long nlarge = agent_geti(u, "nlarge", 0), deep = agent_geti(u, "deep", 0);
+	const struct agent_val *large = agent_get(u, "large");
+	if (nlarge) {
+		fmt_printf(b, "  ? not tracked: %lld table%s of more than %lld entries (data, not "
+			   "walked):", nlarge, nlarge == 1 ? "" : "s", agent_geti(u, "entries", 0));
+		for (size_t k = 1; k <= agent_count(large); k++)
+			fmt_printf(b, " %s", agent_at(large, (long long)k)->s);
+		fmt_puts(b, (size_t)nlarge > agent_count(large) ? " ...\n" : "\n");
+	}
+	if (deep)
+		fmt_printf(b, "  ? not tracked: %lld table%s deeper than %lld levels below a code "
+			   "table\n", deep, deep == 1 ? "" : "s", agent_geti(u, "depth", 0));
+	if (agent_getb(u, "truncated"))
+		fmt_printf(b, "  ? not tracked: tables past the first %lld entries in all\n",
+			   agent_geti(u, "total", 0));
+}
+
+/* the body of a dry run's result: verdict, changes, warnings, output */
+static void diff_dry(struct diff_run *r, struct fmt_buf *b, const struct batch_result *res)
+{
+	const struct agent_val *v = res->val, *scripts = agent_get(v, "scripts");
+	size_t n = agent_count(scripts), nchanges = 0;
+	for (size_t k = 1; k <= n; k++)
+		nchanges += agent_count(agent_get(agent_at(scripts, (long long)k), "changes"));
+	if (res->state == BATCH_OK)
+		fmt_printf(b, "would apply cleanly, %zu change%s\n", nchanges, nchanges == 1 ? "" : "s");
+	else
+		fmt_printf(b, "would fail: %s\n", res->err ? res->err : "failed");
+	for (size_t k = 1; k <= n && res->state == BATCH_OK; k++) {
+		const struct agent_val *sv = agent_at(scripts, (long long)k), *out = agent_get(sv, "out");
+		if (n > 1)
+			fmt_printf(b, "  %s:\n", agent_gets(sv, "name", "?"));
+		diff_changes(r, b, agent_get(sv, "changes"), n > 1 ? "  " : "");
+		for (size_t l = 1; l <= agent_count(out); l++)
+			fmt_printf(b, "  | %s\n", agent_at(out, (long long)l)->s);
+	}
+	const struct agent_val *busy = agent_get(v, "busy"), *stuck = agent_get(v, "stuck");
+	for (size_t k = 1; k <= agent_count(busy); k++) {
+		const struct agent_val *bz = agent_at(busy, (long long)k);
+		long long tasks = agent_geti(bz, "tasks", 0);
+		fmt_printf(b, "  ! %lld suspended task%s running %s, which would be replaced: "
+			   "%s on the old code\n", tasks, tasks == 1 ? " is" : "s are",
+			   agent_gets(bz, "path", "?"), tasks == 1 ? "it finishes" : "they finish");
+	}
+	for (size_t k = 1; k <= agent_count(stuck); k++)
+		fmt_printf(b, "  ! could not be undone, still changed: %s\n",
+			   agent_at(stuck, (long long)k)->s);
+	if (res->state == BATCH_OK || agent_get(v, "untracked"))
+		diff_untracked(b, agent_get(v, "untracked"));
+}
+
+/* the body of a journal: the patches still in place, newest first */
+static void diff_journal(struct diff_run *r, struct fmt_buf *b, const struct agent_val *v)
+{
+	const struct agent_val *j = agent_get(v, "journal");
+	size_t n = 0;
+	char when[64];
+	for (size_t k = agent_count(j); k >= 1; k--) {
+		const char *state = agent_gets(agent_at(j, (long long)k), "state", "");
+		n += strcmp(state, "applied") == 0 || strcmp(state, "partly rolled back") == 0;
+	}
+	if (!n) {
+		fmt_puts(b, "runs as it started: no patch in place\n");
+		return;
+	}
+	fmt_printf(b, "%zu patch%s in place\n", n, n == 1 ? "" : "es");
+	for (size_t k = agent_count(j); k >= 1; k--) {
+		const struct agent_val *e = agent_at(j, (long long)k);
+		const char *state = agent_gets(e, "state", "");
+		if (strcmp(state, "applied") != 0 && strcmp(state, "partly rolled back") != 0)
+			continue;
+		fmt_printf(b, "  #%lld %s  sha256 %.12s  %s  by %s%s%s\n", agent_geti(e, "id", 0),
+			   agent_gets(e, "name", "?"), agent_gets(e, "sha", "?"),
+			   agentcmd_when(agent_geti(e, "time", 0), when, sizeof when),
+			   agent_gets(e, "who", "?"), strcmp(state, "applied") ? ", " : "",
+			   strcmp(state, "applied") ? state : "");
+		diff_changes(r, b, agent_get(e, "changes"), "  ");
+	}
+}
+
+static void diff_settled(void *ud, size_t node, size_t i, const struct batch_result *res)
+{
+	struct diff_run *r = ud;
+	struct diff_target *t = &r->t[r->nt++];
+	struct fmt_buf b = { 0 };
+	t->node = node;
+	t->addr = r->nodes[node].addrs[i];
+	t->state = res->state;
+	r->count[res->state]++;
+	r->stuck |= agent_get(res->val, "stuck") != NULL;
+	if (r->json) {
+		char target[16];
+		snprintf(target, sizeof target, ":%08x", (unsigned)t->addr);
+		agentcmd_json_line(r->nodes[node].name, target, agentcmd_state[res->state],
+				   res->err && res->state != BATCH_OK ? res->err : "", res->val);
+		return;
+	}
+	if (res->state == BATCH_UNKNOWN || res->state == BATCH_SKIPPED || !res->val)
+		fmt_printf(&b, "%s: %s\n", agentcmd_state[res->state],
+			   res->err ? res->err : "not sent");
+	else if (r->journal && res->state == BATCH_OK)
+		diff_journal(r, &b, res->val);
+	else if (r->journal)
+		fmt_printf(&b, "failed: %s\n", res->err ? res->err : "failed");
+	else
+		diff_dry(r, &b, res);
+	t->body = b.oom ? NULL : b.p;
+}
+
+/* print the targets with the same body as t (from t on) as one group */
+static void diff_group(struct diff_run *r, struct diff_target *t)
+{
+	size_t n = 0;
+	for (struct diff_target *u = t; u < r->t + r->nt; u++) {
+		if (u->shown || u->state != t->state || !u->body || strcmp(u->body, t->body) != 0)
+			continue;
+		u->shown = 1;
+		if (n < DIFF_LIST)
+			printf("%s%s%s:%08x", n ? ", " : "", r->nnodes > 1 ? r->nodes[u->node].name : "",
+			       r->nnodes > 1 ? "/" : "", (unsigned)u->addr);
+		n++;
+	}
+	if (n > DIFF_LIST)
+		printf(" and %zu more", n - DIFF_LIST);
+	printf("  %s", t->body);
+}
+
+static int cmd_diff_exec(struct cmd_ctx *c)
+{
+	int nscripts = c->dashdash >= 0 ? c->dashdash : c->argc;
+	struct agentcmd_nodes nodes;
+	struct agentcmd_script *sc = calloc((size_t)nscripts + 1, sizeof *sc);
+	struct diff_run r = { .json = c->o.json, .journal = nscripts == 0,
+			      .arrow = c->mode == FMT_TABLE ? "→" : "->" };
+	struct agent_buf sub = { 0 };
+	char span[64];
+	int status = agentcmd_nodes(c, &nodes);
+	double t0 = net_now();
+	if (status)
+		goto done;
+	status = ERR_LOCAL;
+	if (!sc || agentcmd_load(sc, nscripts, c->argv) != 0)
+		goto done;
+	status = ERR_NODE;
+	if (agent_init() != 0 || !(r.t = calloc(nodes.total + 1, sizeof *r.t))) {
+		fprintf(stderr, "skyctl: the embedded agent is missing\n");
+		goto done;
+	}
+	r.nodes = nodes.v;
+	r.nnodes = nodes.n;
+	diff_sub(&sub, sc, nscripts, c->argv + nscripts, c->argc - nscripts);
+	/* a dry run changes nothing: every target is tried */
+	struct batch_opts bo = { .keep_going = 1, .flags = c->o.no_agent ? AGENT_NO_AGENT : 0,
+				 .timeout = c->o.timeout, .par = 8 };
+	struct batch_hooks hooks = { NULL, diff_settled, &r };
+	status = batch_run(nodes.v, nodes.n, &bo, &sub, &hooks);
+	for (size_t i = 0; i < r.nt && !r.json; i++)
+		if (!r.t[i].shown && r.t[i].body)
+			diff_group(&r, &r.t[i]);
+	if (!status && r.stuck)
+		status = ERR_NODE;
+	fprintf(r.json ? stderr : stdout, "diff: %s: ", agentcmd_span(&nodes, span, sizeof span));
+	if (r.journal)
+		fprintf(r.json ? stderr : stdout, "%zu journal%s read", r.count[BATCH_OK],
+			r.count[BATCH_OK] == 1 ? "" : "s");
+	else
+		fprintf(r.json ? stderr : stdout, "%zu would apply cleanly", r.count[BATCH_OK]);
+	fprintf(r.json ? stderr : stdout, ", %zu failed, %zu unknown%s (%.3f s)\n",
+		r.count[BATCH_FAILED], r.count[BATCH_UNKNOWN],
+		r.journal ? "" : "; nothing was changed",
+		net_now() - t0);
+done:
+	for (size_t i = 0; r.t && i < r.nt; i++)
+		free(r.t[i].body);
+	free(r.t);
+	agentcmd_scripts_free(sc, nscripts);
+	agentcmd_nodes_free(&nodes);
+	agent_buf_free(&sub);
+	return status;
+}
+
+const struct cmd_entry cmd_diff_entry = {
+	.name = "diff", .args = "TARGET [SCRIPT... [-- ARGS...]]",
+	.summary = "what hot-fix scripts would change (a dry run in the live services); "
+		   "no SCRIPT: the patches in place",
+	.opts = OPTB_AGENT, .min = 0, .max = -1,
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES | CMD_DASHARGS | CMD_HANDLES,
+	.exec = cmd_diff_exec,
+};

@@ -1,0 +1,108 @@
+"""`skyctl patches`: the built binary against the `node` fixture (sandbox,
+and real skynet when SKYNET_ROOT is set).  One service: its journal newest
+first, as TSV in a pipe and a table on a terminal.  A two-node cluster
+where one service missed a batch and another got an extra patch: the
+patches × services matrix with the drift flagged, and --json validated."""
+import hashlib
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+import nodes
+from test_inject import skyctl, state, write  # noqa: F401
+
+FIX = '_P.lua.CMD.fixed = function() return "fixed" end\n'
+EXTRA = '_P.lua.CMD.extra = function() return "extra" end\n'
+
+
+def test_one_service_journal_newest_first(node, tmp_path, state):
+    fix = write(tmp_path, "fix.lua", FIX)
+    extra = write(tmp_path, "extra.lua", EXTRA)
+    assert skyctl(state, "inject", ":a", fix, node=node).returncode == 0
+    assert skyctl(state, "inject", ":a", extra, node=node).returncode == 0
+    assert skyctl(state, "rollback", ":a", node=node).returncode == 0
+    r = skyctl(state, "patches", ":a", node=node)
+    assert r.returncode == 0, r.stderr
+    rows = [l.split("\t") for l in r.stdout.splitlines()]
+    sha = hashlib.sha256(FIX.encode()).hexdigest()
+    assert [(x[0], x[1], x[5], x[6]) for x in rows] == [
+        ("3", "extra.lua", "1", "rollback of #2"), ("2", "extra.lua", "1", "rolled back"),
+        ("1", "fix.lua", "1", "applied")]
+    assert rows[2][2] == sha[:12]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", rows[2][3])
+    assert re.fullmatch(r"\S+@\S+", rows[2][4])
+    assert "patches: 1 service, 1 patch in place, 0 drifting" in r.stderr
+    env = dict(os.environ, XDG_STATE_HOME=str(state), SKYCTL_FORCE_TTY="1", NO_COLOR="1")
+    t = subprocess.run([nodes.SKYCTL, "-H", node.address, "patches", ":a"], env=env,
+                       capture_output=True, text=True, timeout=30)
+    lines = t.stdout.splitlines()
+    assert re.match(r"^ID +PATCH +SHA256 +WHEN +WHO +CHANGES +STATE$", lines[0]), t.stdout
+    assert re.match(r"^ 1 +fix\.lua +%s " % sha[:12], lines[3])
+
+
+def test_empty_journal_and_exit_codes(node, tmp_path, state):
+    r = skyctl(state, "patches", ":b", node=node)
+    assert r.returncode == 0 and r.stdout == "" and "0 patches in place" in r.stderr
+    r = skyctl(state, "patches", "@nosuchservice", node=node)
+    assert r.returncode == 1 and "no service matches" in r.stderr
+    assert skyctl(state, "patches", node=node).returncode == 2
+    assert skyctl(state, "patches", ":a", "extra", node=node).returncode == 2
+    r = skyctl(state, "patches", ":ff", node=node)
+    assert r.returncode == 1
+
+
+@pytest.fixture
+def cluster(backend, tmp_path):
+    ns = [nodes.Node(backend).start(timeout=60) for _ in range(2)]
+    conf = tmp_path / "nodes.lua"
+    conf.write_text("nodes = {\n%s}\n" % "".join(
+        '  n%d = "%s",\n' % (i + 1, n.address) for i, n in enumerate(ns)))
+    yield ns, conf
+    for n in ns:
+        n.stop()
+
+
+def test_drift_in_a_cluster(cluster, tmp_path, state):
+    ns, conf = cluster
+    fix = write(tmp_path, "fix.lua", FIX)
+    extra = write(tmp_path, "extra.lua", EXTRA)
+    # n2/:c missed the batch; n1/:a got a patch no sibling has
+    assert skyctl(state, "inject", "n1/@agent,n2/:a,n2/:b", fix, config=conf).returncode == 0
+    assert skyctl(state, "inject", "n1/:a", extra, config=conf).returncode == 0
+    r = skyctl(state, "patches", "*/@agent", config=conf)
+    assert r.returncode == 0, r.stderr
+    rows = {(x[0], x[1]): x[2:] for x in (l.split("\t") for l in r.stdout.splitlines())}
+    assert len(rows) == 6
+    # columns: service, P1 (extra.lua, the newest), P2 (fix.lua), drift
+    assert rows[("n1", ":0000000a")] == ["snlua agent 1", "#2", "#1", "extra P1 (extra.lua)"]
+    assert rows[("n1", ":0000000b")] == ["snlua agent 2", "-", "#1", ""]
+    assert rows[("n2", ":0000000c")] == ["snlua agent 3", "-", "-", "lacks P2 (fix.lua)"]
+    assert rows[("n2", ":0000000a")] == ["snlua agent 1", "-", "#1", ""]
+    assert "P1  extra.lua" in r.stderr and "in place on 5 of 6 services" in r.stderr
+    assert "patches: 6 services, 2 patches in place, 2 drifting" in r.stderr
+    # after the missing service gets the patch, only the extra one drifts
+    assert skyctl(state, "inject", "n2/:c", fix, config=conf).returncode == 0
+    r = skyctl(state, "patches", "*/@agent", config=conf)
+    assert "1 drifting" in r.stderr and "lacks" not in r.stdout
+
+
+def test_json(cluster, tmp_path, state):
+    ns, conf = cluster
+    fix = write(tmp_path, "fix.lua", FIX)
+    assert skyctl(state, "inject", "n1/@agent,n2/:a,n2/:b", fix, config=conf).returncode == 0
+    r = skyctl(state, "patches", "--json", "*/@agent", config=conf)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    sha = hashlib.sha256(FIX.encode()).hexdigest()
+    assert doc["patches"] == [{"column": "P1", "name": "fix.lua", "sha256": sha, "services": 5}]
+    svc = {(s["node"], s["target"]): s for s in doc["services"]}
+    assert len(svc) == 6
+    c = svc[("n2", ":0000000c")]
+    assert c["ok"] is True and c["journal"] == [] and c["drift"] == ["lacks P1 (fix.lua)"]
+    assert c["command"] == "snlua agent 3" and c["error"] is None
+    [e] = svc[("n1", ":0000000b")]["journal"]
+    assert e["id"] == 1 and e["sha"] == sha and e["state"] == "applied" and e["nchanges"] == 1
+    assert "changes" not in e and svc[("n1", ":0000000b")]["drift"] == []
