@@ -38,8 +38,11 @@ def sshd():
 
 
 def over(sshd, node, *args, env=None, **kw):
-    """skyctl ARGS against node through sshd"""
-    return skyctl("-H", sshd.url(node.port), *args, env=dict(sshd.env(), **(env or {})), **kw)
+    """skyctl ARGS against node through sshd (the patch journal in sshd's
+    temp dir unless env says otherwise)"""
+    e = dict(sshd.env(), XDG_STATE_HOME=os.path.join(sshd.dir, "state"))
+    e.update(env or {})
+    return skyctl("-H", sshd.url(node.port), *args, env=e, **kw)
 
 
 def no_ssh_left(node_port):
@@ -117,6 +120,35 @@ def test_inject_over_ssh(sshd, node, tmp_path):
     r = skyctl("call", ":c", '"balance"', node=node)
     assert tsv(r.stdout) == [["1", "4242"], ["n", "1"]]
     assert no_ssh_left(node.port)
+
+
+def test_names_diff_patches_rollback_over_ssh(sshd, backend, tmp_path):
+    """the agent commands through ssh, a registered name as the target (its
+    handle read off debug mode, on connections of their own)"""
+    env = {"XDG_STATE_HOME": str(tmp_path / "state")}
+    fix = tmp_path / "fix.lua"
+    fix.write_text("_G.motd = 'hello'\n")
+    with nodes.Node(backend, agents=1, services=["named"]) as n:
+        addr = next(row[0] for row in tsv(skyctl("list", node=n).stdout)
+                    if row[1] == "snlua named")
+        r = over(sshd, n, "diff", ".named", fix, env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert re.search(r'^%s  would apply cleanly, 1 change\n +\+ _G\.motd +"hello"$' % addr,
+                         r.stdout, re.M), r.stdout
+        r = over(sshd, n, "inject", ".named", fix, env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert r.stdout.split()[:2] == [addr, "ok"]
+        r = over(sshd, n, "patches", ".named", env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "fix.lua" in r.stdout
+        r = over(sshd, n, "rollback", ".named", env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert re.search(r"^%s  ok +#1 fix\.lua" % addr, r.stdout, re.M), r.stdout
+        r = over(sshd, n, "patches", ".named", env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert [row[-1] for row in tsv(r.stdout)] == ["rollback of #1", "rolled back"]
+        assert "0 patches in place" in r.stderr
+        assert no_ssh_left(n.port)
 
 
 def test_repl_from_stdin_over_ssh(sshd, node):
@@ -288,7 +320,7 @@ def test_node_file_mixes_tcp_and_ssh(sshd, backend, tmp_path):
         (xdg / "skyctl").mkdir(parents=True)
         (xdg / "skyctl" / "config.lua").write_text(
             'nodes = { tcp1 = "%s", ssh2 = "%s" }\n' % (n1.address, sshd.url(n2.port)))
-        env = dict(sshd.env(), XDG_CONFIG_HOME=str(xdg))
+        env = dict(sshd.env(), XDG_CONFIG_HOME=str(xdg), XDG_STATE_HOME=str(tmp_path / "state"))
         r = skyctl("-a", "list", env=env)
         assert r.returncode == 0, r.stderr
         rows = tsv(r.stdout)
