@@ -369,14 +369,17 @@ def test_ssh_port_closed_and_unknown_host(sshd):
 
 
 def test_ssh_server_that_never_answers(sshd):
+    """an ssh server that accepts and says nothing: --timeout ends it (4),
+    and the ssh still connecting is killed"""
+    node_port = nodes.free_port()
     with FakeServer(lambda c: time.sleep(10)) as silent:
-        url = "ssh://127.0.0.1:%d/8000" % silent.port
+        url = "ssh://127.0.0.1:%d/%d" % (silent.port, node_port)
         t0 = time.time()
         r = skyctl("-H", url, "--timeout", "1", "list", env=sshd.env())
         assert time.time() - t0 < 5
         assert r.returncode == 4
         assert "timed out" in one_line_error(r)
-        assert no_ssh_left(8000)
+        assert no_ssh_left(node_port)
 
 
 def test_no_ssh_binary(sandbox_node, sshd, tmp_path):
