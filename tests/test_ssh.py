@@ -339,6 +339,23 @@ def test_node_file_mixes_tcp_and_ssh(sshd, backend, tmp_path):
         assert "3 ok, 0 failed" in r.stdout + r.stderr
 
 
+def test_cluster_with_an_ssh_node_down(sshd, tmp_path):
+    """-a over a tcp node and an ssh node whose console is gone: the tcp
+    node's rows, one line naming the ssh node, exit 3"""
+    down = nodes.free_port()
+    with nodes.Node("sandbox", agents=1) as n1:
+        xdg = tmp_path / "xdg"
+        (xdg / "skyctl").mkdir(parents=True)
+        (xdg / "skyctl" / "config.lua").write_text(
+            'nodes = { tcp1 = "%s", ssh2 = "%s" }\n' % (n1.address, sshd.url(down)))
+        r = skyctl("-a", "list", env=dict(sshd.env(), XDG_CONFIG_HOME=str(xdg)))
+        assert r.returncode == 3
+        assert ["tcp1", ":0000000a", "snlua agent 1"] in tsv(r.stdout)
+        assert {row[0] for row in tsv(r.stdout)} == {"tcp1"}
+        assert one_line_error(r).startswith("skyctl: ssh2: ")
+        assert "Connection refused" in r.stderr
+
+
 def test_remote_port_closed(sshd):
     port = nodes.free_port()
     r = skyctl("-H", sshd.url(port), "list", env=sshd.env())
