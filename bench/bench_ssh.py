@@ -7,7 +7,9 @@ sshd on loopback (tests/sshd.py):
      same run with one line (so set-up is not counted), divided by N-1;
   2. 1000 pipelined commands from one process (`skyctl ping @agent` on a
      node with 1000 agents);
-  3. a whole `skyctl list` process (ssh pays its connection set-up here).
+  3. a whole `skyctl list` process (ssh pays its connection set-up here),
+     also with ssh's connection sharing (ControlMaster/ControlPersist in
+     SKYCTL_SSH), which leaves only a channel to open.
 Target: over ssh, a command on an established connection stays under 5 ms
 (no Nagle/delayed-ACK stall on the way).  Skipped, with the reason, when
 sshd cannot be started.
@@ -64,9 +66,18 @@ def bench(backend, sshd):
         env.pop("SKYCTL_HOST", None)
         tcp = cases(node.address, env)
         ssh = cases(sshd.url(node.port), env)
+        mux = dict(env, SKYCTL_SSH=env["SKYCTL_SSH"] + " -o ControlMaster=auto -o ControlPath="
+                   + os.path.join(sshd.dir, "cm-%C") + " -o ControlPersist=60")
+        timed([nodes.SKYCTL, "-H", sshd.url(node.port), "list"], mux)     # starts the master
+        shared = statistics.median(timed([nodes.SKYCTL, "-H", sshd.url(node.port), "list"], mux)
+                                   for _ in range(10))
+        subprocess.run(["ssh"] + mux["SKYCTL_SSH"].split() + ["-p", str(sshd.port), "-O", "exit",
+                       "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=10)                                  # the master goes
         return [("one command, established", tcp[0], ssh[0]),
                 ("1000 x ping, pipelined", tcp[1], ssh[1]),
-                ("skyctl list, whole process", tcp[2], ssh[2])], ssh[0] < 0.005
+                ("skyctl list, whole process", tcp[2], ssh[2]),
+                ("the same, ssh ControlPersist", tcp[2], shared)], ssh[0] < 0.005
     finally:
         node.stop()
 

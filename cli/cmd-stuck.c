@@ -19,8 +19,10 @@
 #include "cmd.h"
 #include "poller.h"
 #include "scope.h"
+#include "ssh.h"
 
 #define STUCK_PAR 16		/* probes at once, per node */
+#define STUCK_PAR_SSH 8		/* over ssh: under sshd's default MaxStartups (10) */
 #define STUCK_GAP 0.5		/* seconds between the two stat samples */
 
 static const struct fmt_col stuck_cols[] = {
@@ -98,7 +100,7 @@ static void stuck_worker(void *ud, size_t w)
 	}
 }
 
-/* run the probes of node i, STUCK_PAR at a time */
+/* run the probes of node i, STUCK_PAR (STUCK_PAR_SSH) at a time */
 static void stuck_probe_all(struct stuck *s, size_t i, int signal)
 {
 	struct stuck_node *nd = &s->nodes[i];
@@ -106,7 +108,8 @@ static void stuck_probe_all(struct stuck *s, size_t i, int signal)
 	one.cur = i;
 	one.signal = signal;
 	atomic_store(&nd->next, 0);
-	session_run(nd->nprobes < STUCK_PAR ? nd->nprobes : STUCK_PAR, stuck_worker, &one);
+	size_t par = strncmp(nd->p.addr, SSH_PREFIX, strlen(SSH_PREFIX)) ? STUCK_PAR : STUCK_PAR_SSH;
+	session_run(nd->nprobes < par ? nd->nprobes : par, stuck_worker, &one);
 }
 
 static struct stuck_probe *stuck_add(struct stuck_node *nd, const char *target, const char *name)

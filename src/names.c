@@ -44,6 +44,7 @@ int names_resolve(const char *spec, const char *name, double timeout, uint32_t *
 	int rc = -1;
 	if (!dbg)
 		return -1;
+	net_set_nudge(dbg, NULL);	/* it goes into debug mode (proto_open) */
 	if (!(poke = proto_open(spec, timeout, e)))
 		goto done;
 	/* `cont` goes with `debug`: the service reads both in one go, woken by

@@ -139,39 +139,47 @@ int ssh_parse(const char *spec, struct ssh_addr *a, struct err *e)
 	return 0;
 }
 
-/* The ssh command line for a into argv (pointing into store and words,
- * both owned by the caller); $SKYCTL_SSH words come first so that they
- * win over ours (ssh keeps the first value of an option). */
-static int ssh_argv(const struct ssh_addr *a, double timeout, char *words, char *store,
-		    size_t storelen, char **argv)
+/* an ssh command line: argv points into the other fields and into the
+ * $SKYCTL_SSH words */
+struct ssh_cmd {
+	char *argv[SSH_MAX_ARGS];
+	char fwd[300];		/* -W's IP:PORT */
+	char cto[32];		/* ConnectTimeout=N */
+	char port[8];
+};
+
+/* The ssh command line for a into cmd; words ($SKYCTL_SSH, split in
+ * place) come first so that they win over ours (ssh keeps the first value
+ * of an option).  -1 when there are too many words. */
+static int ssh_argv(const struct ssh_addr *a, double timeout, char *words, struct ssh_cmd *cmd)
 {
+	char **argv = cmd->argv, *save = NULL;
 	int n = 0;
-	char *save = NULL;
 	argv[n++] = "ssh";
 	for (char *w = strtok_r(words, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
 		if (n >= SSH_MAX_ARGS - 12)
 			return -1;
 		argv[n++] = w;
 	}
-	char *fwd = store, *cto = store + storelen / 3, *port = store + 2 * storelen / 3;
-	size_t part = storelen / 3;
-	snprintf(fwd, part, strchr(a->ip, ':') ? "[%s]:%d" : "%s:%d", a->ip, a->port);
-	snprintf(cto, part, "ConnectTimeout=%d", timeout < 1 ? 1 : (int)ceil(timeout));
+	snprintf(cmd->fwd, sizeof cmd->fwd, strchr(a->ip, ':') ? "[%s]:%d" : "%s:%d", a->ip,
+		 a->port);
+	snprintf(cmd->cto, sizeof cmd->cto, "ConnectTimeout=%d",
+		 timeout < 1 ? 1 : (int)ceil(timeout));
 	argv[n++] = "-o";
 	argv[n++] = "BatchMode=yes";
 	argv[n++] = "-o";
-	argv[n++] = cto;
+	argv[n++] = cmd->cto;
 	if (a->sshport) {
-		snprintf(port, part, "%d", a->sshport);
+		snprintf(cmd->port, sizeof cmd->port, "%d", a->sshport);
 		argv[n++] = "-p";
-		argv[n++] = port;
+		argv[n++] = cmd->port;
 	}
 	if (a->user[0]) {
 		argv[n++] = "-l";
 		argv[n++] = (char *)a->user;
 	}
 	argv[n++] = "-W";
-	argv[n++] = fwd;
+	argv[n++] = cmd->fwd;
 	argv[n++] = "--";
 	argv[n++] = (char *)a->host;
 	argv[n] = NULL;
@@ -209,7 +217,7 @@ static int ssh_spawn(char **argv, int io, int errfd, pid_t *pid)
 struct net_conn *ssh_open(const char *spec, double timeout, struct err *e)
 {
 	struct ssh_addr a;
-	char store[96], *argv[SSH_MAX_ARGS];
+	struct ssh_cmd cmd;
 	const char *env = getenv("SKYCTL_SSH");
 	if (ssh_parse(spec, &a, e) != 0)
 		return NULL;
@@ -218,7 +226,7 @@ struct net_conn *ssh_open(const char *spec, double timeout, struct err *e)
 		err_set(e, ERR_LOCAL, "out of memory");
 		return NULL;
 	}
-	if (ssh_argv(&a, timeout, words, store, sizeof store, argv) != 0) {
+	if (ssh_argv(&a, timeout, words, &cmd) != 0) {
 		free(words);
 		err_set(e, ERR_USAGE, "too many words in $SKYCTL_SSH");
 		return NULL;
@@ -228,7 +236,7 @@ struct net_conn *ssh_open(const char *spec, double timeout, struct err *e)
 	int rc = errfd < 0 ? errno : 0;
 	if (!rc && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		rc = errno;
-	if (!rc && (rc = ssh_spawn(argv, sv[1], errfd, &pid)) == 0 && ssh_live_mark(pid, 1) != 0)
+	if (!rc && (rc = ssh_spawn(cmd.argv, sv[1], errfd, &pid)) == 0 && ssh_live_mark(pid, 1) != 0)
 		rc = ENOMEM;
 	free(words);
 	if (sv[1] >= 0)

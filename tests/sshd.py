@@ -51,7 +51,6 @@ class Sshd:
                 "PermitRootLogin yes",          # CI runs the tests as root
                 "PasswordAuthentication no", "KbdInteractiveAuthentication no",
                 "AllowTcpForwarding yes",
-                "MaxStartups 100",              # stuck pings 16 services at once
                 "LogLevel ERROR", ""]))
         self.proc = subprocess.Popen([SSHD, "-f", config, "-D", "-e"], stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
