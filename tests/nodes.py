@@ -51,6 +51,14 @@ def lua_string(value):
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def node_file(path, ns):
+    """write a node file naming nodes ns n1, n2, ... at path; return path"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("nodes = {\n%s}\n" % "".join(
+        '  n%d = "%s",\n' % (i + 1, n.address) for i, n in enumerate(ns)))
+    return path
+
+
 class Node:
     """One node with a debug console on 127.0.0.1:port.
 

@@ -16,10 +16,7 @@ pytestmark = pytest.mark.skipif(not os.path.exists(nodes.SKYCTL), reason="no sky
 def cluster(backend, tmp_path):
     ns = [nodes.Node(backend, agents=k).start(timeout=30) for k in (3, 2, 1)]
     xdg = tmp_path / "xdg"
-    (xdg / "skyctl").mkdir(parents=True)
-    (xdg / "skyctl" / "config.lua").write_text(
-        "-- test cluster\nnodes = {\n%s}\n" % "".join(
-            '  n%d = "%s",\n' % (i + 1, n.address) for i, n in enumerate(ns)))
+    nodes.node_file(xdg / "skyctl" / "config.lua", ns)
     yield ns, {"XDG_CONFIG_HOME": str(xdg)}
     for n in ns:
         n.stop()

@@ -245,9 +245,7 @@ def test_no_agent_leaves_nothing_registered(node, tmp_path, state):
 @pytest.fixture
 def cluster(backend, tmp_path):
     ns = [nodes.Node(backend, agents=n).start(timeout=60) for n in (150, 150, 100)]
-    conf = tmp_path / "nodes.lua"
-    conf.write_text("nodes = {\n%s}\n" % "".join(
-        '  n%d = "%s",\n' % (i + 1, n.address) for i, n in enumerate(ns)))
+    conf = nodes.node_file(tmp_path / "nodes.lua", ns)
     yield ns, conf
     for n in ns:
         n.stop()

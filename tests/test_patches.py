@@ -76,9 +76,7 @@ def test_no_target_sweeps_every_lua_service(node, tmp_path, state):
 @pytest.fixture
 def cluster(backend, tmp_path):
     ns = [nodes.Node(backend).start(timeout=60) for _ in range(2)]
-    conf = tmp_path / "nodes.lua"
-    conf.write_text("nodes = {\n%s}\n" % "".join(
-        '  n%d = "%s",\n' % (i + 1, n.address) for i, n in enumerate(ns)))
+    conf = nodes.node_file(tmp_path / "nodes.lua", ns)
     yield ns, conf
     for n in ns:
         n.stop()

@@ -118,9 +118,7 @@ def cluster(backend, tmp_path):
     ns = [nodes.Node(backend, agents=k, services=svc).start(timeout=30)
           for k, svc in ((1, ("busy",)), (2, ()), (1, ()))]
     xdg = tmp_path / "xdg"
-    (xdg / "skyctl").mkdir(parents=True)
-    (xdg / "skyctl" / "config.lua").write_text("nodes = {\n%s}\n" % "".join(
-        '  n%d = "%s",\n' % (i + 1, n.address) for i, n in enumerate(ns)))
+    nodes.node_file(xdg / "skyctl" / "config.lua", ns)
     yield ns, {"XDG_CONFIG_HOME": str(xdg)}
     for n in ns:
         n.stop()
