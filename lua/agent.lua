@@ -9,9 +9,10 @@
 --      chunk in mode "load": it registers SKYCTL1 (the engine) and SKYCTL;
 --   3. `dbgcmd <hub> SKYCTL1 <version> <request>` runs a request (a client
 --      of another version is told to upgrade first).  A request naming
---      other targets is fanned out by the hub: the first time, it installs
---      the engine there with `skynet.call(t, "debug", "RUN", bytecode, ...)`
---      (mode "run"), then it calls `skynet.call(t, "debug", "SKYCTL1", req)`.
+--      other targets is fanned out by the hub: the first time, one
+--      `skynet.call(t, "debug", "RUN", bytecode, ..., req)` (mode "run")
+--      installs the engine there and runs req; after that the hub calls
+--      `skynet.call(t, "debug", "SKYCTL1", req)`.
 --   With --no-agent the boot line registers the one-shot SKYCTL_ONCE instead,
 --   the chunk runs in mode "once" (request passed along), and peers are
 --   reached by RUN alone (mode "runonce"): nothing stays registered.
@@ -163,6 +164,11 @@ local function uptables(u, f, seen)
 	end
 end
 
+-- true while this chunk runs under a RUN that brought a request (modes
+-- "run" and "runonce"): RUN_P and RUN_U are then what inject_tables
+-- would compute, fresh and at no cost
+local running = RUN_U ~= nil and (MODE == "run" or MODE == "runonce")
+
 -- code RUN in this very service to capture the tables RUN gives a script
 local CAPTURE = "local S = package.loaded.skyctl S.P, S.U = _P, _U"
 
@@ -170,6 +176,9 @@ local CAPTURE = "local S = package.loaded.skyctl S.P, S.U = _P, _U"
 -- inject does from the functions skynet's debug protocol hands it when
 -- skynet exposes them, else captured by RUNning CAPTURE in this service.
 local function inject_tables()
+	if running then
+		return RUN_P, RUN_U
+	end
 	local d, r = skynet.dispatch_message, skynet.register_protocol
 	if type(d) ~= "function" or type(r) ~= "function" then
 		if RUN_U then
@@ -1032,38 +1041,61 @@ local function peer_run(t, mode, req)
 	return ok, done, out
 end
 
--- run req in peer service t, installing the engine there first if needed
+-- A peer answers a hub's request with its reply already in line form
+-- (wire.line, its address included) and whether it went well: the hub
+-- splices a thousand of them into its own reply without decoding any.
+local function peer_reply(rep)
+	rep.addr = skynet.self()
+	return rep.ok == true, wire.line(rep)
+end
+
+-- RUN req in peer t (mode "runonce", or "run": install and run it); the
+-- chunk prints "t" or "f" and the reply line.  Returns ok, the reply (a
+-- wire.raw), true; or false and an error reply (its message starting with
+-- failed).
+local function peer_run_req(t, mode, req, failed)
+	local ok, done, out = peer_run(t, mode, req)
+	if not ok then
+		return false, call_error(done)
+	end
+	local flag = done and out:sub(1, 1)
+	if flag == "t" or flag == "f" then
+		return flag == "t", wire.raw(out:sub(2)), true
+	end
+	return false, { ok = false, err = failed .. tostring(out) }
+end
+
+-- run req in peer service t, installing the engine there first if needed;
+-- returns ok and the reply: a table, or a wire.raw line from the peer
 local function call_peer(t, req, once)
 	if t == skynet.self() then
-		return handle_local(req)
+		local rep = handle_local(req)
+		return rep.ok, rep
 	end
 	if once then
-		local ok, done, out = peer_run(t, "runonce", req)
-		if not ok then
-			return call_error(done)
-		end
-		local rep = done and wire.decode(wire.unescape(out))
-		return rep or { ok = false, err = "agent failed: " .. tostring(out) }
+		return peer_run_req(t, "runonce", req, "agent failed: ")
 	end
 	for _ = 1, 2 do
 		if S.peers[t] ~= VERSION then
-			local ok, done, out = peer_run(t, "run")
-			if not ok then
-				return call_error(done)
-			elseif not done then
-				return { ok = false, err = "agent install failed: " .. tostring(out) }
+			-- one RUN installs the engine and runs req: a first contact
+			-- costs a thousand services one message each, not two
+			local ok, rep, ran = peer_run_req(t, "run", req, "agent install failed: ")
+			if ran then
+				S.peers[t] = VERSION
 			end
-			S.peers[t] = VERSION
+			return ok, rep
 		end
-		local ok, rep = pcall(skynet.call, t, "debug", CMD, req)
-		if not ok then
-			return call_error(rep)
-		elseif not rep.upgrade then
-			return rep
+		local called, ok, line = pcall(skynet.call, t, "debug", CMD, req)
+		if not called then
+			return false, call_error(ok)
+		elseif type(ok) ~= "table" then
+			return ok, wire.raw(line)
+		elseif not ok.upgrade then -- an agent of another version
+			return ok.ok, ok
 		end
 		S.peers[t] = nil
 	end
-	return { ok = false, err = "agent upgrade failed" }
+	return false, { ok = false, err = "agent upgrade failed" }
 end
 
 -- run req.sub in every service of req.targets with req.par workers; stop
@@ -1074,10 +1106,12 @@ local function fanout(req, once)
 	sub.v = req.v
 	local results, nextk, stop, me = {}, 1, false, skynet.self()
 	local function run(k)
-		local r = call_peer(targets[k], sub, once)
-		r.addr = targets[k]
+		local ok, r = call_peer(targets[k], sub, once)
+		if r.ok ~= nil then -- a table made here, not a peer's line
+			r.addr = targets[k]
+		end
 		results[k] = r
-		if not r.ok and req.stop then
+		if not ok and req.stop then
 			stop = true
 		end
 	end
@@ -1129,7 +1163,7 @@ end
 
 -- the reply line the console prints: prefix + escaped wire encoding
 local function reply_line(rep)
-	return PREFIX .. wire.escape(wire.encode(rep))
+	return PREFIX .. wire.line(rep)
 end
 
 local function decode_request(arg)
@@ -1140,13 +1174,18 @@ local function decode_request(arg)
 	return req
 end
 
--- The SKYCTL1 debug command.  From a hub: one request table.  From the
--- console: the client's agent version and the escaped request; a version
--- other than this agent's gets the line "SKYCTL1 upgrade <version>", and
--- the client loads its own agent through SKYCTL.
+-- The SKYCTL1 debug command.  From a hub: one request table, answered
+-- with peer_reply (a hub of another version gets an upgrade table).  From
+-- the console: the client's agent version and the escaped request; a
+-- version other than this agent's gets the line "SKYCTL1 upgrade
+-- <version>", and the client loads its own agent through SKYCTL.
 local function command(ver, arg)
 	if type(ver) == "table" then
-		return skynet.ret(skynet.pack(handle(ver)))
+		local rep = handle(ver)
+		if rep.upgrade then
+			return skynet.ret(skynet.pack(rep))
+		end
+		return skynet.ret(skynet.pack(peer_reply(rep)))
 	elseif ver ~= VERSION then
 		return skynet.ret(skynet.pack(PREFIX .. "upgrade " .. VERSION))
 	end
@@ -1185,7 +1224,8 @@ if MODE == "once" or MODE == "runonce" then
 	if MODE == "once" then
 		skynet.ret(skynet.pack(reply_line(rep)))
 	else
-		print(wire.escape(wire.encode(rep)))
+		local ok, line = peer_reply(rep)
+		print((ok and "t" or "f") .. line)
 	end
 	return
 end
@@ -1203,4 +1243,8 @@ sdebug.reg_debugcmd(LOADER, loader)
 sdebug.reg_debugcmd(ONCE, nil)
 if MODE == "load" then
 	skynet.ret(skynet.pack(reply_line({ ok = true, version = VERSION })))
+elseif MODE == "run" then
+	local ok, line = peer_reply(handle(REQUEST))
+	print((ok and "t" or "f") .. line)
 end
+running = false

@@ -11,18 +11,30 @@
 -- escape(s, ws) makes a string safe on a console line: '%', NUL, CR and LF
 -- (and, when ws is true, every whitespace byte, for dbgcmd arguments that
 -- the console splits on whitespace) become %XX.  unescape reverses it.
+--
+-- line(v) is escape(encode(v)), made while encoding; raw(s), where s came
+-- from line(), is a value that line() writes as it is, so a hub can splice
+-- the replies of many services into one line without decoding them.
 local M = {}
 
 local concat, format, char, sub, find = table.concat, string.format,
 	string.char, string.sub, string.find
-local mtype, tostring, tonumber, type, next, setmetatable =
-	math.type, tostring, tonumber, type, next, setmetatable
+local mtype, tostring, tonumber, type, next, setmetatable, getmetatable =
+	math.type, tostring, tonumber, type, next, setmetatable, getmetatable
 
-local function enc(v, out, n)
+local RAW = {}
+
+function M.raw(s)
+	return setmetatable({ s }, RAW)
+end
+
+-- encode v into out after position n; esc, if given, escapes each string
+-- (the rest of the grammar has no byte escape changes)
+local function enc(v, out, n, esc)
 	local t = type(v)
 	if t == "string" then
 		out[n + 1] = "s" .. #v .. ":"
-		out[n + 2] = v
+		out[n + 2] = esc and esc(v) or v
 		return n + 2
 	elseif t == "number" then
 		if mtype(v) == "integer" then
@@ -36,10 +48,14 @@ local function enc(v, out, n)
 		end
 		return n + 1
 	elseif t == "table" then
+		if getmetatable(v) == RAW then
+			out[n + 1] = v[1]
+			return n + 1
+		end
 		out[n + 1] = "{"
 		n = n + 1
 		for k, x in next, v do
-			n = enc(x, out, enc(k, out, n))
+			n = enc(x, out, enc(k, out, n, esc), esc)
 		end
 		out[n + 1] = "}"
 		return n + 1
@@ -50,12 +66,18 @@ local function enc(v, out, n)
 		out[n + 1] = "~"
 		return n + 1
 	end
-	return enc(tostring(v), out, n)
+	return enc(tostring(v), out, n, esc)
 end
 
 function M.encode(v)
 	local out = {}
 	enc(v, out, 0)
+	return concat(out)
+end
+
+function M.line(v)
+	local out = {}
+	enc(v, out, 0, M.escape)
 	return concat(out)
 end
 
