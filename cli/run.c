@@ -234,15 +234,24 @@ static void run_prepare(void *ud, size_t i)
 	struct cmd_node *nd = &c->nodes[i];
 	const struct cmd_entry *cmd = c->cmd;
 	struct err e = { 0 };
-	nd->sn->conn = proto_open(nd->sn->addr, c->o.timeout, &e);
+	struct proto_reply r;
+	int targets = cmd->flags & CMD_TARGETS;
+	int list = (cmd->flags & CMD_MUTATES) || (targets && target_needs_list(&c->targets));
+	nd->sn->conn = proto_open_send(nd->sn->addr, c->o.timeout, list ? "list" : NULL, &e);
 	if (!nd->sn->conn) {
 		cmd_fail(nd, e.code, cmd->name, e.msg);
 		return;
 	}
-	int targets = cmd->flags & CMD_TARGETS;
-	if ((cmd->flags & CMD_MUTATES) || (targets && target_needs_list(&c->targets)))
-		if (cmd_services(c, nd) != 0)
+	if (list) {
+		if (proto_read_reply(nd->sn->conn, &r, 0, &e) != 0) {
+			cmd_fail(nd, e.code, "list", e.msg);
 			return;
+		}
+		int rc = cmd_services_from(nd, &r);
+		proto_reply_free(&r);
+		if (rc != 0)
+			return;
+	}
 	if (targets && target_resolve(&c->targets, run_applies, nd->sn, nd->svc, nd->nsvc,
 				      &nd->targets, &nd->ntargets, nd->matched, &e) != 0) {
 		cmd_fail(nd, e.code, cmd->name, e.msg);
@@ -454,7 +463,7 @@ int run_command(struct cmd_ctx *c)
 			session_run(c->sess.n, run_node, c);
 	}
 	if (status == 0 && c->cmd->exec) {
-		for (size_t i = 0; i < c->sess.n; i++) {
+		for (size_t i = 0; !(c->cmd->flags & CMD_KEEPCONN) && i < c->sess.n; i++) {
 			net_close(c->sess.v[i].conn);
 			c->sess.v[i].conn = NULL;
 		}

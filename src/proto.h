@@ -25,6 +25,11 @@ struct proto_reply {
  * lines (net_set_nudge): turn that off before entering debug mode. */
 struct net_conn *proto_open(const char *spec, double timeout, struct err *e);
 
+/* proto_open, sending the command line first (if not NULL) without waiting
+ * for the banner: its reply is then the next one to read */
+struct net_conn *proto_open_send(const char *spec, double timeout, const char *line,
+				 struct err *e);
+
 /* wait for and check the banner on a fresh transport */
 int proto_banner(struct net_conn *c, struct err *e);
 
