@@ -142,8 +142,11 @@ int agentcmd_nodes(struct cmd_ctx *c, struct agentcmd_nodes *nodes)
 		}
 		for (size_t k = 0; k < nd->ntargets; k++)
 			nodes->addrs[nn][k] = nd->targets[k].addr;
+		/* the batch goes on with the connection the targets were listed on */
 		nodes->v[nn] = (struct batch_node){ .name = nd->sn->name, .addr = nd->sn->addr,
-						    .addrs = nodes->addrs[nn], .n = nd->ntargets };
+						    .addrs = nodes->addrs[nn], .n = nd->ntargets,
+						    .conn = nd->sn->conn };
+		nd->sn->conn = NULL;
 		nodes->targets[nn] = nd->targets;
 		nodes->total += nd->ntargets;
 		nn++;
@@ -163,6 +166,8 @@ void agentcmd_nodes_free(struct agentcmd_nodes *nodes)
 {
 	for (size_t i = 0; nodes->addrs && i < nodes->n; i++)
 		free(nodes->addrs[i]);
+	for (size_t i = 0; nodes->v && i < nodes->n; i++)
+		net_close(nodes->v[i].conn);
 	free(nodes->addrs);
 	free(nodes->targets);
 	free(nodes->v);

@@ -293,6 +293,6 @@ const struct cmd_entry cmd_diff_entry = {
 	.name = "diff", .args = "TARGET [SCRIPT... [-- ARGS...]]",
 	.summary = "what hot-fix scripts would change (dry run in place); no SCRIPT: the patches",
 	.opts = OPTB_AGENT, .min = 0, .max = -1,
-	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES | CMD_DASHARGS | CMD_HANDLES,
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES | CMD_DASHARGS | CMD_HANDLES | CMD_KEEPCONN,
 	.exec = cmd_diff_exec,
 };

@@ -176,6 +176,6 @@ const struct cmd_entry cmd_inject_entry = {
 	.name = "inject", .args = "TARGET SCRIPT... [-- ARGS...]",
 	.summary = "run local hot-fix scripts inside live services (no file on the node)",
 	.opts = OPTB_INJECT | OPTB_AGENT | OPTB_DRY, .min = 1, .max = -1,
-	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES | CMD_DASHARGS | CMD_HANDLES,
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES | CMD_DASHARGS | CMD_HANDLES | CMD_KEEPCONN,
 	.exec = cmd_inject_exec,
 };

@@ -240,6 +240,6 @@ const struct cmd_entry cmd_patches_entry = {
 	.name = "patches", .args = "[TARGET]",
 	.summary = "patch journals; several services: patches x services, drift flagged",
 	.opts = OPTB_AGENT, .min = 0, .max = 0,
-	.flags = CMD_CONNECT | CMD_TARGETS | CMD_EVERY | CMD_MUTATES | CMD_HANDLES,
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_EVERY | CMD_MUTATES | CMD_HANDLES | CMD_KEEPCONN,
 	.exec = cmd_patches_exec,
 };

@@ -193,6 +193,6 @@ const struct cmd_entry cmd_rollback_entry = {
 	.name = "rollback", .args = "TARGET [--patch ID | --all] [--force]",
 	.summary = "undo the newest patch (or patch ID and all after it) in live services",
 	.opts = OPTB_INJECT | OPTB_AGENT | OPTB_ROLLBACK, .min = 0, .max = 0,
-	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES | CMD_HANDLES,
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES | CMD_HANDLES | CMD_KEEPCONN,
 	.exec = cmd_rollback_exec,
 };

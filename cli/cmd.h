@@ -23,6 +23,7 @@ enum cmd_flags {
 				 * passed on (inject: SCRIPT... -- ARGS...) */
 	CMD_HANDLES = 32,	/* needs handles: registered names are looked up (names.h) */
 	CMD_EVERY = 64,		/* with CMD_TARGETS: no target list means "@*" (ctx.every) */
+	CMD_KEEPCONN = 128,	/* exec goes on with the nodes' connections (agentcmd_nodes) */
 };
 
 /* options a command may accept besides the global ones (cmd_entry.opts) */

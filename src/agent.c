@@ -5,6 +5,7 @@
 #include "agent.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -454,8 +455,6 @@ int agent_init(void)
 	sha256_final(&h, d);
 	for (int i = 0; i < 8; i++)
 		snprintf(agent_code.version + 2 * i, 3, "%02x", d[i]);
-	agent_code.agent = agent_escape(a->data, a->size);
-	agent_code.wire = agent_escape(w->data, w->size);
 	int n = 0;
 	for (const char *p = b->data; *p && n < 2;) {
 		const char *nl = strchr(p, '\n');
@@ -464,7 +463,24 @@ int agent_init(void)
 			memcpy(agent_code.boot[n++], p, len);
 		p += len + (nl != NULL);
 	}
-	return agent_code.agent && agent_code.wire && n == 2 ? 0 : -1;
+	return n == 2 ? 0 : -1;
+}
+
+static void agent_escape_code(void)
+{
+	const struct embed_file *a = embed_find(skyctl_lua, "agent.lua");
+	const struct embed_file *w = embed_find(skyctl_lua, "wire.lua");
+	agent_code.agent = agent_escape(a->data, a->size);
+	agent_code.wire = agent_escape(w->data, w->size);
+}
+
+/* the escaped agent and wire.lua, made the first time a hub needs them:
+ * a command that finds the agent in place never does; 0 or -1 */
+static int agent_escaped_code(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, agent_escape_code);
+	return agent_code.agent && agent_code.wire ? 0 : -1;
 }
 
 const char *agent_version(void)
@@ -587,19 +603,21 @@ static void agent_disconnect(struct agent_sess *s)
 	s->buf = NULL;
 }
 
-struct agent_sess *agent_open(const char *addr, int flags, double timeout, char *err,
-			      size_t errlen, enum agent_status *status)
+struct agent_sess *agent_open(const char *addr, struct net_conn *conn, int flags, double timeout,
+			      char *err, size_t errlen, enum agent_status *status)
 {
 	struct agent_sess *s = calloc(1, sizeof *s);
 	if (!s || !(s->addr = strdup(addr))) {
 		free(s);
+		net_close(conn);
 		snprintf(err, errlen, "out of memory");
 		*status = AGENT_ENODE;
 		return NULL;
 	}
 	s->flags = flags;
 	s->timeout = timeout;
-	*status = agent_connect(s, timeout, err, errlen);
+	s->conn = conn;
+	*status = conn ? AGENT_OK : agent_connect(s, timeout, err, errlen);
 	if (*status != AGENT_OK) {
 		agent_close(s);
 		return NULL;
@@ -756,6 +774,8 @@ static char *agent_line(uint32_t hub, const char *cmd, const char *a, const char
  * first if the service lacks it */
 static enum agent_status agent_load(struct agent_sess *s, uint32_t hub, char *err, size_t errlen)
 {
+	if (agent_escaped_code() != 0)
+		return AGENT_ENODE;
 	char *line = agent_line(hub, "SKYCTL", agent_code.agent, "load", agent_code.version,
 				agent_code.wire, NULL);
 	enum agent_status st = AGENT_ENODE;
@@ -792,7 +812,7 @@ enum agent_status agent_request(struct agent_sess *s, uint32_t hub, const struct
 	enum agent_status st = AGENT_ENODE;
 	err[0] = '\0';
 	*reply = NULL;
-	if (!esc || req->oom) {
+	if (!esc || req->oom || ((s->flags & AGENT_NO_AGENT) && agent_escaped_code() != 0)) {
 		free(esc);
 		snprintf(err, errlen, "out of memory");
 		return AGENT_ENODE;

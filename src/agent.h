@@ -86,12 +86,15 @@ int agent_init(void);
 /* the version string of the embedded agent */
 const char *agent_version(void);
 
+struct net_conn;
+
 /* Connect to the node at addr, "host:port" or "ssh://..." (net_open; its
- * debug-mode helpers open more connections there); timeout seconds for
+ * debug-mode helpers open more connections there), or take over conn, a
+ * connection to it already greeted, when not NULL; timeout seconds for
  * every wait.  NULL on failure, with a message in err and the status in
- * *status. */
-struct agent_sess *agent_open(const char *addr, int flags, double timeout, char *err,
-			      size_t errlen, enum agent_status *status);
+ * *status (conn is then closed). */
+struct agent_sess *agent_open(const char *addr, struct net_conn *conn, int flags, double timeout,
+			      char *err, size_t errlen, enum agent_status *status);
 void agent_close(struct agent_sess *s);
 
 /* Send request req (a wire-encoded table) to the agent in service hub,

@@ -17,7 +17,7 @@
 #define BATCH_HUBS 3		/* services tried as hub before giving up on a node */
 
 struct batch_job {
-	const struct batch_node *node;
+	struct batch_node *node;
 	const struct batch_opts *opts;
 	const struct agent_buf *sub;
 	struct agent_sess *sess;
@@ -62,8 +62,9 @@ static void *batch_round(void *arg)
 	j->sent = 0;
 	j->rep = NULL;
 	if (!j->sess) {
-		j->sess = agent_open(j->node->addr, j->opts->flags, j->opts->timeout, j->err,
-				     sizeof j->err, &j->st);
+		j->sess = agent_open(j->node->addr, j->node->conn, j->opts->flags,
+				     j->opts->timeout, j->err, sizeof j->err, &j->st);
+		j->node->conn = NULL;
 		if (!j->sess)
 			return NULL;
 	}
@@ -131,7 +132,8 @@ static int batch_phase(struct batch_job *jobs, size_t n, const struct batch_opts
 			j->next = j->hi;
 			if (h->sending)
 				h->sending(h->ud, i, j->lo, j->hi);
-			started[i] = pthread_create(&tid[i], NULL, batch_round, j) == 0;
+			/* one node works on this thread: no thread to start */
+			started[i] = active > 1 && pthread_create(&tid[i], NULL, batch_round, j) == 0;
 			if (!started[i])
 				batch_round(j);
 			any = 1;
@@ -154,7 +156,7 @@ static int batch_phase(struct batch_job *jobs, size_t n, const struct batch_opts
 	}
 }
 
-int batch_run(const struct batch_node *nodes, size_t nnodes, const struct batch_opts *opts,
+int batch_run(struct batch_node *nodes, size_t nnodes, const struct batch_opts *opts,
 	      const struct agent_buf *sub, const struct batch_hooks *hooks)
 {
 	struct batch_job *jobs = calloc(nnodes ? nnodes : 1, sizeof *jobs);

@@ -16,6 +16,7 @@ struct batch_node {
 	const char *addr;	/* its address spec, "host:port" or "ssh://..." */
 	const uint32_t *addrs;	/* its targets, in order */
 	size_t n;
+	struct net_conn *conn;	/* greeted and idle, or NULL: a session takes it */
 };
 
 struct batch_opts {
@@ -53,7 +54,7 @@ struct batch_hooks {
  * every target.  Every target is settled through hooks exactly once
  * (skipped ones too).  Returns 0 if all succeeded, else the exit status:
  * the first transport status met (3, 4, 5), or 1. */
-int batch_run(const struct batch_node *nodes, size_t nnodes, const struct batch_opts *opts,
+int batch_run(struct batch_node *nodes, size_t nnodes, const struct batch_opts *opts,
 	      const struct agent_buf *sub, const struct batch_hooks *hooks);
 
 #endif

@@ -100,7 +100,7 @@ static int repl_eval_call(struct repl_eval *e, uint32_t service, struct agent_bu
 	enum agent_status st = AGENT_OK;
 	*reply = NULL;
 	if (!e->sess) {
-		e->sess = agent_open(e->addr, 0, e->timeout, err, errlen, &st);
+		e->sess = agent_open(e->addr, NULL, 0, e->timeout, err, errlen, &st);
 		e->ready = 0;
 	}
 	struct repl_job *j = e->sess ? calloc(1, sizeof *j) : NULL;
