@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +66,9 @@ static int journal_field(struct journal_buf *b, const char *key, const char *v, 
 	return journal_put(b, "\"", 1);
 }
 
-char *journal_who(char *buf, size_t len)
+static char journal_who_cache[320];
+
+static void journal_who_once(void)
 {
 	const struct passwd *pw = getpwuid(geteuid());
 	const char *user = pw ? pw->pw_name : getenv("USER");
@@ -74,9 +77,19 @@ char *journal_who(char *buf, size_t len)
 		strcpy(host, "localhost");
 	host[sizeof host - 1] = '\0';
 	if (user)
-		snprintf(buf, len, "%s@%s", user, host);
+		snprintf(journal_who_cache, sizeof journal_who_cache, "%s@%s", user, host);
 	else
-		snprintf(buf, len, "%ld@%s", (long)geteuid(), host);
+		snprintf(journal_who_cache, sizeof journal_who_cache, "%ld@%s", (long)geteuid(),
+			 host);
+}
+
+/* looked up once: every audit record names the user, and each lookup
+ * reads /etc/passwd and nsswitch.conf again */
+char *journal_who(char *buf, size_t len)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, journal_who_once);
+	snprintf(buf, len, "%s", journal_who_cache);
 	return buf;
 }
 
