@@ -7,7 +7,9 @@ PKGS := lua5.4 libedit
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Isrc -Itools $(shell pkg-config --cflags $(PKGS))
 LUA_LIBS := $(shell pkg-config --libs lua5.4)
-EDIT_LIBS := $(shell pkg-config --libs libedit)
+# skyctl links Lua and libedit (and what libedit needs) from Debian's static
+# archives: loading them as shared libraries cost each run 1.5 ms of ~6
+SKYCTL_LIBS := -Wl,-Bstatic $(shell pkg-config --libs lua5.4 libedit) -ltinfo -lbsd -lmd -Wl,-Bdynamic
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
@@ -28,7 +30,7 @@ SANDBOX_OBJ := $(SANDBOX_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/sandbox_lua.o
 all: $(BUILD)/skyctl $(BUILD)/skyctl-sandbox
 
 $(BUILD)/skyctl: $(SKYCTL_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(SKYCTL_LIBS) -lm
 
 $(BUILD)/skyctl-sandbox: $(SANDBOX_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) -lpthread -lm
