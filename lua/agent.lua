@@ -1029,11 +1029,39 @@ local function call_error(e)
 	return { ok = false, unreached = true, err = tostring(e):gsub("^.-:%d+: ", "") }
 end
 
--- RUN this agent in peer t in mode (with req): as bytecode, or as source
--- where the node refuses binary chunks; returns pcall's results
-local function peer_run(t, mode, req)
-	local ok, done, out = pcall(skynet.call, t, "debug", "RUN", agent_code(), "skyctl-agent",
-		nil, mode, VERSION, wire_code(), req)
+-- The debug messages of a fan-out, each packed (skynet.packstring) the
+-- first time it is needed: kind "call" runs req through the engine, kinds
+-- "run" and "runonce" RUN this agent with req.  Packed once, a message
+-- costs the hub a copy for each peer rather than a packing of 20 KB.
+local function packs(req)
+	return setmetatable({}, { __index = function(p, kind)
+		local msg
+		if kind == "call" then
+			msg = skynet.packstring(CMD, req)
+		else
+			msg = skynet.packstring("RUN", agent_code(), "skyctl-agent", nil, kind, VERSION,
+				wire_code(), req)
+		end
+		p[kind] = msg
+		return msg
+	end })
+end
+
+-- skynet.call(t, "debug", ...) with the arguments in msg, packed already
+local function call_packed(t, msg)
+	local ok, m, sz = pcall(skynet.rawcall, t, "debug", msg)
+	if not ok then
+		error(tostring(m):find("invalid address", 1, true) and
+			"call to invalid address " .. skynet.address(t) or m, 0)
+	end
+	return skynet.unpack(m, sz)
+end
+
+-- RUN this agent in peer t in mode (with req, packed in msgs): as
+-- bytecode, or as source where the node refuses binary chunks; returns
+-- pcall's results
+local function peer_run(t, mode, req, msgs)
+	local ok, done, out = pcall(call_packed, t, msgs[mode])
 	if ok and not done and SOURCE and tostring(out):find("binary", 1, true) then
 		ok, done, out = pcall(skynet.call, t, "debug", "RUN", SOURCE, "skyctl-agent",
 			SOURCE, mode, VERSION, wire_src, req)
@@ -1053,8 +1081,8 @@ end
 -- chunk prints "t" or "f" and the reply line.  Returns ok, the reply (a
 -- wire.raw), true; or false and an error reply (its message starting with
 -- failed).
-local function peer_run_req(t, mode, req, failed)
-	local ok, done, out = peer_run(t, mode, req)
+local function peer_run_req(t, mode, req, msgs, failed)
+	local ok, done, out = peer_run(t, mode, req, msgs)
 	if not ok then
 		return false, call_error(done)
 	end
@@ -1065,27 +1093,28 @@ local function peer_run_req(t, mode, req, failed)
 	return false, { ok = false, err = failed .. tostring(out) }
 end
 
--- run req in peer service t, installing the engine there first if needed;
--- returns ok and the reply: a table, or a wire.raw line from the peer
-local function call_peer(t, req, once)
+-- run req (packed in msgs) in peer service t, installing the engine there
+-- first if needed; returns ok and the reply: a table, or a wire.raw line
+-- from the peer
+local function call_peer(t, req, msgs, once)
 	if t == skynet.self() then
 		local rep = handle_local(req)
 		return rep.ok, rep
 	end
 	if once then
-		return peer_run_req(t, "runonce", req, "agent failed: ")
+		return peer_run_req(t, "runonce", req, msgs, "agent failed: ")
 	end
 	for _ = 1, 2 do
 		if S.peers[t] ~= VERSION then
 			-- one RUN installs the engine and runs req: a first contact
 			-- costs a thousand services one message each, not two
-			local ok, rep, ran = peer_run_req(t, "run", req, "agent install failed: ")
+			local ok, rep, ran = peer_run_req(t, "run", req, msgs, "agent install failed: ")
 			if ran then
 				S.peers[t] = VERSION
 			end
 			return ok, rep
 		end
-		local called, ok, line = pcall(skynet.call, t, "debug", CMD, req)
+		local called, ok, line = pcall(call_packed, t, msgs.call)
 		if not called then
 			return false, call_error(ok)
 		elseif type(ok) ~= "table" then
@@ -1105,8 +1134,9 @@ local function fanout(req, once)
 	local targets, sub = req.targets, req.sub
 	sub.v = req.v
 	local results, nextk, stop, me = {}, 1, false, skynet.self()
+	local msgs = packs(sub)
 	local function run(k)
-		local ok, r = call_peer(targets[k], sub, once)
+		local ok, r = call_peer(targets[k], sub, msgs, once)
 		if r.ok ~= nil then -- a table made here, not a peer's line
 			r.addr = targets[k]
 		end
