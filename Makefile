@@ -39,9 +39,9 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/embed: tools/embed.c tools/embed.h
+$(BUILD)/embed: tools/embed.c tools/embed.h src/sha256.c src/sha256.h
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -Wall -Wextra -o $@ tools/embed.c
+	$(CC) -O1 -Wall -Wextra -Isrc -o $@ tools/embed.c src/sha256.c
 
 $(BUILD)/gen/skyctl_lua.c: $(BUILD)/embed $(SKYCTL_LUA)
 	@mkdir -p $(dir $@)

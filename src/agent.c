@@ -447,11 +447,12 @@ int agent_init(void)
 	const struct embed_file *b = embed_find(skyctl_lua, "boot.lua");
 	if (!a || !w || !b)
 		return -1;
+	/* the version: a digest of the two files' digests, made at build time */
 	struct sha256 h;
 	unsigned char d[32];
 	sha256_init(&h);
-	sha256_update(&h, a->data, a->size);
-	sha256_update(&h, w->data, w->size);
+	sha256_update(&h, a->sha256, strlen(a->sha256));
+	sha256_update(&h, w->sha256, strlen(w->sha256));
 	sha256_final(&h, d);
 	for (int i = 0; i < 8; i++)
 		snprintf(agent_code.version + 2 * i, 3, "%02x", d[i]);

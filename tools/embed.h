@@ -9,6 +9,7 @@ struct embed_file {
 	const char *name;	/* file name without directory, e.g. "agent.lua" */
 	const char *data;	/* NUL-terminated contents */
 	size_t size;		/* length without the NUL */
+	const char *sha256;	/* hex digest of data, made at build time */
 };
 
 /* return the entry named name in a table ended by a NULL name, or NULL */
