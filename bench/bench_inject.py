@@ -84,6 +84,17 @@ def bench(backend, path):
     return rows
 
 
+def spawn_floor():
+    """what starting any process costs this harness"""
+    best = None
+    for _ in range(20):
+        t = time.perf_counter()
+        subprocess.run(["/bin/true"])
+        dt = time.perf_counter() - t
+        best = dt if best is None else min(best, dt)
+    return best
+
+
 def main():
     global STATE
     STATE = tempfile.mkdtemp(prefix="skyctl-bench-state-")
@@ -93,6 +104,8 @@ def main():
     print("inject benchmark: %d-byte script; naive = one `nc` per service running stock "
           "`inject` of a file on the node (timed on %d services, extrapolated)"
           % (os.path.getsize(path), SAMPLE))
+    print("harness floor: spawning /bin/true from this harness takes %.1f ms (best of 20); "
+          "every skyctl figure includes it" % (spawn_floor() * 1e3))
     print("%-8s %-32s %12s %12s %8s" % ("node", "case", "skyctl", "naive", "ratio"))
     for backend in nodes.backends():
         for case, ours, theirs in bench(backend, path):
