@@ -167,9 +167,10 @@ static int cmd_repl_diff(const struct repl_conf *rc, uint32_t service, const cha
 	return cmd_repl_sub(rc, "diff", service, args, path ? 1 : 0);
 }
 
-static int cmd_repl_rollback(const struct repl_conf *rc, uint32_t service)
+static int cmd_repl_rollback(const struct repl_conf *rc, uint32_t service, char **opts,
+			     int nopts)
 {
-	return cmd_repl_sub(rc, "rollback", service, NULL, 0);
+	return cmd_repl_sub(rc, "rollback", service, opts, nopts);
 }
 
 static int cmd_repl_patches(const struct repl_conf *rc, uint32_t service)

@@ -16,7 +16,7 @@ struct repl_conf;
 struct repl_hooks {
 	int (*inject)(const struct repl_conf *c, uint32_t service, char **paths, int n);
 	int (*diff)(const struct repl_conf *c, uint32_t service, const char *path);
-	int (*rollback)(const struct repl_conf *c, uint32_t service);
+	int (*rollback)(const struct repl_conf *c, uint32_t service, char **opts, int nopts);
 	int (*patches)(const struct repl_conf *c, uint32_t service);
 	/* resolve a target word (".name", "@agent", ":a") to one address of
 	 * this node; 0 with a message on stderr when it does not name one */

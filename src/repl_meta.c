@@ -87,13 +87,11 @@ static void repl_meta_diff(struct repl *r, char **argv, int argc)
 
 static void repl_meta_rollback(struct repl *r, char **argv, int argc)
 {
-	(void)argv;
-	(void)argc;
 	if (!r->c->hooks.rollback) {
 		repl_meta_unavailable(r, ".rollback");
 	} else {
 		fflush(stdout);
-		repl_fail(r, r->c->hooks.rollback(r->c, r->service));
+		repl_fail(r, r->c->hooks.rollback(r->c, r->service, argv + 1, argc - 1));
 	}
 }
 
@@ -127,7 +125,9 @@ static const struct repl_meta_cmd repl_meta_cmds[] = {
 	  repl_meta_inject },
 	{ ".diff", "[FILE]", "what FILE would change here (dry run); no FILE: the patches", 1,
 	  repl_meta_diff },
-	{ ".rollback", "", "undo this service's newest patch", 1, repl_meta_rollback },
+	{ ".rollback", "[--patch ID | --all] [--force]",
+	  "undo this service's newest patch (or patch ID, or all; as skyctl rollback)", 1,
+	  repl_meta_rollback },
 	{ ".patches", "", "this service's patch journal", 1, repl_meta_patches },
 	{ ".watch", "PROTO", "break on the next PROTO message; step with s, n, c (debug mode)", 1,
 	  repl_meta_watch },

@@ -103,6 +103,28 @@ def test_diff_patches_rollback_from_the_prompt(node, env, tmp_path):
     assert leave(c) == 0
 
 
+def test_rollback_options_from_the_prompt(node, env, tmp_path):
+    scripts = []
+    for k, factor in ((1, 10), (2, 100)):
+        fix = tmp_path / ("fix%d.lua" % k)
+        fix.write_text('local CMD, balance = _P.lua.CMD\n'
+                       'hotfix.replace(CMD, "balance", function() return balance * %d end)\n'
+                       % factor)
+        scripts.append(fix)
+    b = ":0000000b"
+    c = spawn(node, env, b)
+    prompt(c, b)
+    ask(c, "_P.lua.CMD.deposit(2)", r"\r\n2\r\n", b)
+    ask(c, ".inject %s" % scripts[0], r"patch #1, 1 change", b)
+    ask(c, ".inject %s" % scripts[1], r"patch #2, 1 change", b)
+    ask(c, "_P.lua.CMD.balance()", r"\r\n200\r\n", b)
+    ask(c, ".rollback --patch 7", r"no patch #7", b)
+    ask(c, ".rollback --all", r"ok +#2 fix2\.lua .*#1 fix1\.lua", b)
+    ask(c, "_P.lua.CMD.balance()", r"\r\n2\r\n", b)
+    ask(c, ".rollback --bogus", r"unknown option", b)
+    assert leave(c) == 0
+
+
 def test_ctrl_r_searches_history(node, env):
     c = spawn(node, env, ":a")
     prompt(c)
