@@ -12,7 +12,7 @@ enum args_id {
 	OPT_HOST, OPT_NODE, OPT_ALL, OPT_CONFIG, OPT_TIMEOUT, OPT_JSON, OPT_HELP, OPT_VERSION,
 	OPT_SORT, OPT_KEEP_GOING, OPT_CANARY, OPT_NO_AGENT, OPT_DRY_RUN,
 	OPT_DELAY, OPT_ONCE, OPT_ITERATIONS, OPT_SIGNAL, OPT_GREP, OPT_SESSION, OPT_PATCH,
-	OPT_ALL_PATCHES, OPT_FORCE,
+	OPT_ALL_PATCHES, OPT_FORCE, OPT_EXIT_CODE,
 };
 
 const struct args_opt args_opts[] = {
@@ -32,6 +32,7 @@ const struct args_opt args_opts[] = {
 	{ "patch", 0, "ID", OPT_PATCH, OPTB_ROLLBACK, "undo patch ID and every patch applied after it" },
 	{ "all", 0, NULL, OPT_ALL_PATCHES, OPTB_ROLLBACK, "undo every patch in place (every node: -a)" },
 	{ "force", 0, NULL, OPT_FORCE, OPTB_ROLLBACK, "also restore items changed since the patch" },
+	{ "exit-code", 0, NULL, OPT_EXIT_CODE, OPTB_PATCHES, "exit 1 if a service drifts (for CI checks)" },
 	{ "delay", 'd', "SECONDS", OPT_DELAY, OPTB_TOP, "time between refreshes (default 2)" },
 	{ "once", 0, NULL, OPT_ONCE, OPTB_TOP, "print one table (two samples SECONDS apart) and exit" },
 	{ "iterations", 0, "N", OPT_ITERATIONS, OPTB_TOP, "print N tables, one per refresh, and exit" },
@@ -110,6 +111,7 @@ static int args_set(struct cmd_ctx *c, const struct args_opt *o, const char *val
 		break;
 	case OPT_ALL_PATCHES: c->o.all_patches = 1; break;
 	case OPT_FORCE: c->o.force = 1; break;
+	case OPT_EXIT_CODE: c->o.exit_code = 1; break;
 	}
 	return 0;
 }

@@ -229,6 +229,8 @@ static int cmd_patches_exec(struct cmd_ctx *c)
 	fflush(stdout);	/* the summary after the table, also in one file */
 	fprintf(stderr, "patches: %zu service%s, %zu patch%s in place, %ld drifting\n", r.ps.ns,
 		r.ps.ns == 1 ? "" : "s", r.ps.np, r.ps.np == 1 ? "" : "es", drift);
+	if (c->o.exit_code && drift > 0)
+		status = err_worst(status, ERR_NODE);
 done:
 	patchset_free(&r.ps);
 	agentcmd_nodes_free(&nodes);
@@ -239,7 +241,7 @@ done:
 const struct cmd_entry cmd_patches_entry = {
 	.name = "patches", .args = "[TARGET]",
 	.summary = "patch journals; several services: patches x services, drift flagged",
-	.opts = OPTB_AGENT, .min = 0, .max = 0,
+	.opts = OPTB_AGENT | OPTB_PATCHES, .min = 0, .max = 0,
 	.flags = CMD_CONNECT | CMD_TARGETS | CMD_EVERY | CMD_MUTATES | CMD_HANDLES | CMD_KEEPCONN,
 	.exec = cmd_patches_exec,
 };

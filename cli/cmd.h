@@ -36,6 +36,7 @@ enum cmd_opt_bits {
 	OPTB_AGENT = 32,	/* --no-agent (commands run by the agent) */
 	OPTB_DRY = 64,		/* --dry-run (inject) */
 	OPTB_ROLLBACK = 128,	/* --patch --all --force (rollback) */
+	OPTB_PATCHES = 256,	/* --exit-code (patches) */
 };
 
 /* what the command line said */
@@ -53,6 +54,7 @@ struct cmd_opts {
 	const char *grep, *session;	/* history --grep PATTERN --session ID */
 	long patch;		/* rollback --patch ID (0: not given) */
 	int all_patches, force;	/* rollback --all, --force */
+	int exit_code;		/* patches --exit-code */
 };
 
 struct cmd_ctx;

@@ -108,10 +108,17 @@ def test_drift_in_a_cluster(cluster, tmp_path, state):
     assert re.match(r"^P2  fix\.lua  sha256 [0-9a-f]{12}  in place on 5 of 6 services$", lines[1])
     assert lines[2].split() == ["NODE", "ADDRESS", "SERVICE", "P1", "P2", "DRIFT"]
     assert re.match(r"^n2 +:0000000c +snlua agent 3 +- +- +lacks P2 \(fix\.lua\)$", lines[-1])
+    # --exit-code turns drift into exit status 1, for a deploy check
+    r = skyctl(state, "patches", "--exit-code", "*/@agent", config=conf)
+    assert r.returncode == 1 and "2 drifting" in r.stderr, r.stderr
     # after the missing service gets the patch, only the extra one drifts
     assert skyctl(state, "inject", "n2/:c", fix, config=conf).returncode == 0
     r = skyctl(state, "patches", "*/@agent", config=conf)
     assert "1 drifting" in r.stderr and "lacks" not in r.stdout
+    # once n1/:a's extra patch is rolled back, nothing drifts: --exit-code is 0
+    assert skyctl(state, "rollback", "n1/:a", config=conf).returncode == 0
+    r = skyctl(state, "patches", "--exit-code", "*/@agent", config=conf)
+    assert r.returncode == 0 and "0 drifting" in r.stderr, r.stderr
 
 
 def test_json(cluster, tmp_path, state):
