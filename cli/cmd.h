@@ -132,8 +132,7 @@ void cmd_fail(struct cmd_node *nd, int code, const char *what, const char *msg);
 /* add a row; vals has the entry's ncols cells (the node cell is added) */
 void cmd_row(struct cmd_node *nd, const char *const *vals);
 
-/* fetch the node's `list` into nd->svc (once), or take it from a reply */
-int cmd_services(struct cmd_ctx *c, struct cmd_node *nd);
+/* take the node's services (nd->svc) from a reply to `list` */
 int cmd_services_from(struct cmd_node *nd, const struct proto_reply *r);
 
 /* the launch command of addr from nd->svc, or NULL */

@@ -101,13 +101,15 @@ int cmd_services_from(struct cmd_node *nd, const struct proto_reply *r)
 	return 0;
 }
 
-int cmd_services(struct cmd_ctx *c, struct cmd_node *nd)
+/* read the reply to the `list` sent with the connection into nd->svc */
+static int run_read_list(struct cmd_node *nd)
 {
 	struct proto_reply r;
-	if (nd->svc)
-		return 0;
-	if (cmd_request(c, nd, "list", &r) != 0)
+	struct err e = { 0 };
+	if (proto_read_reply(nd->sn->conn, &r, 0, &e) != 0) {
+		cmd_fail(nd, e.code, "list", e.msg);
 		return -1;
+	}
 	int rc = cmd_services_from(nd, &r);
 	proto_reply_free(&r);
 	return rc;
@@ -234,7 +236,6 @@ static void run_prepare(void *ud, size_t i)
 	struct cmd_node *nd = &c->nodes[i];
 	const struct cmd_entry *cmd = c->cmd;
 	struct err e = { 0 };
-	struct proto_reply r;
 	int targets = cmd->flags & CMD_TARGETS;
 	int list = (cmd->flags & CMD_MUTATES) || (targets && target_needs_list(&c->targets));
 	nd->sn->conn = proto_open_send(nd->sn->addr, c->o.timeout, list ? "list" : NULL, &e);
@@ -242,16 +243,8 @@ static void run_prepare(void *ud, size_t i)
 		cmd_fail(nd, e.code, cmd->name, e.msg);
 		return;
 	}
-	if (list) {
-		if (proto_read_reply(nd->sn->conn, &r, 0, &e) != 0) {
-			cmd_fail(nd, e.code, "list", e.msg);
-			return;
-		}
-		int rc = cmd_services_from(nd, &r);
-		proto_reply_free(&r);
-		if (rc != 0)
-			return;
-	}
+	if (list && run_read_list(nd) != 0)
+		return;
 	if (targets && target_resolve(&c->targets, run_applies, nd->sn, nd->svc, nd->nsvc,
 				      &nd->targets, &nd->ntargets, nd->matched, &e) != 0) {
 		cmd_fail(nd, e.code, cmd->name, e.msg);

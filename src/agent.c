@@ -423,6 +423,7 @@ size_t agent_unescape(char *s, size_t len)
 extern const struct embed_file skyctl_lua[];
 
 static struct {
+	const struct embed_file *agent_lua, *wire_lua;
 	char version[17];
 	char *agent, *wire;	/* escaped lua/agent.lua and lua/wire.lua */
 	char boot[2][512];	/* lua/boot.lua's lines: persistent, one-shot */
@@ -447,6 +448,8 @@ int agent_init(void)
 	const struct embed_file *b = embed_find(skyctl_lua, "boot.lua");
 	if (!a || !w || !b)
 		return -1;
+	agent_code.agent_lua = a;
+	agent_code.wire_lua = w;
 	/* the version: a digest of the two files' digests, made at build time */
 	struct sha256 h;
 	unsigned char d[32];
@@ -469,8 +472,7 @@ int agent_init(void)
 
 static void agent_escape_code(void)
 {
-	const struct embed_file *a = embed_find(skyctl_lua, "agent.lua");
-	const struct embed_file *w = embed_find(skyctl_lua, "wire.lua");
+	const struct embed_file *a = agent_code.agent_lua, *w = agent_code.wire_lua;
 	agent_code.agent = agent_escape(a->data, a->size);
 	agent_code.wire = agent_escape(w->data, w->size);
 }

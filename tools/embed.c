@@ -4,6 +4,7 @@
  * inside the binaries.  usage: embed SYMBOL OUTPUT.c FILE...
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sha256.h"
@@ -23,24 +24,30 @@ static long embed_write_array(FILE *out, const char *path, int index, char hex[6
 		perror(path);
 		return -1;
 	}
-	struct sha256 h;
-	unsigned char d[32];
-	sha256_init(&h);
-	fprintf(out, "static const char f%d[] = {", index);
-	long size = 0;
-	int c;
-	while ((c = getc(in)) != EOF) {
-		unsigned char byte = (unsigned char)c;
-		sha256_update(&h, &byte, 1);
-		fprintf(out, "%s%d,", size % 24 ? "" : "\n", c);
-		size++;
-	}
-	fprintf(out, "0};\n");
+	unsigned char *data = NULL;
+	size_t size = 0, cap = 0, n;
+	do {
+		if (size == cap) {
+			unsigned char *p = realloc(data, cap = cap ? 2 * cap : 65536);
+			if (!p) {
+				perror(path);
+				free(data);
+				fclose(in);
+				return -1;
+			}
+			data = p;
+		}
+		n = fread(data + size, 1, cap - size, in);
+		size += n;
+	} while (n > 0);
 	fclose(in);
-	sha256_final(&h, d);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	return size;
+	fprintf(out, "static const char f%d[] = {", index);
+	for (size_t i = 0; i < size; i++)
+		fprintf(out, "%s%d,", i % 24 ? "" : "\n", data[i]);
+	fprintf(out, "0};\n");
+	sha256_hex(data, size, hex);
+	free(data);
+	return (long)size;
 }
 
 int main(int argc, char **argv)
