@@ -1,850 +1,61 @@
--- skyctl agent: the engine skyctl installs inside skynet services over the
--- stock debug console, so hot-fix scripts reach a live service with no file
--- on the server.  This chunk is sent by skyctl; it is not loaded locally.
+-- skyctl agent: what skyctl installs in the service it talks to (the "hub")
+-- over the stock debug console, so hot-fix scripts reach live services with
+-- no file on the server.  This chunk is sent by skyctl; it is not loaded
+-- locally.  It is lua/engine.lua (the part every patched service runs)
+-- plus what only a hub needs: requests from the console, the fan-out to
+-- other services, and eval/complete for a prompt.
 --
 -- How it arrives (see src/agent.c):
 --   1. one short debug-mode line (lua/boot.lua) registers the debug command
---      SKYCTL in one service, the "hub": SKYCTL loads a %XX-escaped chunk;
---   2. `dbgcmd <hub> SKYCTL <this chunk> load <version> <wire.lua>` runs this
---      chunk in mode "load": it registers SKYCTL1 (the engine) and SKYCTL;
+--      SKYCTL in one service, the hub: SKYCTL loads a %XX-escaped chunk;
+--   2. `dbgcmd <hub> SKYCTL <this chunk> load <version> <wire.lua>
+--      <engine.lua>` runs this chunk in mode "load": it registers SKYCTL1
+--      and SKYCTL;
 --   3. `dbgcmd <hub> SKYCTL1 <version> <request>` runs a request (a client
 --      of another version is told to upgrade first).  A request naming
 --      other targets is fanned out by the hub: the first time, one
---      `skynet.call(t, "debug", "RUN", bytecode, ..., req)` (mode "run")
+--      `skynet.call(t, "debug", "RUN", engine bytecode, ..., "run", req)`
 --      installs the engine there and runs req; after that the hub calls
 --      `skynet.call(t, "debug", "SKYCTL1", req)`.
 --   With --no-agent the boot line registers the one-shot SKYCTL_ONCE instead,
 --   the chunk runs in mode "once" (request passed along), and peers are
---   reached by RUN alone (mode "runonce"): nothing stays registered.
+--   reached by RUN alone (engine mode "runonce"): nothing stays registered.
 --
--- Operations (req.op): apply (req.dry: apply, record, revert; res.calls
--- names the service handlers the scripts ran, whose effects stay), journal
--- (req.brief: change counts only), rollback (req.id / req.all / req.force;
--- a conflicting item stays in the journal entry, state "partly rolled
--- back", until a forced rollback), eval and complete (for a prompt),
--- ping, remove.  A request with req.targets is run by the hub in each target
--- (req.sub) with req.par at once, stopping after a failure when req.stop.
+-- Operations: lua/engine.lua's, plus eval and complete.  A request with
+-- req.targets is run by the hub in each target (req.sub) with req.par at
+-- once, stopping after a failure when req.stop.
 --
 -- Requests and replies are tables in lua/wire.lua's format; on the console
 -- a request is one %XX-escaped argument and a reply one line "SKYCTL1 <escaped>",
 -- so no reply line can read <CMD OK> or <CMD Error>.
 --
--- What stays in a service: the debug commands SKYCTL and SKYCTL1 and the
--- table package.loaded["skyctl"] (engine state and the patch journal).  The
--- request {op = "remove"} unregisters both commands and keeps only the
--- journal; `package.loaded.skyctl = nil` in a debug session drops that too.
---
--- Scripts run as stock `inject` runs them (print captured, _P, _U, ... =
--- arguments, chunk name "@<script name>"), atomically: the code tables
--- (the _P tables, package.loaded modules, globals, and the upvalues of the
--- functions found in them; bounded depth and entries per table, so data
--- tables are never walked) are snapshotted, and if a script raises, every
--- change it made to them is undone before the error is reported.
---
--- Hot-fix helpers, in the script's environment as `hotfix`:
---   hotfix.getupvalue(fn, name)      -> value, index (nil if fn has none)
---   hotfix.setupvalue(fn, name, v)   sets it (error if fn has no such upvalue)
---   hotfix.join(newfn, oldfn)        joins newfn's upvalues to oldfn's by
---                                    name (state is shared, not copied);
---                                    returns newfn
---   hotfix.replace(tbl, key, newfn)  join(newfn, tbl[key]), then
---                                    tbl[key] = newfn; returns the old one
---   hotfix.upvalues(fn)              -> { name = value, ... }
--- Example (fix.lua):
---   local CMD = _P.lua.CMD
---   hotfix.replace(CMD, "deposit", function(n)
---       assert(n > 0, "deposit must be positive")
---       balance = balance + n      -- the service's own `balance` upvalue
---       return balance
---   end)
--- Upvalue writes are tracked by recording debug.setupvalue and
--- debug.upvaluejoin while the script runs (the helpers use them).
-local RUN_P, RUN_U = _P, _U -- set when this chunk runs under debug RUN
--- SOURCE: this chunk's text when it was loaded from text (else nil)
-local SOURCE, MODE, VERSION, WIRE_SRC, REQUEST = ...
+-- What stays in a service is listed in lua/engine.lua.
+local SOURCE, MODE, VERSION, WIRE_SRC, ENGINE_SRC, REQUEST = ...
 local _G = _G
-local assert, error, load, next, pairs, pcall, xpcall, select, setmetatable,
-	tostring, type, rawget, rawset, rawequal, ipairs =
-	assert, error, load, next, pairs, pcall, xpcall, select, setmetatable,
-	tostring, type, rawget, rawset, rawequal, ipairs
-local concat, unpack, sort = table.concat, table.unpack, table.sort
-local format = string.format
+local error, load, next, pairs, pcall, xpcall, setmetatable, tostring, type, rawget,
+	ipairs, assert = error, load, next, pairs, pcall, xpcall, setmetatable, tostring,
+	type, rawget, ipairs, assert
+local concat, sort = table.concat, table.sort
 local dbg = debug
-local getupvalue, setupvalue, upvalueid, upvaluejoin, getinfo =
-	dbg.getupvalue, dbg.setupvalue, dbg.upvalueid, dbg.upvaluejoin, dbg.getinfo
-local getmetatable, setmetatable_raw = dbg.getmetatable, dbg.setmetatable
 local skynet = require "skynet"
 local sdebug = require "skynet.debug"
 
 local CMD, LOADER, ONCE = "SKYCTL1", "SKYCTL", "SKYCTL_ONCE"
 local PREFIX = CMD .. " "
-local LIMIT_DEPTH, LIMIT_ENTRIES, LIMIT_TOTAL = 3, 1000, 40000
 
-local escaped = MODE == "load" or MODE == "once"
-local wire_src = WIRE_SRC
-if escaped then
-	wire_src = wire_src:gsub("%%(%x%x)", function(h)
+local function unescape(s)
+	return (s:gsub("%%(%x%x)", function(h)
 		return string.char(tonumber(h, 16))
-	end)
+	end))
 end
-local wire_chunk = assert(load(wire_src, "=skyctl-wire", "bt", _G))
+local wire_src, engine_src = unescape(WIRE_SRC), unescape(ENGINE_SRC)
+local wire_chunk = assert(load(wire_src, "=skyctl-wire", "t", _G))
+local engine_chunk = assert(load(engine_src, "=skyctl-engine", "t", _G))
 local wire = wire_chunk()
+local E = engine_chunk("lib", VERSION, wire)
+local S, OPS, describe, errmsg = E.S, E.OPS, E.describe, E.errmsg
 
--- per-service state, kept across upgrades: the journal must survive them
-local S = package.loaded.skyctl
-if type(S) ~= "table" then
-	S = { journal = {}, nextid = 1 }
-end
-package.loaded.skyctl = S
-
----------------------------------------------------------------- describing
-
-local function basename(src)
-	return (src:match("[^/]*$"))
-end
-
--- where a Lua function was defined, "agent.lua:9"; nil for C functions
-local function where(f)
-	local info = getinfo(f, "S")
-	if info.what == "C" then
-		return nil
-	end
-	return basename(info.short_src) .. ":" .. info.linedefined
-end
-
-local function quote(s)
-	if #s > 60 then
-		s = s:sub(1, 57) .. "..."
-	end
-	return '"' .. s:gsub('[%c"\\]', function(c)
-		return format("\\%d", c:byte())
-	end) .. '"'
-end
-
--- a one-line description of a value that runs none of its metamethods
-local function describe(v)
-	local t = type(v)
-	if t == "function" then
-		local w = where(v)
-		return w and "function " .. w or "function (builtin)"
-	elseif t == "string" then
-		return quote(v)
-	elseif t == "number" or t == "boolean" or t == "nil" then
-		return tostring(v)
-	end
-	return format("%s: %p", t, v)
-end
-
-local function keypath(base, k)
-	if type(k) == "string" and k:match("^[%a_][%w_]*$") then
-		return base .. "." .. k
-	end
-	return base .. "[" .. (type(k) == "string" and quote(k) or describe(k)) .. "]"
-end
-
----------------------------------------------------------------- _P and _U
-
--- stock inject's walk: table-valued upvalues of f and of the functions
--- reachable through its upvalues, by name
-local function uptables(u, f, seen)
-	local i = 1
-	while true do
-		local name, v = getupvalue(f, i)
-		if name == nil then
-			return
-		end
-		local t = type(v)
-		if t == "table" then
-			u[name] = v
-		elseif t == "function" and not seen[v] then
-			seen[v] = true
-			uptables(u, v, seen)
-		end
-		i = i + 1
-	end
-end
-
--- true while this chunk runs under a RUN that brought a request (modes
--- "run" and "runonce"): RUN_P and RUN_U are then what inject_tables
--- would compute, fresh and at no cost
-local running = RUN_U ~= nil and (MODE == "run" or MODE == "runonce")
-
--- code RUN in this very service to capture the tables RUN gives a script
-local CAPTURE = "local S = package.loaded.skyctl S.P, S.U = _P, _U"
-
--- The _P and _U tables stock inject would give a script now: computed like
--- inject does from the functions skynet's debug protocol hands it when
--- skynet exposes them, else captured by RUNning CAPTURE in this service.
-local function inject_tables()
-	if running then
-		return RUN_P, RUN_U
-	end
-	local d, r = skynet.dispatch_message, skynet.register_protocol
-	if type(d) ~= "function" or type(r) ~= "function" then
-		if RUN_U then
-			return RUN_P, RUN_U
-		end
-		skynet.call(skynet.self(), "debug", "RUN", CAPTURE, "skyctl")
-		return S.P or {}, S.U or {}
-	end
-	if not S.U then
-		local U, useen = {}, {}
-		uptables(U, d, useen)
-		uptables(U, r, useen)
-		S.U, S.Useen = U, useen
-	end
-	local proto = S.U.proto
-	if type(proto) ~= "table" then
-		return {}, S.U
-	end
-	local seen = setmetatable({}, { __index = S.Useen })
-	local P = {}
-	for _, p in pairs(proto) do
-		local name, dispatch = p.name, p.dispatch
-		if name and dispatch and not P[name] then
-			local pp = {}
-			P[name] = pp
-			uptables(pp, dispatch, seen)
-		end
-	end
-	return P, S.U
-end
-
----------------------------------------------------------------- tracking
-
-local function same(a, b)
-	return rawequal(a, b) or (a ~= a and b ~= b)
-end
-
--- Snapshot the code tables, breadth first from the roots (the _P tables,
--- package.loaded and its modules, _G) through table entries, at most
--- LIMIT_DEPTH tables deep: each table with at most LIMIT_ENTRIES entries is
--- copied (a bigger one is data: listed in snap.large, never walked).
--- Upvalues are not copied: the only ways to change another function's
--- upvalue are debug.setupvalue and debug.upvaluejoin, which are recorded
--- while a script runs (see recorder).  Paths are parent links, turned to
--- text on demand.
-local function track(P, skip)
-	local snap = { order = {}, copy = {}, count = {}, mt = {}, up = {}, key = {}, large = {},
-		deep = 0, truncated = false }
-	local copy, count, order, mt, up, key = snap.copy, snap.count, snap.order, snap.mt,
-		snap.up, snap.key
-	local claimed, total, deep = {}, 0, 0
-	local qv, qd, qn = {}, {}, 0
-	local loaded = package.loaded
-	for name, m in next, loaded do
-		if type(m) == "table" and type(name) == "string" then
-			claimed[m] = true
-		end
-	end
-	claimed[_G] = true
-	local function root(t, name, d)
-		if not key[t] and not skip[t] then
-			key[t] = name
-			qn = qn + 1
-			qv[qn], qd[qn] = t, d
-		end
-	end
-	for pname, tables in pairs(P) do
-		for name, t in pairs(tables) do
-			if type(t) == "table" and not claimed[t] then
-				root(t, keypath(keypath("_P", pname), name), 1)
-			end
-		end
-	end
-	root(loaded, "package.loaded", 0)
-	root(_G, "_G", 0)
-	local qi = 1
-	while qi <= qn do
-		local v, d = qv[qi], qd[qi]
-		qi = qi + 1
-		local c, n, qn0, deep0 = {}, 0, qn, deep
-		for k, x in next, v do
-			n = n + 1
-			if n > LIMIT_ENTRIES then
-				c = nil
-				break
-			end
-			c[k] = x
-			if type(x) == "table" and not key[x] and not skip[x]
-				and (not claimed[x] or v == loaded) then
-				if d < LIMIT_DEPTH then
-					up[x], key[x] = v, k
-					qn = qn + 1
-					qv[qn], qd[qn] = x, d + 1
-				else
-					deep = deep + 1
-				end
-			end
-		end
-		if not c or total + n > LIMIT_TOTAL then
-			for j = qn0 + 1, qn do -- forget the children of a table not kept
-				up[qv[j]], key[qv[j]] = nil, nil
-			end
-			qn, deep = qn0, deep0
-			if c then
-				snap.truncated = true
-			else
-				snap.large[#snap.large + 1] = v
-			end
-		else
-			total = total + n
-			order[#order + 1] = v
-			copy[v], count[v] = c, n
-			local m = getmetatable(v)
-			if m then
-				mt[v] = m
-			end
-		end
-	end
-	snap.total, snap.deep = total, deep
-	return snap
-end
-
-local function tpath(snap, t)
-	local parent = snap.up[t]
-	if parent then
-		return keypath(tpath(snap, parent), snap.key[t])
-	end
-	return snap.key[t] or describe(t)
-end
-
--- the path of a function found in a tracked table, else its description
-local function fpath(snap, f)
-	for _, t in ipairs(snap.order) do
-		for k, x in next, snap.copy[t] do
-			if rawequal(x, f) then
-				return keypath(tpath(snap, t), k)
-			end
-		end
-	end
-	return describe(f)
-end
-
--- a closure whose only upvalue is upvalue i of f (keeps that cell alive)
-local function anchor_of(f, i)
-	local x
-	local a = function() return x end
-	upvaluejoin(a, 1, f, i)
-	return a
-end
-
--- Record the upvalue writes of the running script: returns the functions
--- that stand in for debug.setupvalue and debug.upvaluejoin while it runs,
--- and the log they fill: the first write to each upvalue of a function the
--- script did not create, made from the script's own coroutine.
-local function recorder(chunkname)
-	local log, seen, co = {}, {}, coroutine.running()
-	local function note(kind, f, i)
-		if coroutine.running() ~= co or type(f) ~= "function" then
-			return
-		end
-		local name, old = getupvalue(f, i)
-		if not name or getinfo(f, "S").source == chunkname then
-			return
-		end
-		local key = tostring(i) .. kind
-		local slot = seen[f]
-		if not slot then
-			slot = {}
-			seen[f] = slot
-		end
-		if kind == "join" and not slot[key] then
-			slot[key] = true
-			log[#log + 1] = { kind = "join", f = f, i = i, name = name, old = old,
-				oldid = upvalueid(f, i), anchor = anchor_of(f, i) }
-		elseif kind == "upvalue" and not slot[key] and not slot[tostring(i) .. "join"] then
-			slot[key] = true
-			log[#log + 1] = { kind = "upvalue", f = f, i = i, name = name, old = old }
-		end
-	end
-	local function set(f, i, v)
-		note("upvalue", f, i)
-		return setupvalue(f, i, v)
-	end
-	local function join(f1, n1, f2, n2)
-		note("join", f1, n1)
-		return upvaluejoin(f1, n1, f2, n2)
-	end
-	return set, join, log
-end
-
--- Compare the code tables with the snapshot and add the upvalue writes of
--- log; return the list of changes and move the snapshot forward.
-local function diff(snap, log)
-	local changes = {}
-	local function add(c)
-		changes[#changes + 1] = c
-	end
-	for _, t in ipairs(snap.order) do
-		local c = snap.copy[t]
-		local n, added = 0, 0
-		for k, v in next, t do
-			n = n + 1
-			if n > 4 * LIMIT_ENTRIES then
-				add({ kind = "overflow", path = tpath(snap, t), what = "overflow" })
-				break
-			end
-			local o = c[k]
-			if not same(o, v) then
-				if o == nil then
-					added = added + 1
-				end
-				add({ kind = "field", t = t, k = k, old = o, new = v, path = keypath(tpath(snap, t), k),
-					what = o == nil and "added" or "changed" })
-				c[k] = v
-			end
-		end
-		if n - added ~= snap.count[t] then -- some key of the copy is gone
-			for k, o in next, c do
-				if rawget(t, k) == nil then
-					add({ kind = "field", t = t, k = k, old = o, path = keypath(tpath(snap, t), k),
-						what = "removed" })
-					c[k] = nil
-				end
-			end
-		end
-		snap.count[t] = n
-		local m = getmetatable(t)
-		if not rawequal(m, snap.mt[t]) then
-			add({ kind = "metatable", t = t, old = snap.mt[t], new = m, path = tpath(snap, t),
-				what = "changed" })
-			snap.mt[t] = m
-		end
-	end
-	for _, r in ipairs(log) do
-		local _, v = getupvalue(r.f, r.i)
-		r.new, r.path = v, fpath(snap, r.f)
-		if r.kind == "join" then
-			r.newid = upvalueid(r.f, r.i)
-			if r.newid ~= r.oldid then
-				r.what = "joined"
-				add(r)
-			end
-		elseif not same(v, r.old) then
-			r.what = "changed"
-			add(r)
-		end
-	end
-	return changes
-end
-
--- the value a change put in place, as it is now (for rollback's check)
-local function current(c)
-	if c.kind == "field" then
-		return rawget(c.t, c.k)
-	elseif c.kind == "metatable" then
-		return getmetatable(c.t)
-	elseif c.kind == "upvalue" or c.kind == "join" then
-		return select(2, getupvalue(c.f, c.i))
-	end
-end
-
-local function is_current(c)
-	if c.kind == "join" then
-		return upvalueid(c.f, c.i) == c.newid
-	elseif c.kind == "overflow" then
-		return false
-	end
-	return same(current(c), c.new)
-end
-
--- put back the old value of one change; false when it cannot be undone
-local function undo(c)
-	local k = c.kind
-	if k == "field" then
-		rawset(c.t, c.k, c.old)
-	elseif k == "metatable" then
-		setmetatable_raw(c.t, c.old)
-	elseif k == "upvalue" then
-		setupvalue(c.f, c.i, c.old)
-	elseif k == "join" then
-		upvaluejoin(c.f, c.i, c.anchor, 1)
-	else
-		return false
-	end
-	return true
-end
-
--- undo a list of changes, newest first; add the paths that could not be
--- undone to stuck and return it
-local function revert(changes, stuck)
-	for j = #changes, 1, -1 do
-		if not undo(changes[j]) then
-			stuck[#stuck + 1] = changes[j].path
-		end
-	end
-	return stuck
-end
-
--- the serializable view of a change
-local function export(c)
-	local e = { path = c.path, what = c.what, kind = c.kind }
-	if c.kind == "upvalue" or c.kind == "join" then
-		e.upvalue = c.name
-	end
-	if c.kind ~= "overflow" then
-		e.old, e.new = describe(c.old), describe(c.new)
-	end
-	return e
-end
-
-local function export_all(changes)
-	local out = {}
-	for j, c in ipairs(changes) do
-		out[j] = export(c)
-	end
-	return out
-end
-
----------------------------------------------------------------- scripts
-
-local function find_upvalue(f, name)
-	local i = 1
-	while true do
-		local n, v = getupvalue(f, i)
-		if n == nil then
-			return nil
-		elseif n == name then
-			return i, v
-		end
-		i = i + 1
-	end
-end
-
--- the hotfix library; it writes upvalues through debug, so they are recorded
-local function helpers()
-	local H = {}
-	function H.getupvalue(f, name)
-		local i, v = find_upvalue(f, name)
-		return v, i
-	end
-	function H.setupvalue(f, name, v)
-		local i = find_upvalue(f, name)
-		if not i then
-			error(format("no upvalue %s in %s", name, describe(f)), 2)
-		end
-		dbg.setupvalue(f, i, v)
-	end
-	function H.upvalues(f)
-		local t, i = {}, 1
-		while true do
-			local n, v = getupvalue(f, i)
-			if n == nil then
-				return t
-			end
-			t[n] = v
-			i = i + 1
-		end
-	end
-	function H.join(new, old)
-		if type(new) ~= "function" then
-			error("hotfix.join: the new value is not a function", 2)
-		end
-		local i = 1
-		while true do
-			local n = getupvalue(new, i)
-			if n == nil then
-				return new
-			end
-			local j = type(old) == "function" and find_upvalue(old, n)
-			if j then
-				dbg.upvaluejoin(new, i, old, j)
-			elseif n == "_ENV" then
-				-- the script's environment dies with the run: use the globals
-				local g = _G
-				dbg.upvaluejoin(new, i, function() return g end, 1)
-			end
-			i = i + 1
-		end
-	end
-	function H.replace(t, k, new)
-		if type(t) ~= "table" then
-			error(format("hotfix.replace: a table expected, got %s", type(t)), 2)
-		elseif type(new) ~= "function" then
-			error("hotfix.replace: the new value is not a function", 2)
-		end
-		local old = t[k]
-		H.join(new, old)
-		t[k] = new
-		return old
-	end
-	return H
-end
-
-local function printer(out)
-	return function(...)
-		local n = select("#", ...)
-		local t = { ... }
-		for j = 1, n do
-			t[j] = tostring(t[j])
-		end
-		out[#out + 1] = concat(t, "\t", 1, n)
-	end
-end
-
-local function errmsg(e)
-	return type(e) == "string" and e or describe(e)
-end
-
--- an instruction-count hook that stops a script running past its time;
--- given calls, also a call hook noting the functions called (a bounded set)
-local function watchdog(seconds, calls)
-	local deadline, n = skynet.now() + seconds * 100, 0
-	return function(event)
-		if event == "count" then
-			if skynet.now() > deadline then
-				error(format("script still running after %g s: stopped", seconds), 2)
-			end
-		elseif n < LIMIT_ENTRIES then
-			local f = getinfo(2, "f").func
-			if not calls[f] then
-				n = n + 1
-				calls[f] = true
-			end
-		end
-	end
-end
-
--- Run one script in a fresh inject-style environment with its upvalue
--- writes recorded (and the functions it calls, in calls if given),
--- stopped after timeout seconds; return ok, the error, and the log of
--- upvalue writes.
-local function run_script(sc, args, P, U, out, timeout, calls)
-	local env = setmetatable({ print = printer(out), _P = P, _U = U, hotfix = helpers() },
-		{ __index = _G })
-	local chunkname = "@" .. sc.name
-	local f, err = load(sc.src, chunkname, "t", env)
-	if not f then
-		return false, err, {}
-	end
-	local set, join, log = recorder(chunkname)
-	local real_set, real_join = dbg.setupvalue, dbg.upvaluejoin
-	local hook, mask, count = dbg.gethook()
-	dbg.setupvalue, dbg.upvaluejoin = set, join
-	dbg.sethook(watchdog(timeout, calls), calls and "c" or "", 100000)
-	local ok, e = xpcall(f, errmsg, unpack(args, 1, args.n or #args))
-	dbg.sethook(hook, mask, count)
-	dbg.setupvalue, dbg.upvaluejoin = real_set, real_join
-	return ok, e, log
-end
-
----------------------------------------------------------------- operations
-
--- The paths under _P of the service's handlers among the functions called:
--- a dry run cannot undo what they did to the service's state.
-local function handlers(snap, called)
-	local list = {}
-	for _, t in ipairs(snap.order) do
-		local base
-		for k, x in next, snap.copy[t] do
-			if called[x] then
-				called[x] = nil
-				base = base or tpath(snap, t)
-				if base:sub(1, 3) == "_P." then
-					list[#list + 1] = keypath(base, k)
-				end
-			end
-		end
-	end
-	sort(list)
-	return #list > 0 and list or nil
-end
-
-local OPS = {}
-
-local function clock()
-	return skynet.hpc and skynet.hpc() // 1000 or os.clock() * 1e6 // 1
-end
-
--- The replaced functions some suspended task of the service is still
--- running (found on the stacks of the coroutines skynet keeps by session):
--- { { path = , tasks = n } }, or nil.
-local function busy(U, lists)
-	local sessions = U.session_id_coroutine
-	if type(sessions) ~= "table" then
-		return nil
-	end
-	local old = {}
-	for _, changes in ipairs(lists) do
-		for _, c in ipairs(changes) do
-			if type(c.old) == "function" and c.what ~= "added" then
-				old[c.old] = old[c.old] or c.path
-			end
-		end
-	end
-	local count, n = {}, 0
-	for _, co in next, sessions do
-		n = n + 1
-		if n > 10000 or not next(old) then
-			break
-		end
-		if type(co) == "thread" then
-			for level = 0, 64 do
-				local info = getinfo(co, level, "f")
-				if not info then
-					break
-				end
-				local p = old[info.func]
-				if p then
-					count[p] = (count[p] or 0) + 1
-					break
-				end
-			end
-		end
-	end
-	local list = {}
-	for p, k in pairs(count) do
-		list[#list + 1] = { path = p, tasks = k }
-	end
-	return #list > 0 and list or nil
-end
-
--- apply (or, with req.dry, try and revert) the scripts in this service
-function OPS.apply(req)
-	local t0 = clock()
-	local P, U = inject_tables()
-	local snap = track(P, { [S] = true, [dbg] = true })
-	local res = { ok = true, scripts = {} }
-	local done, calls = {}, req.dry and {} or nil
-	for i, sc in ipairs(req.scripts) do
-		local out = {}
-		local ok, err, log = run_script(sc, req.args or {}, P, U, out, req.timeout or 10, calls)
-		local changes = diff(snap, log)
-		res.scripts[i] = { name = sc.name, out = out, changes = export_all(changes) }
-		if not ok then
-			local stuck = revert(changes, {})
-			for j = #done, 1, -1 do
-				revert(done[j], stuck)
-			end
-			res.ok, res.err, res.failed = false, err, i
-			if #stuck > 0 then
-				res.stuck = stuck
-			end
-			break
-		end
-		done[i] = changes
-	end
-	if res.ok then
-		res.busy = busy(U, done)
-	end
-	if calls then
-		res.calls = handlers(snap, calls)
-	end
-	if res.ok and req.dry then
-		local stuck = {}
-		for j = #done, 1, -1 do
-			revert(done[j], stuck)
-		end
-		res.stuck = #stuck > 0 and stuck or nil
-	elseif res.ok then
-		for i, sc in ipairs(req.scripts) do
-			local id = S.nextid
-			S.nextid = id + 1
-			S.journal[#S.journal + 1] = {
-				id = id, kind = "apply", name = sc.name, sha = sc.sha, batch = req.batch,
-				time = req.time or os.time(), who = req.who, state = "applied",
-				changes = done[i],
-			}
-			res.scripts[i].id = id
-		end
-	end
-	local large = {}
-	for j = 1, math.min(#snap.large, 20) do
-		large[j] = tpath(snap, snap.large[j])
-	end
-	res.untracked = { large = large, nlarge = #snap.large, deep = snap.deep,
-		truncated = snap.truncated, tracked = snap.total,
-		entries = LIMIT_ENTRIES, depth = LIMIT_DEPTH, total = LIMIT_TOTAL }
-	res.cost = clock() - t0
-	return res
-end
-
--- a journal entry as the client sees it; brief leaves out the changes
--- (their count stays): a cluster-wide `patches` asks many services
-local function export_entry(e, brief)
-	local changes = e.changes or {}
-	return {
-		id = e.id, kind = e.kind, name = e.name, sha = e.sha, batch = e.batch,
-		time = e.time, who = e.who, state = e.state, of = e.of, nchanges = #changes,
-		changes = not brief and export_all(changes) or nil, conflicts = e.conflicts,
-		restored = e.restored, left = e.left and #e.left or nil,
-	}
-end
-
-function OPS.journal(req)
-	local list = {}
-	for i, e in ipairs(S.journal) do
-		list[i] = export_entry(e, req.brief)
-	end
-	return { ok = true, journal = list }
-end
-
--- whether a patch is still (partly) in place
-local function carried(e)
-	return e.kind == "apply" and (e.state == "applied" or e.state == "partly rolled back")
-end
-
--- undo one patch's changes that are still in place (newest first); an
--- item whose value changed since is a conflict, left alone unless force
--- and kept in e.left, so a later forced rollback can finish the patch
-local function rollback_one(e, force)
-	local restored, conflicts, left = {}, {}, {}
-	local changes = e.left or e.changes
-	for j = #changes, 1, -1 do
-		local c = changes[j]
-		if force or is_current(c) then
-			if undo(c) then
-				restored[#restored + 1] = export(c)
-			else
-				conflicts[#conflicts + 1] = { path = c.path, why = "cannot be undone" }
-			end
-		else
-			conflicts[#conflicts + 1] = { path = c.path, upvalue = c.name,
-				why = "changed since", now = describe(current(c)), patched = describe(c.new) }
-			table.insert(left, 1, c)
-		end
-	end
-	e.left = #left > 0 and left or nil
-	e.state = e.left and "partly rolled back" or "rolled back"
-	return restored, conflicts
-end
-
--- undo the newest patch still in place, or req.id and every one applied
--- after it (newest first); req.all: every one.  The journal records each.
-function OPS.rollback(req)
-	local J, targets = S.journal, {}
-	for i = #J, 1, -1 do
-		local e = J[i]
-		if carried(e) then
-			targets[#targets + 1] = e
-			if e.id == req.id or not (req.id or req.all) then
-				break
-			end
-		end
-	end
-	if req.id and (#targets == 0 or targets[#targets].id ~= req.id) then
-		return { ok = false, err = "no patch #" .. tostring(req.id) .. " in place" }
-	end
-	if #targets == 0 then
-		return { ok = false, err = "no patch to roll back" }
-	end
-	local res = { ok = true, rolled = {} }
-	for _, e in ipairs(targets) do
-		local restored, conflicts = rollback_one(e, req.force)
-		local id = S.nextid
-		S.nextid = id + 1
-		J[#J + 1] = { id = id, kind = "rollback", of = e.id, name = e.name, sha = e.sha,
-			batch = req.batch, time = req.time or os.time(), who = req.who, state = "done",
-			restored = #restored, conflicts = #conflicts > 0 and conflicts or nil }
-		res.rolled[#res.rolled + 1] = { id = e.id, name = e.name, restored = restored,
-			conflicts = conflicts, state = e.state, journal = id }
-		if #conflicts > 0 then
-			res.conflict = true
-		end
-	end
-	return res
-end
+---------------------------------------------------------------- prompt
 
 -- a value as text for a prompt: tables to a bounded depth and width,
 -- cycles marked, no metamethod run
@@ -904,7 +115,7 @@ local function session_env(name)
 	S.sessions, S.used = S.sessions or {}, S.used or {}
 	local env = S.sessions[name]
 	if not env then
-		env = setmetatable({ hotfix = helpers(), skynet = skynet }, { __index = _G })
+		env = setmetatable({ hotfix = E.helpers(), skynet = skynet }, { __index = _G })
 		S.sessions[name] = env
 		local n, oldest = 0, nil
 		for k in pairs(S.sessions) do
@@ -924,9 +135,9 @@ end
 
 function OPS.eval(req)
 	local env = session_env(req.session or "")
-	local P, U = inject_tables()
+	local P, U = E.inject_tables()
 	local out = {}
-	env.print, env._P, env._U = printer(out), P, U
+	env.print, env._P, env._U = E.printer(out), P, U
 	local name = req.name or "=repl"
 	local f = load("return " .. req.src, name, "t", env)
 	local f2, err = f or load(req.src, name, "t", env)
@@ -934,7 +145,7 @@ function OPS.eval(req)
 		return { ok = false, err = err, syntax = true }
 	end
 	local hook, mask, count = dbg.gethook()
-	dbg.sethook(watchdog(req.timeout or 10), "", 100000)
+	dbg.sethook(E.watchdog(req.timeout or 10), "", 100000)
 	local r = table.pack(xpcall(f2, errmsg))
 	dbg.sethook(hook, mask, count)
 	if not r[1] then
@@ -981,39 +192,10 @@ function OPS.complete(req)
 	return { ok = true, names = names }
 end
 
-function OPS.ping()
-	return { ok = true, version = VERSION, journal = #S.journal }
-end
-
--- unregister the commands; keep only the journal in package.loaded.skyctl
-function OPS.remove()
-	sdebug.reg_debugcmd(CMD, nil)
-	sdebug.reg_debugcmd(LOADER, nil)
-	for k in pairs(S) do
-		if k ~= "journal" and k ~= "nextid" then
-			S[k] = nil
-		end
-	end
-	return { ok = true, removed = true }
-end
-
-
-local function handle_local(req)
-	local op = OPS[req.op]
-	if not op then
-		return { ok = false, err = "unknown operation " .. tostring(req.op) }
-	end
-	local ok, res = xpcall(op, errmsg, req)
-	if not ok then
-		return { ok = false, err = "skyctl agent: " .. res }
-	end
-	return res
-end
-
 ---------------------------------------------------------------- fan-out
 
--- the bytecode of this chunk and of wire.lua, made when first needed: a
--- hub sends them to the services it installs the agent in.  Stripped of
+-- the bytecode of lua/engine.lua and lua/wire.lua, made when first needed:
+-- a hub sends them to the services it installs the engine in.  Stripped of
 -- debug information: half the size, and a quarter less time to install
 -- in a thousand services (only the engine's own line numbers are lost)
 local function dumper(f)
@@ -1023,7 +205,7 @@ local function dumper(f)
 		return code
 	end
 end
-local agent_code, wire_code = dumper(getinfo(1, "f").func), dumper(wire_chunk)
+local engine_code, wire_code = dumper(engine_chunk), dumper(wire_chunk)
 
 local function call_error(e)
 	return { ok = false, unreached = true, err = tostring(e):gsub("^.-:%d+: ", "") }
@@ -1031,7 +213,7 @@ end
 
 -- The debug messages of a fan-out, each packed (skynet.packstring) the
 -- first time it is needed: kind "call" runs req through the engine, kinds
--- "run" and "runonce" RUN this agent with req.  Packed once, a message
+-- "run" and "runonce" RUN the engine with req.  Packed once, a message
 -- costs the hub a copy for each peer rather than a packing of 20 KB.
 local function packs(req)
 	return setmetatable({}, { __index = function(p, kind)
@@ -1039,7 +221,7 @@ local function packs(req)
 		if kind == "call" then
 			msg = skynet.packstring(CMD, req)
 		else
-			msg = skynet.packstring("RUN", agent_code(), "skyctl-agent", nil, kind, VERSION,
+			msg = skynet.packstring("RUN", engine_code(), "skyctl-engine", kind, VERSION,
 				wire_code(), req)
 		end
 		p[kind] = msg
@@ -1057,24 +239,16 @@ local function call_packed(t, msg)
 	return skynet.unpack(m, sz)
 end
 
--- RUN this agent in peer t in mode (with req, packed in msgs): as
+-- RUN the engine in peer t in mode (with req, packed in msgs): as
 -- bytecode, or as source where the node refuses binary chunks; returns
 -- pcall's results
 local function peer_run(t, mode, req, msgs)
 	local ok, done, out = pcall(call_packed, t, msgs[mode])
-	if ok and not done and SOURCE and tostring(out):find("binary", 1, true) then
-		ok, done, out = pcall(skynet.call, t, "debug", "RUN", SOURCE, "skyctl-agent",
-			SOURCE, mode, VERSION, wire_src, req)
+	if ok and not done and tostring(out):find("binary", 1, true) then
+		ok, done, out = pcall(skynet.call, t, "debug", "RUN", engine_src, "skyctl-engine",
+			mode, VERSION, wire_src, req)
 	end
 	return ok, done, out
-end
-
--- A peer answers a hub's request with its reply already in line form
--- (wire.line, its address included) and whether it went well: the hub
--- splices a thousand of them into its own reply without decoding any.
-local function peer_reply(rep)
-	rep.addr = skynet.self()
-	return rep.ok == true, wire.line(rep)
 end
 
 -- RUN req in peer t (mode "runonce", or "run": install and run it); the
@@ -1098,7 +272,7 @@ end
 -- from the peer
 local function call_peer(t, req, msgs, once)
 	if t == skynet.self() then
-		local rep = handle_local(req)
+		local rep = E.handle_local(req)
 		return rep.ok, rep
 	end
 	if once then
@@ -1182,13 +356,10 @@ local function fanout(req, once)
 end
 
 local function handle(req, once)
-	if req.v ~= VERSION then
-		return { ok = false, upgrade = true, have = VERSION }
-	end
-	if req.targets then
+	if req.targets and req.v == VERSION then
 		return fanout(req, once)
 	end
-	return handle_local(req)
+	return E.handle(req)
 end
 
 -- the reply line the console prints: prefix + escaped wire encoding
@@ -1211,11 +382,7 @@ end
 -- <version>", and the client loads its own agent through SKYCTL.
 local function command(ver, arg)
 	if type(ver) == "table" then
-		local rep = handle(ver)
-		if rep.upgrade then
-			return skynet.ret(skynet.pack(rep))
-		end
-		return skynet.ret(skynet.pack(peer_reply(rep)))
+		return E.answer_hub(ver)
 	elseif ver ~= VERSION then
 		return skynet.ret(skynet.pack(PREFIX .. "upgrade " .. VERSION))
 	end
@@ -1230,34 +397,19 @@ local function command(ver, arg)
 	skynet.ret(skynet.pack(reply_line(rep)))
 end
 
--- the SKYCTL debug command: load a %XX-escaped chunk, run it with its
--- source and the args (what lua/boot.lua's line does)
-local function loader(s, ...)
-	local c = wire.unescape(s)
-	assert(load(c, "=skyctl", "t", _G))(c, ...)
-end
-
 ---------------------------------------------------------------- main
 
-
-if MODE == "once" or MODE == "runonce" then
+if MODE == "once" then
 	-- --no-agent: nothing is registered; only the journal data stays
-	local rep
-	local ok, err = pcall(function()
-		local req = MODE == "once" and decode_request(REQUEST) or REQUEST
+	local ok, rep = pcall(function()
+		local req = decode_request(REQUEST)
 		req.v = VERSION
-		rep = handle(req, true)
+		return handle(req, true)
 	end)
 	if not ok then
-		rep = { ok = false, err = tostring(err) }
+		rep = { ok = false, err = tostring(rep) }
 	end
-	if MODE == "once" then
-		skynet.ret(skynet.pack(reply_line(rep)))
-	else
-		local ok, line = peer_reply(rep)
-		print((ok and "t" or "f") .. line)
-	end
-	return
+	return skynet.ret(skynet.pack(reply_line(rep)))
 end
 
 if S.cmd and S.cmd ~= CMD then
@@ -1269,12 +421,6 @@ end
 S.version, S.cmd = VERSION, CMD
 S.peers = S.peers or {}
 sdebug.reg_debugcmd(CMD, command)
-sdebug.reg_debugcmd(LOADER, loader)
+sdebug.reg_debugcmd(LOADER, E.loader)
 sdebug.reg_debugcmd(ONCE, nil)
-if MODE == "load" then
-	skynet.ret(skynet.pack(reply_line({ ok = true, version = VERSION })))
-elseif MODE == "run" then
-	local ok, line = peer_reply(handle(REQUEST))
-	print((ok and "t" or "f") .. line)
-end
-running = false
+skynet.ret(skynet.pack(reply_line({ ok = true, version = VERSION })))

@@ -423,9 +423,9 @@ size_t agent_unescape(char *s, size_t len)
 extern const struct embed_file skyctl_lua[];
 
 static struct {
-	const struct embed_file *agent_lua, *wire_lua;
+	const struct embed_file *agent_lua, *wire_lua, *engine_lua;
 	char version[17];
-	char *agent, *wire;	/* escaped lua/agent.lua and lua/wire.lua */
+	char *agent, *wire, *engine;	/* lua/agent.lua, wire.lua, engine.lua escaped */
 	char boot[2][512];	/* lua/boot.lua's lines: persistent, one-shot */
 } agent_code;
 
@@ -445,17 +445,20 @@ int agent_init(void)
 {
 	const struct embed_file *a = embed_find(skyctl_lua, "agent.lua");
 	const struct embed_file *w = embed_find(skyctl_lua, "wire.lua");
+	const struct embed_file *e = embed_find(skyctl_lua, "engine.lua");
 	const struct embed_file *b = embed_find(skyctl_lua, "boot.lua");
-	if (!a || !w || !b)
+	if (!a || !w || !e || !b)
 		return -1;
 	agent_code.agent_lua = a;
 	agent_code.wire_lua = w;
-	/* the version: a digest of the two files' digests, made at build time */
+	agent_code.engine_lua = e;
+	/* the version: a digest of the three files' digests, made at build time */
 	struct sha256 h;
 	unsigned char d[32];
 	sha256_init(&h);
 	sha256_update(&h, a->sha256, strlen(a->sha256));
 	sha256_update(&h, w->sha256, strlen(w->sha256));
+	sha256_update(&h, e->sha256, strlen(e->sha256));
 	sha256_final(&h, d);
 	for (int i = 0; i < 8; i++)
 		snprintf(agent_code.version + 2 * i, 3, "%02x", d[i]);
@@ -472,18 +475,20 @@ int agent_init(void)
 
 static void agent_escape_code(void)
 {
-	const struct embed_file *a = agent_code.agent_lua, *w = agent_code.wire_lua;
+	const struct embed_file *a = agent_code.agent_lua, *w = agent_code.wire_lua,
+				*e = agent_code.engine_lua;
 	agent_code.agent = agent_escape(a->data, a->size);
 	agent_code.wire = agent_escape(w->data, w->size);
+	agent_code.engine = agent_escape(e->data, e->size);
 }
 
-/* the escaped agent and wire.lua, made the first time a hub needs them:
- * a command that finds the agent in place never does; 0 or -1 */
+/* the escaped agent, wire.lua and engine.lua, made the first time a hub
+ * needs them: a command that finds the agent in place never does; 0 or -1 */
 static int agent_escaped_code(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, agent_escape_code);
-	return agent_code.agent && agent_code.wire ? 0 : -1;
+	return agent_code.agent && agent_code.wire && agent_code.engine ? 0 : -1;
 }
 
 const char *agent_version(void)
@@ -754,21 +759,18 @@ static int agent_exchange(struct agent_sess *s, const char *line, struct agent_v
 	return r;
 }
 
-/* build "dbgcmd <hub> <cmd> <args...>\n" */
-static char *agent_line(uint32_t hub, const char *cmd, const char *a, const char *b,
-			const char *c, const char *d, const char *e)
+/* build "dbgcmd <hub> <cmd> <args...>\n" from the NULL-terminated args */
+static char *agent_line(uint32_t hub, const char *cmd, const char *const *args)
 {
-	const char *args[5] = { a, b, c, d, e };
 	size_t len = 64 + strlen(cmd);
-	for (int i = 0; i < 5; i++)
-		len += args[i] ? strlen(args[i]) + 1 : 0;
+	for (int i = 0; args[i]; i++)
+		len += strlen(args[i]) + 1;
 	char *line = malloc(len);
 	if (!line)
 		return NULL;
 	int n = snprintf(line, len, "dbgcmd %x %s", (unsigned)hub, cmd);
-	for (int i = 0; i < 5; i++)
-		if (args[i])
-			n += snprintf(line + n, len - (size_t)n, " %s", args[i]);
+	for (int i = 0; args[i]; i++)
+		n += snprintf(line + n, len - (size_t)n, " %s", args[i]);
 	snprintf(line + n, len - (size_t)n, "\n");
 	return line;
 }
@@ -779,8 +781,9 @@ static enum agent_status agent_load(struct agent_sess *s, uint32_t hub, char *er
 {
 	if (agent_escaped_code() != 0)
 		return AGENT_ENODE;
-	char *line = agent_line(hub, "SKYCTL", agent_code.agent, "load", agent_code.version,
-				agent_code.wire, NULL);
+	const char *args[] = { agent_code.agent, "load", agent_code.version, agent_code.wire,
+			       agent_code.engine, NULL };
+	char *line = agent_line(hub, "SKYCTL", args);
 	enum agent_status st = AGENT_ENODE;
 	struct agent_val *rep = NULL;
 	if (!line)
@@ -820,11 +823,14 @@ enum agent_status agent_request(struct agent_sess *s, uint32_t hub, const struct
 		snprintf(err, errlen, "out of memory");
 		return AGENT_ENODE;
 	}
-	if (s->flags & AGENT_NO_AGENT)
-		line = agent_line(hub, "SKYCTL_ONCE", agent_code.agent, "once", agent_code.version,
-				  agent_code.wire, esc);
-	else
-		line = agent_line(hub, "SKYCTL1", agent_code.version, esc, NULL, NULL, NULL);
+	if (s->flags & AGENT_NO_AGENT) {
+		const char *args[] = { agent_code.agent, "once", agent_code.version,
+				       agent_code.wire, agent_code.engine, esc, NULL };
+		line = agent_line(hub, "SKYCTL_ONCE", args);
+	} else {
+		const char *args[] = { agent_code.version, esc, NULL };
+		line = agent_line(hub, "SKYCTL1", args);
+	}
 	free(esc);
 	s->attach_failed = 0;
 	for (int attempt = 0; line && attempt < 3; attempt++) {

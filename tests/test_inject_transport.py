@@ -1,9 +1,9 @@
-"""The inject transport and engine (lua/boot.lua, lua/agent.lua, lua/wire.lua)
-driven from Python, without the skyctl binary: the debug-mode bootstrap, the
-SKYCTL loader, the SKYCTL1 agent, fan-out through a hub, atomic scripts,
-journal, rollback, upgrade and --no-agent.  Runs against the sandbox and, when
-SKYNET_ROOT is set, against real skynet.  The skyctl CLI tests are in
-test_inject.py; this file pins the protocol both sides rely on."""
+"""The inject transport and engine (lua/boot.lua, lua/agent.lua, lua/engine.lua,
+lua/wire.lua) driven from Python, without the skyctl binary: the debug-mode
+bootstrap, the SKYCTL loader, the SKYCTL1 agent, fan-out through a hub,
+atomic scripts, journal, rollback, upgrade and --no-agent.  Runs against the
+sandbox and, when SKYNET_ROOT is set, against real skynet.  The skyctl CLI
+tests are in test_inject.py; this file pins the protocol both sides rely on."""
 import hashlib
 import os
 import re
@@ -146,8 +146,8 @@ def _read(name):
         return f.read()
 
 
-AGENT, WIRE = _read("agent.lua"), _read("wire.lua")
-VERSION = hashlib.sha256(AGENT + WIRE).hexdigest()[:16]
+AGENT, WIRE, ENGINE = _read("agent.lua"), _read("wire.lua"), _read("engine.lua")
+VERSION = hashlib.sha256(AGENT + WIRE + ENGINE).hexdigest()[:16]
 BOOT = [l for l in _read("boot.lua").decode().split("\n") if l and not l.startswith("--")]
 
 
@@ -201,7 +201,7 @@ class Client:
         self.boots = 0
 
     def load_args(self, mode):
-        return escape(self.agent), mode, self.version, escape(WIRE)
+        return escape(self.agent), mode, self.version, escape(WIRE), escape(ENGINE)
 
     def request(self, hub, req, once=False):
         wire_req = escape(encode(req))
