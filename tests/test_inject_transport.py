@@ -321,6 +321,34 @@ def test_fanout_keeps_state_and_rolls_back(node, client):
     con.close()
 
 
+def test_peers_get_the_engine_and_a_console_gets_the_whole_agent(node, client):
+    con = Conn(node.port)
+    hub, peer = ["%x" % a for a in agents(con)[:2]]
+    rep = client.request(hub, {"op": "apply", "targets": [int(peer, 16)],
+                               "sub": {"op": "apply", "scripts": [script(FIX)]}})
+    assert rep["results"][0]["ok"] and client.boots == 1
+    # the peer has the engine alone: a console request is asked to upgrade
+    assert dbgcmd(con, peer, "SKYCTL1", VERSION, escape(encode({"op": "ping"})))[0] == \
+        {"upgrade": VERSION}
+    # the whole agent loads through the engine's SKYCTL, with no debug mode
+    rep = client.request(peer, {"op": "eval", "src": "1 + 1"})
+    assert rep["values"] == ["2"] and client.boots == 1
+    assert [e["name"] for e in client.request(peer, {"op": "journal"})["journal"]] == ["fix.lua"]
+    con.close()
+
+
+def test_remove_unregisters_and_keeps_the_journal(node, client):
+    con = Conn(node.port)
+    hub = "%x" % agents(con)[0]
+    client.request(hub, {"op": "apply", "scripts": [script(FIX)]})
+    assert client.request(hub, {"op": "remove"})["removed"]
+    for cmd in ("SKYCTL1", "SKYCTL"):
+        assert con.cmd("dbgcmd %s %s x" % (hub, cmd))[1] == "Error"
+    rep = client.request(hub, {"op": "journal"})
+    assert [e["name"] for e in rep["journal"]] == ["fix.lua"] and client.boots == 2
+    con.close()
+
+
 def test_rollback_reports_conflicts(node, client, tmp_path):
     con = Conn(node.port)
     hub = "%x" % agents(con)[0]
