@@ -104,9 +104,15 @@ void agent_buf_free(struct agent_buf *b)
 
 /* ---- reading replies ---- */
 
+/* the text being decoded, and the entries of the tables being decoded:
+ * a table takes its own from the top of this stack when it closes, so
+ * each gets arrays of its exact size (a reply from a thousand services
+ * has tens of thousands of small tables) */
 struct agent_in {
 	const char *s;
 	size_t len, pos;
+	struct agent_val *stack;	/* key, value, key, value ... */
+	size_t top, cap;
 };
 
 /* the text from pos up to (not including) the next c; -1 if none */
@@ -129,6 +135,22 @@ static void agent_val_clear(struct agent_val *v)
 		free(v->v);
 	}
 	memset(v, 0, sizeof *v);
+}
+
+/* push a table entry being decoded; 0 or -1 */
+static int agent_push(struct agent_in *in, const struct agent_val *k, const struct agent_val *x)
+{
+	if (in->top + 2 > in->cap) {
+		size_t cap = in->cap ? in->cap * 2 : 64;
+		struct agent_val *p = realloc(in->stack, cap * sizeof *p);
+		if (!p)
+			return -1;
+		in->stack = p;
+		in->cap = cap;
+	}
+	in->stack[in->top++] = *k;
+	in->stack[in->top++] = *x;
+	return 0;
 }
 
 /* decode one value at in->pos into v; 0 or -1 (v is then cleared) */
@@ -184,43 +206,50 @@ static int agent_dec(struct agent_in *in, struct agent_val *v, int depth)
 	if (c != '{')
 		return -1;
 	v->type = AGENT_TABLE;
-	size_t cap = 0;
+	size_t base = in->top;
 	while (in->pos < in->len && in->s[in->pos] != '}') {
-		if (v->len == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct agent_val *k = realloc(v->k, cap * sizeof *k);
-			if (k)
-				v->k = k;
-			struct agent_val *x = k ? realloc(v->v, cap * sizeof *x) : NULL;
-			if (x)
-				v->v = x;
-			if (!k || !x)
-				goto fail;
-		}
-		if (agent_dec(in, &v->k[v->len], depth + 1))
+		struct agent_val k, x;
+		if (agent_dec(in, &k, depth + 1))
 			goto fail;
-		if (agent_dec(in, &v->v[v->len], depth + 1)) {
-			agent_val_clear(&v->k[v->len]);
+		if (agent_dec(in, &x, depth + 1) || agent_push(in, &k, &x)) {
+			agent_val_clear(&k);
+			agent_val_clear(&x);
 			goto fail;
 		}
-		v->len++;
 	}
 	if (in->pos >= in->len)
 		goto fail;
 	in->pos++;
+	size_t n = (in->top - base) / 2;
+	if (n > 0) {
+		v->k = malloc(n * sizeof *v->k);
+		v->v = malloc(n * sizeof *v->v);
+		if (!v->k || !v->v)
+			goto fail;
+		for (size_t i = 0; i < n; i++) {
+			v->k[i] = in->stack[base + 2 * i];
+			v->v[i] = in->stack[base + 2 * i + 1];
+		}
+		v->len = n;
+	}
+	in->top = base;
 	return 0;
 fail:
+	while (in->top > base)
+		agent_val_clear(&in->stack[--in->top]);
 	agent_val_clear(v);
 	return -1;
 }
 
 struct agent_val *agent_decode(const char *s, size_t len)
 {
-	struct agent_in in = { s, len, 0 };
+	struct agent_in in = { s, len, 0, NULL, 0, 0 };
 	struct agent_val *v = malloc(sizeof *v);
 	if (!v)
 		return NULL;
-	if (agent_dec(&in, v, 0) || in.pos != len) {
+	int bad = agent_dec(&in, v, 0) || in.pos != len;
+	free(in.stack);
+	if (bad) {
 		agent_val_clear(v);
 		free(v);
 		return NULL;
