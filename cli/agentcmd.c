@@ -162,6 +162,21 @@ const char *agentcmd_span(const struct agentcmd_nodes *nodes, char *buf, size_t 
 	return buf;
 }
 
+void agentcmd_every_lua(struct cmd_ctx *c)
+{
+	for (size_t i = 0; i < c->sess.n; i++) {
+		struct cmd_node *nd = &c->nodes[i];
+		size_t n = 0;
+		for (size_t k = 0; k < nd->ntargets; k++) {
+			const char *cmd = nd->targets[k].cmd;
+			if (cmd && strncmp(cmd, "snlua ", 6) == 0 &&
+			    strncmp(cmd + 6, "debug_console", 13) != 0)
+				nd->targets[n++] = nd->targets[k];
+		}
+		nd->ntargets = n;
+	}
+}
+
 void agentcmd_nodes_free(struct agentcmd_nodes *nodes)
 {
 	for (size_t i = 0; nodes->addrs && i < nodes->n; i++)

@@ -1,5 +1,5 @@
 /* What the commands that run agent operations over targets share (inject,
- * diff, rollback, patches): local scripts read and compiled before anything
+ * diff, rollback, patches, uninstall): local scripts read and compiled before anything
  * is sent, the dispatcher's resolved targets as batch nodes, the queue of
  * audit-log records, and the per-target JSON line. */
 #ifndef AGENTCMD_H
@@ -50,6 +50,10 @@ int agentcmd_nodes(struct cmd_ctx *c, struct agentcmd_nodes *nodes);
 /* "3 targets on 1 node", for the summary lines, into buf */
 const char *agentcmd_span(const struct agentcmd_nodes *nodes, char *buf, size_t len);
 void agentcmd_nodes_free(struct agentcmd_nodes *nodes);
+/* With no TARGET (CMD_EVERY), keep every Lua service but the console itself
+ * (a console that debugged itself as the hub would wait on itself); C
+ * services run no Lua. */
+void agentcmd_every_lua(struct cmd_ctx *c);
 
 /* audit-log records waiting to be written */
 struct agentcmd_audit {

@@ -175,30 +175,13 @@ static int patches_print(struct patches_run *r, struct cmd_ctx *c)
 	return rc;
 }
 
-/* With no TARGET, every Lua service but the console itself (a console that
- * debugged itself as the hub would wait on itself); C services run no Lua. */
-static void patches_every(struct cmd_ctx *c)
-{
-	for (size_t i = 0; i < c->sess.n; i++) {
-		struct cmd_node *nd = &c->nodes[i];
-		size_t n = 0;
-		for (size_t k = 0; k < nd->ntargets; k++) {
-			const char *cmd = nd->targets[k].cmd;
-			if (cmd && strncmp(cmd, "snlua ", 6) == 0 &&
-			    strncmp(cmd + 6, "debug_console", 13) != 0)
-				nd->targets[n++] = nd->targets[k];
-		}
-		nd->ntargets = n;
-	}
-}
-
 static int cmd_patches_exec(struct cmd_ctx *c)
 {
 	struct agentcmd_nodes nodes;
 	struct patches_run r = { .nodes = &nodes, .json = c->o.json };
 	struct agent_buf sub = { 0 };
 	if (c->every)
-		patches_every(c);
+		agentcmd_every_lua(c);
 	int status = agentcmd_nodes(c, &nodes);
 	if (status)
 		goto done;

@@ -288,12 +288,12 @@ local function call_peer(t, req, msgs, once)
 			end
 			return ok, rep
 		end
+		-- a failed call: the engine is gone (`skyctl uninstall`) or the
+		-- service is; the RUN that reinstalls it says which
 		local called, ok, line = pcall(call_packed, t, msgs.call)
-		if not called then
-			return false, call_error(ok)
-		elseif type(ok) ~= "table" then
+		if called and type(ok) ~= "table" then
 			return ok, wire.raw(line)
-		elseif not ok.upgrade then -- an agent of another version
+		elseif called and not ok.upgrade then -- an agent of another version
 			return ok.ok, ok
 		end
 		S.peers[t] = nil

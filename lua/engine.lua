@@ -22,8 +22,9 @@
 --
 -- What stays in a service: the debug commands SKYCTL and SKYCTL1 and the
 -- table package.loaded["skyctl"] (engine state and the patch journal).  The
--- request {op = "remove"} unregisters both commands and keeps only the
--- journal; `package.loaded.skyctl = nil` in a debug session drops that too.
+-- request {op = "remove"} (`skyctl uninstall`) unregisters both commands
+-- and keeps only the journal, or nothing when the journal is empty;
+-- `package.loaded.skyctl = nil` in a debug session drops a journal too.
 --
 -- Scripts run as stock `inject` runs them (print captured, _P, _U, ... =
 -- arguments, chunk name "@<script name>"), atomically: the code tables
@@ -845,9 +846,11 @@ function OPS.remove()
 			S[k] = nil
 		end
 	end
-	return { ok = true, removed = true }
+	if #S.journal == 0 then -- nothing to keep: nothing left at all
+		package.loaded.skyctl = nil
+	end
+	return { ok = true, removed = true, journal = #S.journal }
 end
-
 
 local function handle_local(req)
 	local op = OPS[req.op]

@@ -240,6 +240,40 @@ def test_no_agent_leaves_nothing_registered(node, tmp_path, state):
     con.close()
 
 
+def test_uninstall_removes_commands_and_keeps_journals(node, tmp_path, state):
+    fix = write(tmp_path, "fix.lua", FIX)
+    assert skyctl(state, "inject", "@agent", fix, node=node).returncode == 0
+    r = skyctl(state, "uninstall", ":b,:c", node=node)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert lines_for(r.stdout, ":0000000b")[0].split(None, 2)[1:] == \
+        ["ok", "no skyctl debug command left; its journal of 1 entry stays"]
+    assert "uninstall: 2 ok, 0 failed, 0 unknown" in r.stdout
+    con = Conn(node.port)
+    for h in "bc":
+        for cmd in ("SKYCTL1", "SKYCTL", "SKYCTL_ONCE"):
+            assert con.cmd("dbgcmd %s %s x" % (h, cmd))[1] == "Error"
+        assert call(con, h, '"deposit", 1') == "1\t2\nn\t1"  # the patch stays in place
+    # :a, which reached :b and :c before, puts the engine back where it is gone
+    r = skyctl(state, "inject", "@agent", fix, node=node)
+    assert r.returncode == 0 and "3 ok" in r.stdout, r.stdout + r.stderr
+    assert [e["name"] for e in journal(node, "b")] == ["fix.lua", "fix.lua"]
+    # no TARGET: every Lua service of the node, the one reaching them included
+    r = skyctl(state, "uninstall", node=node)
+    assert r.returncode == 0 and " 0 failed" in r.stdout, r.stdout + r.stderr
+    for h in "abc":
+        assert con.cmd("dbgcmd %s SKYCTL1 x" % h)[1] == "Error"
+    # a service with no journal is left with nothing of skyctl's at all
+    out, _ = con.cmd("list")
+    other = next(l.split("\t")[0][1:] for l in out.split("\n") if "\tsnlua " in l and
+                 "agent" not in l and "debug_console" not in l)
+    probe = write(tmp_path, "probe.lua", "print(package.loaded.skyctl == nil)")
+    assert con.cmd("inject %s %s" % (other, probe)) == ("true", "OK")
+    assert con.cmd("inject b %s" % probe) == ("false", "OK")
+    r = skyctl(state, "uninstall", ":7777", node=node)
+    assert r.returncode == 1 and "no such service" in r.stderr
+    con.close()
+
+
 # --- a 3-node cluster ---------------------------------------------------------
 
 @pytest.fixture
