@@ -5,7 +5,9 @@ Measures, on the sandbox and on real skynet when SKYNET_ROOT is set:
   1. a 2 KB script into 1000 services of one node, end to end from process
      start (first run installs the agent everywhere; then the steady state);
   2. one service, the first time (bootstrap + agent load) and after;
-  3. the naive way on a sample of services, extrapolated to 1000.
+  3. the naive way on a sample of services, extrapolated to 1000, with the
+     fastest nc can be (`nc -N` closes its side once its input ends; the
+     `nc -q1` people type waits a second more each time).
 Targets (issue 4): 1000 services < 0.5 s, one service < 50 ms first, < 5 ms after.
 The tracking cost with a 1,000,000-entry table is bench_diff.py's.
 Run: make bench, or SKYCTL_BUILD=build python3 bench/bench_inject.py"""
@@ -46,10 +48,10 @@ def skyctl(node, *args):
 
 
 def naive(node, path, handles):
-    """one nc per service: connect, `inject <hex> <file>`, read the reply"""
+    """one `nc -N` per service: connect, `inject <hex> <file>`, read the reply"""
     t = time.perf_counter()
     for h in handles:
-        subprocess.run("printf 'inject %x %s\\n' | nc -q1 127.0.0.1 %d" % (h, path, node.port),
+        subprocess.run("printf 'inject %x %s\\n' | nc -N 127.0.0.1 %d" % (h, path, node.port),
                        shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
     return (time.perf_counter() - t) / len(handles)
 
@@ -101,7 +103,7 @@ def main():
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script_2k())
         path = f.name
-    print("inject benchmark: %d-byte script; naive = one `nc` per service running stock "
+    print("inject benchmark: %d-byte script; naive = one `nc -N` per service running stock "
           "`inject` of a file on the node (timed on %d services, extrapolated)"
           % (os.path.getsize(path), SAMPLE))
     print("harness floor: spawning /bin/true from this harness takes %.1f ms (best of 20); "
