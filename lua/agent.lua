@@ -409,6 +409,7 @@ if MODE == "once" then
 	if not ok then
 		rep = { ok = false, err = tostring(rep) }
 	end
+	E.tidy()
 	return skynet.ret(skynet.pack(reply_line(rep)))
 end
 

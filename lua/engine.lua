@@ -846,9 +846,6 @@ function OPS.remove()
 			S[k] = nil
 		end
 	end
-	if #S.journal == 0 then -- nothing to keep: nothing left at all
-		package.loaded.skyctl = nil
-	end
 	return { ok = true, removed = true, journal = #S.journal }
 end
 
@@ -866,7 +863,8 @@ end
 
 ---------------------------------------------------------------- requests
 
--- a request from a hub: nil when it was made for another version
+-- run a request from a hub; one made for another version gets an upgrade
+-- table
 local function handle(req)
 	if req.v ~= VERSION then
 		return { ok = false, upgrade = true, have = VERSION }
@@ -900,6 +898,14 @@ local function command(req)
 	return skynet.ret(skynet.pack(PREFIX .. "upgrade " .. VERSION))
 end
 
+-- after a --no-agent run: a service with no engine registered and no
+-- patch journal keeps nothing of skyctl's
+local function tidy()
+	if not S.version and #S.journal == 0 and package.loaded.skyctl == S then
+		package.loaded.skyctl = nil
+	end
+end
+
 -- the SKYCTL debug command: load a %XX-escaped chunk, run it with its
 -- source and the args (what lua/boot.lua's line does)
 local function loader(s, ...)
@@ -914,7 +920,7 @@ if MODE == "lib" then
 		S = S, OPS = OPS, handle = handle, handle_local = handle_local,
 		answer_hub = answer_hub, peer_reply = peer_reply, loader = loader,
 		inject_tables = inject_tables, describe = describe, errmsg = errmsg,
-		helpers = helpers, printer = printer, watchdog = watchdog,
+		helpers = helpers, printer = printer, watchdog = watchdog, tidy = tidy,
 	}
 end
 if MODE == "run" and S.version ~= VERSION then
@@ -929,3 +935,6 @@ end
 local ok, line = peer_reply(handle(REQUEST))
 print((ok and "t" or "f") .. line)
 running = false
+if MODE == "runonce" then
+	tidy()
+end

@@ -257,18 +257,20 @@ def test_uninstall_removes_commands_and_keeps_journals(node, tmp_path, state):
     r = skyctl(state, "inject", "@agent", fix, node=node)
     assert r.returncode == 0 and "3 ok" in r.stdout, r.stdout + r.stderr
     assert [e["name"] for e in journal(node, "b")] == ["fix.lua", "fix.lua"]
+    # a sweep of the node leaves nothing of skyctl's where it had nothing
+    out, _ = con.cmd("list")
+    other = next(l.split("\t")[0][1:] for l in out.split("\n") if "\tsnlua " in l and
+                 "agent" not in l and "debug_console" not in l)
+    probe = write(tmp_path, "probe.lua", "print(package.loaded.skyctl == nil)")
+    assert skyctl(state, "patches", node=node).returncode == 0
+    assert con.cmd("inject %s %s" % (other, probe)) == ("true", "OK")
     # no TARGET: every Lua service of the node, the one reaching them included
     r = skyctl(state, "uninstall", node=node)
     assert r.returncode == 0 and " 0 failed" in r.stdout, r.stdout + r.stderr
     for h in "abc":
         assert con.cmd("dbgcmd %s SKYCTL1 x" % h)[1] == "Error"
-    # a service with no journal is left with nothing of skyctl's at all
-    out, _ = con.cmd("list")
-    other = next(l.split("\t")[0][1:] for l in out.split("\n") if "\tsnlua " in l and
-                 "agent" not in l and "debug_console" not in l)
-    probe = write(tmp_path, "probe.lua", "print(package.loaded.skyctl == nil)")
     assert con.cmd("inject %s %s" % (other, probe)) == ("true", "OK")
-    assert con.cmd("inject b %s" % probe) == ("false", "OK")
+    assert con.cmd("inject b %s" % probe) == ("false", "OK")  # b keeps its journal
     r = skyctl(state, "uninstall", ":7777", node=node)
     assert r.returncode == 1 and "no such service" in r.stderr
     con.close()
