@@ -213,10 +213,10 @@ void agentcmd_audit_add(struct agentcmd_audit *a, const struct journal_record *r
 	a->v[k].target = a->text[2 * k + 1];
 }
 
-void agentcmd_audit_flush(struct agentcmd_audit *a, int early)
+void agentcmd_audit_flush(struct agentcmd_audit *a)
 {
 	char err[512];
-	if (a->n && journal_append(a->v, a->n, early, err, sizeof err) != 0 && !a->failed) {
+	if (a->n && journal_append(a->v, a->n, err, sizeof err) != 0 && !a->failed) {
 		fprintf(stderr, "skyctl: warning: %s\n", err);
 		a->failed = 1;
 	}
@@ -227,12 +227,7 @@ void agentcmd_audit_flush(struct agentcmd_audit *a, int early)
 
 void agentcmd_audit_free(struct agentcmd_audit *a)
 {
-	char err[512];
-	agentcmd_audit_flush(a, 0);
-	if (journal_sync(err, sizeof err) != 0 && !a->failed) {
-		fprintf(stderr, "skyctl: warning: %s\n", err);
-		a->failed = 1;
-	}
+	agentcmd_audit_flush(a);
 	free(a->v);
 	free(a->text);
 }

@@ -66,10 +66,8 @@ struct agentcmd_audit {
 /* queue rec with its result and target copied */
 void agentcmd_audit_add(struct agentcmd_audit *a, const struct journal_record *rec,
 			const char *result, const char *target);
-/* write the queued records (one write, one fsync: in the background when
- * early, for records written before their targets are sent); warn once on
- * failure */
-void agentcmd_audit_flush(struct agentcmd_audit *a, int early);
+/* write the queued records (one write, one fsync); warn once on failure */
+void agentcmd_audit_flush(struct agentcmd_audit *a);
 void agentcmd_audit_free(struct agentcmd_audit *a);
 
 /* "skipped", "ok", "failed", "unknown": per enum batch_state */

@@ -62,7 +62,7 @@ static void inject_sending(void *ud, size_t node, size_t lo, size_t hi)
 		snprintf(target, sizeof target, ":%08x", (unsigned)r->nodes[node].addrs[i]);
 		inject_audit(r, node, "pending", target);
 	}
-	agentcmd_audit_flush(&r->audit, 1);
+	agentcmd_audit_flush(&r->audit);
 }
 
 /* "patch #3, 2 changes" / the error, for the status line and audit log */
@@ -159,7 +159,7 @@ static int cmd_inject_exec(struct cmd_ctx *c)
 				 .timeout = c->o.timeout, .par = 8 };
 	struct batch_hooks hooks = { inject_sending, inject_settled, &r };
 	status = batch_run(nodes.v, nodes.n, &bo, &sub, &hooks);
-	agentcmd_audit_flush(&r.audit, 0);
+	agentcmd_audit_flush(&r.audit);
 	fprintf(r.json ? stderr : stdout,
 		"inject: %zu ok, %zu failed, %zu unknown, %zu skipped (%s, %.3f s)\n",
 		r.count[BATCH_OK], r.count[BATCH_FAILED], r.count[BATCH_UNKNOWN],

@@ -57,7 +57,7 @@ static void rollback_sending(void *ud, size_t node, size_t lo, size_t hi)
 		snprintf(target, sizeof target, ":%08x", (unsigned)r->nodes[node].addrs[i]);
 		agentcmd_audit_add(&r->audit, &rec, "pending", target);
 	}
-	agentcmd_audit_flush(&r->audit, 1);
+	agentcmd_audit_flush(&r->audit);
 }
 
 /* "#2 fix.lua (3 restored), #1 fix.lua (1 restored, 1 conflict)" or why
@@ -173,7 +173,7 @@ static int cmd_rollback_exec(struct cmd_ctx *c)
 				 .timeout = c->o.timeout, .par = 8 };
 	struct batch_hooks hooks = { rollback_sending, rollback_settled, &r };
 	status = batch_run(nodes.v, nodes.n, &bo, &sub, &hooks);
-	agentcmd_audit_flush(&r.audit, 0);
+	agentcmd_audit_flush(&r.audit);
 	fprintf(r.json ? stderr : stdout,
 		"rollback: %zu ok, %zu conflict, %zu failed, %zu unknown, %zu skipped "
 		"(%s, %.3f s)\n",

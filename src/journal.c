@@ -160,46 +160,13 @@ static int journal_format(struct journal_buf *b, const struct journal_record *r,
 	return 0;
 }
 
-/* The fsync of the records journal_append wrote last with early set: it
- * runs while the node works on what they announce, and the next append or
- * journal_sync waits for it. */
-static struct {
-	pthread_t tid;
-	int fd, active, err;
-	char path[4096];
-} journal_bg;
-
-static void *journal_bg_sync(void *unused)
-{
-	(void)unused;
-	journal_bg.err = fsync(journal_bg.fd) != 0 ? errno : 0;
-	close(journal_bg.fd);
-	return NULL;
-}
-
-int journal_sync(char *err, size_t errlen)
-{
-	if (!journal_bg.active)
-		return 0;
-	pthread_join(journal_bg.tid, NULL);
-	journal_bg.active = 0;
-	if (!journal_bg.err)
-		return 0;
-	snprintf(err, errlen, "cannot write the audit log %s: %s", journal_bg.path,
-		 strerror(journal_bg.err));
-	return -1;
-}
-
-int journal_append(const struct journal_record *r, size_t n, int early, char *err,
-		   size_t errlen)
+int journal_append(const struct journal_record *r, size_t n, char *err, size_t errlen)
 {
 	char path[4096];
 	struct journal_buf b = { 0 };
 	int fd = -1;
 	const char *what = "no home directory for the audit log";
 	path[0] = '\0';
-	if (journal_sync(err, errlen) != 0)
-		return -1;
 	if (journal_path(path, sizeof path) != 0)
 		goto fail;
 	what = "cannot create the audit log's directory";
@@ -223,20 +190,10 @@ int journal_append(const struct journal_record *r, size_t n, int early, char *er
 			goto fail;
 		off += (size_t)k;
 	}
-	free(b.p);
-	b.p = NULL;
-	if (early) {
-		flock(fd, LOCK_UN);
-		journal_bg.fd = fd;
-		snprintf(journal_bg.path, sizeof journal_bg.path, "%s", path);
-		if (pthread_create(&journal_bg.tid, NULL, journal_bg_sync, NULL) == 0) {
-			journal_bg.active = 1;
-			return 0;
-		}
-	}
 	if (fsync(fd) != 0)
 		goto fail;
 	close(fd);
+	free(b.p);
 	return 0;
 fail:
 	snprintf(err, errlen, "%s %s: %s", what, path[0] ? path : "", strerror(errno));

@@ -24,13 +24,7 @@ char *journal_who(char *buf, size_t len);
 int journal_path(char *buf, size_t len);
 
 /* Append n records with one write and fsync, creating the file 0600 and its
- * directories 0700.  With early set, the fsync runs in the background once
- * the records are written (a batch's "pending" records, made durable while
- * the node works); the next append, or journal_sync, waits for it.
- * Returns 0, or -1 with a message in err. */
-int journal_append(const struct journal_record *r, size_t n, int early, char *err,
-		   size_t errlen);
-/* wait for an early append's fsync; 0, or -1 with a message in err */
-int journal_sync(char *err, size_t errlen);
+ * directories 0700.  Returns 0, or -1 with a message in err. */
+int journal_append(const struct journal_record *r, size_t n, char *err, size_t errlen);
 
 #endif
