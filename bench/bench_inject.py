@@ -111,7 +111,7 @@ def main():
     print("%-8s %-32s %12s %12s %8s" % ("node", "case", "skyctl", "naive", "ratio"))
     for backend in nodes.backends():
         for case, ours, theirs in bench(backend, path):
-            print("%-8s %-32s %10.1fms %10.1fms %7.0fx" % (backend, case, ours * 1e3,
+            print("%-8s %-32s %10.1fms %10.1fms %7.1fx" % (backend, case, ours * 1e3,
                                                            theirs * 1e3, theirs / ours))
     os.unlink(path)
 
