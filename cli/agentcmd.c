@@ -152,6 +152,10 @@ int agentcmd_nodes(struct cmd_ctx *c, struct agentcmd_nodes *nodes)
 		nn++;
 		nodes->n = nn;
 	}
+	if (agent_init() != 0) {
+		fprintf(stderr, "skyctl: the embedded agent is missing\n");
+		return ERR_NODE;
+	}
 	return 0;
 }
 
@@ -301,4 +305,18 @@ const char *agentcmd_when(long long t, char *buf, size_t len)
 	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm))
 		snprintf(buf, len, "?");
 	return buf;
+}
+
+int agentcmd_target_line(const struct batch_node *nodes, size_t nnodes, size_t node,
+			 const char *target, const char *state, int width, const char *what,
+			 const struct agent_val *val, int json)
+{
+	if (json) {
+		agentcmd_json_line(nodes[node].name, target, state, what, val);
+		return 1;
+	}
+	if (nnodes > 1)
+		printf("%s/", nodes[node].name);
+	printf("%s  %-*s %s\n", target, width, state, what);
+	return 0;
 }

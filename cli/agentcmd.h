@@ -45,7 +45,8 @@ struct agentcmd_nodes {
 	const struct target **targets;	/* per node: the dispatcher's targets (launch commands) */
 };
 
-/* fill nodes from c; returns 0, or the exit status after printing why */
+/* fill nodes from c and ready the embedded agent (agent_init); returns 0,
+ * or the exit status after printing why */
 int agentcmd_nodes(struct cmd_ctx *c, struct agentcmd_nodes *nodes);
 /* "3 targets on 1 node", for the summary lines, into buf */
 const char *agentcmd_span(const struct agentcmd_nodes *nodes, char *buf, size_t len);
@@ -76,6 +77,11 @@ extern const char *const agentcmd_state[4];
 /* print {"node":,"target":,"status":,"detail":,"result":} and a newline */
 void agentcmd_json_line(const char *node, const char *target, const char *status,
 			const char *detail, const struct agent_val *result);
+/* a settled target of nodes[node]: its JSON line, or
+ * "[node/]target  state  what" with state padded to width; returns json */
+int agentcmd_target_line(const struct batch_node *nodes, size_t nnodes, size_t node,
+			 const char *target, const char *state, int width, const char *what,
+			 const struct agent_val *val, int json);
 
 /* a journal time (seconds since the epoch) as "2026-12-03 21:04 UTC" */
 const char *agentcmd_when(long long t, char *buf, size_t len);

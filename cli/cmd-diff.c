@@ -246,11 +246,6 @@ static int cmd_diff_exec(struct cmd_ctx *c)
 	status = ERR_LOCAL;
 	if (!sc || agentcmd_load(sc, nscripts, c->argv) != 0)
 		goto done;
-	status = ERR_NODE;
-	if (agent_init() != 0) {
-		fprintf(stderr, "skyctl: the embedded agent is missing\n");
-		goto done;
-	}
 	if (!(r.t = calloc(nodes.total + 1, sizeof *r.t))) {
 		fprintf(stderr, "skyctl: out of memory\n");
 		status = ERR_LOCAL;

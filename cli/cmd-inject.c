@@ -111,14 +111,9 @@ static void inject_settled(void *ud, size_t node, size_t i, const struct batch_r
 	snprintf(audit, sizeof audit, "%s%s%s", agentcmd_state[res->state],
 		 res->state == BATCH_OK ? " " : ": ", what);
 	inject_audit(r, node, audit, target);
-	if (r->json) {
-		agentcmd_json_line(r->nodes[node].name, target, agentcmd_state[res->state], what,
-				   res->val);
+	if (agentcmd_target_line(r->nodes, r->nnodes, node, target, agentcmd_state[res->state], 7,
+				 what, res->val, r->json))
 		return;
-	}
-	if (r->nnodes > 1)
-		printf("%s/", r->nodes[node].name);
-	printf("%s  %-7s %s\n", target, agentcmd_state[res->state], what);
 	const struct agent_val *scripts = agent_get(res->val, "scripts");
 	for (size_t k = 1; k <= agent_count(scripts); k++) {
 		const struct agent_val *out = agent_get(agent_at(scripts, (long long)k), "out");
@@ -144,11 +139,6 @@ static int cmd_inject_exec(struct cmd_ctx *c)
 	status = ERR_LOCAL;
 	if (!sc || agentcmd_load(sc, nscripts, paths) != 0)
 		goto done;
-	status = ERR_NODE;
-	if (agent_init() != 0) {
-		fprintf(stderr, "skyctl: the embedded agent is missing\n");
-		goto done;
-	}
 	r.nodes = nodes.v;
 	r.nnodes = nodes.n;
 	snprintf(r.batch, sizeof r.batch, "%lx-%x", (unsigned long)time(NULL),

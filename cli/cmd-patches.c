@@ -185,11 +185,6 @@ static int cmd_patches_exec(struct cmd_ctx *c)
 	int status = agentcmd_nodes(c, &nodes);
 	if (status)
 		goto done;
-	status = ERR_NODE;
-	if (agent_init() != 0) {
-		fprintf(stderr, "skyctl: the embedded agent is missing\n");
-		goto done;
-	}
 	if (patchset_init(&r.ps, nodes.total) != 0) {
 		fprintf(stderr, "skyctl: out of memory\n");
 		status = ERR_LOCAL;

@@ -139,13 +139,9 @@ static void rollback_settled(void *ud, size_t node, size_t i, const struct batch
 	r->count[state]++;
 	snprintf(audit, sizeof audit, "%s: %s", rollback_state[state], what);
 	agentcmd_audit_add(&r->audit, &rec, audit, target);
-	if (r->json) {
-		agentcmd_json_line(r->nodes[node].name, target, rollback_state[state], what, res->val);
+	if (agentcmd_target_line(r->nodes, r->nnodes, node, target, rollback_state[state], 8, what,
+				 res->val, r->json))
 		return;
-	}
-	if (r->nnodes > 1)
-		printf("%s/", r->nodes[node].name);
-	printf("%s  %-8s %s\n", target, rollback_state[state], what);
 	rollback_items(agent_get(res->val, "rolled"));
 }
 
@@ -159,11 +155,6 @@ static int cmd_rollback_exec(struct cmd_ctx *c)
 	double t0 = net_now();
 	if (status)
 		goto done;
-	status = ERR_NODE;
-	if (agent_init() != 0) {
-		fprintf(stderr, "skyctl: the embedded agent is missing\n");
-		goto done;
-	}
 	r.nodes = nodes.v;
 	r.nnodes = nodes.n;
 	snprintf(r.batch, sizeof r.batch, "%lx-%x", (unsigned long)time(NULL), (unsigned)getpid());

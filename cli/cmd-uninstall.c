@@ -31,14 +31,8 @@ static void uninstall_settled(void *ud, size_t node, size_t i, const struct batc
 		snprintf(what, sizeof what, "no skyctl debug command left");
 	snprintf(target, sizeof target, ":%08x", (unsigned)r->nodes[node].addrs[i]);
 	r->count[res->state]++;
-	if (r->json) {
-		agentcmd_json_line(r->nodes[node].name, target, agentcmd_state[res->state], what,
-				   res->val);
-		return;
-	}
-	if (r->nnodes > 1)
-		printf("%s/", r->nodes[node].name);
-	printf("%s  %-8s %s\n", target, agentcmd_state[res->state], what);
+	agentcmd_target_line(r->nodes, r->nnodes, node, target, agentcmd_state[res->state], 8, what,
+			     res->val, r->json);
 }
 
 static int cmd_uninstall_exec(struct cmd_ctx *c)
@@ -53,11 +47,6 @@ static int cmd_uninstall_exec(struct cmd_ctx *c)
 	double t0 = net_now();
 	if (status)
 		goto done;
-	status = ERR_NODE;
-	if (agent_init() != 0) {
-		fprintf(stderr, "skyctl: the embedded agent is missing\n");
-		goto done;
-	}
 	r.nodes = nodes.v;
 	r.nnodes = nodes.n;
 	agent_w_open(&sub);
