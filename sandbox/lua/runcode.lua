@@ -3,6 +3,10 @@
 -- each protocol with a dispatch function, the tables among the upvalues
 -- reachable from it) and _U (the same from the service's core functions),
 -- falling back to the service's globals.  Returns ok and the output lines.
+-- The config key run_chunk_mode = "t" makes the node refuse precompiled
+-- chunks, as a node whose inject loads text only would (a test's knob;
+-- stock skynet loads both).
+local skynet = require "skynet"
 
 -- collect into u the table upvalues of f, following function upvalues;
 -- seen keeps every function visited once
@@ -51,7 +55,7 @@ return function(source, filename, args, ...)
 		end
 	end
 	local env = setmetatable({ print = print, _U = U, _P = P }, { __index = _ENV })
-	local func, err = load(source, chunkname, "bt", env)
+	local func, err = load(source, chunkname, skynet.getenv "run_chunk_mode" or "bt", env)
 	if not func then
 		return false, { err }
 	end
