@@ -36,6 +36,7 @@ local error, load, next, pairs, pcall, xpcall, setmetatable, tostring, type, raw
 	ipairs, assert = error, load, next, pairs, pcall, xpcall, setmetatable, tostring,
 	type, rawget, ipairs, assert
 local concat, sort = table.concat, table.sort
+local sub, find = string.sub, string.find
 local dbg = debug
 local skynet = require "skynet"
 local sdebug = require "skynet.debug"
@@ -367,10 +368,76 @@ local function reply_line(rep)
 	return PREFIX .. wire.line(rep)
 end
 
+---------------------------------------------------------------- console
+
+local function dec(s, i, depth)
+	local c = sub(s, i, i)
+	if c == "s" then
+		local colon = find(s, ":", i + 1, true)
+		local len = colon and tonumber(sub(s, i + 1, colon - 1))
+		if not len or colon + len > #s then
+			error("bad string at " .. i, 0)
+		end
+		return sub(s, colon + 1, colon + len), colon + len + 1
+	elseif c == "i" or c == "d" then
+		local semi = find(s, ";", i + 1, true)
+		local text = semi and sub(s, i + 1, semi - 1)
+		local v
+		if text == "0/0" then
+			v = 0 / 0
+		else
+			v = text and tonumber(text)
+		end
+		if not v then
+			error("bad number at " .. i, 0)
+		end
+		return v, semi + 1
+	elseif c == "{" then
+		if depth > 64 then
+			error("nesting too deep", 0)
+		end
+		local t = {}
+		i = i + 1
+		while sub(s, i, i) ~= "}" do
+			if i > #s then
+				error("unterminated table", 0)
+			end
+			local k, v
+			k, i = dec(s, i, depth + 1)
+			v, i = dec(s, i, depth + 1)
+			if k == nil or k ~= k then
+				error("bad key at " .. i, 0)
+			end
+			t[k] = v
+		end
+		return t, i + 1
+	elseif c == "t" then
+		return true, i + 1
+	elseif c == "f" then
+		return false, i + 1
+	elseif c == "~" then
+		return nil, i + 1
+	end
+	error("bad byte at " .. i, 0)
+end
+
+-- the value wire-encoded in s (lua/wire.lua's grammar), or nil and a
+-- message when s is not well formed
+local function decode(s)
+	local ok, v, i = pcall(dec, s, 1, 0)
+	if not ok then
+		return nil, v
+	end
+	if i ~= #s + 1 then
+		return nil, "trailing bytes at " .. i
+	end
+	return v
+end
+
 local function decode_request(arg)
-	local req, err = wire.decode(wire.unescape(arg or ""))
+	local req, err = decode(wire.unescape(arg or ""))
 	if type(req) ~= "table" then
-		error("bad request: " .. tostring(err), 0)
+		error("bad request: " .. (err or "not a table"), 0)
 	end
 	return req
 end

@@ -2,8 +2,10 @@
 -- skynet services (the agent receives this file's source as an argument).
 --
 -- encode(v) turns nil, booleans, numbers, strings and tables of those into a
--- compact binary-safe string; decode(s) turns it back (it never runs code,
--- so a reply from a node is safe to decode).  Grammar:
+-- compact binary-safe string.  Its decoders never run code, so a reply from
+-- a node is safe to decode: src/agent.c's for replies, lua/agent.lua's for
+-- the requests a hub gets from the console (every service a hub reaches is
+-- sent this file, and none of them decodes).  Grammar:
 --   ~ nil   t true   f false   i<int>;   d<float>;   s<len>:<bytes>
 --   { key value key value ... }
 -- Functions, userdata and threads encode as their tostring() text.
@@ -17,8 +19,7 @@
 -- the replies of many services into one line without decoding them.
 local M = {}
 
-local concat, format, char, sub, find = table.concat, string.format,
-	string.char, string.sub, string.find
+local concat, format, char = table.concat, string.format, string.char
 local mtype, tostring, tonumber, type, next, setmetatable, getmetatable =
 	math.type, tostring, tonumber, type, next, setmetatable, getmetatable
 
@@ -79,69 +80,6 @@ function M.line(v)
 	local out = {}
 	enc(v, out, 0, M.escape)
 	return concat(out)
-end
-
-local function dec(s, i, depth)
-	local c = sub(s, i, i)
-	if c == "s" then
-		local colon = find(s, ":", i + 1, true)
-		local len = colon and tonumber(sub(s, i + 1, colon - 1))
-		if not len or colon + len > #s then
-			error("bad string at " .. i, 0)
-		end
-		return sub(s, colon + 1, colon + len), colon + len + 1
-	elseif c == "i" or c == "d" then
-		local semi = find(s, ";", i + 1, true)
-		local text = semi and sub(s, i + 1, semi - 1)
-		local v
-		if text == "0/0" then
-			v = 0 / 0
-		else
-			v = text and tonumber(text)
-		end
-		if not v then
-			error("bad number at " .. i, 0)
-		end
-		return v, semi + 1
-	elseif c == "{" then
-		if depth > 64 then
-			error("nesting too deep", 0)
-		end
-		local t = {}
-		i = i + 1
-		while sub(s, i, i) ~= "}" do
-			if i > #s then
-				error("unterminated table", 0)
-			end
-			local k, v
-			k, i = dec(s, i, depth + 1)
-			v, i = dec(s, i, depth + 1)
-			if k == nil or k ~= k then
-				error("bad key at " .. i, 0)
-			end
-			t[k] = v
-		end
-		return t, i + 1
-	elseif c == "t" then
-		return true, i + 1
-	elseif c == "f" then
-		return false, i + 1
-	elseif c == "~" then
-		return nil, i + 1
-	end
-	error("bad byte at " .. i, 0)
-end
-
--- return the value, or nil and a message when s is not well formed
-function M.decode(s)
-	local ok, v, i = pcall(dec, s, 1, 0)
-	if not ok then
-		return nil, v
-	end
-	if i ~= #s + 1 then
-		return nil, "trailing bytes at " .. i
-	end
-	return v
 end
 
 -- byte -> "%XX" and "XX" -> byte, filled in as they are met: building all

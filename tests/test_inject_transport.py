@@ -349,6 +349,19 @@ def test_remove_unregisters_and_keeps_the_journal(node, client):
     con.close()
 
 
+def test_malformed_requests_get_an_error_reply(node, client):
+    con = Conn(node.port)
+    hub = "%x" % agents(con)[0]
+    assert client.request(hub, {"op": "ping"})["ok"]  # the agent is in place
+    cases = ((b"{s2:op", "bad byte at 7"), (b"i1;x", "trailing bytes at 4"),
+             (b"{" * 70 + b"}" * 70, "nesting too deep"), (b"s9:ab", "bad string at 1"),
+             (b"i1;", "not a table"))
+    for raw, why in cases:
+        rep, err = dbgcmd(con, hub, "SKYCTL1", VERSION, escape(raw))
+        assert rep == {"ok": False, "err": "bad request: " + why}, (raw, rep, err)
+    con.close()
+
+
 def test_rollback_reports_conflicts(node, client, tmp_path):
     con = Conn(node.port)
     hub = "%x" % agents(con)[0]
