@@ -9,8 +9,8 @@
 --   1. one short debug-mode line (lua/boot.lua) registers the debug command
 --      SKYCTL in one service, the hub: SKYCTL loads a %XX-escaped chunk;
 --   2. `dbgcmd <hub> SKYCTL <this chunk> load <version> <wire.lua>
---      <engine.lua>` runs this chunk in mode "load": it registers SKYCTL1
---      and SKYCTL;
+--      <engine.lua> <journal.lua>` runs this chunk in mode "load": it
+--      registers SKYCTL1 and SKYCTL;
 --   3. `dbgcmd <hub> SKYCTL1 <version> <request>` runs a request (a client
 --      of another version is told to upgrade first).  A request naming
 --      other targets is fanned out by the hub: the first time, one
@@ -21,16 +21,17 @@
 --   the chunk runs in mode "once" (request passed along), and peers are
 --   reached by RUN alone (engine mode "runonce"): nothing stays registered.
 --
--- Operations: lua/engine.lua's, plus eval and complete.  A request with
--- req.targets is run by the hub in each target (req.sub) with req.par at
--- once, stopping after a failure when req.stop.
+-- Operations: lua/engine.lua's and lua/journal.lua's (which the hub sends
+-- along with a request for one of them), plus eval and complete.  A
+-- request with req.targets is run by the hub in each target (req.sub) with
+-- req.par at once, stopping after a failure when req.stop.
 --
 -- Requests and replies are tables in lua/wire.lua's format; on the console
 -- a request is one %XX-escaped argument and a reply one line "SKYCTL1 <escaped>",
 -- so no reply line can read <CMD OK> or <CMD Error>.
 --
 -- What stays in a service is listed in lua/engine.lua.
-local SOURCE, MODE, VERSION, WIRE_SRC, ENGINE_SRC, REQUEST = ...
+local SOURCE, MODE, VERSION, WIRE_SRC, ENGINE_SRC, JOURNAL_SRC, REQUEST = ...
 local _G = _G
 local error, load, next, pairs, pcall, xpcall, setmetatable, tostring, type, rawget,
 	ipairs, assert = error, load, next, pairs, pcall, xpcall, setmetatable, tostring,
@@ -52,9 +53,21 @@ end
 local wire_src, engine_src = unescape(WIRE_SRC), unescape(ENGINE_SRC)
 local wire_chunk = assert(load(wire_src, "=skyctl-wire", "t", _G))
 local engine_chunk = assert(load(engine_src, "=skyctl-engine", "t", _G))
+local journal_chunk = assert(load(unescape(JOURNAL_SRC), "=skyctl-journal", "t", _G))
 local wire = wire_chunk()
 local E = engine_chunk("lib", VERSION, wire)
 local S, OPS, describe, errmsg = E.S, E.OPS, E.describe, E.errmsg
+local native = {}
+for op in pairs(OPS) do
+	native[op] = true
+end
+journal_chunk(E)
+-- the operations lua/journal.lua added: a request for one of them brings
+-- that chunk to the services whose engine lacks it
+local JOURNAL_OPS = {}
+for op in pairs(OPS) do
+	JOURNAL_OPS[op] = not native[op] or nil
+end
 
 ---------------------------------------------------------------- prompt
 
@@ -207,6 +220,7 @@ local function dumper(f)
 	end
 end
 local engine_code, wire_code = dumper(engine_chunk), dumper(wire_chunk)
+local journal_code = dumper(journal_chunk)
 
 local function call_error(e)
 	return { ok = false, unreached = true, err = tostring(e):gsub("^.-:%d+: ", "") }
@@ -308,6 +322,9 @@ end
 local function fanout(req, once)
 	local targets, sub = req.targets, req.sub
 	sub.v = req.v
+	if JOURNAL_OPS[sub.op] then
+		sub.journal_ops = journal_code()
+	end
 	local results, nextk, stop, me = {}, 1, false, skynet.self()
 	local msgs = packs(sub)
 	local function run(k)

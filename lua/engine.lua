@@ -14,11 +14,10 @@
 -- and skyctl loads the whole agent there through SKYCTL.
 --
 -- Operations (req.op): apply (req.dry: apply, record, revert; res.calls
--- names the service handlers the scripts ran, whose effects stay), journal
--- (req.brief: change counts only), rollback (req.id / req.all / req.force;
--- a conflicting item stays in the journal entry, state "partly rolled
--- back", until a forced rollback), ping, remove.  lua/agent.lua adds eval
--- and complete (for a prompt) and runs requests naming other targets.
+-- names the service handlers the scripts ran, whose effects stay), ping,
+-- remove; journal and rollback come from lua/journal.lua, with the first
+-- request that needs them.  lua/agent.lua adds eval and complete (for a
+-- prompt) and runs requests naming other targets.
 --
 -- What stays in a service: the debug commands SKYCTL and SKYCTL1 and the
 -- table package.loaded["skyctl"] (engine state and the patch journal).  The
@@ -416,26 +415,6 @@ local function diff(snap, log)
 	return changes
 end
 
--- the value a change put in place, as it is now (for rollback's check)
-local function current(c)
-	if c.kind == "field" then
-		return rawget(c.t, c.k)
-	elseif c.kind == "metatable" then
-		return getmetatable(c.t)
-	elseif c.kind == "upvalue" or c.kind == "join" then
-		return select(2, getupvalue(c.f, c.i))
-	end
-end
-
-local function is_current(c)
-	if c.kind == "join" then
-		return upvalueid(c.f, c.i) == c.newid
-	elseif c.kind == "overflow" then
-		return false
-	end
-	return same(current(c), c.new)
-end
-
 -- put back the old value of one change; false when it cannot be undone
 local function undo(c)
 	local k = c.kind
@@ -747,92 +726,6 @@ function OPS.apply(req)
 	return res
 end
 
--- a journal entry as the client sees it; brief leaves out the changes
--- (their count stays): a cluster-wide `patches` asks many services
-local function export_entry(e, brief)
-	local changes = e.changes or {}
-	return {
-		id = e.id, kind = e.kind, name = e.name, sha = e.sha, batch = e.batch,
-		time = e.time, who = e.who, state = e.state, of = e.of, nchanges = #changes,
-		changes = not brief and export_all(changes) or nil, conflicts = e.conflicts,
-		restored = e.restored, left = e.left and #e.left or nil,
-	}
-end
-
-function OPS.journal(req)
-	local list = {}
-	for i, e in ipairs(S.journal) do
-		list[i] = export_entry(e, req.brief)
-	end
-	return { ok = true, journal = list }
-end
-
--- whether a patch is still (partly) in place
-local function carried(e)
-	return e.kind == "apply" and (e.state == "applied" or e.state == "partly rolled back")
-end
-
--- undo one patch's changes that are still in place (newest first); an
--- item whose value changed since is a conflict, left alone unless force
--- and kept in e.left, so a later forced rollback can finish the patch
-local function rollback_one(e, force)
-	local restored, conflicts, left = {}, {}, {}
-	local changes = e.left or e.changes
-	for j = #changes, 1, -1 do
-		local c = changes[j]
-		if force or is_current(c) then
-			if undo(c) then
-				restored[#restored + 1] = export(c)
-			else
-				conflicts[#conflicts + 1] = { path = c.path, why = "cannot be undone" }
-			end
-		else
-			conflicts[#conflicts + 1] = { path = c.path, upvalue = c.name,
-				why = "changed since", now = describe(current(c)), patched = describe(c.new) }
-			table.insert(left, 1, c)
-		end
-	end
-	e.left = #left > 0 and left or nil
-	e.state = e.left and "partly rolled back" or "rolled back"
-	return restored, conflicts
-end
-
--- undo the newest patch still in place, or req.id and every one applied
--- after it (newest first); req.all: every one.  The journal records each.
-function OPS.rollback(req)
-	local J, targets = S.journal, {}
-	for i = #J, 1, -1 do
-		local e = J[i]
-		if carried(e) then
-			targets[#targets + 1] = e
-			if e.id == req.id or not (req.id or req.all) then
-				break
-			end
-		end
-	end
-	if req.id and (#targets == 0 or targets[#targets].id ~= req.id) then
-		return { ok = false, err = "no patch #" .. tostring(req.id) .. " in place" }
-	end
-	if #targets == 0 then
-		return { ok = false, err = "no patch to roll back" }
-	end
-	local res = { ok = true, rolled = {} }
-	for _, e in ipairs(targets) do
-		local restored, conflicts = rollback_one(e, req.force)
-		local id = S.nextid
-		S.nextid = id + 1
-		J[#J + 1] = { id = id, kind = "rollback", of = e.id, name = e.name, sha = e.sha,
-			batch = req.batch, time = req.time or os.time(), who = req.who, state = "done",
-			restored = #restored, conflicts = #conflicts > 0 and conflicts or nil }
-		res.rolled[#res.rolled + 1] = { id = e.id, name = e.name, restored = restored,
-			conflicts = conflicts, state = e.state, journal = id }
-		if #conflicts > 0 then
-			res.conflict = true
-		end
-	end
-	return res
-end
-
 function OPS.ping()
 	return { ok = true, version = VERSION, journal = #S.journal }
 end
@@ -849,7 +742,17 @@ function OPS.remove()
 	return { ok = true, removed = true, journal = #S.journal }
 end
 
+-- what lua/journal.lua (and lua/agent.lua, in a hub) build on
+local E = {
+	S = S, OPS = OPS, same = same, undo = undo, export = export, export_all = export_all,
+	describe = describe, errmsg = errmsg, helpers = helpers, printer = printer,
+	watchdog = watchdog, inject_tables = inject_tables,
+}
+
 local function handle_local(req)
+	if not OPS[req.op] and req.journal_ops then -- loaded once, kept
+		assert(load(req.journal_ops, "=skyctl-journal", "bt", _G))(E)
+	end
 	local op = OPS[req.op]
 	if not op then
 		return { ok = false, err = "unknown operation " .. tostring(req.op) }
@@ -916,12 +819,9 @@ end
 ---------------------------------------------------------------- main
 
 if MODE == "lib" then
-	return {
-		S = S, OPS = OPS, handle = handle, handle_local = handle_local,
-		answer_hub = answer_hub, peer_reply = peer_reply, loader = loader,
-		inject_tables = inject_tables, describe = describe, errmsg = errmsg,
-		helpers = helpers, printer = printer, watchdog = watchdog, tidy = tidy,
-	}
+	E.handle, E.handle_local, E.answer_hub, E.peer_reply, E.loader, E.tidy =
+		handle, handle_local, answer_hub, peer_reply, loader, tidy
+	return E
 end
 if MODE == "run" and S.version ~= VERSION then
 	-- an agent of this version (the whole one, or this engine) is kept

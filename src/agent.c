@@ -452,9 +452,9 @@ size_t agent_unescape(char *s, size_t len)
 extern const struct embed_file skyctl_lua[];
 
 static struct {
-	const struct embed_file *agent_lua, *wire_lua, *engine_lua;
+	const struct embed_file *agent_lua, *wire_lua, *engine_lua, *journal_lua;
 	char version[17];
-	char *agent, *wire, *engine;	/* lua/agent.lua, wire.lua, engine.lua escaped */
+	char *agent, *wire, *engine, *journal;	/* the files escaped */
 	char boot[2][512];	/* lua/boot.lua's lines: persistent, one-shot */
 } agent_code;
 
@@ -475,19 +475,22 @@ int agent_init(void)
 	const struct embed_file *a = embed_find(skyctl_lua, "agent.lua");
 	const struct embed_file *w = embed_find(skyctl_lua, "wire.lua");
 	const struct embed_file *e = embed_find(skyctl_lua, "engine.lua");
+	const struct embed_file *j = embed_find(skyctl_lua, "journal.lua");
 	const struct embed_file *b = embed_find(skyctl_lua, "boot.lua");
-	if (!a || !w || !e || !b)
+	if (!a || !w || !e || !j || !b)
 		return -1;
 	agent_code.agent_lua = a;
 	agent_code.wire_lua = w;
 	agent_code.engine_lua = e;
-	/* the version: a digest of the three files' digests, made at build time */
+	agent_code.journal_lua = j;
+	/* the version: a digest of the four files' digests, made at build time */
 	struct sha256 h;
 	unsigned char d[32];
 	sha256_init(&h);
 	sha256_update(&h, a->sha256, strlen(a->sha256));
 	sha256_update(&h, w->sha256, strlen(w->sha256));
 	sha256_update(&h, e->sha256, strlen(e->sha256));
+	sha256_update(&h, j->sha256, strlen(j->sha256));
 	sha256_final(&h, d);
 	for (int i = 0; i < 8; i++)
 		snprintf(agent_code.version + 2 * i, 3, "%02x", d[i]);
@@ -505,19 +508,22 @@ int agent_init(void)
 static void agent_escape_code(void)
 {
 	const struct embed_file *a = agent_code.agent_lua, *w = agent_code.wire_lua,
-				*e = agent_code.engine_lua;
+				*e = agent_code.engine_lua, *j = agent_code.journal_lua;
 	agent_code.agent = agent_escape(a->data, a->size);
 	agent_code.wire = agent_escape(w->data, w->size);
 	agent_code.engine = agent_escape(e->data, e->size);
+	agent_code.journal = agent_escape(j->data, j->size);
 }
 
-/* the escaped agent, wire.lua and engine.lua, made the first time a hub
- * needs them: a command that finds the agent in place never does; 0 or -1 */
+/* the escaped agent, wire.lua, engine.lua and journal.lua, made the first
+ * time a hub needs them: a command that finds the agent in place never
+ * does; 0 or -1 */
 static int agent_escaped_code(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, agent_escape_code);
-	return agent_code.agent && agent_code.wire && agent_code.engine ? 0 : -1;
+	return agent_code.agent && agent_code.wire && agent_code.engine && agent_code.journal ?
+		       0 : -1;
 }
 
 const char *agent_version(void)
@@ -811,7 +817,7 @@ static enum agent_status agent_load(struct agent_sess *s, uint32_t hub, char *er
 	if (agent_escaped_code() != 0)
 		return AGENT_ENODE;
 	const char *args[] = { agent_code.agent, "load", agent_code.version, agent_code.wire,
-			       agent_code.engine, NULL };
+			       agent_code.engine, agent_code.journal, NULL };
 	char *line = agent_line(hub, "SKYCTL", args);
 	enum agent_status st = AGENT_ENODE;
 	struct agent_val *rep = NULL;
@@ -854,7 +860,8 @@ enum agent_status agent_request(struct agent_sess *s, uint32_t hub, const struct
 	}
 	if (s->flags & AGENT_NO_AGENT) {
 		const char *args[] = { agent_code.agent, "once", agent_code.version,
-				       agent_code.wire, agent_code.engine, esc, NULL };
+				       agent_code.wire, agent_code.engine, agent_code.journal,
+				       esc, NULL };
 		line = agent_line(hub, "SKYCTL_ONCE", args);
 	} else {
 		const char *args[] = { agent_code.version, esc, NULL };

@@ -1,9 +1,10 @@
 """The inject transport and engine (lua/boot.lua, lua/agent.lua, lua/engine.lua,
-lua/wire.lua) driven from Python, without the skyctl binary: the debug-mode
-bootstrap, the SKYCTL loader, the SKYCTL1 agent, fan-out through a hub,
-atomic scripts, journal, rollback, upgrade and --no-agent.  Runs against the
-sandbox and, when SKYNET_ROOT is set, against real skynet.  The skyctl CLI
-tests are in test_inject.py; this file pins the protocol both sides rely on."""
+lua/journal.lua, lua/wire.lua) driven from Python, without the skyctl binary:
+the debug-mode bootstrap, the SKYCTL loader, the SKYCTL1 agent, fan-out
+through a hub, atomic scripts, journal, rollback, upgrade and --no-agent.
+Runs against the sandbox and, when SKYNET_ROOT is set, against real skynet.
+The skyctl CLI tests are in test_inject.py; this file pins the protocol both
+sides rely on."""
 import hashlib
 import os
 import re
@@ -147,7 +148,8 @@ def _read(name):
 
 
 AGENT, WIRE, ENGINE = _read("agent.lua"), _read("wire.lua"), _read("engine.lua")
-VERSION = hashlib.sha256(AGENT + WIRE + ENGINE).hexdigest()[:16]
+JOURNAL = _read("journal.lua")
+VERSION = hashlib.sha256(AGENT + WIRE + ENGINE + JOURNAL).hexdigest()[:16]
 BOOT = [l for l in _read("boot.lua").decode().split("\n") if l and not l.startswith("--")]
 
 
@@ -201,7 +203,8 @@ class Client:
         self.boots = 0
 
     def load_args(self, mode):
-        return escape(self.agent), mode, self.version, escape(WIRE), escape(ENGINE)
+        return (escape(self.agent), mode, self.version, escape(WIRE), escape(ENGINE),
+                escape(JOURNAL))
 
     def request(self, hub, req, once=False):
         wire_req = escape(encode(req))
@@ -327,6 +330,10 @@ def test_peers_get_the_engine_and_a_console_gets_the_whole_agent(node, client):
     rep = client.request(hub, {"op": "apply", "targets": [int(peer, 16)],
                                "sub": {"op": "apply", "scripts": [script(FIX)]}})
     assert rep["results"][0]["ok"] and client.boots == 1
+    # the journal operations reach the peer with the first request for one
+    rep = client.request(hub, {"op": "journal", "targets": [int(peer, 16)],
+                               "sub": {"op": "journal"}})
+    assert [e["name"] for e in rep["results"][0]["journal"]] == ["fix.lua"]
     # the peer has the engine alone: a console request is asked to upgrade
     assert dbgcmd(con, peer, "SKYCTL1", VERSION, escape(encode({"op": "ping"})))[0] == \
         {"upgrade": VERSION}
