@@ -751,7 +751,14 @@ local E = {
 
 local function handle_local(req)
 	if not OPS[req.op] and req.journal_ops then -- loaded once, kept
-		assert(load(req.journal_ops, "=skyctl-journal", "bt", _G))(E)
+		local chunk, err = load(req.journal_ops, "=skyctl-journal", "bt", _G)
+		local ok = false
+		if chunk then
+			ok, err = pcall(chunk, E)
+		end
+		if not ok then
+			return { ok = false, err = "skyctl agent: journal operations: " .. tostring(err) }
+		end
 	end
 	local op = OPS[req.op]
 	if not op then

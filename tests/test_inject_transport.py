@@ -344,6 +344,28 @@ def test_peers_get_the_engine_and_a_console_gets_the_whole_agent(node, client):
     con.close()
 
 
+def test_a_broken_journal_chunk_gets_an_error_reply(node, client, tmp_path):
+    con = Conn(node.port)
+    hub, peer = agents(con)[:2]
+    client.request("%x" % hub, {"op": "apply", "targets": [peer],
+                                "sub": {"op": "apply", "scripts": [script(FIX)]}})
+    # what a hub sends with a journal request, broken (sent by stock inject)
+    probe = tmp_path / "probe.lua"
+    probe.write_text('local skynet = require "skynet"\n'
+                     'print(skynet.call(%d, "debug", "SKYCTL1", {op = "journal", v = "%s",'
+                     ' journal_ops = "not lua ("}))' % (peer, VERSION))
+    out, status = con.cmd("inject %x %s" % (hub, probe))
+    ok, line = out.split("\t", 1)
+    rep = decode(unescape(line.encode("latin-1")))
+    assert status == "OK" and ok == "false" and not rep["ok"], out
+    assert rep["err"].startswith("skyctl agent: journal operations: "), rep
+    # nothing was kept: the next journal request brings the real chunk
+    rep = client.request("%x" % hub, {"op": "journal", "targets": [peer],
+                                      "sub": {"op": "journal"}})
+    assert [e["name"] for e in rep["results"][0]["journal"]] == ["fix.lua"]
+    con.close()
+
+
 def test_remove_unregisters_and_keeps_the_journal(node, client):
     con = Conn(node.port)
     hub = "%x" % agents(con)[0]
