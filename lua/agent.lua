@@ -31,7 +31,8 @@
 -- so no reply line can read <CMD OK> or <CMD Error>.
 --
 -- What stays in a service is listed in lua/engine.lua.
-local SOURCE, MODE, VERSION, WIRE_SRC, ENGINE_SRC, JOURNAL_SRC, REQUEST = ...
+-- (the loaders hand a chunk its own source first: this one has no use for it)
+local _, MODE, VERSION, WIRE_SRC, ENGINE_SRC, JOURNAL_SRC, REQUEST = ...
 local _G = _G
 local error, load, next, pairs, pcall, xpcall, setmetatable, tostring, type, rawget,
 	ipairs, assert = error, load, next, pairs, pcall, xpcall, setmetatable, tostring,
