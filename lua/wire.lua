@@ -1,22 +1,22 @@
 -- skyctl wire format, shared by skyctl itself and the agent it installs in
 -- skynet services (the agent receives this file's source as an argument).
 --
--- encode(v) turns nil, booleans, numbers, strings and tables of those into a
--- compact binary-safe string.  Its decoders never run code, so a reply from
--- a node is safe to decode: src/agent.c's for replies, lua/agent.lua's for
--- the requests a hub gets from the console (every service a hub reaches is
--- sent this file, and none of them decodes).  Grammar:
+-- line(v) turns nil, booleans, numbers, strings and tables of those into a
+-- compact encoding that is safe on a console line: every string in it is
+-- escaped ('%', NUL, CR and LF become %XX), so no line it makes can read
+-- <CMD OK>.  Its decoders never run code, so a reply from a node is safe to
+-- decode: src/agent.c's for replies, lua/agent.lua's for the requests a hub
+-- gets from the console (every service a hub reaches is sent this file,
+-- and none of them decodes).  Grammar, before escaping:
 --   ~ nil   t true   f false   i<int>;   d<float>;   s<len>:<bytes>
 --   { key value key value ... }
 -- Functions, userdata and threads encode as their tostring() text.
 --
--- escape(s, ws) makes a string safe on a console line: '%', NUL, CR and LF
--- (and, when ws is true, every whitespace byte, for dbgcmd arguments that
--- the console splits on whitespace) become %XX.  unescape reverses it.
---
--- line(v) is escape(encode(v)), made while encoding; raw(s), where s came
--- from line(), is a value that line() writes as it is, so a hub can splice
--- the replies of many services into one line without decoding them.
+-- raw(s), where s came from line(), is a value that line() writes as it
+-- is, so a hub can splice the replies of many services into one line
+-- without decoding them.  unescape(s) turns %XX back into bytes (what a
+-- debug command receives from the console is escaped the same way, with
+-- whitespace too, since the console splits its arguments on it).
 local M = {}
 
 local concat, format, char = table.concat, string.format, string.char
@@ -25,17 +25,29 @@ local mtype, tostring, tonumber, type, next, setmetatable, getmetatable =
 
 local RAW = {}
 
+-- byte -> "%XX" and "XX" -> byte, filled in as they are met: building all
+-- 768 entries up front cost a peer service 0.2 ms and 67 KB at install
+local HEX = setmetatable({}, { __index = function(t, k)
+	local v = #k == 1 and format("%%%02x", k:byte()) or char(tonumber(k, 16))
+	t[k] = v
+	return v
+end })
+
+local function escape(s)
+	return (s:gsub("[%%%z\r\n]", HEX))
+end
+
 function M.raw(s)
 	return setmetatable({ s }, RAW)
 end
 
--- encode v into out after position n; esc, if given, escapes each string
--- (the rest of the grammar has no byte escape changes)
-local function enc(v, out, n, esc)
+-- encode v into out after position n, each string escaped (nothing else
+-- in the grammar needs it)
+local function enc(v, out, n)
 	local t = type(v)
 	if t == "string" then
 		out[n + 1] = "s" .. #v .. ":"
-		out[n + 2] = esc and esc(v) or v
+		out[n + 2] = escape(v)
 		return n + 2
 	elseif t == "number" then
 		if mtype(v) == "integer" then
@@ -56,7 +68,7 @@ local function enc(v, out, n, esc)
 		out[n + 1] = "{"
 		n = n + 1
 		for k, x in next, v do
-			n = enc(x, out, enc(k, out, n, esc), esc)
+			n = enc(x, out, enc(k, out, n))
 		end
 		out[n + 1] = "}"
 		return n + 1
@@ -67,31 +79,13 @@ local function enc(v, out, n, esc)
 		out[n + 1] = "~"
 		return n + 1
 	end
-	return enc(tostring(v), out, n, esc)
-end
-
-function M.encode(v)
-	local out = {}
-	enc(v, out, 0)
-	return concat(out)
+	return enc(tostring(v), out, n)
 end
 
 function M.line(v)
 	local out = {}
-	enc(v, out, 0, M.escape)
+	enc(v, out, 0)
 	return concat(out)
-end
-
--- byte -> "%XX" and "XX" -> byte, filled in as they are met: building all
--- 768 entries up front cost a peer service 0.2 ms and 67 KB at install
-local HEX = setmetatable({}, { __index = function(t, k)
-	local v = #k == 1 and format("%%%02x", k:byte()) or char(tonumber(k, 16))
-	t[k] = v
-	return v
-end })
-
-function M.escape(s, ws)
-	return (s:gsub(ws and "[%%%z%s]" or "[%%%z\r\n]", HEX))
 end
 
 function M.unescape(s)
