@@ -228,14 +228,21 @@ local function call_error(e)
 end
 
 -- The debug messages of a fan-out, each packed (skynet.packstring) the
--- first time it is needed: kind "call" runs req through the engine, kinds
--- "run" and "runonce" RUN the engine with req.  Packed once, a message
--- costs the hub a copy for each peer rather than a packing of 20 KB.
+-- first time it is needed: kind "call" runs req through the engine, "bare"
+-- does without the journal chunk req carries (journal_ops = false: for a
+-- peer known to have it), kinds "run" and "runonce" RUN the engine with
+-- req.  Packed once, a message costs the hub a copy for each peer rather
+-- than a packing of 20 KB.
 local function packs(req)
 	return setmetatable({}, { __index = function(p, kind)
 		local msg
 		if kind == "call" then
 			msg = skynet.packstring(CMD, req)
+		elseif kind == "bare" then
+			local ops = req.journal_ops
+			req.journal_ops = false
+			msg = skynet.packstring(CMD, req)
+			req.journal_ops = ops
 		else
 			msg = skynet.packstring("RUN", engine_code(), "skyctl-engine", kind, VERSION,
 				wire_code(), req)
@@ -294,25 +301,32 @@ local function call_peer(t, req, msgs, once)
 	if once then
 		return peer_run_req(t, "runonce", req, msgs, "agent failed: ")
 	end
-	for _ = 1, 2 do
+	-- the journal chunk req carries goes once to each peer
+	local journal = req.journal_ops ~= nil
+	for _ = 1, 3 do
 		if S.peers[t] ~= VERSION then
 			-- one RUN installs the engine and runs req: a first contact
 			-- costs a thousand services one message each, not two
 			local ok, rep, ran = peer_run_req(t, "run", req, msgs, "agent install failed: ")
 			if ran then
-				S.peers[t] = VERSION
+				S.peers[t], S.journaled[t] = VERSION, journal or S.journaled[t]
 			end
 			return ok, rep
 		end
 		-- a failed call: the engine is gone (`skyctl uninstall`) or the
 		-- service is; the RUN that reinstalls it says which
-		local called, ok, line = pcall(call_packed, t, msgs.call)
+		local bare = journal and S.journaled[t]
+		local called, ok, line = pcall(call_packed, t, bare and msgs.bare or msgs.call)
 		if called and type(ok) ~= "table" then
+			S.journaled[t] = journal or S.journaled[t]
 			return ok, wire.raw(line)
+		elseif called and ok.journal_missing then
+			S.journaled[t] = nil
 		elseif called and not ok.upgrade then -- an agent of another version
 			return ok.ok, ok
+		else
+			S.peers[t], S.journaled[t] = nil, nil
 		end
-		S.peers[t] = nil
 	end
 	return false, { ok = false, err = "agent upgrade failed" }
 end
@@ -502,10 +516,12 @@ if S.cmd and S.cmd ~= CMD then
 	sdebug.reg_debugcmd(S.cmd, nil) -- an older agent's command
 end
 if S.version ~= VERSION then
-	S.peers, S.U, S.Useen = {}, nil, nil
+	S.peers, S.journaled, S.U, S.Useen = {}, {}, nil, nil
 end
 S.version, S.cmd = VERSION, CMD
-S.peers = S.peers or {}
+-- the peers this hub installed the engine in, and those it sent
+-- lua/journal.lua
+S.peers, S.journaled = S.peers or {}, S.journaled or {}
 sdebug.reg_debugcmd(CMD, command)
 sdebug.reg_debugcmd(LOADER, E.loader)
 sdebug.reg_debugcmd(ONCE, nil)

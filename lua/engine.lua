@@ -750,7 +750,11 @@ local E = {
 }
 
 local function handle_local(req)
-	if not OPS[req.op] and req.journal_ops then -- loaded once, kept
+	if not OPS[req.op] and req.journal_ops == false then
+		-- a hub that believed this service had lua/journal.lua: it sends
+		-- the chunk again (the engine was installed anew since)
+		return { ok = false, journal_missing = true }
+	elseif not OPS[req.op] and req.journal_ops then -- loaded once, kept
 		local chunk, err = load(req.journal_ops, "=skyctl-journal", "bt", _G)
 		local ok = false
 		if chunk then
@@ -790,10 +794,11 @@ local function peer_reply(rep)
 	return rep.ok == true, wire.line(rep)
 end
 
--- answer a hub's request (a table) with peer_reply, or its upgrade table
+-- answer a hub's request (a table) with peer_reply, or, for the hub to act
+-- on, its upgrade or journal_missing table
 local function answer_hub(req)
 	local rep = handle(req)
-	if rep.upgrade then
+	if rep.upgrade or rep.journal_missing then
 		return skynet.ret(skynet.pack(rep))
 	end
 	return skynet.ret(skynet.pack(peer_reply(rep)))

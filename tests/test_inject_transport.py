@@ -344,6 +344,29 @@ def test_peers_get_the_engine_and_a_console_gets_the_whole_agent(node, client):
     con.close()
 
 
+def test_a_hub_sends_the_journal_chunk_again_to_an_engine_installed_anew(node, client):
+    con = Conn(node.port)
+    a, b, peer = agents(con)[:3]
+    a, b = "%x" % a, "%x" % b
+
+    def fan(hub, sub):
+        [r] = client.request(hub, {"op": sub["op"], "targets": [peer], "sub": sub})["results"]
+        assert r["ok"], r
+        return r
+
+    fan(a, {"op": "apply", "scripts": [script(FIX)]})
+    for _ in range(2):  # the chunk goes with the first journal request, not the second
+        assert [e["name"] for e in fan(a, {"op": "journal"})["journal"]] == ["fix.lua"]
+    # through another hub, the peer's engine is removed and installed anew
+    fan(b, {"op": "remove"})
+    fan(b, {"op": "apply", "scripts": [script(FIX, "fix2.lua")]})
+    # the first hub still counts on the chunk being there: the peer says it
+    # is not, and gets it again
+    names = [e["name"] for e in fan(a, {"op": "journal"})["journal"]]
+    assert names == ["fix.lua", "fix2.lua"]
+    con.close()
+
+
 def test_a_broken_journal_chunk_gets_an_error_reply(node, client, tmp_path):
     con = Conn(node.port)
     hub, peer = agents(con)[:2]
