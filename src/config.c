@@ -9,6 +9,48 @@
 
 #include "config.h"
 
+/* A node file is data, but it is Lua: a loop or a huge table in it must
+ * end in an error, not hang skyctl or take the machine's memory. */
+#define CONFIG_MAX_STEPS 10000000	/* Lua instructions */
+#define CONFIG_MAX_MEM (16u << 20)	/* bytes of Lua heap */
+
+struct config_heap {
+	size_t used;
+};
+
+/* lua_Alloc that refuses to grow the heap past CONFIG_MAX_MEM */
+static void *config_alloc(void *ud, void *p, size_t osize, size_t nsize)
+{
+	struct config_heap *h = ud;
+	size_t old = p ? osize : 0;
+	if (nsize == 0) {
+		free(p);
+		h->used -= old;
+		return NULL;
+	}
+	if (nsize > old && h->used - old + nsize > CONFIG_MAX_MEM)
+		return NULL;
+	void *q = realloc(p, nsize);
+	if (q)
+		h->used = h->used - old + nsize;
+	return q;
+}
+
+static void config_too_long(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	luaL_error(L, "ran for more than %d Lua instructions (a loop?)", CONFIG_MAX_STEPS);
+}
+
+/* "PATH:LINE: msg" for Lua's ":LINE: msg" (chunk "="), "PATH: msg" else */
+static int config_lua_error(lua_State *L, const char *path, struct err *e)
+{
+	const char *msg = lua_tostring(L, -1);
+	if (!msg)
+		msg = "error object is not a string";
+	return err_set(e, ERR_LOCAL, "%s%s%s", path, msg[0] == ':' ? "" : ": ", msg);
+}
+
 const char *config_default_path(char *buf, size_t len)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
@@ -77,20 +119,27 @@ int config_load(const char *path, struct config *c, struct err *e)
 		return err_set(e, ERR_LOCAL, "cannot read %s: %s", path,
 			       len == sizeof buf ? "larger than 64 KB" : strerror(errno));
 	c->path = strdup(path);
-	lua_State *L = luaL_newstate();
+	struct config_heap heap = { 0 };
+	lua_State *L = lua_newstate(config_alloc, &heap);
 	int rc = 0;
 	if (!L || !c->path) {
 		rc = err_set(e, ERR_LOCAL, "out of memory");
 	} else if (luaL_loadbufferx(L, buf, len, "=", "t") != LUA_OK) {
 		/* chunk "=": messages read ":LINE: ..." and get the full path */
-		rc = err_set(e, ERR_LOCAL, "%s%s", path, lua_tostring(L, -1));
+		rc = config_lua_error(L, path, e);
 	} else {
 		lua_newtable(L);	/* the file's environment: empty */
 		lua_pushvalue(L, -1);
 		lua_setupvalue(L, -3, 1);
 		lua_insert(L, -2);
-		if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
-			rc = err_set(e, ERR_LOCAL, "%s%s", path, lua_tostring(L, -1));
+		lua_sethook(L, config_too_long, LUA_MASKCOUNT, CONFIG_MAX_STEPS);
+		int st = lua_pcall(L, 0, 0, 0);
+		lua_sethook(L, NULL, 0, 0);
+		if (st == LUA_ERRMEM) {
+			rc = err_set(e, ERR_LOCAL, "%s: uses more than %u MB of memory", path,
+				     CONFIG_MAX_MEM >> 20);
+		} else if (st != LUA_OK) {
+			rc = config_lua_error(L, path, e);
 		} else {
 			lua_getfield(L, -1, "nodes");
 			if (lua_istable(L, -1))
