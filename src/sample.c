@@ -297,6 +297,13 @@ static int sample_cmp_delta(const void *a, const void *b)
 {
 	const struct sample_delta *x = a, *y = b;
 	double u = sample_value(x, sample_sort_key), v = sample_value(y, sample_sort_key);
+	/* a service that did not answer stat in time is most likely spinning:
+	 * under the cpu sort it is the one the operator is looking for */
+	if (sample_sort_key == SAMPLE_BY_CPU) {
+		int stuck = (y->row->stat == SAMPLE_TIMEOUT) - (x->row->stat == SAMPLE_TIMEOUT);
+		if (stuck)
+			return stuck;
+	}
 	int known = !isnan(u) - !isnan(v);
 	if (known)
 		return -known;

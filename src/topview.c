@@ -48,7 +48,8 @@ static void topview_row(const struct topview *v, const struct sample_delta *d, i
 	char cpu[16], msg[16], q[16], task[16], mem[16], chg[16];
 	const char *memc = r->mem == SAMPLE_TIMEOUT ? "TIMEOUT" : r->mem == SAMPLE_ERROR ? "ERROR" :
 		r->mem == SAMPLE_OK ? topview_size(r->mem_bytes, 0, mem, sizeof mem) : "-";
-	screen_line(f, 0, "%-*s%s:%08x %7s %8s %6s %5s %8s %8s  %s", nodew,
+	/* a row whose stat timed out is most likely a service in a loop */
+	screen_line(f, r->stat == SAMPLE_TIMEOUT, "%-*s%s:%08x %7s %8s %6s %5s %8s %8s  %s", nodew,
 		    v->show_node ? v->nodes[d->node].name : "", v->show_node ? "  " : "",
 		    (unsigned)r->addr,
 		    topview_cell(r->stat, d->cpu_pct, "%.1f", cpu, sizeof cpu),
@@ -85,9 +86,11 @@ static void topview_totals(const struct topview *v, struct screen_frame *f)
 {
 	double cpu = 0, msg = 0, mem = 0;
 	long q = 0;
-	char mb[16];
+	size_t silent = 0;
+	char mb[16], warn[64] = "";
 	for (size_t i = 0; i < v->nrows; i++) {
 		const struct sample_delta *d = &v->rows[i];
+		silent += d->row->stat == SAMPLE_TIMEOUT;
 		if (!isnan(d->cpu_pct))
 			cpu += d->cpu_pct, msg += d->msg_rate;
 		if (d->row->stat == SAMPLE_OK)
@@ -95,8 +98,11 @@ static void topview_totals(const struct topview *v, struct screen_frame *f)
 		if (d->row->mem == SAMPLE_OK)
 			mem += d->row->mem_bytes;
 	}
-	screen_line(f, 0, "shown: %zu of %zu services   cpu %.1f%%   %.1f msg/s   queued %ld   mem %s",
-		    v->nrows, v->total, cpu, msg, q, topview_size(mem, 0, mb, sizeof mb));
+	/* their cpu is unknown (most likely a core each), so the sum says so */
+	if (silent)
+		snprintf(warn, sizeof warn, " + %zu NOT ANSWERING (stuck?)", silent);
+	screen_line(f, silent > 0, "shown: %zu of %zu services   cpu %.1f%%%s   %.1f msg/s   queued %ld   mem %s",
+		    v->nrows, v->total, cpu, warn, msg, q, topview_size(mem, 0, mb, sizeof mb));
 }
 
 void topview_draw(const struct topview *v, struct screen_frame *f)
@@ -107,7 +113,7 @@ void topview_draw(const struct topview *v, struct screen_frame *f)
 		int l = (int)strlen(v->nodes[i].name);
 		nodew = l > nodew ? l : nodew;
 	}
-	nodew = nodew > 24 ? 24 : nodew;
+	nodew = nodew > 24 ? 24 : nodew < 4 && v->show_node ? 4 : nodew;	/* "NODE" */
 	screen_line(f, 0, "skyctl top - every %.2g s - sort: %s%s%s%s", v->delay, keys[v->key],
 		    v->filter && *v->filter ? " - filter: " : "", v->filter ? v->filter : "",
 		    v->paused ? " - PAUSED" : "");
