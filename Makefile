@@ -106,8 +106,8 @@ check:
 	$(MAKE) test SANITIZE=1
 .PHONY: check
 
-# the sandbox node with the sample services on 127.0.0.1:8000, shown
-# answering; it keeps running until Ctrl-C
+# the sandbox node with the sample services on 127.0.0.1:8000 (PORT=N:
+# another port), shown answering; it keeps running until Ctrl-C
 demo: all
-	tools/demo
+	tools/demo $(if $(PORT),--port $(PORT))
 .PHONY: demo
