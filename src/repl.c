@@ -159,7 +159,7 @@ static void repl_remember(struct repl *r, const char *chunk)
 }
 
 /* run a Lua chunk in the current service and show the outcome */
-static void repl_eval_line(struct repl *r, const char *chunk)
+void repl_eval_line(struct repl *r, const char *chunk)
 {
 	char *msg = NULL;
 	struct repl_reply rep;
@@ -267,8 +267,8 @@ static void repl_session_id(struct repl *r, char *buf, size_t len)
 static void repl_banner(struct repl *r)
 {
 	if (r->service)
-		printf("skyctl repl: Lua in %s :%08x (names you set stay in this session; "
-		       "_G.x for globals)\n", r->c->node, (unsigned)r->service);
+		printf("skyctl repl: Lua in %s :%08x (names you set, locals too, stay in this "
+		       "session; _G.x for globals)\n", r->c->node, (unsigned)r->service);
 	else
 		printf("skyctl repl: console of %s (.target ADDR for a Lua prompt in a service)\n",
 		       r->c->node);

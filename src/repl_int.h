@@ -36,6 +36,8 @@ void repl_show(struct repl *r, FILE *f, char mark, const char *text);
 void repl_fail(struct repl *r, int status);
 int repl_enter(struct repl *r, uint32_t service);
 void repl_history_load(void *ud, const char *entry);
+/* run a Lua chunk in the current service and show the outcome */
+void repl_eval_line(struct repl *r, const char *chunk);
 /* one line of input (editor or stdin); NULL at its end, "" + *intr on ^C */
 const char *repl_line(struct repl *r, const char *prompt, int *intr);
 

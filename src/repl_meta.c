@@ -117,6 +117,13 @@ static void repl_meta_watch(struct repl *r, char **argv, int argc)
 	repl_fail(r, repl_watch(r, argv[1]));
 }
 
+static void repl_meta_more(struct repl *r, char **argv, int argc)
+{
+	(void)argv;
+	(void)argc;
+	repl_eval_line(r, "__skyctl_repl_more()");
+}
+
 static const struct repl_meta_cmd repl_meta_cmds[] = {
 	{ ".help", "", "this list", 0, repl_meta_help },
 	{ ".target", "[ADDR]", "a Lua prompt in service ADDR (no ADDR: the node prompt)", 0,
@@ -131,6 +138,7 @@ static const struct repl_meta_cmd repl_meta_cmds[] = {
 	{ ".patches", "", "this service's patch journal", 1, repl_meta_patches },
 	{ ".watch", "PROTO", "break on the next PROTO message; step with s, n, c (debug mode)", 1,
 	  repl_meta_watch },
+	{ ".more", "", "the last values again, uncut and deeper", 1, repl_meta_more },
 	{ ".quit", "", "leave (Ctrl-D does too)", 0, repl_meta_quit },
 	{ NULL, NULL, NULL, 0, NULL },
 };
@@ -146,8 +154,9 @@ static void repl_meta_help(struct repl *r, char **argv, int argc)
 	(void)argc;
 	if (r->service)
 		printf("Lua runs in the service: expressions show their values, statements run,\n"
-		       "print() output comes back.  Names you assign stay in this session;\n"
-		       "_G.x = v sets a global.  _P, _U and hotfix are there, as in inject.\n");
+		       "print() output comes back.  Names you assign stay in this session\n"
+		       "(a line's leading `local` too); _G.x = v sets a global.  _P, _U and\n"
+		       "hotfix are there, as in inject.  Long values are cut: .more.\n");
 	else
 		printf("Lines are console commands (list, stat, mem, ...), run on the node.\n");
 	for (const struct repl_meta_cmd *m = repl_meta_cmds; m->name; m++)
