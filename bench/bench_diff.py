@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 import nodes  # noqa: E402
-from test_inject_transport import Client, script  # noqa: E402
+from inject_client import Client, script  # noqa: E402
 
 from bench_inject import script_2k  # noqa: E402  (the same 2 KB hot-fix)
 

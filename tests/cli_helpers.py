@@ -1,11 +1,42 @@
-"""Helpers for the skyctl CLI tests: running the built binary, and tiny fake
-servers that misbehave in the ways a real network does."""
+"""Helpers for the skyctl CLI tests: running the built binary (piped, or in a
+pseudo-terminal for the repl), and tiny fake servers that misbehave in the
+ways a real network does."""
+import atexit
 import os
+import re
+import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 
+import pexpect
+
 import nodes
+
+A = ":0000000a"     # the first agent's address, as the repl's prompt shows it
+
+# The directories every process of a test run gets in place of the user's.
+SESSION_DIR = None      # set by isolate_environment
+SESSION_DIRS = {"HOME": "home", "XDG_CONFIG_HOME": "config", "XDG_STATE_HOME": "state",
+                "XDG_DATA_HOME": "data", "XDG_CACHE_HOME": "cache"}
+
+
+def isolate_environment():
+    """Point HOME and the XDG dirs of this process, and so of every process it
+    starts (skyctl, ssh, shells, nodes), into SESSION_DIR, removed at exit: no
+    test reads the developer's config or writes audit logs, history or
+    transcripts into their real ~/.local/state/skyctl.  Drop the SKYCTL_*
+    settings a developer may have exported.  test_isolation.py proves it."""
+    global SESSION_DIR
+    SESSION_DIR = tempfile.mkdtemp(prefix="skyctl-tests-")
+    for var, sub in SESSION_DIRS.items():
+        os.environ[var] = os.path.join(SESSION_DIR, sub)
+        os.makedirs(os.environ[var])
+    for var in [v for v in os.environ if v.startswith("SKYCTL_") and v != "SKYCTL_BUILD"]:
+        del os.environ[var]
+    os.environ.pop("NO_COLOR", None)
+    atexit.register(shutil.rmtree, SESSION_DIR, ignore_errors=True)
 
 
 def skyctl(*args, node=None, env=None, tty=False, timeout=30, input=None):
@@ -13,16 +44,70 @@ def skyctl(*args, node=None, env=None, tty=False, timeout=30, input=None):
     cmd = [nodes.SKYCTL]
     if node is not None:
         cmd += ["-H", node.address]
-    e = dict(os.environ)
-    for k in ("SKYCTL_HOST", "SKYCTL_FORCE_TTY", "NO_COLOR"):
-        e.pop(k, None)
-    e["XDG_CONFIG_HOME"] = "/nonexistent-skyctl-test"
+    e = dict(os.environ)    # conftest.py points HOME and XDG_* into a temp dir
     if tty:
         e["SKYCTL_FORCE_TTY"] = "1"
     e.update(env or {})
     return subprocess.run(cmd + [str(a) for a in args], stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True, env=e, timeout=timeout,
                           input=input)
+
+
+def skyctl_at(state, *args, node=None, config=None, timeout=60, cwd=None):
+    """Run skyctl with its audit log and journals under the dir state."""
+    cmd = [nodes.SKYCTL]
+    if node is not None:
+        cmd += ["-H", node.address]
+    if config is not None:
+        cmd += ["--config", str(config)]
+    env = dict(os.environ, XDG_STATE_HOME=str(state), NO_COLOR="1")
+    return subprocess.run(cmd + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, env=env, timeout=timeout, cwd=cwd)
+
+
+def write(tmp_path, name, text):
+    """write a script file under tmp_path; return its path as a string"""
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+def listed_commands():
+    """the command names `skyctl --help` lists"""
+    out = skyctl("--help").stdout
+    block = out.split("Commands:\n")[1].split("\n\n")[0]
+    return [line.split()[0] for line in block.splitlines()]
+
+
+def spawn(node, env, *args):
+    """skyctl repl in a pseudo-terminal (the env fixture gives env)"""
+    return pexpect.spawn(nodes.SKYCTL, ["-H", node.address, "repl", *args], env=env,
+                         encoding="utf-8", timeout=15, dimensions=(40, 200))
+
+
+def prompt(c, service=A):
+    c.expect(re.escape("%s> " % service if service else "> "))
+
+
+def ask(c, line, pattern, service=A):
+    """Type line; wait for pattern (a regex) and the next prompt."""
+    c.send(line + "\r")
+    c.expect(pattern)
+    prompt(c, service)
+
+
+def leave(c):
+    """Ctrl-D; return the repl's exit status"""
+    c.send("\x04")
+    c.expect(pexpect.EOF)
+    c.close()
+    return c.exitstatus
+
+
+def run_stdin(node, env, text, *args):
+    """skyctl repl reading text from a pipe"""
+    return subprocess.run([nodes.SKYCTL, "-H", node.address, "repl", *args], input=text,
+                          capture_output=True, text=True, env=env, timeout=30)
 
 
 def tsv(out):

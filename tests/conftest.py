@@ -6,6 +6,10 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nodes  # noqa: E402
 
+import cli_helpers  # noqa: E402
+
+cli_helpers.isolate_environment()   # before any fixture starts a process
+
 
 @pytest.fixture(params=nodes.backends())
 def backend(request):
@@ -26,3 +30,19 @@ def sandbox_node():
     n = nodes.Node("sandbox").start()
     yield n
     n.stop()
+
+
+@pytest.fixture
+def state(tmp_path):
+    """skyctl's state dir (audit log, history) for one test: see skyctl_at"""
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def env(tmp_path):
+    """An environment of the test's own for the repl: HOME, XDG dirs, a terminal."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("SKYCTL_", "XDG_"))}
+    e.update(HOME=str(tmp_path / "home"), XDG_STATE_HOME=str(tmp_path / "state"),
+             XDG_CONFIG_HOME=str(tmp_path / "config"), TERM="xterm", NO_COLOR="1")
+    os.makedirs(e["HOME"])
+    return e

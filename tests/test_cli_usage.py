@@ -7,19 +7,13 @@ import time
 import pytest
 
 import nodes
-from cli_helpers import skyctl
+from cli_helpers import listed_commands, skyctl
 
 pytestmark = pytest.mark.skipif(not os.path.exists(nodes.SKYCTL), reason="no skyctl binary")
 
 COMMANDS = ("list stat mem gc info ping task uniqtask killtask kill exit start log snax "
             "service netstat cmem jmem clearcache call trace logon logoff signal getenv "
             "setenv profactive dumpheap raw inject help").split()
-
-
-def listed_commands():
-    out = skyctl("--help").stdout
-    block = out.split("Commands:\n")[1].split("\n\n")[0]
-    return [line.split()[0] for line in block.splitlines()]
 
 
 def test_help_lists_every_command_and_exit_codes():

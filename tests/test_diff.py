@@ -14,8 +14,8 @@ import subprocess
 import time
 
 import nodes
-from test_inject import skyctl, state, write  # noqa: F401
-from test_inject_transport import Conn, call
+from cli_helpers import skyctl_at, write
+from inject_client import Conn, call
 
 FIX = """local CMD = _P.lua.CMD
 local balance
@@ -43,7 +43,7 @@ def test_diff_shows_changes_and_leaves_service_untouched(node, tmp_path, state):
     con = Conn(node.port)
     call(con, "a", '"deposit", 5')
     fix = write(tmp_path, "fix.lua", FIX)
-    r = skyctl(state, "diff", ":a", fix, node=node)
+    r = skyctl_at(state, "diff", ":a", fix, node=node)
     assert r.returncode == 0, r.stderr
     lines = diff_lines(r.stdout)
     assert lines[0] == ":0000000a  would apply cleanly, 3 changes"
@@ -56,7 +56,7 @@ def test_diff_shows_changes_and_leaves_service_untouched(node, tmp_path, state):
     # the service runs its old code on its old state, with nothing added
     assert call(con, "a", '"deposit", 1') == "1\t6\nn\t1"
     assert con.cmd('call a "withdraw", 1')[1] == "Error"
-    r = skyctl(state, "diff", ":a", node=node)
+    r = skyctl_at(state, "diff", ":a", node=node)
     assert r.returncode == 0 and ":0000000a  runs as it started: no patch in place" in r.stdout
     con.close()
 
@@ -65,7 +65,7 @@ def test_modules_globals_and_removals(node, tmp_path, state):
     src = ("package.loaded.string.shout = string.upper\n"
            "_G.motd = 'hello'\n"
            "_P.lua.CMD.echo = nil\n")
-    r = skyctl(state, "diff", ":a", write(tmp_path, "more.lua", src), node=node)
+    r = skyctl_at(state, "diff", ":a", write(tmp_path, "more.lua", src), node=node)
     assert r.returncode == 0, r.stderr
     lines = diff_lines(r.stdout)
     assert lines[0] == ":0000000a  would apply cleanly, 3 changes"
@@ -81,7 +81,7 @@ def test_identical_results_are_grouped(node, tmp_path, state):
     con = Conn(node.port)
     call(con, "c", '"deposit", 7')
     fix = write(tmp_path, "fix.lua", FIX)
-    r = skyctl(state, "diff", ":a,:b,:c", fix, node=node)
+    r = skyctl_at(state, "diff", ":a,:b,:c", fix, node=node)
     assert r.returncode == 0, r.stderr
     heads = [l for l in r.stdout.splitlines() if l.startswith(":")]
     assert heads == [":0000000a, :0000000b  would apply cleanly, 3 changes",
@@ -95,7 +95,7 @@ def test_identical_results_are_grouped(node, tmp_path, state):
 def test_script_failing_in_the_service_exits_1(node, tmp_path, state):
     con = Conn(node.port)
     boom = write(tmp_path, "boom.lua", BOOM)
-    r = skyctl(state, "diff", ":a,:b", boom, node=node)
+    r = skyctl_at(state, "diff", ":a,:b", boom, node=node)
     assert r.returncode == 1
     assert ":0000000a, :0000000b  would fail: boom.lua:2: boom" in r.stdout
     assert "0 would apply cleanly, 2 failed" in r.stdout
@@ -105,7 +105,7 @@ def test_script_failing_in_the_service_exits_1(node, tmp_path, state):
 
 def test_syntax_error_is_local_and_sends_nothing(node, tmp_path, state):
     bad = write(tmp_path, "bad.lua", "local x =\n")
-    r = skyctl(state, "diff", ":a", bad, node=node)
+    r = skyctl_at(state, "diff", ":a", bad, node=node)
     assert r.returncode == 6 and r.stdout == ""
     assert re.match(r"^bad.lua:2: unexpected symbol near <eof>", r.stderr), r.stderr
     con = Conn(node.port)
@@ -114,17 +114,17 @@ def test_syntax_error_is_local_and_sends_nothing(node, tmp_path, state):
 
 
 def test_usage_and_unknown_target(node, tmp_path, state):
-    assert skyctl(state, "diff", node=node).returncode == 2
-    r = skyctl(state, "diff", ":a", "--", "x", node=node)
+    assert skyctl_at(state, "diff", node=node).returncode == 2
+    r = skyctl_at(state, "diff", ":a", "--", "x", node=node)
     assert r.returncode == 2 and "need a SCRIPT" in r.stderr
     fix = write(tmp_path, "fix.lua", FIX)
-    r = skyctl(state, "diff", "@nosuchservice", fix, node=node)
+    r = skyctl_at(state, "diff", "@nosuchservice", fix, node=node)
     assert r.returncode == 1 and "no service matches" in r.stderr
 
 
 def test_json(node, tmp_path, state):
     fix = write(tmp_path, "fix.lua", FIX)
-    r = skyctl(state, "diff", "--json", ":a,:b", fix, node=node)
+    r = skyctl_at(state, "diff", "--json", ":a,:b", fix, node=node)
     assert r.returncode == 0, r.stderr
     recs = [json.loads(l) for l in r.stdout.splitlines()]
     assert [x["target"] for x in recs] == [":0000000a", ":0000000b"]
@@ -149,7 +149,7 @@ def test_warns_about_suspended_tasks(backend, tmp_path, state):
         napper.sendall(b'call %s "nap"\n' % sleeper.encode())
         time.sleep(0.3)  # the task is now asleep inside CMD.nap
         fix = write(tmp_path, "nap.lua", '_P.lua.CMD.nap = function() return "awake" end\n')
-        r = skyctl(state, "diff", ":" + sleeper, fix, node=node)
+        r = skyctl_at(state, "diff", ":" + sleeper, fix, node=node)
         assert r.returncode == 0, r.stderr
         assert re.search(r"! 1 suspended task is running _P\.lua\.CMD\.nap, which would be "
                          r"replaced: it finishes on the old code", r.stdout), r.stdout
@@ -161,23 +161,23 @@ def test_service_code_run_by_the_script_is_named(node, tmp_path, state):
     """a dry run undoes the script's changes to code, not what the service's
     own handlers did when the script called them: diff says so"""
     src = "local CMD = _P.lua.CMD\nCMD.deposit(5)\nprint(CMD.balance())\n"
-    r = skyctl(state, "diff", ":a", write(tmp_path, "calls.lua", src), node=node)
+    r = skyctl_at(state, "diff", ":a", write(tmp_path, "calls.lua", src), node=node)
     assert r.returncode == 0, r.stderr
     assert ("  ! the script ran the service's own code: _P.lua.CMD.balance _P.lua.CMD.deposit; "
             "state that code changed stays (a dry run cannot undo it)") in r.stdout, r.stdout
     con = Conn(node.port)
     assert call(con, "a", '"balance"') == "1\t5\nn\t1"
     con.close()
-    r = skyctl(state, "diff", ":a", write(tmp_path, "fix.lua", FIX), node=node)
+    r = skyctl_at(state, "diff", ":a", write(tmp_path, "fix.lua", FIX), node=node)
     assert "own code" not in r.stdout
 
 
 def test_big_data_table_is_reported_not_tracked(node, tmp_path, state):
     fill = write(tmp_path, "fill.lua",
                  "local t = {} for i = 1, 5000 do t[i] = i end _P.lua.CMD.players = t\n")
-    assert skyctl(state, "inject", ":a", fill, node=node).returncode == 0
+    assert skyctl_at(state, "inject", ":a", fill, node=node).returncode == 0
     fix = write(tmp_path, "fix.lua", FIX)
-    r = skyctl(state, "diff", ":a", fix, node=node)
+    r = skyctl_at(state, "diff", ":a", fix, node=node)
     assert r.returncode == 0, r.stderr
     assert re.search(r"\? not tracked: 1 table of more than 1000 entries \(data, not walked\): "
                      r"_P\.lua\.CMD\.players$", r.stdout, re.M), r.stdout
@@ -185,8 +185,8 @@ def test_big_data_table_is_reported_not_tracked(node, tmp_path, state):
 
 def test_no_script_shows_the_patches_in_place(node, tmp_path, state):
     fix = write(tmp_path, "fix.lua", FIX)
-    assert skyctl(state, "inject", ":a,:b", fix, node=node).returncode == 0
-    r = skyctl(state, "diff", ":a,:b,:c", node=node)
+    assert skyctl_at(state, "inject", ":a,:b", fix, node=node).returncode == 0
+    r = skyctl_at(state, "diff", ":a,:b,:c", node=node)
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert ":0000000a, :0000000b  1 patch in place" in out
@@ -195,7 +195,7 @@ def test_no_script_shows_the_patches_in_place(node, tmp_path, state):
     assert re.search(r"^    ~ _P\.lua\.CMD\.deposit +function agent\.lua:9 -> function fix\.lua:3$",
                      out, re.M), out
     assert ":0000000c  runs as it started: no patch in place" in out
-    r = skyctl(state, "diff", "--json", ":a,:c", node=node)
+    r = skyctl_at(state, "diff", "--json", ":a,:c", node=node)
     recs = [json.loads(l) for l in r.stdout.splitlines()]
     assert [(x["target"], x["status"]) for x in recs] == [(":0000000a", "ok"), (":0000000c", "ok")]
     [e] = recs[0]["result"]["journal"]
@@ -203,8 +203,8 @@ def test_no_script_shows_the_patches_in_place(node, tmp_path, state):
     assert {c["path"] for c in e["changes"]} == {"_P.lua.CMD.deposit", "_P.lua.CMD.withdraw",
                                                  "_P.lua.CMD.balance"}
     assert recs[1]["result"]["journal"] == []
-    assert skyctl(state, "rollback", ":a", node=node).returncode == 0
-    r = skyctl(state, "diff", ":a", node=node)
+    assert skyctl_at(state, "rollback", ":a", node=node).returncode == 0
+    r = skyctl_at(state, "diff", ":a", node=node)
     assert "runs as it started" in r.stdout
 
 

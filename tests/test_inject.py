@@ -7,7 +7,6 @@ debugged by someone else, and a script the node itself could not read."""
 import json
 import os
 import re
-import signal
 import stat
 import subprocess
 import time
@@ -15,7 +14,8 @@ import time
 import pytest
 
 import nodes
-from test_inject_transport import Client, Conn, agents, call
+from cli_helpers import skyctl_at, write
+from inject_client import Client, Conn, agents, call
 
 # the CLI entry for inject is wired once the core command table exists
 if not os.path.exists(nodes.SKYCTL):
@@ -45,28 +45,6 @@ _P.lua.CMD.touched = true
 """
 
 
-@pytest.fixture
-def state(tmp_path):
-    return tmp_path / "state"
-
-
-def skyctl(state, *args, node=None, config=None, timeout=60, cwd=None):
-    cmd = [nodes.SKYCTL]
-    if node is not None:
-        cmd += ["-H", node.address]
-    if config is not None:
-        cmd += ["--config", str(config)]
-    env = dict(os.environ, XDG_STATE_HOME=str(state), NO_COLOR="1")
-    return subprocess.run(cmd + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, env=env, timeout=timeout, cwd=cwd)
-
-
-def write(tmp_path, name, text):
-    p = tmp_path / name
-    p.write_text(text)
-    return str(p)
-
-
 def lines_for(out, target):
     return [l for l in out.splitlines() if target in l]
 
@@ -83,7 +61,7 @@ def test_inject_one_service_keeps_state(node, tmp_path, state):
     con = Conn(node.port)
     call(con, "a", '"deposit", 5')
     fix = write(tmp_path, "fix.lua", FIX)
-    r = skyctl(state, "inject", ":a", fix, "--", "x y", "2", node=node)
+    r = skyctl_at(state, "inject", ":a", fix, "--", "x y", "2", node=node)
     assert r.returncode == 0, r.stderr
     assert re.search(r"^:0000000a\s+ok\s+patch #1, 1 change$", r.stdout, re.M), r.stdout
     assert "    patching\tx y\t2\n    done\n" in r.stdout
@@ -95,7 +73,7 @@ def test_inject_one_service_keeps_state(node, tmp_path, state):
 def test_syntax_error_is_local_and_sends_nothing(node, tmp_path, state):
     bad = write(tmp_path, "fix.lua", "local x = 1\n\nlocal = 3\n")
     good = write(tmp_path, "ok.lua", "print(1)\n")
-    r = skyctl(state, "inject", ":a", good, bad, node=node)
+    r = skyctl_at(state, "inject", ":a", good, bad, node=node)
     assert r.returncode == 6
     assert re.match(r"^fix.lua:3: .*near '='", r.stderr), r.stderr
     assert r.stdout == ""
@@ -112,7 +90,7 @@ def test_unusable_script_files(node, tmp_path, state, case):
         path.write_bytes(b"\x1bLuaT\x00\x19\x93")
     elif case == "directory":
         path.mkdir()
-    r = skyctl(state, "inject", ":a", str(path), node=node)
+    r = skyctl_at(state, "inject", ":a", str(path), node=node)
     assert r.returncode == 6 and str(path) in r.stderr and r.stdout == "", r.stderr
 
 
@@ -120,7 +98,7 @@ def test_runtime_error_is_atomic(node, tmp_path, state):
     con = Conn(node.port)
     call(con, "a", '"deposit", 5')
     bad = write(tmp_path, "bad.lua", BAD)
-    r = skyctl(state, "inject", ":a", bad, node=node)
+    r = skyctl_at(state, "inject", ":a", bad, node=node)
     assert r.returncode == 1
     assert re.search(r"^:0000000a\s+failed\s+bad.lua:6: boom \(all its changes undone\)$",
                      r.stdout, re.M), r.stdout
@@ -135,7 +113,7 @@ def test_runtime_error_is_atomic(node, tmp_path, state):
 
 def test_json_records_and_journal(node, tmp_path, state):
     fix = write(tmp_path, "fix.lua", FIX)
-    r = skyctl(state, "inject", "--json", ":a,:b", fix, node=node)
+    r = skyctl_at(state, "inject", "--json", ":a,:b", fix, node=node)
     assert r.returncode == 0, r.stderr
     recs = [json.loads(l) for l in r.stdout.splitlines()]
     assert [x["target"] for x in recs] == [":0000000a", ":0000000b"]
@@ -155,8 +133,8 @@ def test_json_records_and_journal(node, tmp_path, state):
 def test_audit_log_is_private_and_complete(node, tmp_path, state):
     fix = write(tmp_path, "fix.lua", FIX)
     fail = write(tmp_path, "fail.lua", FAIL_ON_C)
-    assert skyctl(state, "inject", ":a", fix, node=node).returncode == 0
-    assert skyctl(state, "inject", ":c", fail, node=node).returncode == 1
+    assert skyctl_at(state, "inject", ":a", fix, node=node).returncode == 0
+    assert skyctl_at(state, "inject", ":c", fail, node=node).returncode == 1
     log = state / "skyctl" / "audit.log"
     assert stat.S_IMODE(os.stat(log).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(log.parent).st_mode) == 0o700
@@ -173,23 +151,23 @@ def test_audit_log_is_private_and_complete(node, tmp_path, state):
 
 def test_stop_at_first_failure_and_keep_going(node, tmp_path, state):
     fail = write(tmp_path, "fail.lua", FAIL_ON_C)
-    r = skyctl(state, "inject", ":c,:a,:b", fail, node=node)
+    r = skyctl_at(state, "inject", ":c,:a,:b", fail, node=node)
     assert r.returncode == 1
     assert re.search(r"^:0000000c\s+failed", r.stdout, re.M)
     assert re.search(r"^:0000000a\s+skipped", r.stdout, re.M)
     assert re.search(r"^:0000000b\s+skipped", r.stdout, re.M)
     assert "0 ok, 1 failed, 0 unknown, 2 skipped" in r.stdout
-    r = skyctl(state, "inject", "--keep-going", ":c,:a,:b", fail, node=node)
+    r = skyctl_at(state, "inject", "--keep-going", ":c,:a,:b", fail, node=node)
     assert r.returncode == 1 and "2 ok, 1 failed, 0 unknown, 0 skipped" in r.stdout
 
 
 def test_canary(node, tmp_path, state):
     fail = write(tmp_path, "fail.lua", FAIL_ON_C)
-    r = skyctl(state, "inject", "--canary", "1", ":c,:a,:b", fail, node=node)
+    r = skyctl_at(state, "inject", "--canary", "1", ":c,:a,:b", fail, node=node)
     assert r.returncode == 1 and "0 ok, 1 failed, 0 unknown, 2 skipped" in r.stdout
-    r = skyctl(state, "inject", "--canary", "2", "--keep-going", ":a,:b,:c", fail, node=node)
+    r = skyctl_at(state, "inject", "--canary", "2", "--keep-going", ":a,:b,:c", fail, node=node)
     assert r.returncode == 1 and "2 ok, 1 failed" in r.stdout
-    r = skyctl(state, "inject", "--canary", "2", ":a,:b", fail, node=node)
+    r = skyctl_at(state, "inject", "--canary", "2", ":a,:b", fail, node=node)
     assert r.returncode == 0 and "2 ok, 0 failed" in r.stdout
 
 
@@ -201,7 +179,7 @@ def test_script_the_node_cannot_read(node, tmp_path, state):
     con = Conn(node.port)
     out, status = con.cmd("inject a fix.lua")  # the node looks in its own cwd
     assert out.startswith("Can't open fix.lua")
-    r = skyctl(state, "inject", ":a", "fix.lua", node=node, cwd=str(d))
+    r = skyctl_at(state, "inject", ":a", "fix.lua", node=node, cwd=str(d))
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr
     assert call(con, "a", '"deposit", 1') == "1\t2\nn\t1"
     con.close()
@@ -213,12 +191,12 @@ def test_service_debugged_by_someone_else(node, tmp_path, state):
     other.send("debug a\n")
     other.read_until(":0000000a>")
     t = time.time()
-    r = skyctl(state, "inject", ":a", fix, node=node)
+    r = skyctl_at(state, "inject", ":a", fix, node=node)
     assert time.time() - t < 5
     assert r.returncode == 1
     assert "service :0000000a" in r.stdout and "debugged by another session" in r.stdout
     # with a second target, that one becomes the hub and patches :a from inside the node
-    r = skyctl(state, "inject", ":a,:b", fix, node=node)
+    r = skyctl_at(state, "inject", ":a,:b", fix, node=node)
     assert r.returncode == 0 and "2 ok" in r.stdout, r.stdout
     other.send("cont\n")
     con = Conn(node.port)
@@ -230,7 +208,7 @@ def test_service_debugged_by_someone_else(node, tmp_path, state):
 
 def test_no_agent_leaves_nothing_registered(node, tmp_path, state):
     fix = write(tmp_path, "fix.lua", FIX)
-    r = skyctl(state, "inject", "--no-agent", ":a,:b", fix, node=node)
+    r = skyctl_at(state, "inject", "--no-agent", ":a,:b", fix, node=node)
     assert r.returncode == 0 and "2 ok" in r.stdout, r.stdout + r.stderr
     con = Conn(node.port)
     for h in "ab":
@@ -242,8 +220,8 @@ def test_no_agent_leaves_nothing_registered(node, tmp_path, state):
 
 def test_uninstall_removes_commands_and_keeps_journals(node, tmp_path, state):
     fix = write(tmp_path, "fix.lua", FIX)
-    assert skyctl(state, "inject", "@agent", fix, node=node).returncode == 0
-    r = skyctl(state, "uninstall", ":b,:c", node=node)
+    assert skyctl_at(state, "inject", "@agent", fix, node=node).returncode == 0
+    r = skyctl_at(state, "uninstall", ":b,:c", node=node)
     assert r.returncode == 0, r.stdout + r.stderr
     assert lines_for(r.stdout, ":0000000b")[0].split(None, 2)[1:] == \
         ["ok", "no skyctl debug command left; its journal of 1 entry stays"]
@@ -254,7 +232,7 @@ def test_uninstall_removes_commands_and_keeps_journals(node, tmp_path, state):
             assert con.cmd("dbgcmd %s %s x" % (h, cmd))[1] == "Error"
         assert call(con, h, '"deposit", 1') == "1\t2\nn\t1"  # the patch stays in place
     # :a, which reached :b and :c before, puts the engine back where it is gone
-    r = skyctl(state, "inject", "@agent", fix, node=node)
+    r = skyctl_at(state, "inject", "@agent", fix, node=node)
     assert r.returncode == 0 and "3 ok" in r.stdout, r.stdout + r.stderr
     assert [e["name"] for e in journal(node, "b")] == ["fix.lua", "fix.lua"]
     # a sweep of the node leaves nothing of skyctl's where it had nothing
@@ -262,16 +240,16 @@ def test_uninstall_removes_commands_and_keeps_journals(node, tmp_path, state):
     other = next(l.split("\t")[0][1:] for l in out.split("\n") if "\tsnlua " in l and
                  "agent" not in l and "debug_console" not in l)
     probe = write(tmp_path, "probe.lua", "print(package.loaded.skyctl == nil)")
-    assert skyctl(state, "patches", node=node).returncode == 0
+    assert skyctl_at(state, "patches", node=node).returncode == 0
     assert con.cmd("inject %s %s" % (other, probe)) == ("true", "OK")
     # no TARGET: every Lua service of the node, the one reaching them included
-    r = skyctl(state, "uninstall", node=node)
+    r = skyctl_at(state, "uninstall", node=node)
     assert r.returncode == 0 and " 0 failed" in r.stdout, r.stdout + r.stderr
     for h in "abc":
         assert con.cmd("dbgcmd %s SKYCTL1 x" % h)[1] == "Error"
     assert con.cmd("inject %s %s" % (other, probe)) == ("true", "OK")
     assert con.cmd("inject b %s" % probe) == ("false", "OK")  # b keeps its journal
-    r = skyctl(state, "uninstall", ":7777", node=node)
+    r = skyctl_at(state, "uninstall", ":7777", node=node)
     assert r.returncode == 1 and "no such service" in r.stderr
     con.close()
 
@@ -281,7 +259,7 @@ def test_a_node_refusing_precompiled_chunks_gets_the_engine_as_source(tmp_path, 
     try:
         fix = write(tmp_path, "fix.lua", FIX)
         for _ in range(2):  # installs the engine in :b and :c, then uses it
-            r = skyctl(state, "inject", "@agent", fix, node=node)
+            r = skyctl_at(state, "inject", "@agent", fix, node=node)
             assert r.returncode == 0 and "3 ok" in r.stdout, r.stdout + r.stderr
         con = Conn(node.port)
         for h in "abc":
@@ -308,7 +286,7 @@ def cluster(backend, tmp_path):
 def test_selector_batch_across_cluster(cluster, tmp_path, state):
     ns, conf = cluster
     fix = write(tmp_path, "fix.lua", FIX)
-    r = skyctl(state, "inject", "*/@agent", fix, config=conf)
+    r = skyctl_at(state, "inject", "*/@agent", fix, config=conf)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "400 ok, 0 failed, 0 unknown, 0 skipped (400 targets on 3 nodes" in r.stdout
     for n in ns:
@@ -316,14 +294,14 @@ def test_selector_batch_across_cluster(cluster, tmp_path, state):
         for h in agents(con)[::37]:
             assert call(con, "%x" % h, '"deposit", 3') == "1\t6\nn\t1"
         con.close()
-    r = skyctl(state, "inject", "--json", "n2/@agent", fix, config=conf)
+    r = skyctl_at(state, "inject", "--json", "n2/@agent", fix, config=conf)
     recs = [json.loads(l) for l in r.stdout.splitlines()]
     assert len(recs) == 150 and {x["node"] for x in recs} == {"n2"}
 
 
 def test_selector_matching_nothing(node, tmp_path, state):
     fix = write(tmp_path, "fix.lua", FIX)
-    r = skyctl(state, "inject", "@nosuchservice", fix, node=node)
+    r = skyctl_at(state, "inject", "@nosuchservice", fix, node=node)
     assert r.returncode != 0 and "nosuchservice" in r.stderr
     assert not os.path.exists(state / "skyctl" / "audit.log")
 

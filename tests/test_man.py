@@ -11,8 +11,7 @@ import subprocess
 import pytest
 
 import nodes
-from cli_helpers import skyctl
-from test_cli_usage import listed_commands
+from cli_helpers import listed_commands, skyctl
 
 pytestmark = pytest.mark.skipif(not os.path.exists(nodes.SKYCTL), reason="no skyctl binary")
 

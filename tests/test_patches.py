@@ -12,8 +12,8 @@ import subprocess
 import pytest
 
 import nodes
-from test_inject import skyctl, state, write  # noqa: F401
-from test_inject_transport import Conn
+from cli_helpers import skyctl_at, write
+from inject_client import Conn
 
 FIX = '_P.lua.CMD.fixed = function() return "fixed" end\n'
 EXTRA = '_P.lua.CMD.extra = function() return "extra" end\n'
@@ -22,10 +22,10 @@ EXTRA = '_P.lua.CMD.extra = function() return "extra" end\n'
 def test_one_service_journal_newest_first(node, tmp_path, state):
     fix = write(tmp_path, "fix.lua", FIX)
     extra = write(tmp_path, "extra.lua", EXTRA)
-    assert skyctl(state, "inject", ":a", fix, node=node).returncode == 0
-    assert skyctl(state, "inject", ":a", extra, node=node).returncode == 0
-    assert skyctl(state, "rollback", ":a", node=node).returncode == 0
-    r = skyctl(state, "patches", ":a", node=node)
+    assert skyctl_at(state, "inject", ":a", fix, node=node).returncode == 0
+    assert skyctl_at(state, "inject", ":a", extra, node=node).returncode == 0
+    assert skyctl_at(state, "rollback", ":a", node=node).returncode == 0
+    r = skyctl_at(state, "patches", ":a", node=node)
     assert r.returncode == 0, r.stderr
     rows = [l.split("\t") for l in r.stdout.splitlines()]
     sha = hashlib.sha256(FIX.encode()).hexdigest()
@@ -45,19 +45,19 @@ def test_one_service_journal_newest_first(node, tmp_path, state):
 
 
 def test_empty_journal_and_exit_codes(node, tmp_path, state):
-    r = skyctl(state, "patches", ":b", node=node)
+    r = skyctl_at(state, "patches", ":b", node=node)
     assert r.returncode == 0 and r.stdout == "" and "0 patches in place" in r.stderr
-    r = skyctl(state, "patches", "@nosuchservice", node=node)
+    r = skyctl_at(state, "patches", "@nosuchservice", node=node)
     assert r.returncode == 1 and "no service matches" in r.stderr
-    assert skyctl(state, "patches", ":a", "extra", node=node).returncode == 2
-    r = skyctl(state, "patches", ":ff", node=node)
+    assert skyctl_at(state, "patches", ":a", "extra", node=node).returncode == 2
+    r = skyctl_at(state, "patches", ":ff", node=node)
     assert r.returncode == 1
 
 
 def test_no_target_sweeps_every_lua_service(node, tmp_path, state):
     fix = write(tmp_path, "fix.lua", FIX)
-    assert skyctl(state, "inject", ":a,:b", fix, node=node).returncode == 0
-    r = skyctl(state, "patches", node=node)
+    assert skyctl_at(state, "inject", ":a,:b", fix, node=node).returncode == 0
+    r = skyctl_at(state, "patches", node=node)
     assert r.returncode == 0, r.stderr
     rows = {x[0]: x[1:] for x in (l.split("\t") for l in r.stdout.splitlines())}
     assert rows[":0000000a"] == ["snlua agent 1", "#1", ""]
@@ -87,9 +87,9 @@ def test_drift_in_a_cluster(cluster, tmp_path, state):
     fix = write(tmp_path, "fix.lua", FIX)
     extra = write(tmp_path, "extra.lua", EXTRA)
     # n2/:c missed the batch; n1/:a got a patch no sibling has
-    assert skyctl(state, "inject", "n1/@agent,n2/:a,n2/:b", fix, config=conf).returncode == 0
-    assert skyctl(state, "inject", "n1/:a", extra, config=conf).returncode == 0
-    r = skyctl(state, "patches", "*/@agent", config=conf)
+    assert skyctl_at(state, "inject", "n1/@agent,n2/:a,n2/:b", fix, config=conf).returncode == 0
+    assert skyctl_at(state, "inject", "n1/:a", extra, config=conf).returncode == 0
+    r = skyctl_at(state, "patches", "*/@agent", config=conf)
     assert r.returncode == 0, r.stderr
     rows = {(x[0], x[1]): x[2:] for x in (l.split("\t") for l in r.stdout.splitlines())}
     assert len(rows) == 6
@@ -109,23 +109,23 @@ def test_drift_in_a_cluster(cluster, tmp_path, state):
     assert lines[2].split() == ["NODE", "ADDRESS", "SERVICE", "P1", "P2", "DRIFT"]
     assert re.match(r"^n2 +:0000000c +snlua agent 3 +- +- +lacks P2 \(fix\.lua\)$", lines[-1])
     # --exit-code turns drift into exit status 1, for a deploy check
-    r = skyctl(state, "patches", "--exit-code", "*/@agent", config=conf)
+    r = skyctl_at(state, "patches", "--exit-code", "*/@agent", config=conf)
     assert r.returncode == 1 and "2 drifting" in r.stderr, r.stderr
     # after the missing service gets the patch, only the extra one drifts
-    assert skyctl(state, "inject", "n2/:c", fix, config=conf).returncode == 0
-    r = skyctl(state, "patches", "*/@agent", config=conf)
+    assert skyctl_at(state, "inject", "n2/:c", fix, config=conf).returncode == 0
+    r = skyctl_at(state, "patches", "*/@agent", config=conf)
     assert "1 drifting" in r.stderr and "lacks" not in r.stdout
     # once n1/:a's extra patch is rolled back, nothing drifts: --exit-code is 0
-    assert skyctl(state, "rollback", "n1/:a", config=conf).returncode == 0
-    r = skyctl(state, "patches", "--exit-code", "*/@agent", config=conf)
+    assert skyctl_at(state, "rollback", "n1/:a", config=conf).returncode == 0
+    r = skyctl_at(state, "patches", "--exit-code", "*/@agent", config=conf)
     assert r.returncode == 0 and "0 drifting" in r.stderr, r.stderr
 
 
 def test_json(cluster, tmp_path, state):
     ns, conf = cluster
     fix = write(tmp_path, "fix.lua", FIX)
-    assert skyctl(state, "inject", "n1/@agent,n2/:a,n2/:b", fix, config=conf).returncode == 0
-    r = skyctl(state, "patches", "--json", "*/@agent", config=conf)
+    assert skyctl_at(state, "inject", "n1/@agent,n2/:a,n2/:b", fix, config=conf).returncode == 0
+    r = skyctl_at(state, "patches", "--json", "*/@agent", config=conf)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     sha = hashlib.sha256(FIX.encode()).hexdigest()

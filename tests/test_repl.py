@@ -2,7 +2,7 @@
 against every backend: values, tables, print, errors, multi-line chunks,
 remote completion, Ctrl-C/Ctrl-D, history across sessions, transcripts,
 stdin mode, .watch, and no service left in debug mode after kill -9.
-Every test has its own HOME and XDG directories."""
+Every test has its own HOME and XDG directories (the env fixture)."""
 import os
 import re
 import signal
@@ -11,50 +11,9 @@ import subprocess
 import time
 
 import pexpect
-import pytest
 
 import nodes
-
-A = ":0000000a"
-
-
-@pytest.fixture
-def env(tmp_path):
-    e = {k: v for k, v in os.environ.items() if not k.startswith(("SKYCTL_", "XDG_"))}
-    e.update(HOME=str(tmp_path / "home"), XDG_STATE_HOME=str(tmp_path / "state"),
-             XDG_CONFIG_HOME=str(tmp_path / "config"), TERM="xterm", NO_COLOR="1")
-    os.makedirs(e["HOME"])
-    return e
-
-
-def spawn(node, env, *args):
-    c = pexpect.spawn(nodes.SKYCTL, ["-H", node.address, "repl", *args], env=env,
-                      encoding="utf-8", timeout=15, dimensions=(40, 200))
-    return c
-
-
-def prompt(c, service=A):
-    c.expect(re.escape("%s> " % service if service else "> "))
-
-
-def ask(c, line, pattern, service=A):
-    """Type line; wait for pattern (a regex) and the next prompt."""
-    c.send(line + "\r")
-    c.expect(pattern)
-    prompt(c, service)
-
-
-def leave(c):
-    c.send("\x04")
-    c.expect(pexpect.EOF)
-    c.close()
-    return c.exitstatus
-
-
-def run_stdin(node, env, text, *args):
-    return subprocess.run([nodes.SKYCTL, "-H", node.address, "repl", *args], input=text,
-                          capture_output=True, text=True, env=env, timeout=30)
-
+from cli_helpers import ask, leave, prompt, run_stdin, spawn
 
 def test_values_tables_print_session_names(node, env):
     c = spawn(node, env, ":a")

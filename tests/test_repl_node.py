@@ -6,10 +6,7 @@ import os
 import re
 import time
 
-import pexpect
-
-import nodes
-from test_repl import A, ask, env, leave, prompt, run_stdin, spawn  # noqa: F401
+from cli_helpers import ask, leave, prompt, run_stdin, spawn
 
 
 def node_prompt(c, node):

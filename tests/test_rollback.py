@@ -8,8 +8,8 @@ log record it; batches stop at the first failure unless --keep-going;
 import json
 import re
 
-from test_inject import skyctl, state, write  # noqa: F401
-from test_inject_transport import Conn, call
+from cli_helpers import skyctl_at, write
+from inject_client import Conn, call
 
 FIX = """local CMD = _P.lua.CMD
 local balance
@@ -33,20 +33,20 @@ def test_rollback_restores_code_and_keeps_state(node, tmp_path, state):
     con = Conn(node.port)
     call(con, "a", '"deposit", 5')
     fix = write(tmp_path, "fix.lua", FIX)
-    assert skyctl(state, "inject", ":a", fix, node=node).returncode == 0
+    assert skyctl_at(state, "inject", ":a", fix, node=node).returncode == 0
     assert call(con, "a", '"deposit", 1') == "1\t7\nn\t1"  # patched: doubles
-    r = skyctl(state, "rollback", ":a", node=node)
+    r = skyctl_at(state, "rollback", ":a", node=node)
     assert r.returncode == 0, r.stdout + r.stderr
     assert re.search(r"^:0000000a  ok +#1 fix\.lua \(1 restored\)$", r.stdout, re.M), r.stdout
     assert "    restored _P.lua.CMD.deposit: function agent.lua:9" in r.stdout
     assert "rollback: 1 ok, 0 conflict, 0 failed, 0 unknown, 0 skipped" in r.stdout
     # the old code runs on the balance the patched code left (7)
     assert call(con, "a", '"deposit", 1') == "1\t8\nn\t1"
-    r = skyctl(state, "patches", ":a", node=node)
+    r = skyctl_at(state, "patches", ":a", node=node)
     rows = [l.split("\t") for l in r.stdout.splitlines()]
     assert [(x[0], x[1], x[6]) for x in rows] == [("2", "fix.lua", "rollback of #1"),
                                                   ("1", "fix.lua", "rolled back")]
-    r = skyctl(state, "rollback", ":a", node=node)
+    r = skyctl_at(state, "rollback", ":a", node=node)
     assert r.returncode == 1 and "failed   no patch to roll back" in r.stdout
     con.close()
 
@@ -54,9 +54,9 @@ def test_rollback_restores_code_and_keeps_state(node, tmp_path, state):
 def test_conflict_left_alone_until_force(node, tmp_path, state):
     con = Conn(node.port)
     setbal = write(tmp_path, "setbal.lua", SETBAL)
-    assert skyctl(state, "inject", ":a", setbal, node=node).returncode == 0
+    assert skyctl_at(state, "inject", ":a", setbal, node=node).returncode == 0
     assert call(con, "a", '"deposit", 5') == "1\t105\nn\t1"  # changed since the patch
-    r = skyctl(state, "rollback", ":a", node=node)
+    r = skyctl_at(state, "rollback", ":a", node=node)
     assert r.returncode == 1
     assert re.search(r"^:0000000a  conflict +#1 setbal\.lua \(1 restored, 1 conflict\); "
                      r"conflicts left alone \(--force restores them\)$", r.stdout, re.M), r.stdout
@@ -66,9 +66,9 @@ def test_conflict_left_alone_until_force(node, tmp_path, state):
     assert "0 ok, 1 conflict" in r.stdout
     assert call(con, "a", '"balance"') == "1\t105\nn\t1"  # left alone
     assert con.cmd('call a "bonus"')[1] == "Error"  # the rest rolled back
-    r = skyctl(state, "patches", ":a", node=node)
+    r = skyctl_at(state, "patches", ":a", node=node)
     assert "partly rolled back" in r.stdout and "rollback of #1, with conflicts" in r.stdout
-    r = skyctl(state, "rollback", ":a", "--force", node=node)
+    r = skyctl_at(state, "rollback", ":a", "--force", node=node)
     assert r.returncode == 0, r.stdout
     assert "restored upvalue balance of _P.lua.CMD.balance: 0" in r.stdout
     assert call(con, "a", '"balance"') == "1\t0\nn\t1"
@@ -78,21 +78,21 @@ def test_conflict_left_alone_until_force(node, tmp_path, state):
 def test_patch_id_and_all(node, tmp_path, state):
     con = Conn(node.port)
     for name in ("one", "two", "three"):
-        assert skyctl(state, "inject", ":a", write(tmp_path, name + ".lua", add(name)),
+        assert skyctl_at(state, "inject", ":a", write(tmp_path, name + ".lua", add(name)),
                       node=node).returncode == 0
-    r = skyctl(state, "rollback", ":a", "--patch", "2", node=node)
+    r = skyctl_at(state, "rollback", ":a", "--patch", "2", node=node)
     assert r.returncode == 0, r.stdout
     assert re.search(r"ok +#3 three\.lua \(1 restored\), #2 two\.lua \(1 restored\)$", r.stdout,
                      re.M), r.stdout
     assert call(con, "a", '"one"') == "1\tone\nn\t1"
     assert con.cmd('call a "two"')[1] == "Error" and con.cmd('call a "three"')[1] == "Error"
-    r = skyctl(state, "rollback", ":a", "--patch", "2", node=node)
+    r = skyctl_at(state, "rollback", ":a", "--patch", "2", node=node)
     assert r.returncode == 1 and "no patch #2 in place" in r.stdout
-    assert skyctl(state, "rollback", ":a", "--patch", "1", "--all", node=node).returncode == 2
-    assert skyctl(state, "rollback", ":a", "--patch", "x", node=node).returncode == 2
-    assert skyctl(state, "inject", ":a", write(tmp_path, "four.lua", add("four")),
+    assert skyctl_at(state, "rollback", ":a", "--patch", "1", "--all", node=node).returncode == 2
+    assert skyctl_at(state, "rollback", ":a", "--patch", "x", node=node).returncode == 2
+    assert skyctl_at(state, "inject", ":a", write(tmp_path, "four.lua", add("four")),
                   node=node).returncode == 0
-    r = skyctl(state, "rollback", ":a", "--all", node=node)
+    r = skyctl_at(state, "rollback", ":a", "--all", node=node)
     # the two rollbacks took journal ids #4 and #5
     assert r.returncode == 0 and re.search(r"#6 four\.lua .*#1 one\.lua", r.stdout), r.stdout
     assert con.cmd('call a "one"')[1] == "Error" and con.cmd('call a "four"')[1] == "Error"
@@ -101,13 +101,13 @@ def test_patch_id_and_all(node, tmp_path, state):
 
 def test_batch_stops_unless_keep_going_and_audit_log(node, tmp_path, state):
     fix = write(tmp_path, "fix.lua", FIX)
-    assert skyctl(state, "inject", ":a,:b", fix, node=node).returncode == 0
-    r = skyctl(state, "rollback", ":c,:a,:b", node=node)
+    assert skyctl_at(state, "inject", ":a,:b", fix, node=node).returncode == 0
+    r = skyctl_at(state, "rollback", ":c,:a,:b", node=node)
     assert r.returncode == 1
     assert re.search(r"^:0000000c  failed +no patch to roll back$", r.stdout, re.M)
     assert re.search(r"^:0000000a  skipped", r.stdout, re.M)
     assert "0 ok, 0 conflict, 1 failed, 0 unknown, 2 skipped" in r.stdout
-    r = skyctl(state, "rollback", "--keep-going", ":c,:a,:b", node=node)
+    r = skyctl_at(state, "rollback", "--keep-going", ":c,:a,:b", node=node)
     assert r.returncode == 1 and "2 ok, 0 conflict, 1 failed, 0 unknown, 0 skipped" in r.stdout
     recs = [json.loads(l) for l in (state / "skyctl" / "audit.log").read_text().splitlines()]
     rb = [x for x in recs if x["op"] == "rollback"]
@@ -121,8 +121,8 @@ def test_batch_stops_unless_keep_going_and_audit_log(node, tmp_path, state):
 def test_json(node, tmp_path, state):
     con = Conn(node.port)
     fix = write(tmp_path, "fix.lua", FIX)
-    assert skyctl(state, "inject", ":a,:b", fix, node=node).returncode == 0
-    r = skyctl(state, "rollback", "--json", ":a,:b,:c", "--keep-going", node=node)
+    assert skyctl_at(state, "inject", ":a,:b", fix, node=node).returncode == 0
+    r = skyctl_at(state, "rollback", "--json", ":a,:b,:c", "--keep-going", node=node)
     assert r.returncode == 1
     recs = [json.loads(l) for l in r.stdout.splitlines()]
     assert [(x["target"], x["status"]) for x in recs] == [

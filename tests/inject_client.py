@@ -1,0 +1,241 @@
+"""The client side of skyctl's inject transport, in Python (the twin of
+lua/wire.lua and the C client): the wire format, a console connection that
+re-arms TCP_QUICKACK, the debug-mode bootstrap and a Client that installs
+the agent and sends requests.  test_inject_transport.py pins the protocol
+with it; other tests use it to look inside services."""
+import hashlib
+import os
+import re
+import socket
+import time
+
+import nodes
+
+LUA = os.path.join(nodes.ROOT, "lua")
+
+
+# --- wire format (the Python twin of lua/wire.lua) ---------------------------
+
+def _enc(v, out):
+    if v is None:
+        out.append(b"~")
+    elif v is True or v is False:
+        out.append(b"t" if v else b"f")
+    elif isinstance(v, int):
+        out.append(b"i%d;" % v)
+    elif isinstance(v, float):
+        out.append(b"d%r;" % v)
+    elif isinstance(v, (str, bytes)):
+        b = v.encode() if isinstance(v, str) else v
+        out += [b"s%d:" % len(b), b]
+    elif isinstance(v, (list, tuple)):
+        out.append(b"{")
+        for i, x in enumerate(v):
+            _enc(i + 1, out)
+            _enc(x, out)
+        out.append(b"}")
+    else:
+        out.append(b"{")
+        for k, x in v.items():
+            _enc(k, out)
+            _enc(x, out)
+        out.append(b"}")
+
+
+def encode(v):
+    out = []
+    _enc(v, out)
+    return b"".join(out)
+
+
+def _dec(s, i):
+    c = s[i:i + 1]
+    if c == b"s":
+        j = s.index(b":", i)
+        n = int(s[i + 1:j])
+        return s[j + 1:j + 1 + n].decode("utf-8", "replace"), j + 1 + n
+    if c in (b"i", b"d"):
+        j = s.index(b";", i)
+        t = s[i + 1:j]
+        return (int(t) if c == b"i" else float("nan") if t == b"0/0" else float(t)), j + 1
+    if c == b"{":
+        d, i = {}, i + 1
+        while s[i:i + 1] != b"}":
+            k, i = _dec(s, i)
+            d[k], i = _dec(s, i)
+        if sorted(d) == list(range(1, len(d) + 1)):  # {} decodes as []
+            return [d[k] for k in range(1, len(d) + 1)], i + 1
+        return d, i + 1
+    if c in (b"t", b"f", b"~"):
+        return {b"t": True, b"f": False, b"~": None}[c], i + 1
+    raise ValueError("bad byte %r at %d" % (c, i))
+
+
+def decode(s):
+    v, i = _dec(s, 0)
+    assert i == len(s)
+    return v
+
+
+def escape(b, ws=True):
+    pat = rb"[%\x00\s]" if ws else rb"[%\x00\r\n]"
+    return re.sub(pat, lambda m: b"%%%02x" % m.group(0)[0], b).decode("latin-1")
+
+
+def unescape(s):
+    return re.sub(rb"%([0-9a-fA-F]{2})", lambda m: bytes([int(m.group(1), 16)]), s)
+
+
+# --- a console connection that re-arms TCP_QUICKACK --------------------------
+
+class Conn:
+    def __init__(self, port, timeout=10):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+        self.read_until(b"\n")
+
+    def fill(self, deadline):
+        left = deadline - time.time()
+        if left <= 0:
+            raise TimeoutError("timeout; have %r" % self.buf[-300:])
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+        self.s.settimeout(left)
+        try:
+            d = self.s.recv(1 << 20)
+        except socket.timeout:
+            raise TimeoutError("timeout; have %r" % self.buf[-300:])
+        if not d:
+            raise EOFError("closed; have %r" % self.buf[-300:])
+        self.buf += d
+
+    def read_until(self, marker, timeout=10):
+        marker = marker.encode() if isinstance(marker, str) else marker
+        deadline = time.time() + timeout
+        while marker not in self.buf:
+            self.fill(deadline)
+        i = self.buf.index(marker) + len(marker)
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out.decode("latin-1")
+
+    def send(self, data):
+        self.s.sendall(data.encode() if isinstance(data, str) else data)
+
+    def cmd(self, line, timeout=10):
+        self.send(line + "\n")
+        deadline = time.time() + timeout
+        while True:
+            m = re.search(rb"(?:^|\n)<CMD (OK|Error)>\n", self.buf)
+            if m:
+                out = self.buf[:m.start()].decode("latin-1")
+                self.buf = self.buf[m.end():]
+                return out, m.group(1).decode()
+            self.fill(deadline)
+
+    def close(self):
+        self.s.close()
+
+
+# --- the client side of the transport ----------------------------------------
+
+def _read(name):
+    with open(os.path.join(LUA, name), "rb") as f:
+        return f.read()
+
+
+AGENT, WIRE, ENGINE = _read("agent.lua"), _read("wire.lua"), _read("engine.lua")
+JOURNAL = _read("journal.lua")
+VERSION = hashlib.sha256(AGENT + WIRE + ENGINE + JOURNAL).hexdigest()[:16]
+BOOT = [l for l in _read("boot.lua").decode().split("\n") if l and not l.startswith("--")]
+
+
+class BootError(Exception):
+    pass
+
+
+def bootstrap(port, hexaddr, once=False, timeout=1.0):
+    """Register the loader with one debug-mode line, poking the service with
+    `ping` from a second connection so the line runs at once; return the
+    second connection, in normal mode."""
+    c, poke = Conn(port), Conn(port)
+    try:
+        c.send("debug %s\n%s\ncont\n" % (hexaddr, BOOT[1 if once else 0]))
+        deadline = time.time() + timeout
+        while not re.search(rb"<CMD (OK|Error)>\n", c.buf):
+            if time.time() > deadline:
+                raise BootError("service :%s is being debugged by another session" % hexaddr)
+            poke.cmd("ping " + hexaddr, timeout=max(0.01, deadline - time.time()))
+            try:
+                c.fill(min(deadline, time.time() + 0.001))
+            except TimeoutError:
+                pass
+        out = c.buf.decode("latin-1")
+        if "attach failed" in out:
+            raise BootError("service :%s is being debugged by another session" % hexaddr)
+        assert "<CMD OK>" in out and "(debug)" not in out, out
+        return poke
+    except Exception:
+        poke.close()
+        raise
+    finally:
+        c.close()
+
+
+def dbgcmd(conn, hexaddr, cmd, *args):
+    out, status = conn.cmd("dbgcmd %s %s %s" % (hexaddr, cmd, " ".join(args)))
+    if status != "OK":
+        return None, out
+    line = out.strip("\n")
+    assert "\n" not in line and line.startswith("SKYCTL1 "), line[:300]
+    if line.startswith("SKYCTL1 upgrade "):
+        return {"upgrade": line[16:]}, None
+    return decode(unescape(line[8:].encode("latin-1"))), None
+
+
+class Client:
+    def __init__(self, port, version=VERSION, agent=AGENT):
+        self.port, self.version, self.agent = port, version, agent
+        self.conn = Conn(port)
+        self.boots = 0
+
+    def load_args(self, mode):
+        return (escape(self.agent), mode, self.version, escape(WIRE), escape(ENGINE),
+                escape(JOURNAL))
+
+    def request(self, hub, req, once=False):
+        wire_req = escape(encode(req))
+        if once:
+            poke = bootstrap(self.port, hub, once=True)
+            try:
+                rep, err = dbgcmd(poke, hub, "SKYCTL_ONCE", *self.load_args("once"), wire_req)
+            finally:
+                poke.close()
+            assert rep is not None, err
+            return rep
+        for _ in range(3):
+            rep, err = dbgcmd(self.conn, hub, "SKYCTL1", self.version, wire_req)
+            if rep is not None and not rep.get("upgrade"):
+                return rep
+            loaded, err = dbgcmd(self.conn, hub, "SKYCTL", *self.load_args("load"))
+            if loaded is None:
+                self.boots += 1
+                bootstrap(self.port, hub).close()
+        raise AssertionError("agent not installed: %s" % err)
+
+    def close(self):
+        self.conn.close()
+
+
+def script(src, name="fix.lua"):
+    return {"name": name, "src": src, "sha": hashlib.sha256(src.encode()).hexdigest()}
+
+
+def call(conn, hexaddr, expr):
+    out, status = conn.cmd("call %s %s" % (hexaddr, expr))
+    assert status == "OK", out
+    return out
+
+
+def agents(conn):
+    out, _ = conn.cmd("list")
+    return [int(l.split("\t")[0][1:], 16) for l in out.split("\n") if "\tsnlua agent" in l]
