@@ -42,6 +42,10 @@ def backends():
 
 
 def free_port():
+    """A port nothing listens on now: bound and closed again, so by the time
+    it is used something else may have taken it.  Fine for a port that must
+    refuse connections; a node never takes its port this way (Node binds
+    port 0 and reports the port it got)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -63,12 +67,19 @@ class Node:
     """One node with a debug console on 127.0.0.1:port.
 
     agents: how many `agent` services main.lua starts; services: other
-    service names from sandbox/services to start; env: extra config keys."""
+    service names from sandbox/services to start; env: extra config keys;
+    port: the console's port, kept across restarts.  0 lets the system pick
+    one (read back from main.lua's "main ready" line), race-free, but then
+    `list` and `getenv console_port` show 0, unlike a deployed node, and the
+    conformance suite pins both; so by default a free_port() is passed, and
+    start() tries another when the console could not listen on it (taken
+    between our check and the node's bind)."""
 
     def __init__(self, backend="sandbox", agents=3, services=(), env=None,
                  port=None, thread=2):
         self.backend = backend
-        self.port = port or free_port()
+        self.port = port
+        self._pick_port = port is None
         self.agents = agents
         self.services = list(services)
         self.env = dict(env or {})
@@ -76,7 +87,8 @@ class Node:
         self.dir = tempfile.mkdtemp(prefix="skyctl-node-")
         self.proc = None
         self.log_lines = []
-        self._ready = threading.Event()
+        self._settled = threading.Event()     # ready, or the console could not listen
+        self._listening = False
 
     @property
     def address(self):
@@ -87,7 +99,7 @@ class Node:
             "thread": self.thread,
             "harbor": 0,
             "start": "main",
-            "console_port": self.port,
+            "console_port": self.port or 0,
             "agents": self.agents,
         }
         if self.services:
@@ -121,28 +133,49 @@ class Node:
         return [SANDBOX, config_path]
 
     def start(self, timeout=10):
+        for _ in range(5):
+            if self.port is None:
+                self.port = free_port()
+            if self._launch(timeout):
+                return self
+            if not self._pick_port:
+                break
+            self.port = None
+        raise RuntimeError("%s node could not listen on its console port; log:\n%s"
+                           % (self.backend, self.log()))
+
+    def _launch(self, timeout):
+        """start the process; True once ready, False (stopped) if the console
+        could not listen"""
         config = os.path.join(self.dir, "config")
         with open(config, "w") as f:
             f.write(self.config_text())
         cwd = SKYNET_ROOT if self.backend == "skynet" else self.dir
-        self._ready.clear()
+        self._settled.clear()
+        self._listening = False
         self.proc = subprocess.Popen(self.command(config), cwd=cwd,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         _RUNNING.add(self.proc)
         threading.Thread(target=self._read_log, args=(self.proc,), daemon=True).start()
-        if not self._ready.wait(timeout):
+        if not self._settled.wait(timeout):
             self.stop()
-            raise RuntimeError("%s node did not start; log:\n%s"
-                               % (self.backend, "\n".join(self.log_lines)))
-        return self
+            raise RuntimeError("%s node did not start; log:\n%s" % (self.backend, self.log()))
+        if not self._listening:
+            self.stop()
+        return self._listening
 
     def _read_log(self, proc):
         for raw in proc.stdout:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             self.log_lines.append(line)
-            if "main ready" in line:
-                self._ready.set()
+            m = re.search(r"main ready, console at [\d.]+:(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+                self._listening = True
+                self._settled.set()
+            elif "Listen error" in line:   # both backends' debug_console, port taken
+                self._settled.set()
 
     def log(self):
         return "\n".join(self.log_lines)
