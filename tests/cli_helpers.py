@@ -161,6 +161,13 @@ class FakeServer:
         self.close()
 
 
+def until_closed(c):
+    """a FakeServer handler that reads and never answers, until the client
+    closes (a node that is up but stuck)"""
+    while c.recv(4096):
+        pass
+
+
 def read_line(c):
     buf = b""
     while not buf.endswith(b"\n"):

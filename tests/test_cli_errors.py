@@ -7,7 +7,7 @@ import time
 import pytest
 
 import nodes
-from cli_helpers import FakeServer, read_line, reset, skyctl, tsv
+from cli_helpers import FakeServer, read_line, reset, skyctl, tsv, until_closed
 
 pytestmark = pytest.mark.skipif(not os.path.exists(nodes.SKYCTL), reason="no skyctl binary")
 
@@ -43,15 +43,10 @@ def test_skyctl_host_environment_and_default(node):
 
 
 def test_silent_server_times_out():
-    def handler(c):
-        time.sleep(5)
-    with FakeServer(handler) as srv:
-        t = time.time()
-        r = skyctl("--timeout", "0.5", "-H", srv.address, "list")
-        took = time.time() - t
+    with FakeServer(until_closed) as srv:
+        r = skyctl("--timeout", "0.5", "-H", srv.address, "list", timeout=10)
     assert r.returncode == 4
     assert one_line(r.stderr) == "skyctl: %s: list: timed out after 0.5 s" % srv.address
-    assert 0.4 < took < 2.5
 
 
 def test_command_that_never_answers_times_out():
@@ -190,9 +185,8 @@ def test_stuck_service_times_out_and_signal_unsticks_it(loopy_node):
     con.banner()
     con.send('call .loopy "spin"\n')  # never answers
     time.sleep(0.2)
-    t = time.time()
-    r = skyctl("--timeout", "0.5", "ping", ".loopy", node=n)
-    assert r.returncode == 4 and time.time() - t < 2.5
+    r = skyctl("--timeout", "0.5", "ping", ".loopy", node=n, timeout=10)
+    assert r.returncode == 4
     assert one_line(r.stderr) == "skyctl: %s: ping .loopy: timed out after 0.5 s" % n.address
     r = skyctl("signal", ".loopy", node=n)
     assert r.returncode == 0, r.stderr

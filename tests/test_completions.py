@@ -3,7 +3,6 @@ options per command, node names from the node file, addresses and @names
 from a live sandbox node, nothing (and no noise) when the node is down,
 local files for scripts."""
 import os
-import time
 
 import pytest
 
@@ -81,12 +80,10 @@ def test_addresses_and_names_from_the_live_node(sh, sandbox_node):
 
 
 def test_silent_when_the_node_is_down(sh, sandbox_node):
-    t = time.time()
     assert sh.candidates("skyctl ping game2/:") == []
     assert sh.candidates("skyctl ping :") == []  # the default node: dead
     sandbox_node.stop()
     assert sh.candidates("skyctl -n game1 ping :") == []
-    assert time.time() - t < 10
 
 
 def test_files_for_scripts(sh):

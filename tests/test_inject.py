@@ -112,6 +112,7 @@ def test_runtime_error_is_atomic(node, tmp_path, state):
 
 
 def test_json_records_and_journal(node, tmp_path, state):
+    before = int(time.time())
     fix = write(tmp_path, "fix.lua", FIX)
     r = skyctl_at(state, "inject", "--json", ":a,:b", fix, node=node)
     assert r.returncode == 0, r.stderr
@@ -126,7 +127,7 @@ def test_json_records_and_journal(node, tmp_path, state):
     [entry] = journal(node, "b")
     sha = __import__("hashlib").sha256(FIX.encode()).hexdigest()
     assert entry["name"] == "fix.lua" and entry["sha"] == sha and entry["state"] == "applied"
-    assert re.fullmatch(r"[^@]+@.+", entry["who"]) and abs(entry["time"] - time.time()) < 60
+    assert re.fullmatch(r"[^@]+@.+", entry["who"]) and before <= entry["time"] <= time.time()
     assert entry["changes"][0]["path"] == "_P.lua.CMD.deposit"
 
 
@@ -190,9 +191,7 @@ def test_service_debugged_by_someone_else(node, tmp_path, state):
     other = Conn(node.port)
     other.send("debug a\n")
     other.read_until(":0000000a>")
-    t = time.time()
-    r = skyctl_at(state, "inject", ":a", fix, node=node)
-    assert time.time() - t < 5
+    r = skyctl_at(state, "inject", ":a", fix, node=node, timeout=10)    # not stuck on it
     assert r.returncode == 1
     assert "service :0000000a" in r.stdout and "debugged by another session" in r.stdout
     # with a second target, that one becomes the hub and patches :a from inside the node

@@ -246,10 +246,8 @@ def test_service_debugged_elsewhere_is_detected(node):
     other = Conn(node.port)
     other.send("debug %s\n" % hub)
     other.read_until(":%08x>" % int(hub, 16))
-    t = time.time()
     with pytest.raises(BootError, match="being debugged by another session"):
         bootstrap(node.port, hub, timeout=0.5)
-    assert time.time() - t < 1.5
     other.send("cont\n")
     con.cmd("ping " + hub)
     other.read_until("<CMD OK>\n")
@@ -280,16 +278,11 @@ def test_thousand_services_through_one_hub(backend):
         assert len(addrs) == 1000
         c = Client(node.port)
         src = ("-- " + "x" * 70 + "\n") * 24 + FIX
-        times = []
-        for _ in range(2):
-            t = time.time()
+        for _ in range(2):      # first installs the agent (timings: bench/bench_inject.py)
             rep = c.request("%x" % addrs[0], {"op": "apply", "targets": addrs, "stop": True,
                                               "par": 16, "sub": {"op": "apply",
                                                                  "scripts": [script(src)]}})
-            times.append(time.time() - t)
             assert sum(1 for r in rep["results"] if r["ok"]) == 1000
-        print("1000 services, 2 KB script: first %.0f ms (installs the agent), then %.0f ms"
-              % (times[0] * 1e3, times[1] * 1e3))
         assert call(con, "%x" % addrs[-1], '"deposit", 1') == "1\t2\nn\t1"
         c.close(), con.close()
     finally:
@@ -300,9 +293,7 @@ def test_runaway_script_is_stopped_and_undone(node, client):
     con = Conn(node.port)
     hub = "%x" % agents(con)[0]
     src = "_P.lua.CMD.deposit = nil\nwhile true do end\n"
-    t = time.time()
     rep = client.request(hub, {"op": "apply", "timeout": 0.3, "scripts": [script(src, "loop.lua")]})
-    assert time.time() - t < 2
     assert not rep["ok"] and rep["err"].startswith("loop.lua:2: script still running after 0.3 s")
     assert call(con, hub, '"deposit", 1') == "1\t1\nn\t1"
     con.close()

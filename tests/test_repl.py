@@ -91,11 +91,9 @@ def test_ctrl_c_abandons_a_waiting_line(node, env):
     prompt(c)
     c.send('require("skynet").sleep(300)\r')
     time.sleep(0.5)
-    t0 = time.time()
     c.send("\x03")
-    c.expect("abandoned")
+    c.expect("abandoned")   # within expect's 15 s, not the 300 s the line sleeps
     prompt(c)
-    assert time.time() - t0 < 5  # not the 300 s the line sleeps
     ask(c, "2+2", r"\r\n4\r\n")
     assert leave(c) == 0
 

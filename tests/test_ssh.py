@@ -391,9 +391,7 @@ def test_ssh_server_that_never_answers(sshd):
     node_port = nodes.free_port()
     with FakeServer(lambda c: time.sleep(10)) as silent:
         url = "ssh://127.0.0.1:%d/%d" % (silent.port, node_port)
-        t0 = time.time()
-        r = skyctl("-H", url, "--timeout", "1", "list", env=sshd.env())
-        assert time.time() - t0 < 5
+        r = skyctl("-H", url, "--timeout", "1", "list", env=sshd.env(), timeout=10)
         assert r.returncode == 4
         assert "timed out" in one_line_error(r)
         assert no_ssh_left(node_port)
