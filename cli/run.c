@@ -186,7 +186,7 @@ static int run_applies(const struct target_sel *sel, void *ud)
 }
 
 /* kill/exit of an address that is not in `list` would be framed as
- * success (PROTOCOL.md, Quirks): drop such targets with an error */
+ * success (docs/protocol.md, Quirks): drop such targets with an error */
 static void run_check_alive(struct cmd_ctx *c, struct cmd_node *nd)
 {
 	size_t k = 0;

@@ -1,7 +1,7 @@
 /* net.h: sockets with deadlines.  Loopback latency is what this file is
  * about: TCP_NODELAY on connect and TCP_QUICKACK re-armed before every
  * read turn a ~44 ms console round trip (Nagle meeting delayed ACK) into
- * ~0.1 ms (PROTOCOL.md, Latency facts); over ssh, where skyctl does not own
+ * ~0.1 ms (docs/protocol.md, Latencies); over ssh, where skyctl does not own
  * the TCP sockets, the nudge (net_set_nudge) does the same job. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* The debug_console protocol over a net_conn (PROTOCOL.md): the banner,
+/* The debug_console protocol over a net_conn (docs/protocol.md): the banner,
  * one command per line, a reply = output lines then `<CMD OK>` or
  * `<CMD Error>`; pipelining (send many, then read the replies in order);
  * the failures the console frames as OK; tab-separated fields. */

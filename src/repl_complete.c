@@ -9,7 +9,7 @@
 #include "repl_eval.h"
 #include "repl_int.h"
 
-/* the stock console commands (PROTOCOL.md), less debug: see repl_command */
+/* the stock console commands (docs/protocol.md), less debug: see repl_command */
 static const char *const repl_console_cmds[] = {
 	"call", "clearcache", "cmem", "dbgcmd", "dumpheap", "exit", "gc", "getenv", "help",
 	"info", "inject", "jmem", "kill", "killtask", "list", "log", "logoff", "logon", "mem",

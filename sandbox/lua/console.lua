@@ -1,6 +1,6 @@
 -- console: the sandbox's debug_console service, started as
 -- skynet.newservice("debug_console", [ip,] port).  Speaks the console
--- protocol of ../../../shared/PROTOCOL.md: a banner, one command per line,
+-- protocol of docs/protocol.md: a banner, one command per line,
 -- output lines then <CMD OK> or <CMD Error>, `key\tvalue` tables with keys
 -- sorted as strings, HTTP GET/POST for one command, and debug mode.
 -- Quirks of the real console are kept on purpose (see the comments).
