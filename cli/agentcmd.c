@@ -12,6 +12,7 @@
 #include <lua.h>
 
 #include "cmd.h"
+#include "json.h"
 #include "sha256.h"
 
 const char *const agentcmd_state[4] = { "skipped", "ok", "failed", "unknown" };
@@ -81,42 +82,42 @@ void agentcmd_scripts_free(struct agentcmd_script *sc, int n)
 	free(sc);
 }
 
-void agentcmd_w_scripts(struct agent_buf *b, const struct agentcmd_script *sc, int n)
+void agentcmd_w_scripts(struct fmt_buf *b, const struct agentcmd_script *sc, int n)
 {
-	agent_w_cstr(b, "scripts");
-	agent_w_open(b);
+	wire_put_cstr(b, "scripts");
+	wire_put_open(b);
 	for (int i = 0; i < n; i++) {
-		agent_w_int(b, i + 1);
-		agent_w_open(b);
-		agent_w_cstr(b, "name");
-		agent_w_cstr(b, sc[i].name);
-		agent_w_cstr(b, "src");
-		agent_w_str(b, sc[i].src, sc[i].len);
-		agent_w_cstr(b, "sha");
-		agent_w_cstr(b, sc[i].sha);
-		agent_w_close(b);
+		wire_put_int(b, i + 1);
+		wire_put_open(b);
+		wire_put_cstr(b, "name");
+		wire_put_cstr(b, sc[i].name);
+		wire_put_cstr(b, "src");
+		wire_put_str(b, sc[i].src, sc[i].len);
+		wire_put_cstr(b, "sha");
+		wire_put_cstr(b, sc[i].sha);
+		wire_put_close(b);
 	}
-	agent_w_close(b);
+	wire_put_close(b);
 }
 
-void agentcmd_w_args(struct agent_buf *b, char **args, int nargs)
+void agentcmd_w_args(struct fmt_buf *b, char **args, int nargs)
 {
-	agent_w_cstr(b, "args");
-	agent_w_open(b);
+	wire_put_cstr(b, "args");
+	wire_put_open(b);
 	for (int i = 0; i < nargs; i++) {
-		agent_w_int(b, i + 1);
-		agent_w_cstr(b, args[i]);
+		wire_put_int(b, i + 1);
+		wire_put_cstr(b, args[i]);
 	}
-	agent_w_close(b);
+	wire_put_close(b);
 }
 
-void agentcmd_w_who(struct agent_buf *b)
+void agentcmd_w_who(struct fmt_buf *b)
 {
 	char who[320];
-	agent_w_cstr(b, "who");
-	agent_w_cstr(b, journal_who(who, sizeof who));
-	agent_w_cstr(b, "time");
-	agent_w_int(b, (long long)time(NULL));
+	wire_put_cstr(b, "who");
+	wire_put_cstr(b, journal_who(who, sizeof who));
+	wire_put_cstr(b, "time");
+	wire_put_int(b, (long long)time(NULL));
 }
 
 int agentcmd_nodes(struct cmd_ctx *c, struct agentcmd_nodes *nodes)
@@ -236,33 +237,33 @@ void agentcmd_audit_free(struct agentcmd_audit *a)
 	free(a->text);
 }
 
-static void agentcmd_raw(struct agent_buf *b, const char *s)
+static void agentcmd_raw(struct fmt_buf *b, const char *s)
 {
-	agent_w_raw(b, s, strlen(s));
+	wire_put_raw(b, s, strlen(s));
 }
 
 void agentcmd_json_line(const char *node, const char *target, const char *status,
-			const char *detail, const struct agent_val *result)
+			const char *detail, const struct wire_val *result)
 {
-	struct agent_buf b = { 0 };
+	struct fmt_buf b = { 0 };
 	agentcmd_raw(&b, "{\"node\":");
-	agent_json_string(&b, node, strlen(node));
+	json_string(&b, node, strlen(node));
 	agentcmd_raw(&b, ",\"target\":");
-	agent_json_string(&b, target, strlen(target));
+	json_string(&b, target, strlen(target));
 	agentcmd_raw(&b, ",\"status\":");
-	agent_json_string(&b, status, strlen(status));
+	json_string(&b, status, strlen(status));
 	agentcmd_raw(&b, ",\"detail\":");
-	agent_json_string(&b, detail, strlen(detail));
+	json_string(&b, detail, strlen(detail));
 	agentcmd_raw(&b, ",\"result\":");
-	agent_json(&b, result);
+	json_value(&b, result);
 	agentcmd_raw(&b, "}\n");
 	fwrite(b.p, 1, b.len, stdout);
-	agent_buf_free(&b);
+	fmt_buf_free(&b);
 }
 
-const char *agentcmd_change_path(const struct agent_val *c, char *buf, size_t len)
+const char *agentcmd_change_path(const struct wire_val *c, char *buf, size_t len)
 {
-	const char *path = agent_gets(c, "path", "?"), *up = agent_gets(c, "upvalue", NULL);
+	const char *path = wire_gets(c, "path", "?"), *up = wire_gets(c, "upvalue", NULL);
 	if (up)
 		snprintf(buf, len, "upvalue %s of %s", up, path);
 	else
@@ -270,20 +271,20 @@ const char *agentcmd_change_path(const struct agent_val *c, char *buf, size_t le
 	return buf;
 }
 
-char agentcmd_change_mark(const struct agent_val *c)
+char agentcmd_change_mark(const struct wire_val *c)
 {
-	const char *what = agent_gets(c, "what", "");
+	const char *what = wire_gets(c, "what", "");
 	return strcmp(what, "added") == 0 ? '+' : strcmp(what, "removed") == 0 ? '-' : '~';
 }
 
-void agentcmd_change_line(struct fmt_buf *b, const struct agent_val *c, int width,
+void agentcmd_change_line(struct fmt_buf *b, const struct wire_val *c, int width,
 			  const char *arrow)
 {
 	char path[1024];
 	char mark = agentcmd_change_mark(c);
-	const char *old = agent_gets(c, "old", "?"), *new = agent_gets(c, "new", "?");
+	const char *old = wire_gets(c, "old", "?"), *new = wire_gets(c, "new", "?");
 	agentcmd_change_path(c, path, sizeof path);
-	if (strcmp(agent_gets(c, "kind", ""), "overflow") == 0) {
+	if (strcmp(wire_gets(c, "kind", ""), "overflow") == 0) {
 		fmt_printf(b, "  ? %s: a table that grew too big to compare\n", path);
 		return;
 	}
@@ -292,7 +293,7 @@ void agentcmd_change_line(struct fmt_buf *b, const struct agent_val *c, int widt
 		fmt_printf(b, "%s\n", new);
 	else if (mark == '-')
 		fmt_printf(b, "%s\n", old);
-	else if (strcmp(agent_gets(c, "what", ""), "joined") == 0)
+	else if (strcmp(wire_gets(c, "what", ""), "joined") == 0)
 		fmt_printf(b, "%s, now shared with a new function\n", new);
 	else
 		fmt_printf(b, "%s %s %s\n", old, arrow, new);
@@ -309,7 +310,7 @@ const char *agentcmd_when(long long t, char *buf, size_t len)
 
 int agentcmd_target_line(const struct batch_node *nodes, size_t nnodes, size_t node,
 			 const char *target, const char *state, int width, const char *what,
-			 const struct agent_val *val, int json)
+			 const struct wire_val *val, int json)
 {
 	if (json) {
 		agentcmd_json_line(nodes[node].name, target, state, what, val);

@@ -31,11 +31,11 @@ int agentcmd_load(struct agentcmd_script *sc, int n, char **paths);
 void agentcmd_scripts_free(struct agentcmd_script *sc, int n);
 
 /* write {..., "scripts" = {{name=, src=, sha=}...}} entries into b */
-void agentcmd_w_scripts(struct agent_buf *b, const struct agentcmd_script *sc, int n);
+void agentcmd_w_scripts(struct fmt_buf *b, const struct agentcmd_script *sc, int n);
 /* args = {ARGS...} (what a script sees as ...) */
-void agentcmd_w_args(struct agent_buf *b, char **args, int nargs);
+void agentcmd_w_args(struct fmt_buf *b, char **args, int nargs);
 /* write the "who" and "time" fields of a request that changes a service */
-void agentcmd_w_who(struct agent_buf *b);
+void agentcmd_w_who(struct fmt_buf *b);
 
 /* the dispatcher's resolved targets as batch nodes */
 struct agentcmd_nodes {
@@ -76,12 +76,12 @@ extern const char *const agentcmd_state[4];
 
 /* print {"node":,"target":,"status":,"detail":,"result":} and a newline */
 void agentcmd_json_line(const char *node, const char *target, const char *status,
-			const char *detail, const struct agent_val *result);
+			const char *detail, const struct wire_val *result);
 /* a settled target of nodes[node]: its JSON line, or
  * "[node/]target  state  what" with state padded to width; returns json */
 int agentcmd_target_line(const struct batch_node *nodes, size_t nnodes, size_t node,
 			 const char *target, const char *state, int width, const char *what,
-			 const struct agent_val *val, int json);
+			 const struct wire_val *val, int json);
 
 /* a journal time (seconds since the epoch) as "2026-12-03 21:04 UTC" */
 const char *agentcmd_when(long long t, char *buf, size_t len);
@@ -90,12 +90,12 @@ const char *agentcmd_when(long long t, char *buf, size_t len);
  * its path as the user reads it ("upvalue balance of _P.lua.CMD.balance"
  * for an upvalue) into buf, and its mark: '+' added, '-' removed, '~'
  * changed (or joined). */
-const char *agentcmd_change_path(const struct agent_val *c, char *buf, size_t len);
-char agentcmd_change_mark(const struct agent_val *c);
+const char *agentcmd_change_path(const struct wire_val *c, char *buf, size_t len);
+char agentcmd_change_mark(const struct wire_val *c);
 
 /* append "  M PATH  OLD -> NEW\n" (OLD alone when removed, NEW alone when
  * added), the path padded to width; arrow: "->" or "→" */
-void agentcmd_change_line(struct fmt_buf *b, const struct agent_val *c, int width,
+void agentcmd_change_line(struct fmt_buf *b, const struct wire_val *c, int width,
 			  const char *arrow);
 
 #endif

@@ -41,43 +41,43 @@ struct diff_run {
 };
 
 /* the request: a dry apply of the scripts, or the journal */
-static void diff_sub(struct agent_buf *b, const struct agentcmd_script *sc, int n, char **args,
+static void diff_sub(struct fmt_buf *b, const struct agentcmd_script *sc, int n, char **args,
 		     int nargs)
 {
-	agent_w_open(b);
-	agent_w_cstr(b, "op");
+	wire_put_open(b);
+	wire_put_cstr(b, "op");
 	if (!n) {
-		agent_w_cstr(b, "journal");
-		agent_w_close(b);
+		wire_put_cstr(b, "journal");
+		wire_put_close(b);
 		return;
 	}
-	agent_w_cstr(b, "apply");
-	agent_w_cstr(b, "dry");
-	agent_w_bool(b, 1);
+	wire_put_cstr(b, "apply");
+	wire_put_cstr(b, "dry");
+	wire_put_bool(b, 1);
 	agentcmd_w_scripts(b, sc, n);
 	agentcmd_w_args(b, args, nargs);
-	agent_w_close(b);
+	wire_put_close(b);
 }
 
 static int diff_cmp_path(const void *a, const void *b)
 {
-	const struct agent_val *x = *(const struct agent_val *const *)a;
-	const struct agent_val *y = *(const struct agent_val *const *)b;
-	return strcmp(agent_gets(x, "path", ""), agent_gets(y, "path", ""));
+	const struct wire_val *x = *(const struct wire_val *const *)a;
+	const struct wire_val *y = *(const struct wire_val *const *)b;
+	return strcmp(wire_gets(x, "path", ""), wire_gets(y, "path", ""));
 }
 
 /* the change lines of a list, sorted by path and aligned, indented by pad */
-static void diff_changes(struct diff_run *r, struct fmt_buf *b, const struct agent_val *list,
+static void diff_changes(struct diff_run *r, struct fmt_buf *b, const struct wire_val *list,
 			 const char *pad)
 {
-	size_t n = agent_count(list);
-	const struct agent_val **v = n ? calloc(n, sizeof *v) : NULL;
+	size_t n = wire_count(list);
+	const struct wire_val **v = n ? calloc(n, sizeof *v) : NULL;
 	char path[1024];
 	int width = 0;
 	if (!v)
 		return;
 	for (size_t k = 0; k < n; k++) {
-		v[k] = agent_at(list, (long long)k + 1);
+		v[k] = wire_at(list, (long long)k + 1);
 		int w = (int)strlen(agentcmd_change_path(v[k], path, sizeof path));
 		width = w > width && w < 60 ? w : width;
 	}
@@ -90,74 +90,74 @@ static void diff_changes(struct diff_run *r, struct fmt_buf *b, const struct age
 }
 
 /* what the engine left out of its comparison, said plainly */
-static void diff_untracked(struct fmt_buf *b, const struct agent_val *u)
+static void diff_untracked(struct fmt_buf *b, const struct wire_val *u)
 {
-	long long nlarge = agent_geti(u, "nlarge", 0), deep = agent_geti(u, "deep", 0);
-	const struct agent_val *large = agent_get(u, "large");
+	long long nlarge = wire_geti(u, "nlarge", 0), deep = wire_geti(u, "deep", 0);
+	const struct wire_val *large = wire_get(u, "large");
 	if (nlarge) {
 		fmt_printf(b, "  ? not tracked: %lld table%s of more than %lld entries (data, not "
-			   "walked):", nlarge, nlarge == 1 ? "" : "s", agent_geti(u, "entries", 0));
-		for (size_t k = 1; k <= agent_count(large); k++)
-			fmt_printf(b, " %s", agent_at(large, (long long)k)->s);
-		fmt_puts(b, (size_t)nlarge > agent_count(large) ? " ...\n" : "\n");
+			   "walked):", nlarge, nlarge == 1 ? "" : "s", wire_geti(u, "entries", 0));
+		for (size_t k = 1; k <= wire_count(large); k++)
+			fmt_printf(b, " %s", wire_at(large, (long long)k)->s);
+		fmt_puts(b, (size_t)nlarge > wire_count(large) ? " ...\n" : "\n");
 	}
 	if (deep)
 		fmt_printf(b, "  ? not tracked: %lld table%s deeper than %lld levels below a code "
-			   "table\n", deep, deep == 1 ? "" : "s", agent_geti(u, "depth", 0));
-	if (agent_getb(u, "truncated"))
+			   "table\n", deep, deep == 1 ? "" : "s", wire_geti(u, "depth", 0));
+	if (wire_getb(u, "truncated"))
 		fmt_printf(b, "  ? not tracked: tables past the first %lld entries in all\n",
-			   agent_geti(u, "total", 0));
+			   wire_geti(u, "total", 0));
 }
 
 /* the body of a dry run's result: verdict, changes, warnings, output */
 static void diff_dry(struct diff_run *r, struct fmt_buf *b, const struct batch_result *res)
 {
-	const struct agent_val *v = res->val, *scripts = agent_get(v, "scripts");
-	size_t n = agent_count(scripts), nchanges = 0;
+	const struct wire_val *v = res->val, *scripts = wire_get(v, "scripts");
+	size_t n = wire_count(scripts), nchanges = 0;
 	for (size_t k = 1; k <= n; k++)
-		nchanges += agent_count(agent_get(agent_at(scripts, (long long)k), "changes"));
+		nchanges += wire_count(wire_get(wire_at(scripts, (long long)k), "changes"));
 	if (res->state == BATCH_OK)
 		fmt_printf(b, "would apply cleanly, %zu change%s\n", nchanges, nchanges == 1 ? "" : "s");
 	else
 		fmt_printf(b, "would fail: %s\n", res->err ? res->err : "failed");
 	for (size_t k = 1; k <= n && res->state == BATCH_OK; k++) {
-		const struct agent_val *sv = agent_at(scripts, (long long)k), *out = agent_get(sv, "out");
+		const struct wire_val *sv = wire_at(scripts, (long long)k), *out = wire_get(sv, "out");
 		if (n > 1)
-			fmt_printf(b, "  %s:\n", agent_gets(sv, "name", "?"));
-		diff_changes(r, b, agent_get(sv, "changes"), n > 1 ? "  " : "");
-		for (size_t l = 1; l <= agent_count(out); l++)
-			fmt_printf(b, "  | %s\n", agent_at(out, (long long)l)->s);
+			fmt_printf(b, "  %s:\n", wire_gets(sv, "name", "?"));
+		diff_changes(r, b, wire_get(sv, "changes"), n > 1 ? "  " : "");
+		for (size_t l = 1; l <= wire_count(out); l++)
+			fmt_printf(b, "  | %s\n", wire_at(out, (long long)l)->s);
 	}
-	const struct agent_val *busy = agent_get(v, "busy"), *stuck = agent_get(v, "stuck");
-	for (size_t k = 1; k <= agent_count(busy); k++) {
-		const struct agent_val *bz = agent_at(busy, (long long)k);
-		long long tasks = agent_geti(bz, "tasks", 0);
+	const struct wire_val *busy = wire_get(v, "busy"), *stuck = wire_get(v, "stuck");
+	for (size_t k = 1; k <= wire_count(busy); k++) {
+		const struct wire_val *bz = wire_at(busy, (long long)k);
+		long long tasks = wire_geti(bz, "tasks", 0);
 		fmt_printf(b, "  ! %lld suspended task%s running %s, which would be replaced: "
 			   "%s on the old code\n", tasks, tasks == 1 ? " is" : "s are",
-			   agent_gets(bz, "path", "?"), tasks == 1 ? "it finishes" : "they finish");
+			   wire_gets(bz, "path", "?"), tasks == 1 ? "it finishes" : "they finish");
 	}
-	const struct agent_val *calls = agent_get(v, "calls");
-	if (agent_count(calls)) {
+	const struct wire_val *calls = wire_get(v, "calls");
+	if (wire_count(calls)) {
 		fmt_puts(b, "  ! the script ran the service's own code:");
-		for (size_t k = 1; k <= agent_count(calls); k++)
-			fmt_printf(b, " %s", agent_at(calls, (long long)k)->s);
+		for (size_t k = 1; k <= wire_count(calls); k++)
+			fmt_printf(b, " %s", wire_at(calls, (long long)k)->s);
 		fmt_puts(b, "; state that code changed stays (a dry run cannot undo it)\n");
 	}
-	for (size_t k = 1; k <= agent_count(stuck); k++)
+	for (size_t k = 1; k <= wire_count(stuck); k++)
 		fmt_printf(b, "  ! could not be undone, still changed: %s\n",
-			   agent_at(stuck, (long long)k)->s);
-	if (res->state == BATCH_OK || agent_get(v, "untracked"))
-		diff_untracked(b, agent_get(v, "untracked"));
+			   wire_at(stuck, (long long)k)->s);
+	if (res->state == BATCH_OK || wire_get(v, "untracked"))
+		diff_untracked(b, wire_get(v, "untracked"));
 }
 
 /* the body of a journal: the patches still in place, newest first */
-static void diff_journal(struct diff_run *r, struct fmt_buf *b, const struct agent_val *v)
+static void diff_journal(struct diff_run *r, struct fmt_buf *b, const struct wire_val *v)
 {
-	const struct agent_val *j = agent_get(v, "journal");
+	const struct wire_val *j = wire_get(v, "journal");
 	size_t n = 0;
 	char when[64];
-	for (size_t k = agent_count(j); k >= 1; k--) {
-		const char *state = agent_gets(agent_at(j, (long long)k), "state", "");
+	for (size_t k = wire_count(j); k >= 1; k--) {
+		const char *state = wire_gets(wire_at(j, (long long)k), "state", "");
 		n += strcmp(state, "applied") == 0 || strcmp(state, "partly rolled back") == 0;
 	}
 	if (!n) {
@@ -165,17 +165,17 @@ static void diff_journal(struct diff_run *r, struct fmt_buf *b, const struct age
 		return;
 	}
 	fmt_printf(b, "%zu patch%s in place\n", n, n == 1 ? "" : "es");
-	for (size_t k = agent_count(j); k >= 1; k--) {
-		const struct agent_val *e = agent_at(j, (long long)k);
-		const char *state = agent_gets(e, "state", "");
+	for (size_t k = wire_count(j); k >= 1; k--) {
+		const struct wire_val *e = wire_at(j, (long long)k);
+		const char *state = wire_gets(e, "state", "");
 		if (strcmp(state, "applied") != 0 && strcmp(state, "partly rolled back") != 0)
 			continue;
-		fmt_printf(b, "  #%lld %s  sha256 %.12s  %s  by %s%s%s\n", agent_geti(e, "id", 0),
-			   agent_gets(e, "name", "?"), agent_gets(e, "sha", "?"),
-			   agentcmd_when(agent_geti(e, "time", 0), when, sizeof when),
-			   agent_gets(e, "who", "?"), strcmp(state, "applied") ? ", " : "",
+		fmt_printf(b, "  #%lld %s  sha256 %.12s  %s  by %s%s%s\n", wire_geti(e, "id", 0),
+			   wire_gets(e, "name", "?"), wire_gets(e, "sha", "?"),
+			   agentcmd_when(wire_geti(e, "time", 0), when, sizeof when),
+			   wire_gets(e, "who", "?"), strcmp(state, "applied") ? ", " : "",
 			   strcmp(state, "applied") ? state : "");
-		diff_changes(r, b, agent_get(e, "changes"), "  ");
+		diff_changes(r, b, wire_get(e, "changes"), "  ");
 	}
 }
 
@@ -188,7 +188,7 @@ static void diff_settled(void *ud, size_t node, size_t i, const struct batch_res
 	t->addr = r->nodes[node].addrs[i];
 	t->state = res->state;
 	r->count[res->state]++;
-	r->stuck |= agent_get(res->val, "stuck") != NULL;
+	r->stuck |= wire_get(res->val, "stuck") != NULL;
 	if (r->json) {
 		char target[16];
 		snprintf(target, sizeof target, ":%08x", (unsigned)t->addr);
@@ -233,7 +233,7 @@ static int cmd_diff_exec(struct cmd_ctx *c)
 	struct agentcmd_script *sc = calloc((size_t)nscripts + 1, sizeof *sc);
 	struct diff_run r = { .json = c->o.json, .journal = nscripts == 0,
 			      .arrow = c->mode == FMT_TABLE ? "→" : "->" };
-	struct agent_buf sub = { 0 };
+	struct fmt_buf sub = { 0 };
 	char span[64];
 	int status = agentcmd_nodes(c, &nodes);
 	double t0 = net_now();
@@ -280,7 +280,7 @@ done:
 	free(r.t);
 	agentcmd_scripts_free(sc, nscripts);
 	agentcmd_nodes_free(&nodes);
-	agent_buf_free(&sub);
+	fmt_buf_free(&sub);
 	return status;
 }
 

@@ -23,22 +23,22 @@ struct inject_run {
 };
 
 /* the per-service request: {op="apply", scripts=, args=, who=, time=, batch=} */
-static void inject_sub(struct agent_buf *b, const struct agentcmd_script *sc, int n, char **args,
+static void inject_sub(struct fmt_buf *b, const struct agentcmd_script *sc, int n, char **args,
 		       int nargs, const char *batch, int dry)
 {
-	agent_w_open(b);
-	agent_w_cstr(b, "op");
-	agent_w_cstr(b, "apply");
+	wire_put_open(b);
+	wire_put_cstr(b, "op");
+	wire_put_cstr(b, "apply");
 	agentcmd_w_scripts(b, sc, n);
 	agentcmd_w_args(b, args, nargs);
 	agentcmd_w_who(b);
-	agent_w_cstr(b, "batch");
-	agent_w_cstr(b, batch);
+	wire_put_cstr(b, "batch");
+	wire_put_cstr(b, batch);
 	if (dry) {
-		agent_w_cstr(b, "dry");
-		agent_w_bool(b, 1);
+		wire_put_cstr(b, "dry");
+		wire_put_bool(b, 1);
 	}
-	agent_w_close(b);
+	wire_put_close(b);
 }
 
 /* queue one audit record per script for a target of node */
@@ -68,13 +68,13 @@ static void inject_sending(void *ud, size_t node, size_t lo, size_t hi)
 /* "patch #3, 2 changes" / the error, for the status line and audit log */
 static void inject_describe(const struct batch_result *res, char *buf, size_t len)
 {
-	const struct agent_val *scripts = agent_get(res->val, "scripts");
-	size_t changes = 0, n = agent_count(scripts);
+	const struct wire_val *scripts = wire_get(res->val, "scripts");
+	size_t changes = 0, n = wire_count(scripts);
 	long long first = 0, last = 0;
 	for (size_t k = 1; k <= n; k++) {
-		const struct agent_val *sv = agent_at(scripts, (long long)k);
-		changes += agent_count(agent_get(sv, "changes"));
-		last = agent_geti(sv, "id", 0);
+		const struct wire_val *sv = wire_at(scripts, (long long)k);
+		changes += wire_count(wire_get(sv, "changes"));
+		last = wire_geti(sv, "id", 0);
 		first = first ? first : last;
 	}
 	switch (res->state) {
@@ -88,8 +88,8 @@ static void inject_describe(const struct batch_result *res, char *buf, size_t le
 		break;
 	case BATCH_FAILED:
 		snprintf(buf, len, "%s%s", res->err ? res->err : "failed",
-			 res->val && !agent_getb(res->val, "unreached") ?
-			 (agent_get(res->val, "stuck") ? " (some changes could not be undone)" :
+			 res->val && !wire_getb(res->val, "unreached") ?
+			 (wire_get(res->val, "stuck") ? " (some changes could not be undone)" :
 			  " (all its changes undone)") : "");
 		break;
 	case BATCH_UNKNOWN:
@@ -114,11 +114,11 @@ static void inject_settled(void *ud, size_t node, size_t i, const struct batch_r
 	if (agentcmd_target_line(r->nodes, r->nnodes, node, target, agentcmd_state[res->state], 7,
 				 what, res->val, r->json))
 		return;
-	const struct agent_val *scripts = agent_get(res->val, "scripts");
-	for (size_t k = 1; k <= agent_count(scripts); k++) {
-		const struct agent_val *out = agent_get(agent_at(scripts, (long long)k), "out");
-		for (size_t l = 1; l <= agent_count(out); l++)
-			printf("    %s\n", agent_at(out, (long long)l)->s ? agent_at(out, (long long)l)->s : "");
+	const struct wire_val *scripts = wire_get(res->val, "scripts");
+	for (size_t k = 1; k <= wire_count(scripts); k++) {
+		const struct wire_val *out = wire_get(wire_at(scripts, (long long)k), "out");
+		for (size_t l = 1; l <= wire_count(out); l++)
+			printf("    %s\n", wire_at(out, (long long)l)->s ? wire_at(out, (long long)l)->s : "");
 	}
 }
 
@@ -130,7 +130,7 @@ static int cmd_inject_exec(struct cmd_ctx *c)
 	struct agentcmd_nodes nodes;
 	struct agentcmd_script *sc = calloc((size_t)nscripts, sizeof *sc);
 	struct inject_run r = { .scripts = sc, .nscripts = nscripts, .json = c->o.json };
-	struct agent_buf sub = { 0 };
+	struct fmt_buf sub = { 0 };
 	char span[64];
 	int status = agentcmd_nodes(c, &nodes);
 	double t0 = net_now();
@@ -158,7 +158,7 @@ done:
 	agentcmd_scripts_free(sc, nscripts);
 	agentcmd_audit_free(&r.audit);
 	agentcmd_nodes_free(&nodes);
-	agent_buf_free(&sub);
+	fmt_buf_free(&sub);
 	return status;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agentcmd.h"
+#include "json.h"
 #include "cmd.h"
 #include "patchset.h"
 
@@ -97,9 +98,9 @@ static void patches_json(const struct patches_run *r, struct fmt_buf *b)
 	fmt_puts(b, "{\"patches\":[");
 	for (size_t k = 0; k < r->ps.np; k++) {
 		fmt_printf(b, "%s{\"column\":\"P%zu\",\"name\":", k ? "," : "", k + 1);
-		fmt_json_string(b, r->ps.p[k].name);
+		json_string(b, r->ps.p[k].name, strlen(r->ps.p[k].name));
 		fmt_puts(b, ",\"sha256\":");
-		fmt_json_string(b, r->ps.p[k].sha);
+		json_string(b, r->ps.p[k].sha, strlen(r->ps.p[k].sha));
 		fmt_printf(b, ",\"services\":%zu}", r->ps.p[k].carriers);
 	}
 	fmt_puts(b, "],\"services\":[");
@@ -108,17 +109,17 @@ static void patches_json(const struct patches_run *r, struct fmt_buf *b)
 		char addr[16];
 		snprintf(addr, sizeof addr, ":%08x", (unsigned)s->addr);
 		fmt_puts(b, i ? ",{\"node\":" : "{\"node\":");
-		fmt_json_string(b, r->nodes->v[s->node].name);
+		json_string(b, r->nodes->v[s->node].name, strlen(r->nodes->v[s->node].name));
 		fmt_puts(b, ",\"target\":");
-		fmt_json_string(b, addr);
+		json_string(b, addr, strlen(addr));
 		fmt_puts(b, ",\"command\":");
 		if (s->cmd)
-			fmt_json_string(b, s->cmd);
+			json_string(b, s->cmd, strlen(s->cmd));
 		else
 			fmt_puts(b, "null");
 		fmt_printf(b, ",\"ok\":%s,\"error\":", s->ok ? "true" : "false");
 		if (s->err)
-			fmt_json_string(b, s->err);
+			json_string(b, s->err, strlen(s->err));
 		else
 			fmt_puts(b, "null");
 		fmt_printf(b, ",\"journal\":%s,\"drift\":[", s->json ? s->json : "null");
@@ -128,7 +129,7 @@ static void patches_json(const struct patches_run *r, struct fmt_buf *b)
 			size_t len = end ? (size_t)(end - d) : strlen(d);
 			snprintf(item, sizeof item, "%.*s", (int)len, d);
 			fmt_puts(b, d == s->drift ? "" : ",");
-			fmt_json_string(b, item);
+			json_string(b, item, strlen(item));
 			d += len + (end ? 2 : 0);
 		}
 		fmt_puts(b, "]}");
@@ -179,7 +180,7 @@ static int cmd_patches_exec(struct cmd_ctx *c)
 {
 	struct agentcmd_nodes nodes;
 	struct patches_run r = { .nodes = &nodes, .json = c->o.json };
-	struct agent_buf sub = { 0 };
+	struct fmt_buf sub = { 0 };
 	if (c->every)
 		agentcmd_every_lua(c);
 	int status = agentcmd_nodes(c, &nodes);
@@ -190,12 +191,12 @@ static int cmd_patches_exec(struct cmd_ctx *c)
 		status = ERR_LOCAL;
 		goto done;
 	}
-	agent_w_open(&sub);
-	agent_w_cstr(&sub, "op");
-	agent_w_cstr(&sub, "journal");
-	agent_w_cstr(&sub, "brief");
-	agent_w_bool(&sub, 1);
-	agent_w_close(&sub);
+	wire_put_open(&sub);
+	wire_put_cstr(&sub, "op");
+	wire_put_cstr(&sub, "journal");
+	wire_put_cstr(&sub, "brief");
+	wire_put_bool(&sub, 1);
+	wire_put_close(&sub);
 	/* a sweep of every service leaves no agent behind where none was */
 	struct batch_opts bo = { .keep_going = 1,
 				 .flags = c->o.no_agent || c->every ? AGENT_NO_AGENT : 0,
@@ -212,7 +213,7 @@ static int cmd_patches_exec(struct cmd_ctx *c)
 done:
 	patchset_free(&r.ps);
 	agentcmd_nodes_free(&nodes);
-	agent_buf_free(&sub);
+	fmt_buf_free(&sub);
 	return status;
 }
 

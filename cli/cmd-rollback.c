@@ -28,23 +28,23 @@ struct rollback_run {
 static const char *const rollback_state[5] = { "skipped", "ok", "failed", "unknown", "conflict" };
 
 /* {op="rollback", id=, all=, force=, who=, time=, batch=} */
-static void rollback_sub(struct agent_buf *b, const struct cmd_opts *o, const char *batch)
+static void rollback_sub(struct fmt_buf *b, const struct cmd_opts *o, const char *batch)
 {
-	agent_w_open(b);
-	agent_w_cstr(b, "op");
-	agent_w_cstr(b, "rollback");
+	wire_put_open(b);
+	wire_put_cstr(b, "op");
+	wire_put_cstr(b, "rollback");
 	if (o->patch) {
-		agent_w_cstr(b, "id");
-		agent_w_int(b, o->patch);
+		wire_put_cstr(b, "id");
+		wire_put_int(b, o->patch);
 	}
-	agent_w_cstr(b, "all");
-	agent_w_bool(b, o->all_patches);
-	agent_w_cstr(b, "force");
-	agent_w_bool(b, o->force);
+	wire_put_cstr(b, "all");
+	wire_put_bool(b, o->all_patches);
+	wire_put_cstr(b, "force");
+	wire_put_bool(b, o->force);
 	agentcmd_w_who(b);
-	agent_w_cstr(b, "batch");
-	agent_w_cstr(b, batch);
-	agent_w_close(b);
+	wire_put_cstr(b, "batch");
+	wire_put_cstr(b, batch);
+	wire_put_close(b);
 }
 
 static void rollback_sending(void *ud, size_t node, size_t lo, size_t hi)
@@ -64,16 +64,16 @@ static void rollback_sending(void *ud, size_t node, size_t lo, size_t hi)
  * not, into buf; returns the target's state */
 static int rollback_describe(const struct batch_result *res, char *buf, size_t len)
 {
-	const struct agent_val *rolled = agent_get(res->val, "rolled");
+	const struct wire_val *rolled = wire_get(res->val, "rolled");
 	size_t off = 0;
 	switch (res->state) {
 	case BATCH_OK:
-		for (size_t k = 1; k <= agent_count(rolled) && off < len; k++) {
-			const struct agent_val *p = agent_at(rolled, (long long)k);
-			size_t nr = agent_count(agent_get(p, "restored"));
-			size_t nc = agent_count(agent_get(p, "conflicts"));
+		for (size_t k = 1; k <= wire_count(rolled) && off < len; k++) {
+			const struct wire_val *p = wire_at(rolled, (long long)k);
+			size_t nr = wire_count(wire_get(p, "restored"));
+			size_t nc = wire_count(wire_get(p, "conflicts"));
 			int n = snprintf(buf + off, len - off, "%s#%lld %s (%zu restored%s", k > 1 ? ", " : "",
-					 agent_geti(p, "id", 0), agent_gets(p, "name", "?"), nr,
+					 wire_geti(p, "id", 0), wire_gets(p, "name", "?"), nr,
 					 nc ? ", " : ")");
 			off += n > 0 ? (size_t)n : 0;
 			if (nc && off < len) {
@@ -81,9 +81,9 @@ static int rollback_describe(const struct batch_result *res, char *buf, size_t l
 				off += n > 0 ? (size_t)n : 0;
 			}
 		}
-		if (agent_getb(res->val, "conflict") && off < len)
+		if (wire_getb(res->val, "conflict") && off < len)
 			snprintf(buf + off, len - off, "; conflicts left alone (--force restores them)");
-		return agent_getb(res->val, "conflict") ? ROLLBACK_CONFLICT : BATCH_OK;
+		return wire_getb(res->val, "conflict") ? ROLLBACK_CONFLICT : BATCH_OK;
 	case BATCH_FAILED:
 		snprintf(buf, len, "%s", res->err ? res->err : "failed");
 		break;
@@ -98,28 +98,28 @@ static int rollback_describe(const struct batch_result *res, char *buf, size_t l
 }
 
 /* the restored items and the conflicts of one target, indented */
-static void rollback_items(const struct agent_val *rolled)
+static void rollback_items(const struct wire_val *rolled)
 {
 	struct fmt_buf b = { 0 };
 	char path[1024];
-	for (size_t k = 1; k <= agent_count(rolled); k++) {
-		const struct agent_val *p = agent_at(rolled, (long long)k);
-		const struct agent_val *rs = agent_get(p, "restored"), *cs = agent_get(p, "conflicts");
-		for (size_t j = 1; j <= agent_count(rs); j++) {
-			const struct agent_val *c = agent_at(rs, (long long)j);
+	for (size_t k = 1; k <= wire_count(rolled); k++) {
+		const struct wire_val *p = wire_at(rolled, (long long)k);
+		const struct wire_val *rs = wire_get(p, "restored"), *cs = wire_get(p, "conflicts");
+		for (size_t j = 1; j <= wire_count(rs); j++) {
+			const struct wire_val *c = wire_at(rs, (long long)j);
 			agentcmd_change_path(c, path, sizeof path);
 			if (agentcmd_change_mark(c) == '+')
 				fmt_printf(&b, "    removed %s (the patch added it)\n", path);
 			else
-				fmt_printf(&b, "    restored %s: %s\n", path, agent_gets(c, "old", "?"));
+				fmt_printf(&b, "    restored %s: %s\n", path, wire_gets(c, "old", "?"));
 		}
-		for (size_t j = 1; j <= agent_count(cs); j++) {
-			const struct agent_val *c = agent_at(cs, (long long)j);
+		for (size_t j = 1; j <= wire_count(cs); j++) {
+			const struct wire_val *c = wire_at(cs, (long long)j);
 			fmt_printf(&b, "    conflict %s: %s", agentcmd_change_path(c, path, sizeof path),
-				   agent_gets(c, "why", "?"));
-			if (agent_get(c, "now"))
-				fmt_printf(&b, " (now %s, the patch set %s)", agent_gets(c, "now", "?"),
-					   agent_gets(c, "patched", "?"));
+				   wire_gets(c, "why", "?"));
+			if (wire_get(c, "now"))
+				fmt_printf(&b, " (now %s, the patch set %s)", wire_gets(c, "now", "?"),
+					   wire_gets(c, "patched", "?"));
 			fmt_puts(&b, "; left alone\n");
 		}
 	}
@@ -142,14 +142,14 @@ static void rollback_settled(void *ud, size_t node, size_t i, const struct batch
 	if (agentcmd_target_line(r->nodes, r->nnodes, node, target, rollback_state[state], 8, what,
 				 res->val, r->json))
 		return;
-	rollback_items(agent_get(res->val, "rolled"));
+	rollback_items(wire_get(res->val, "rolled"));
 }
 
 static int cmd_rollback_exec(struct cmd_ctx *c)
 {
 	struct agentcmd_nodes nodes;
 	struct rollback_run r = { .json = c->o.json };
-	struct agent_buf sub = { 0 };
+	struct fmt_buf sub = { 0 };
 	char span[64];
 	int status = agentcmd_nodes(c, &nodes);
 	double t0 = net_now();
@@ -176,7 +176,7 @@ static int cmd_rollback_exec(struct cmd_ctx *c)
 done:
 	agentcmd_audit_free(&r.audit);
 	agentcmd_nodes_free(&nodes);
-	agent_buf_free(&sub);
+	fmt_buf_free(&sub);
 	return status;
 }
 

@@ -21,7 +21,7 @@ static void uninstall_settled(void *ud, size_t node, size_t i, const struct batc
 {
 	struct uninstall_run *r = ud;
 	char target[16], what[512];
-	long long n = agent_geti(res->val, "journal", 0);
+	long long n = wire_geti(res->val, "journal", 0);
 	if (res->state != BATCH_OK)
 		snprintf(what, sizeof what, "%s", res->err ? res->err : "not sent (the batch stopped)");
 	else if (n)
@@ -39,7 +39,7 @@ static int cmd_uninstall_exec(struct cmd_ctx *c)
 {
 	struct agentcmd_nodes nodes;
 	struct uninstall_run r = { .json = c->o.json };
-	struct agent_buf sub = { 0 };
+	struct fmt_buf sub = { 0 };
 	char span[64];
 	if (c->every)
 		agentcmd_every_lua(c);
@@ -49,10 +49,10 @@ static int cmd_uninstall_exec(struct cmd_ctx *c)
 		goto done;
 	r.nodes = nodes.v;
 	r.nnodes = nodes.n;
-	agent_w_open(&sub);
-	agent_w_cstr(&sub, "op");
-	agent_w_cstr(&sub, "remove");
-	agent_w_close(&sub);
+	wire_put_open(&sub);
+	wire_put_cstr(&sub, "op");
+	wire_put_cstr(&sub, "remove");
+	wire_put_close(&sub);
 	struct batch_opts bo = { .keep_going = 1, .flags = AGENT_NO_AGENT,
 				 .timeout = c->o.timeout, .par = 8 };
 	struct batch_hooks hooks = { NULL, uninstall_settled, &r };
@@ -62,7 +62,7 @@ static int cmd_uninstall_exec(struct cmd_ctx *c)
 		agentcmd_span(&nodes, span, sizeof span), net_now() - t0);
 done:
 	agentcmd_nodes_free(&nodes);
-	agent_buf_free(&sub);
+	fmt_buf_free(&sub);
 	return status;
 }
 

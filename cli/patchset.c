@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agentcmd.h"
+#include "json.h"
 
 /* whether e is a patch still (partly) in place */
 static int patchset_carried(const struct patchset_entry *e)
@@ -15,17 +16,17 @@ static int patchset_carried(const struct patchset_entry *e)
 	       (strcmp(e->state, "applied") == 0 || strcmp(e->state, "partly rolled back") == 0);
 }
 
-static char *patchset_dup(const struct agent_val *v, const char *key)
+static char *patchset_dup(const struct wire_val *v, const char *key)
 {
-	return strdup(agent_gets(v, key, ""));
+	return strdup(wire_gets(v, key, ""));
 }
 
 void patchset_add(struct patchset *ps, size_t node, const char *nodename, uint32_t addr,
 		  const char *cmd, const struct batch_result *res)
 {
 	struct patchset_svc *s = &ps->s[ps->ns++];
-	const struct agent_val *j = agent_get(res->val, "journal");
-	struct agent_buf b = { 0 };
+	const struct wire_val *j = wire_get(res->val, "journal");
+	struct fmt_buf b = { 0 };
 	char name[128];
 	s->node = node;
 	s->addr = addr;
@@ -39,19 +40,19 @@ void patchset_add(struct patchset *ps, size_t node, const char *nodename, uint32
 		s->err = strdup(res->err ? res->err : agentcmd_state[res->state]);
 		return;
 	}
-	agent_json(&b, j);
+	json_value(&b, j);
 	s->json = b.oom ? NULL : b.p;
-	s->ne = agent_count(j);
+	s->ne = wire_count(j);
 	s->e = calloc(s->ne + 1, sizeof *s->e);
 	for (size_t k = 0; s->e && k < s->ne; k++) {
-		const struct agent_val *v = agent_at(j, (long long)(s->ne - k));	/* newest first */
+		const struct wire_val *v = wire_at(j, (long long)(s->ne - k));	/* newest first */
 		s->e[k] = (struct patchset_entry){
-			.id = agent_geti(v, "id", 0), .time = agent_geti(v, "time", 0),
-			.nchanges = agent_geti(v, "nchanges", 0), .of = agent_geti(v, "of", 0),
-			.restored = agent_geti(v, "restored", 0), .kind = patchset_dup(v, "kind"),
+			.id = wire_geti(v, "id", 0), .time = wire_geti(v, "time", 0),
+			.nchanges = wire_geti(v, "nchanges", 0), .of = wire_geti(v, "of", 0),
+			.restored = wire_geti(v, "restored", 0), .kind = patchset_dup(v, "kind"),
 			.name = patchset_dup(v, "name"), .sha = patchset_dup(v, "sha"),
 			.who = patchset_dup(v, "who"), .state = patchset_dup(v, "state"),
-			.nconflicts = agent_count(agent_get(v, "conflicts")),
+			.nconflicts = wire_count(wire_get(v, "conflicts")),
 		};
 	}
 	if (!s->e)

@@ -1,10 +1,8 @@
-/* skyctl's side of the agent (lua/agent.lua): the wire format of requests
- * and replies (the C twin of lua/wire.lua), console escaping, the JSON view
- * of a reply, and sessions that bootstrap, load, upgrade and call the agent
- * in a node's services over the debug console. */
+/* skyctl's side of the agent (lua/agent.lua): sessions that bootstrap,
+ * load, upgrade and call the agent in a node's services over the debug
+ * console, requests and replies in the wire format (wire.h). */
 #include "agent.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,440 +12,6 @@
 #include "net.h"
 #include "proto.h"
 #include "sha256.h"
-
-/* ---- building requests ---- */
-
-static void agent_put(struct agent_buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void agent_w_str(struct agent_buf *b, const char *s, size_t len)
-{
-	char head[32];
-	int n = snprintf(head, sizeof head, "s%zu:", len);
-	agent_put(b, head, (size_t)n);
-	agent_put(b, s, len);
-}
-
-void agent_w_cstr(struct agent_buf *b, const char *s)
-{
-	if (s)
-		agent_w_str(b, s, strlen(s));
-	else
-		agent_put(b, "~", 1);
-}
-
-void agent_w_int(struct agent_buf *b, long long v)
-{
-	char tmp[32];
-	int n = snprintf(tmp, sizeof tmp, "i%lld;", v);
-	agent_put(b, tmp, (size_t)n);
-}
-
-void agent_w_num(struct agent_buf *b, double v)
-{
-	char tmp[40];
-	int n;
-	if (isnan(v))
-		n = snprintf(tmp, sizeof tmp, "d0/0;");
-	else if (isinf(v))
-		n = snprintf(tmp, sizeof tmp, "d%s1e999;", v < 0 ? "-" : "");
-	else
-		n = snprintf(tmp, sizeof tmp, "d%.17g;", v);
-	agent_put(b, tmp, (size_t)n);
-}
-
-void agent_w_bool(struct agent_buf *b, int v)
-{
-	agent_put(b, v ? "t" : "f", 1);
-}
-
-void agent_w_raw(struct agent_buf *b, const char *wire, size_t len)
-{
-	agent_put(b, wire, len);
-}
-
-void agent_w_open(struct agent_buf *b)
-{
-	agent_put(b, "{", 1);
-}
-
-void agent_w_close(struct agent_buf *b)
-{
-	agent_put(b, "}", 1);
-}
-
-void agent_buf_free(struct agent_buf *b)
-{
-	free(b->p);
-	b->p = NULL;
-	b->len = b->cap = 0;
-	b->oom = 0;
-}
-
-/* ---- reading replies ---- */
-
-/* the text being decoded, and the entries of the tables being decoded:
- * a table takes its own from the top of this stack when it closes, so
- * each gets arrays of its exact size (a reply from a thousand services
- * has tens of thousands of small tables) */
-struct agent_in {
-	const char *s;
-	size_t len, pos;
-	struct agent_val *stack;	/* key, value, key, value ... */
-	size_t top, cap;
-};
-
-/* the text from pos up to (not including) the next c; -1 if none */
-static long agent_until(struct agent_in *in, char c)
-{
-	const char *end = memchr(in->s + in->pos, c, in->len - in->pos);
-	return end ? end - in->s : -1;
-}
-
-static void agent_val_clear(struct agent_val *v)
-{
-	if (v->type == AGENT_STR) {
-		free(v->s);
-	} else if (v->type == AGENT_TABLE) {
-		for (size_t i = 0; i < v->len; i++) {
-			agent_val_clear(&v->k[i]);
-			agent_val_clear(&v->v[i]);
-		}
-		free(v->k);
-		free(v->v);
-	}
-	memset(v, 0, sizeof *v);
-}
-
-/* push a table entry being decoded; 0 or -1 */
-static int agent_push(struct agent_in *in, const struct agent_val *k, const struct agent_val *x)
-{
-	if (in->top + 2 > in->cap) {
-		size_t cap = in->cap ? in->cap * 2 : 64;
-		struct agent_val *p = realloc(in->stack, cap * sizeof *p);
-		if (!p)
-			return -1;
-		in->stack = p;
-		in->cap = cap;
-	}
-	in->stack[in->top++] = *k;
-	in->stack[in->top++] = *x;
-	return 0;
-}
-
-/* decode one value at in->pos into v; 0 or -1 (v is then cleared) */
-static int agent_dec(struct agent_in *in, struct agent_val *v, int depth)
-{
-	memset(v, 0, sizeof *v);
-	if (in->pos >= in->len || depth > 64)
-		return -1;
-	char c = in->s[in->pos++];
-	if (c == '~' || c == 't' || c == 'f') {
-		v->type = c == '~' ? AGENT_NIL : AGENT_BOOL;
-		v->i = c == 't';
-		return 0;
-	}
-	if (c == 'i' || c == 'd') {
-		long end = agent_until(in, ';');
-		if (end < 0 || (size_t)end - in->pos > 40)
-			return -1;
-		char tmp[48];
-		memcpy(tmp, in->s + in->pos, (size_t)end - in->pos);
-		tmp[end - in->pos] = '\0';
-		in->pos = (size_t)end + 1;
-		char *stop;
-		if (c == 'i') {
-			v->type = AGENT_INT;
-			v->i = strtoll(tmp, &stop, 10);
-		} else {
-			v->type = AGENT_NUM;
-			v->d = strcmp(tmp, "0/0") == 0 ? NAN : strtod(tmp, &stop);
-			if (strcmp(tmp, "0/0") == 0)
-				stop = tmp + 3;
-		}
-		return *stop || !tmp[0] ? -1 : 0;
-	}
-	if (c == 's') {
-		long colon = agent_until(in, ':');
-		if (colon < 0)
-			return -1;
-		char *stop;
-		unsigned long long n = strtoull(in->s + in->pos, &stop, 10);
-		if (stop != in->s + colon || n > in->len - (size_t)colon - 1)
-			return -1;
-		v->s = malloc(n + 1);
-		if (!v->s)
-			return -1;
-		memcpy(v->s, in->s + colon + 1, n);
-		v->s[n] = '\0';
-		v->len = n;
-		v->type = AGENT_STR;
-		in->pos = (size_t)colon + 1 + n;
-		return 0;
-	}
-	if (c != '{')
-		return -1;
-	v->type = AGENT_TABLE;
-	size_t base = in->top;
-	while (in->pos < in->len && in->s[in->pos] != '}') {
-		struct agent_val k, x;
-		if (agent_dec(in, &k, depth + 1))
-			goto fail;
-		if (agent_dec(in, &x, depth + 1) || agent_push(in, &k, &x)) {
-			agent_val_clear(&k);
-			agent_val_clear(&x);
-			goto fail;
-		}
-	}
-	if (in->pos >= in->len)
-		goto fail;
-	in->pos++;
-	size_t n = (in->top - base) / 2;
-	if (n > 0) {
-		v->k = malloc(n * sizeof *v->k);
-		v->v = malloc(n * sizeof *v->v);
-		if (!v->k || !v->v)
-			goto fail;
-		for (size_t i = 0; i < n; i++) {
-			v->k[i] = in->stack[base + 2 * i];
-			v->v[i] = in->stack[base + 2 * i + 1];
-		}
-		v->len = n;
-	}
-	in->top = base;
-	return 0;
-fail:
-	while (in->top > base)
-		agent_val_clear(&in->stack[--in->top]);
-	agent_val_clear(v);
-	return -1;
-}
-
-struct agent_val *agent_decode(const char *s, size_t len)
-{
-	struct agent_in in = { s, len, 0, NULL, 0, 0 };
-	struct agent_val *v = malloc(sizeof *v);
-	if (!v)
-		return NULL;
-	int bad = agent_dec(&in, v, 0) || in.pos != len;
-	free(in.stack);
-	if (bad) {
-		agent_val_clear(v);
-		free(v);
-		return NULL;
-	}
-	return v;
-}
-
-void agent_val_free(struct agent_val *v)
-{
-	if (v) {
-		agent_val_clear(v);
-		free(v);
-	}
-}
-
-const struct agent_val *agent_get(const struct agent_val *t, const char *key)
-{
-	if (!t || t->type != AGENT_TABLE)
-		return NULL;
-	for (size_t i = 0; i < t->len; i++)
-		if (t->k[i].type == AGENT_STR && strcmp(t->k[i].s, key) == 0)
-			return t->v[i].type == AGENT_NIL ? NULL : &t->v[i];
-	return NULL;
-}
-
-const struct agent_val *agent_at(const struct agent_val *t, long long i)
-{
-	if (!t || t->type != AGENT_TABLE)
-		return NULL;
-	/* replies list entries in order, so entry i is usually at i - 1 */
-	if (i >= 1 && (size_t)i <= t->len && t->k[i - 1].type == AGENT_INT && t->k[i - 1].i == i)
-		return &t->v[i - 1];
-	for (size_t j = 0; j < t->len; j++)
-		if (t->k[j].type == AGENT_INT && t->k[j].i == i)
-			return t->v[j].type == AGENT_NIL ? NULL : &t->v[j];
-	return NULL;
-}
-
-size_t agent_count(const struct agent_val *t)
-{
-	size_t n = 0;
-	while (agent_at(t, (long long)n + 1))
-		n++;
-	return n;
-}
-
-const char *agent_gets(const struct agent_val *t, const char *key, const char *dflt)
-{
-	const struct agent_val *v = agent_get(t, key);
-	return v && v->type == AGENT_STR ? v->s : dflt;
-}
-
-long long agent_geti(const struct agent_val *t, const char *key, long long dflt)
-{
-	const struct agent_val *v = agent_get(t, key);
-	if (v && v->type == AGENT_INT)
-		return v->i;
-	if (v && v->type == AGENT_NUM)
-		return (long long)v->d;
-	return dflt;
-}
-
-int agent_getb(const struct agent_val *t, const char *key)
-{
-	const struct agent_val *v = agent_get(t, key);
-	return v && !(v->type == AGENT_BOOL && !v->i);
-}
-
-/* ---- JSON ---- */
-
-void agent_json_string(struct agent_buf *b, const char *s, size_t len)
-{
-	char tmp[8];
-	agent_put(b, "\"", 1);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			tmp[0] = '\\';
-			tmp[1] = (char)c;
-			agent_put(b, tmp, 2);
-		} else if (c == '\n') {
-			agent_put(b, "\\n", 2);
-		} else if (c == '\t') {
-			agent_put(b, "\\t", 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			snprintf(tmp, sizeof tmp, "\\u%04x", c);
-			agent_put(b, tmp, 6);
-		} else {
-			agent_put(b, (const char *)&s[i], 1);
-		}
-	}
-	agent_put(b, "\"", 1);
-}
-
-void agent_json(struct agent_buf *b, const struct agent_val *v)
-{
-	char tmp[48];
-	int n;
-	switch (v ? v->type : AGENT_NIL) {
-	case AGENT_NIL:
-		agent_put(b, "null", 4);
-		break;
-	case AGENT_BOOL:
-		agent_put(b, v->i ? "true" : "false", v->i ? 4 : 5);
-		break;
-	case AGENT_INT:
-		n = snprintf(tmp, sizeof tmp, "%lld", v->i);
-		agent_put(b, tmp, (size_t)n);
-		break;
-	case AGENT_NUM:
-		if (isfinite(v->d)) {
-			n = snprintf(tmp, sizeof tmp, "%.17g", v->d);
-			agent_put(b, tmp, (size_t)n);
-		} else {
-			agent_put(b, "null", 4);
-		}
-		break;
-	case AGENT_STR:
-		agent_json_string(b, v->s, v->len);
-		break;
-	case AGENT_TABLE: {
-		size_t list = agent_count(v);
-		int array = list == v->len;
-		agent_put(b, array ? "[" : "{", 1);
-		for (size_t i = 0; i < v->len; i++) {
-			if (i)
-				agent_put(b, ",", 1);
-			if (array) {
-				agent_json(b, agent_at(v, (long long)i + 1));
-				continue;
-			}
-			if (v->k[i].type == AGENT_STR) {
-				agent_json_string(b, v->k[i].s, v->k[i].len);
-			} else {
-				struct agent_buf kb = { 0 };
-				agent_json(&kb, &v->k[i]);
-				agent_json_string(b, kb.p ? kb.p : "", kb.len);
-				agent_buf_free(&kb);
-			}
-			agent_put(b, ":", 1);
-			agent_json(b, &v->v[i]);
-		}
-		agent_put(b, array ? "]" : "}", 1);
-		break;
-	}
-	}
-}
-
-/* ---- console escaping ---- */
-
-char *agent_escape(const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	char *out = malloc(3 * len + 1), *p = out;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '%' || c == '\0' || c == ' ' || (c >= '\t' && c <= '\r')) {
-			*p++ = '%';
-			*p++ = hex[c >> 4];
-			*p++ = hex[c & 15];
-		} else {
-			*p++ = (char)c;
-		}
-	}
-	*p = '\0';
-	return out;
-}
-
-static int agent_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-size_t agent_unescape(char *s, size_t len)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		int h, l;
-		if (s[i] == '%' && i + 2 < len &&
-		    (h = agent_hexval(s[i + 1])) >= 0 && (l = agent_hexval(s[i + 2])) >= 0) {
-			s[o++] = (char)(h << 4 | l);
-			i += 2;
-		} else {
-			s[o++] = s[i];
-		}
-	}
-	return o;
-}
-
-/* ---- sessions ---- */
 
 extern const struct embed_file skyctl_lua[];
 
@@ -509,10 +73,10 @@ static void agent_escape_code(void)
 {
 	const struct embed_file *a = agent_code.agent_lua, *w = agent_code.wire_lua,
 				*e = agent_code.engine_lua, *j = agent_code.journal_lua;
-	agent_code.agent = agent_escape(a->data, a->size);
-	agent_code.wire = agent_escape(w->data, w->size);
-	agent_code.engine = agent_escape(e->data, e->size);
-	agent_code.journal = agent_escape(j->data, j->size);
+	agent_code.agent = proto_escape(a->data, a->size);
+	agent_code.wire = proto_escape(w->data, w->size);
+	agent_code.engine = proto_escape(e->data, e->size);
+	agent_code.journal = proto_escape(j->data, j->size);
 }
 
 /* the escaped agent, wire.lua, engine.lua and journal.lua, made the first
@@ -756,7 +320,7 @@ static enum agent_status agent_boot(struct agent_sess *s, uint32_t hub, int once
 
 /* Read the reply of an agent command: 1 with *reply decoded, 0 when the
  * agent asks for an upgrade, -1 when the output is not an agent reply. */
-static int agent_parse(char *out, struct agent_val **reply)
+static int agent_parse(char *out, struct wire_val **reply)
 {
 	static const char prefix[] = "SKYCTL1 ";
 	size_t n = strlen(out);
@@ -765,14 +329,14 @@ static int agent_parse(char *out, struct agent_val **reply)
 	if (strncmp(out + sizeof prefix - 1, "upgrade ", 8) == 0)
 		return 0;
 	char *body = out + sizeof prefix - 1;
-	size_t len = agent_unescape(body, n - (sizeof prefix - 1));
-	*reply = agent_decode(body, len);
-	return *reply && (*reply)->type == AGENT_TABLE ? 1 : -1;
+	size_t len = proto_unescape(body, n - (sizeof prefix - 1));
+	*reply = wire_decode(body, len);
+	return *reply && (*reply)->type == WIRE_TABLE ? 1 : -1;
 }
 
 /* run one agent command line; 1/0/-1 as agent_parse, or -2 on <CMD Error>
  * (the node's message in err) and -3 on a transport failure (*st set) */
-static int agent_exchange(struct agent_sess *s, const char *line, struct agent_val **reply,
+static int agent_exchange(struct agent_sess *s, const char *line, struct wire_val **reply,
 			  enum agent_status *st, char *err, size_t errlen)
 {
 	char *out = NULL;
@@ -820,12 +384,12 @@ static enum agent_status agent_load(struct agent_sess *s, uint32_t hub, char *er
 			       agent_code.engine, agent_code.journal, NULL };
 	char *line = agent_line(hub, "SKYCTL", args);
 	enum agent_status st = AGENT_ENODE;
-	struct agent_val *rep = NULL;
+	struct wire_val *rep = NULL;
 	if (!line)
 		return AGENT_ENODE;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int r = agent_exchange(s, line, &rep, &st, err, errlen);
-		agent_val_free(rep);
+		wire_val_free(rep);
 		rep = NULL;
 		if (r == 1) {
 			s->loads++;
@@ -845,10 +409,10 @@ static enum agent_status agent_load(struct agent_sess *s, uint32_t hub, char *er
 	return st;
 }
 
-enum agent_status agent_request(struct agent_sess *s, uint32_t hub, const struct agent_buf *req,
-				struct agent_val **reply, char *err, size_t errlen)
+enum agent_status agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
+				struct wire_val **reply, char *err, size_t errlen)
 {
-	char *esc = agent_escape(req->p ? req->p : "", req->len);
+	char *esc = proto_escape(req->p ? req->p : "", req->len);
 	char *line;
 	enum agent_status st = AGENT_ENODE;
 	err[0] = '\0';

@@ -19,7 +19,7 @@
 struct batch_job {
 	struct batch_node *node;
 	const struct batch_opts *opts;
-	const struct agent_buf *sub;
+	const struct fmt_buf *sub;
 	struct agent_sess *sess;
 	size_t hub;		/* index of the hub among the node's targets */
 	size_t next;		/* first target not yet sent */
@@ -27,30 +27,30 @@ struct batch_job {
 	int dead;		/* the node is lost: send it nothing more */
 	/* one round */
 	size_t lo, hi;
-	struct agent_val *rep;
+	struct wire_val *rep;
 	enum agent_status st;
 	int sent;		/* the request may have run */
 	char err[512];
 };
 
 /* {op=sub.op, targets={...}, stop=, par=, sub=<sub>} for targets lo..hi-1 */
-static void batch_request(struct agent_buf *b, const struct batch_job *j)
+static void batch_request(struct fmt_buf *b, const struct batch_job *j)
 {
-	agent_w_open(b);
-	agent_w_cstr(b, "targets");
-	agent_w_open(b);
+	wire_put_open(b);
+	wire_put_cstr(b, "targets");
+	wire_put_open(b);
 	for (size_t i = j->lo; i < j->hi; i++) {
-		agent_w_int(b, (long long)(i - j->lo + 1));
-		agent_w_int(b, j->node->addrs[i]);
+		wire_put_int(b, (long long)(i - j->lo + 1));
+		wire_put_int(b, j->node->addrs[i]);
 	}
-	agent_w_close(b);
-	agent_w_cstr(b, "stop");
-	agent_w_bool(b, !j->opts->keep_going);
-	agent_w_cstr(b, "par");
-	agent_w_int(b, j->opts->par > 0 ? j->opts->par : 8);
-	agent_w_cstr(b, "sub");
-	agent_w_raw(b, j->sub->p, j->sub->len);
-	agent_w_close(b);
+	wire_put_close(b);
+	wire_put_cstr(b, "stop");
+	wire_put_bool(b, !j->opts->keep_going);
+	wire_put_cstr(b, "par");
+	wire_put_int(b, j->opts->par > 0 ? j->opts->par : 8);
+	wire_put_cstr(b, "sub");
+	wire_put_raw(b, j->sub->p, j->sub->len);
+	wire_put_close(b);
 }
 
 /* one round for one node, on its own thread: connect once, then send the
@@ -58,7 +58,7 @@ static void batch_request(struct agent_buf *b, const struct batch_job *j)
 static void *batch_round(void *arg)
 {
 	struct batch_job *j = arg;
-	struct agent_buf req = { 0 };
+	struct fmt_buf req = { 0 };
 	j->sent = 0;
 	j->rep = NULL;
 	if (!j->sess) {
@@ -77,7 +77,7 @@ static void *batch_round(void *arg)
 		j->hub++;
 	}
 	j->sent = j->st == AGENT_OK || !agent_attach_failed(j->sess);
-	agent_buf_free(&req);
+	fmt_buf_free(&req);
 	return NULL;
 }
 
@@ -85,18 +85,18 @@ static void *batch_round(void *arg)
 static int batch_settle(struct batch_job *j, size_t ni, const struct batch_hooks *h, int *status)
 {
 	int failed = 0;
-	const struct agent_val *results = agent_get(j->rep, "results");
+	const struct wire_val *results = wire_get(j->rep, "results");
 	for (size_t i = j->lo; i < j->hi; i++) {
 		struct batch_result r = { .state = BATCH_SKIPPED, .status = j->st };
 		if (j->st != AGENT_OK) {
 			r.state = j->sent ? BATCH_UNKNOWN : BATCH_FAILED;
 			r.err = j->err;
-		} else if ((r.val = agent_at(results, (long long)(i - j->lo + 1)))) {
-			r.state = agent_getb(r.val, "ok") ? BATCH_OK : BATCH_FAILED;
-			r.err = agent_gets(r.val, "err", "failed");
+		} else if ((r.val = wire_at(results, (long long)(i - j->lo + 1)))) {
+			r.state = wire_getb(r.val, "ok") ? BATCH_OK : BATCH_FAILED;
+			r.err = wire_gets(r.val, "err", "failed");
 		} else if (!results) {
 			r.state = BATCH_FAILED;
-			r.err = agent_gets(j->rep, "err", "the agent's reply has no results");
+			r.err = wire_gets(j->rep, "err", "the agent's reply has no results");
 		}
 		failed |= r.state != BATCH_OK && r.state != BATCH_SKIPPED;
 		h->settled(h->ud, ni, i, &r);
@@ -146,7 +146,7 @@ static int batch_phase(struct batch_job *jobs, size_t n, const struct batch_opts
 				pthread_join(tid[i], NULL);
 			if (j->hi > j->lo) {
 				failed |= batch_settle(j, i, h, status);
-				agent_val_free(j->rep);
+				wire_val_free(j->rep);
 				j->rep = NULL;
 				j->lo = j->hi = 0;
 			}
@@ -157,7 +157,7 @@ static int batch_phase(struct batch_job *jobs, size_t n, const struct batch_opts
 }
 
 int batch_run(struct batch_node *nodes, size_t nnodes, const struct batch_opts *opts,
-	      const struct agent_buf *sub, const struct batch_hooks *hooks)
+	      const struct fmt_buf *sub, const struct batch_hooks *hooks)
 {
 	struct batch_job *jobs = calloc(nnodes ? nnodes : 1, sizeof *jobs);
 	int status = 0, failed = 0;

@@ -37,7 +37,7 @@ enum batch_state {
 /* what happened to one target; val is the agent's reply for it (or NULL) */
 struct batch_result {
 	enum batch_state state;
-	const struct agent_val *val;
+	const struct wire_val *val;
 	const char *err;	/* FAILED / UNKNOWN: why */
 	enum agent_status status;	/* transport status for UNKNOWN */
 };
@@ -55,6 +55,6 @@ struct batch_hooks {
  * (skipped ones too).  Returns 0 if all succeeded, else the exit status:
  * the first transport status met (3, 4, 5), or 1. */
 int batch_run(struct batch_node *nodes, size_t nnodes, const struct batch_opts *opts,
-	      const struct agent_buf *sub, const struct batch_hooks *hooks);
+	      const struct fmt_buf *sub, const struct batch_hooks *hooks);
 
 #endif

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "fmt.h"
+#include "json.h"
 
 static int fmt_grow(struct fmt_buf *b, size_t n)
 {
@@ -56,25 +57,6 @@ void fmt_printf(struct fmt_buf *b, const char *fmt, ...)
 	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
-}
-
-void fmt_json_string(struct fmt_buf *b, const char *s)
-{
-	fmt_putn(b, "\"", 1);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fmt_printf(b, "\\%c", ch);
-		else if (ch == '\n')
-			fmt_puts(b, "\\n");
-		else if (ch == '\t')
-			fmt_puts(b, "\\t");
-		else if (ch < 32 || ch == 127)
-			fmt_printf(b, "\\u%04x", ch);
-		else
-			fmt_putn(b, s, 1);
-	}
-	fmt_putn(b, "\"", 1);
 }
 
 void fmt_buf_free(struct fmt_buf *b)
@@ -394,17 +376,15 @@ static void fmt_json_cell(const struct fmt_col *c, const char *s, struct fmt_buf
 		fmt_puts(out, "[");
 		for (size_t k = 0; s && *s && k < nl; k++) {
 			const char *x = fmt_line(s, k, &l);
-			char *copy = strndup(x, l);
 			fmt_puts(out, k ? ", " : "");
-			fmt_json_string(out, copy ? copy : "");
-			free(copy);
+			json_string(out, x, l);
 		}
 		fmt_puts(out, "]");
 		return;
 	}
 	case FMT_STR:
 		if (s)
-			fmt_json_string(out, s);
+			json_string(out, s, strlen(s));
 		else
 			fmt_puts(out, "null");
 		return;
@@ -422,7 +402,7 @@ static void fmt_render_json(const struct fmt_table *t, struct fmt_buf *out)
 				continue;
 			fmt_puts(out, first ? "" : ", ");
 			first = 0;
-			fmt_json_string(out, t->cols[i].key);
+			json_string(out, t->cols[i].key, strlen(t->cols[i].key));
 			fmt_puts(out, ": ");
 			fmt_json_cell(&t->cols[i], t->cells[r * (size_t)t->ncols + (size_t)i], out);
 		}

@@ -33,7 +33,6 @@ struct fmt_buf {
 void fmt_puts(struct fmt_buf *b, const char *s);
 void fmt_putn(struct fmt_buf *b, const char *s, size_t n);
 void fmt_printf(struct fmt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void fmt_json_string(struct fmt_buf *b, const char *s);
 void fmt_buf_free(struct fmt_buf *b);
 
 struct fmt_table {

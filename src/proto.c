@@ -132,26 +132,66 @@ static int proto_fill_reply(struct proto_reply *r, const char *d, size_t n, int 
 	return 0;
 }
 
-int proto_read_reply(struct net_conn *c, struct proto_reply *r, double deadline, struct err *e)
+/* In debug mode the terminator of `cont` follows a prompt on the same
+ * line: find "<CMD OK>\n" or "<CMD Error>\n" anywhere in d[*pos..n).
+ * 1 OK, 0 Error, -1 none yet (*pos: where to resume); *at its offset,
+ * *tl its length. */
+static int proto_find_prompted(const char *d, size_t n, size_t *pos, size_t *at, size_t *tl)
 {
-	size_t pos = 0;		/* start of the first line not yet checked */
+	static const char *const term[2] = { "<CMD Error>\n", "<CMD OK>\n" };
+	const char *lt;
+	while ((lt = memchr(d + *pos, '<', n - *pos)) != NULL) {
+		size_t i = (size_t)(lt - d), left = n - i;
+		for (int ok = 0; ok < 2; ok++) {
+			size_t k = strlen(term[ok]);
+			if (memcmp(lt, term[ok], left < k ? left : k) != 0)
+				continue;
+			if (left < k)
+				return -1;	/* may be one: look again with more */
+			*at = i;
+			*tl = k;
+			return ok;
+		}
+		*pos = i + 1;
+	}
+	*pos = n;
+	return -1;
+}
+
+/* the terminator line at or after *pos, as proto_find_prompted */
+static int proto_find_line(const char *d, size_t n, size_t *pos, size_t *at, size_t *tl)
+{
+	const char *nl;
+	while ((nl = memchr(d + *pos, '\n', n - *pos)) != NULL) {
+		size_t ll = (size_t)(nl - (d + *pos));
+		int ok = ll == 8 && memcmp(d + *pos, "<CMD OK>", 8) == 0;
+		int bad = ll == 11 && memcmp(d + *pos, "<CMD Error>", 11) == 0;
+		if (ok || bad) {
+			*at = *pos;
+			*tl = ll + 1;
+			return ok;
+		}
+		*pos += ll + 1;
+	}
+	return -1;
+}
+
+static int proto_read_framed(struct net_conn *c, struct proto_reply *r, double deadline,
+			     int prompted, struct err *e)
+{
+	size_t pos = 0;		/* where the terminator search resumes */
 	memset(r, 0, sizeof *r);
 	if (deadline <= 0)
 		deadline = net_deadline(c);
 	for (;;) {
-		size_t n;
+		size_t n, at, tl;
 		const char *d = net_data(c, &n);
-		const char *nl;
-		while ((nl = memchr(d + pos, '\n', n - pos)) != NULL) {
-			size_t ll = (size_t)(nl - (d + pos));
-			int ok = ll == 8 && memcmp(d + pos, "<CMD OK>", 8) == 0;
-			int bad = ll == 11 && memcmp(d + pos, "<CMD Error>", 11) == 0;
-			if (ok || bad) {
-				int rc = proto_fill_reply(r, d, pos, ok, e);
-				net_consume(c, pos + ll + 1);
-				return rc;
-			}
-			pos += ll + 1;
+		int ok = prompted ? proto_find_prompted(d, n, &pos, &at, &tl) :
+				    proto_find_line(d, n, &pos, &at, &tl);
+		if (ok >= 0) {
+			int rc = proto_fill_reply(r, d, at, ok, e);
+			net_consume(c, at + tl);
+			return rc;
 		}
 		if (n > PROTO_MAX_REPLY)
 			return err_set(e, ERR_PROTO, "reply larger than 1 GB without a terminator");
@@ -166,6 +206,17 @@ int proto_read_reply(struct net_conn *c, struct proto_reply *r, double deadline,
 		if (f < 0)
 			return -1;
 	}
+}
+
+int proto_read_reply(struct net_conn *c, struct proto_reply *r, double deadline, struct err *e)
+{
+	return proto_read_framed(c, r, deadline, 0, e);
+}
+
+int proto_read_prompted(struct net_conn *c, struct proto_reply *r, double deadline,
+			struct err *e)
+{
+	return proto_read_framed(c, r, deadline, 1, e);
 }
 
 int proto_request(struct net_conn *c, const char *line, struct proto_reply *r, struct err *e)
@@ -236,4 +287,51 @@ const char *proto_get(char *const *f, size_t n, const char *key)
 		if (strncmp(f[i], key, kl) == 0 && f[i][kl] == ':')
 			return f[i] + kl + 1;
 	return NULL;
+}
+
+char *proto_escape(const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *out = malloc(3 * len + 1), *p = out;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '%' || c == '\0' || c == ' ' || (c >= '\t' && c <= '\r')) {
+			*p++ = '%';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		} else {
+			*p++ = (char)c;
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
+static int proto_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+size_t proto_unescape(char *s, size_t len)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		int h, l;
+		if (s[i] == '%' && i + 2 < len &&
+		    (h = proto_hexval(s[i + 1])) >= 0 && (l = proto_hexval(s[i + 2])) >= 0) {
+			s[o++] = (char)(h << 4 | l);
+			i += 2;
+		} else {
+			s[o++] = s[i];
+		}
+	}
+	return o;
 }

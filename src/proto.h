@@ -45,6 +45,12 @@ int proto_sendv(struct net_conn *c, char *const *lines, size_t n, struct err *e)
  * reply, ERR_PROTO in the middle of one). */
 int proto_read_reply(struct net_conn *c, struct proto_reply *r, double deadline, struct err *e);
 
+/* proto_read_reply for a connection in debug mode (`debug` ... `cont`):
+ * its terminator follows a prompt rather than a newline.  On a timeout
+ * nothing is consumed, so it can be called again. */
+int proto_read_prompted(struct net_conn *c, struct proto_reply *r, double deadline,
+			struct err *e);
+
 /* proto_send + proto_read_reply */
 int proto_request(struct net_conn *c, const char *line, struct proto_reply *r, struct err *e);
 
@@ -61,5 +67,11 @@ size_t proto_split(char *s, char **f, size_t max);
 
 /* the value of the "key:value" field among f[0..n), or NULL */
 const char *proto_get(char *const *f, size_t n, const char *key);
+
+/* s with '%', NUL and whitespace as %XX, so that it is one console argument
+ * (dbgcmd splits its line at whitespace); caller frees */
+char *proto_escape(const char *s, size_t len);
+/* undo %XX in place; returns the new length */
+size_t proto_unescape(char *s, size_t len);
 
 #endif

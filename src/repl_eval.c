@@ -33,8 +33,8 @@ struct repl_job {
 	int done, abandoned, wake[2];
 	struct agent_sess *sess;
 	uint32_t hub;
-	struct agent_buf req;
-	struct agent_val *reply;
+	struct fmt_buf req;
+	struct wire_val *reply;
 	enum agent_status st;
 	char err[1024];
 };
@@ -66,8 +66,8 @@ void repl_eval_free(struct repl_eval *e)
 static void repl_job_free(struct repl_job *j)
 {
 	agent_close(j->sess);
-	agent_buf_free(&j->req);
-	agent_val_free(j->reply);
+	fmt_buf_free(&j->req);
+	wire_val_free(j->reply);
 	close(j->wake[0]);
 	close(j->wake[1]);
 	pthread_mutex_destroy(&j->mu);
@@ -94,8 +94,8 @@ static void *repl_job_main(void *arg)
 /* Send req (consumed) to service in a worker thread and wait for it, or
  * for *stop.  0 with *reply set, else the status (-1: abandoned) with a
  * message in err. */
-static int repl_eval_call(struct repl_eval *e, uint32_t service, struct agent_buf *req,
-			  struct agent_val **reply, char *err, size_t errlen)
+static int repl_eval_call(struct repl_eval *e, uint32_t service, struct fmt_buf *req,
+			  struct wire_val **reply, char *err, size_t errlen)
 {
 	enum agent_status st = AGENT_OK;
 	*reply = NULL;
@@ -105,7 +105,7 @@ static int repl_eval_call(struct repl_eval *e, uint32_t service, struct agent_bu
 	}
 	struct repl_job *j = e->sess ? calloc(1, sizeof *j) : NULL;
 	if (!j || pipe(j->wake) != 0) {
-		agent_buf_free(req);
+		fmt_buf_free(req);
 		free(j);
 		if (st == AGENT_OK)
 			snprintf(err, errlen, "out of resources");
@@ -116,7 +116,7 @@ static int repl_eval_call(struct repl_eval *e, uint32_t service, struct agent_bu
 	j->sess = e->sess;
 	j->hub = service;
 	j->req = *req;
-	*req = (struct agent_buf){ 0 };
+	*req = (struct fmt_buf){ 0 };
 	if (pthread_create(&t, NULL, repl_job_main, j) != 0) {
 		j->sess = NULL;
 		repl_job_free(j);
@@ -153,37 +153,37 @@ static int repl_eval_call(struct repl_eval *e, uint32_t service, struct agent_bu
 }
 
 /* src as a Lua string literal: printable ASCII kept, the rest \ddd */
-static void repl_eval_quote(struct agent_buf *b, const char *src)
+static void repl_eval_quote(struct fmt_buf *b, const char *src)
 {
 	char esc[8];
-	agent_w_raw(b, "\"", 1);
+	wire_put_raw(b, "\"", 1);
 	for (const unsigned char *s = (const unsigned char *)src; *s; s++) {
 		if (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\') {
-			agent_w_raw(b, (const char *)s, 1);
+			wire_put_raw(b, (const char *)s, 1);
 		} else {
 			snprintf(esc, sizeof esc, "\\%03u", *s);
-			agent_w_raw(b, esc, 4);
+			wire_put_raw(b, esc, 4);
 		}
 	}
-	agent_w_raw(b, "\"", 1);
+	wire_put_raw(b, "\"", 1);
 }
 
 /* the eval request for src (a chunk of Lua) in this prompt's session */
-static void repl_eval_request(struct repl_eval *e, struct agent_buf *req, const char *src,
+static void repl_eval_request(struct repl_eval *e, struct fmt_buf *req, const char *src,
 			      size_t len)
 {
-	agent_w_open(req);
-	agent_w_cstr(req, "op");
-	agent_w_cstr(req, "eval");
-	agent_w_cstr(req, "session");
-	agent_w_cstr(req, e->session);
-	agent_w_cstr(req, "name");
-	agent_w_cstr(req, "=repl");
-	agent_w_cstr(req, "timeout");	/* the watchdog stops it before we give up */
-	agent_w_num(req, e->timeout * 0.8);
-	agent_w_cstr(req, "src");
-	agent_w_str(req, src, len);
-	agent_w_close(req);
+	wire_put_open(req);
+	wire_put_cstr(req, "op");
+	wire_put_cstr(req, "eval");
+	wire_put_cstr(req, "session");
+	wire_put_cstr(req, e->session);
+	wire_put_cstr(req, "name");
+	wire_put_cstr(req, "=repl");
+	wire_put_cstr(req, "timeout");	/* the watchdog stops it before we give up */
+	wire_put_num(req, e->timeout * 0.8);
+	wire_put_cstr(req, "src");
+	wire_put_str(req, src, len);
+	wire_put_close(req);
 }
 
 /* append line and a newline to *text */
@@ -203,8 +203,8 @@ static void repl_eval_add(char **text, const char *line)
 static void repl_eval_run(struct repl_eval *e, uint32_t service, const char *src, size_t len,
 			  struct repl_reply *r)
 {
-	struct agent_buf req = { 0 };
-	struct agent_val *rep;
+	struct fmt_buf req = { 0 };
+	struct wire_val *rep;
 	char err[1024];
 	memset(r, 0, sizeof *r);
 	repl_eval_request(e, &req, src, len);
@@ -213,16 +213,16 @@ static void repl_eval_run(struct repl_eval *e, uint32_t service, const char *src
 		r->err = strdup(err[0] ? err : "failed");
 		return;
 	}
-	const struct agent_val *out = agent_get(rep, "out"), *vals = agent_get(rep, "values");
-	for (size_t i = 1; i <= agent_count(out); i++)
-		repl_eval_add(&r->out, agent_at(out, (long long)i)->s ? agent_at(out, (long long)i)->s : "");
-	for (size_t i = 1; i <= agent_count(vals); i++)
-		repl_eval_add(&r->out, agent_at(vals, (long long)i)->s ? agent_at(vals, (long long)i)->s : "");
-	if (!agent_getb(rep, "ok")) {
+	const struct wire_val *out = wire_get(rep, "out"), *vals = wire_get(rep, "values");
+	for (size_t i = 1; i <= wire_count(out); i++)
+		repl_eval_add(&r->out, wire_at(out, (long long)i)->s ? wire_at(out, (long long)i)->s : "");
+	for (size_t i = 1; i <= wire_count(vals); i++)
+		repl_eval_add(&r->out, wire_at(vals, (long long)i)->s ? wire_at(vals, (long long)i)->s : "");
+	if (!wire_getb(rep, "ok")) {
 		r->status = 1;
-		r->err = strdup(agent_gets(rep, "err", "failed"));
+		r->err = strdup(wire_gets(rep, "err", "failed"));
 	}
-	agent_val_free(rep);
+	wire_val_free(rep);
 }
 
 int repl_eval_attach(struct repl_eval *e, uint32_t service, struct repl_reply *r)
@@ -242,16 +242,16 @@ int repl_eval_attach(struct repl_eval *e, uint32_t service, struct repl_reply *r
 void repl_eval_chunk(struct repl_eval *e, uint32_t service, const char *chunk,
 		     struct repl_reply *r)
 {
-	struct agent_buf src = { 0 };
+	struct fmt_buf src = { 0 };
 	memset(r, 0, sizeof *r);
 	if (e->ready != service && repl_eval_attach(e, service, r) != 0)
 		return;
 	repl_reply_clear(r);
-	agent_w_raw(&src, "__skyctl_repl(", 14);
+	wire_put_raw(&src, "__skyctl_repl(", 14);
 	repl_eval_quote(&src, chunk);
-	agent_w_raw(&src, ")", 1);
+	wire_put_raw(&src, ")", 1);
 	repl_eval_run(e, service, src.oom ? "" : src.p, src.oom ? 0 : src.len, r);
-	agent_buf_free(&src);
+	fmt_buf_free(&src);
 	/* a service that restarted its agent lost the session: install again */
 	if (r->status == 1 && r->err && strstr(r->err, "__skyctl_repl") && !r->out) {
 		repl_reply_clear(r);
@@ -269,29 +269,29 @@ void repl_reply_clear(struct repl_reply *r)
 
 size_t repl_eval_names(struct repl_eval *e, uint32_t service, const char *expr, char ***out)
 {
-	struct agent_buf req = { 0 };
-	struct agent_val *rep = NULL;
+	struct fmt_buf req = { 0 };
+	struct wire_val *rep = NULL;
 	char err[1024];
 	size_t n = 0;
 	*out = NULL;
-	agent_w_open(&req);
-	agent_w_cstr(&req, "op");
-	agent_w_cstr(&req, "complete");
-	agent_w_cstr(&req, "session");
-	agent_w_cstr(&req, e->session);
-	agent_w_cstr(&req, "expr");
-	agent_w_cstr(&req, expr);
-	agent_w_close(&req);
+	wire_put_open(&req);
+	wire_put_cstr(&req, "op");
+	wire_put_cstr(&req, "complete");
+	wire_put_cstr(&req, "session");
+	wire_put_cstr(&req, e->session);
+	wire_put_cstr(&req, "expr");
+	wire_put_cstr(&req, expr);
+	wire_put_close(&req);
 	if (repl_eval_call(e, service, &req, &rep, err, sizeof err) == 0) {
-		const struct agent_val *names = agent_get(rep, "names");
-		size_t k = agent_count(names);
+		const struct wire_val *names = wire_get(rep, "names");
+		size_t k = wire_count(names);
 		*out = k ? calloc(k, sizeof **out) : NULL;
 		for (size_t i = 1; *out && i <= k; i++) {
-			const struct agent_val *v = agent_at(names, (long long)i);
+			const struct wire_val *v = wire_at(names, (long long)i);
 			if (v->s && ((*out)[n] = strdup(v->s)))
 				n++;
 		}
 	}
-	agent_val_free(rep);
+	wire_val_free(rep);
 	return n;
 }

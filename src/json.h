@@ -1,0 +1,19 @@
+/* JSON text: the one writer of JSON strings in skyctl (tables, replies
+ * and records all go through it), and decoded wire values as JSON. */
+#ifndef JSON_H
+#define JSON_H
+
+#include <stddef.h>
+
+#include "fmt.h"
+#include "wire.h"
+
+/* s[0..len) as a JSON string appended to b: '"', '\\' and control bytes
+ * escaped, other bytes as they are */
+void json_string(struct fmt_buf *b, const char *s, size_t len);
+
+/* v as JSON appended to b: tables keyed 1..n as arrays, other tables as
+ * objects (non-string keys as their JSON text), NaN and infinities null */
+void json_value(struct fmt_buf *b, const struct wire_val *v);
+
+#endif

@@ -1,0 +1,48 @@
+/* The wire format skyctl and its agent exchange (the C twin of
+ * lua/wire.lua; the grammar is there): encoding requests into a fmt_buf
+ * and decoding replies into a tree of values. */
+#ifndef WIRE_H
+#define WIRE_H
+
+#include <stddef.h>
+
+#include "fmt.h"
+
+/* Encoding appends to b; on allocation failure b->oom is set and later
+ * writes are ignored. */
+void wire_put_str(struct fmt_buf *b, const char *s, size_t len);
+void wire_put_cstr(struct fmt_buf *b, const char *s);	/* NULL writes nil */
+void wire_put_int(struct fmt_buf *b, long long v);
+void wire_put_num(struct fmt_buf *b, double v);
+void wire_put_bool(struct fmt_buf *b, int v);
+void wire_put_raw(struct fmt_buf *b, const char *wire, size_t len);	/* encoded already */
+void wire_put_open(struct fmt_buf *b);		/* { */
+void wire_put_close(struct fmt_buf *b);	/* } */
+
+enum wire_type { WIRE_NIL, WIRE_BOOL, WIRE_INT, WIRE_NUM, WIRE_STR, WIRE_TABLE };
+
+/* a decoded value; strings are NUL-terminated copies (len excludes the NUL) */
+struct wire_val {
+	enum wire_type type;
+	long long i;		/* WIRE_INT, and WIRE_BOOL as 0/1 */
+	double d;		/* WIRE_NUM */
+	char *s;		/* WIRE_STR */
+	size_t len;		/* WIRE_STR length, WIRE_TABLE pair count */
+	struct wire_val *k, *v;	/* WIRE_TABLE: len keys and values */
+};
+
+/* decode a wire string; NULL if it is not well formed */
+struct wire_val *wire_decode(const char *s, size_t len);
+void wire_val_free(struct wire_val *v);
+
+/* field key of table t, entry i (1-based) of t; NULL when absent */
+const struct wire_val *wire_get(const struct wire_val *t, const char *key);
+const struct wire_val *wire_at(const struct wire_val *t, long long i);
+/* number of entries 1..n of a table used as a list */
+size_t wire_count(const struct wire_val *t);
+/* the string / integer / truth of field key of t, or the default */
+const char *wire_gets(const struct wire_val *t, const char *key, const char *dflt);
+long long wire_geti(const struct wire_val *t, const char *key, long long dflt);
+int wire_getb(const struct wire_val *t, const char *key);
+
+#endif
