@@ -220,9 +220,9 @@ void agentcmd_audit_add(struct agentcmd_audit *a, const struct journal_record *r
 
 void agentcmd_audit_flush(struct agentcmd_audit *a)
 {
-	char err[512];
-	if (a->n && journal_append(a->v, a->n, err, sizeof err) != 0 && !a->failed) {
-		fprintf(stderr, "skyctl: warning: %s\n", err);
+	struct err err;
+	if (a->n && journal_append(a->v, a->n, &err) != 0 && !a->failed) {
+		fprintf(stderr, "skyctl: warning: %s\n", err.msg);
 		a->failed = 1;
 	}
 	for (size_t k = 0; k < 2 * a->n; k++)

@@ -215,12 +215,13 @@ static void complete_targets(const struct complete_line *l, const struct config 
  * by their start, node and service */
 static void complete_sessions(const char *prefix, const char *cur)
 {
-	char *buf = NULL, err[256];
+	char *buf = NULL;
+	struct err err;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return;
-	int rc = history_sessions(f, NULL, err, sizeof err);
+	int rc = history_sessions(f, NULL, &err);
 	fclose(f);
 	for (char *line = buf, *next; rc == 0 && line && *line; line = next) {
 		char *tab = strchr(line, '\t');

@@ -12,18 +12,17 @@
 static int cmd_history_exec(struct cmd_ctx *c)
 {
 	const char *grep = c->o.grep, *id = c->o.session;
-	char err[512];
+	struct err err;
 	if (c->argc == 1 && id && strcmp(id, c->argv[0]) != 0) {
 		fprintf(stderr, "skyctl: history: two sessions: '%s' and '%s'\n", id, c->argv[0]);
 		return ERR_USAGE;
 	}
 	if (c->argc == 1)
 		id = c->argv[0];
-	int rc = id ? history_session(stdout, id, grep, err, sizeof err) :
-		history_sessions(stdout, grep, err, sizeof err);
+	int rc = id ? history_session(stdout, id, grep, &err) : history_sessions(stdout, grep, &err);
 	if (rc != 0)
-		fprintf(stderr, "skyctl: history: %s\n", err);
-	return rc < 0 ? ERR_LOCAL : rc;
+		fprintf(stderr, "skyctl: history: %s\n", err.msg);
+	return rc ? err.code : 0;
 }
 
 const struct cmd_entry cmd_history_entry = {

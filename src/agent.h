@@ -8,16 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "wire.h"
-
-/* what went wrong, as skyctl's exit codes */
-enum agent_status {
-	AGENT_OK = 0,
-	AGENT_ENODE = 1,	/* the node or a service failed */
-	AGENT_ECONNECT = 3,	/* cannot connect */
-	AGENT_ETIMEOUT = 4,	/* no answer in time */
-	AGENT_EPROTO = 5,	/* an answer skyctl cannot read */
-};
 
 #define AGENT_NO_AGENT 1	/* register nothing: one-shot loader per request */
 
@@ -31,20 +23,21 @@ const char *agent_version(void);
 
 struct net_conn;
 
-/* Connect to the node at addr, "host:port" or "ssh://..." (net_open; its
- * debug-mode helpers open more connections there), or take over conn, a
- * connection to it already greeted, when not NULL; timeout seconds for
- * every wait.  NULL on failure, with a message in err and the status in
- * *status (conn is then closed). */
+/* Connect to the node at addr, "host:port" or "ssh://..." (proto_open;
+ * its debug-mode helpers open more connections there), or take over conn,
+ * a connection to it already greeted, when not NULL; timeout seconds for
+ * every wait.  NULL on failure with e set (conn is then closed). */
 struct agent_sess *agent_open(const char *addr, struct net_conn *conn, int flags, double timeout,
-			      char *err, size_t errlen, enum agent_status *status);
+			      struct err *e);
 void agent_close(struct agent_sess *s);
 
 /* Send request req (a wire-encoded table) to the agent in service hub,
- * installing, upgrading or bootstrapping it first when needed.  On success
- * *reply is the decoded reply (free it).  Else a message is in err. */
-enum agent_status agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
-				struct wire_val **reply, char *err, size_t errlen);
+ * installing, upgrading or bootstrapping it first when needed.  0 with
+ * *reply the decoded reply (free it); else -1 with e (not NULL) set:
+ * ERR_NODE (the node or service failed), ERR_CONNECT, ERR_TIMEOUT or
+ * ERR_PROTO (an answer skyctl cannot read, or one lost). */
+int agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
+		  struct wire_val **reply, struct err *e);
 
 /* whether the last agent_request failed before its request could run (no
  * agent could be loaded or attached in the hub): another hub may do */

@@ -28,9 +28,9 @@ struct batch_job {
 	/* one round */
 	size_t lo, hi;
 	struct wire_val *rep;
-	enum agent_status st;
+	int rc;			/* agent_open's or agent_request's */
 	int sent;		/* the request may have run */
-	char err[512];
+	struct err err;		/* when rc is -1 */
 };
 
 /* {op=sub.op, targets={...}, stop=, par=, sub=<sub>} for targets lo..hi-1 */
@@ -63,20 +63,21 @@ static void *batch_round(void *arg)
 	j->rep = NULL;
 	if (!j->sess) {
 		j->sess = agent_open(j->node->addr, j->node->conn, j->opts->flags,
-				     j->opts->timeout, j->err, sizeof j->err, &j->st);
+				     j->opts->timeout, &j->err);
 		j->node->conn = NULL;
-		if (!j->sess)
+		if (!j->sess) {
+			j->rc = -1;
 			return NULL;
+		}
 	}
 	batch_request(&req, j);
 	for (int tries = 0; tries < BATCH_HUBS; tries++) {
-		j->st = agent_request(j->sess, j->node->addrs[j->hub], &req, &j->rep, j->err,
-				      sizeof j->err);
-		if (j->st == AGENT_OK || !agent_attach_failed(j->sess) || j->hub + 1 >= j->node->n)
+		j->rc = agent_request(j->sess, j->node->addrs[j->hub], &req, &j->rep, &j->err);
+		if (j->rc == 0 || !agent_attach_failed(j->sess) || j->hub + 1 >= j->node->n)
 			break;
 		j->hub++;
 	}
-	j->sent = j->st == AGENT_OK || !agent_attach_failed(j->sess);
+	j->sent = j->rc == 0 || !agent_attach_failed(j->sess);
 	fmt_buf_free(&req);
 	return NULL;
 }
@@ -87,10 +88,10 @@ static int batch_settle(struct batch_job *j, size_t ni, const struct batch_hooks
 	int failed = 0;
 	const struct wire_val *results = wire_get(j->rep, "results");
 	for (size_t i = j->lo; i < j->hi; i++) {
-		struct batch_result r = { .state = BATCH_SKIPPED, .status = j->st };
-		if (j->st != AGENT_OK) {
+		struct batch_result r = { .state = BATCH_SKIPPED, .code = j->rc ? j->err.code : 0 };
+		if (j->rc != 0) {
 			r.state = j->sent ? BATCH_UNKNOWN : BATCH_FAILED;
-			r.err = j->err;
+			r.err = j->err.msg;
 		} else if ((r.val = wire_at(results, (long long)(i - j->lo + 1)))) {
 			r.state = wire_getb(r.val, "ok") ? BATCH_OK : BATCH_FAILED;
 			r.err = wire_gets(r.val, "err", "failed");
@@ -101,10 +102,10 @@ static int batch_settle(struct batch_job *j, size_t ni, const struct batch_hooks
 		failed |= r.state != BATCH_OK && r.state != BATCH_SKIPPED;
 		h->settled(h->ud, ni, i, &r);
 	}
-	if (j->st != AGENT_OK) {
+	if (j->rc != 0) {
 		j->dead = 1;
 		if (!*status)
-			*status = (int)j->st;
+			*status = j->err.code;
 	}
 	return failed;
 }

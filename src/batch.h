@@ -39,7 +39,7 @@ struct batch_result {
 	enum batch_state state;
 	const struct wire_val *val;
 	const char *err;	/* FAILED / UNKNOWN: why */
-	enum agent_status status;	/* transport status for UNKNOWN */
+	int code;		/* enum err_code of a transport failure (UNKNOWN), else 0 */
 };
 
 struct batch_hooks {

@@ -37,7 +37,7 @@ static int history_mkdirs(char *path)
 	return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-int history_dir(const char *sub, char *buf, size_t len, char *err, size_t errlen)
+int history_dir(const char *sub, char *buf, size_t len, struct err *e)
 {
 	const char *state = getenv("XDG_STATE_HOME");
 	const char *home = getenv("HOME");
@@ -50,18 +50,12 @@ int history_dir(const char *sub, char *buf, size_t len, char *err, size_t errlen
 		n = snprintf(buf, len, "%s/skyctl/%s", state, sub);
 	else if (home && home[0])
 		n = snprintf(buf, len, "%s/.local/state/skyctl/%s", home, sub);
-	else {
-		snprintf(err, errlen, "no home directory for skyctl's state");
-		return -1;
-	}
-	if (n < 0 || (size_t)n >= len) {
-		snprintf(err, errlen, "state directory path too long");
-		return -1;
-	}
-	if (history_mkdirs(buf) != 0) {
-		snprintf(err, errlen, "cannot create %s: %s", buf, strerror(errno));
-		return -1;
-	}
+	else
+		return err_set(e, ERR_LOCAL, "no home directory for skyctl's state");
+	if (n < 0 || (size_t)n >= len)
+		return err_set(e, ERR_LOCAL, "state directory path too long");
+	if (history_mkdirs(buf) != 0)
+		return err_set(e, ERR_LOCAL, "cannot create %s: %s", buf, strerror(errno));
 	return 0;
 }
 
@@ -189,7 +183,8 @@ static void history_read(struct history_file *h)
 struct history_file *history_open(const char *node, const char *service)
 {
 	const char *env = getenv("SKYCTL_HISTFILE");
-	char dir[4096], err[512], n[256], s[256];
+	char dir[4096], n[256], s[256];
+	struct err err;
 	struct history_file *h;
 	if (env && strcmp(env, "/dev/null") == 0)
 		return NULL;
@@ -203,8 +198,8 @@ struct history_file *history_open(const char *node, const char *service)
 		history_safe(s, sizeof s, service ? (service[0] == ':' ? service + 1 : service) : "node");
 		snprintf(s + strlen(s), sizeof s - strlen(s), ".hist");
 		if (snprintf(dir, sizeof dir, "history/%s", n) >= (int)sizeof dir ||
-		    history_dir(dir, h->path, sizeof h->path - strlen(s) - 1, err, sizeof err) != 0) {
-			fprintf(stderr, "skyctl: history off: %s\n", err);
+		    history_dir(dir, h->path, sizeof h->path - strlen(s) - 1, &err) != 0) {
+			fprintf(stderr, "skyctl: history off: %s\n", err.msg);
 			free(h);
 			return NULL;
 		}

@@ -15,11 +15,13 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "err.h"
+
 #define HISTORY_IGNORE_DEFAULT "passw(or)?d|secret|token|private_?key|credential"
 
 /* $XDG_STATE_HOME/skyctl/<sub> into buf, created 0700 with its parents;
- * 0, or -1 with a message in err */
-int history_dir(const char *sub, char *buf, size_t len, char *err, size_t errlen);
+ * 0, or -1 with e set (ERR_LOCAL) */
+int history_dir(const char *sub, char *buf, size_t len, struct err *e);
 
 /* whether entry must stay out of history files and transcripts */
 int history_ignored(const char *entry);
@@ -43,9 +45,8 @@ void history_close(struct history_file *h);
 struct history_log;
 
 /* start a transcript for node and service (NULL: node prompt); NULL on
- * failure, with a message in err */
-struct history_log *history_log_open(const char *node, const char *service, char *err,
-				     size_t errlen);
+ * failure, with e set (ERR_LOCAL) */
+struct history_log *history_log_open(const char *node, const char *service, struct err *e);
 /* the session id ("20261124-174501-1234") */
 const char *history_log_id(const struct history_log *l);
 /* record text (may hold several lines) with mark '>' input, '<' output,
@@ -57,10 +58,11 @@ void history_log_close(struct history_log *l);
 
 /* list every session (id, start, node, service, lines typed) to out, oldest
  * first, or only those with a line matching the regex grep (NULL: all)
- * followed by those lines; 0, or -1 with a message in err */
-int history_sessions(FILE *out, const char *grep, char *err, size_t errlen);
+ * followed by those lines; 0, or -1 with e set (ERR_LOCAL) */
+int history_sessions(FILE *out, const char *grep, struct err *e);
 /* print session id (its lines matching grep when grep is not NULL) to out;
- * 0, 1 if there is no such session, -1 with a message in err */
-int history_session(FILE *out, const char *id, const char *grep, char *err, size_t errlen);
+ * 0, or -1 with e set: ERR_NODE (exit 1) if there is no such session,
+ * else ERR_LOCAL */
+int history_session(FILE *out, const char *id, const char *grep, struct err *e);
 
 #endif

@@ -29,18 +29,17 @@ static void history_stamp(char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%03dZ", (int)(tv.tv_usec / 1000));
 }
 
-struct history_log *history_log_open(const char *node, const char *service, char *err,
-				     size_t errlen)
+struct history_log *history_log_open(const char *node, const char *service, struct err *e)
 {
 	char dir[4096], path[4200], stamp[32];
 	struct history_log *l = calloc(1, sizeof *l);
 	time_t now = time(NULL);
 	struct tm tm;
 	if (!l) {
-		snprintf(err, errlen, "out of memory");
+		err_set(e, ERR_LOCAL, "out of memory");
 		return NULL;
 	}
-	if (history_dir("sessions", dir, sizeof dir, err, errlen) != 0) {
+	if (history_dir("sessions", dir, sizeof dir, e) != 0) {
 		free(l);
 		return NULL;
 	}
@@ -51,7 +50,7 @@ struct history_log *history_log_open(const char *node, const char *service, char
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
 	l->f = fd >= 0 ? fdopen(fd, "a") : NULL;
 	if (!l->f) {
-		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		err_set(e, ERR_LOCAL, "cannot create %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		free(l);
@@ -145,30 +144,29 @@ static void history_print(FILE *out, const char *path, const char *id, const reg
 	fclose(f);
 }
 
-static int history_regex(regex_t *re, const char *grep, char *err, size_t errlen)
+static int history_regex(regex_t *re, const char *grep, struct err *e)
 {
 	int rc = regcomp(re, grep, REG_EXTENDED | REG_NOSUB);
 	if (rc != 0) {
 		char msg[256];
 		regerror(rc, re, msg, sizeof msg);
-		snprintf(err, errlen, "bad pattern %s: %s", grep, msg);
-		return -1;
+		return err_set(e, ERR_LOCAL, "bad pattern %s: %s", grep, msg);
 	}
 	return 0;
 }
 
-int history_sessions(FILE *out, const char *grep, char *err, size_t errlen)
+int history_sessions(FILE *out, const char *grep, struct err *e)
 {
 	char dir[4096], path[4400];
 	struct dirent **names = NULL;
 	regex_t re;
-	if (history_dir("sessions", dir, sizeof dir, err, errlen) != 0)
+	if (history_dir("sessions", dir, sizeof dir, e) != 0)
 		return -1;
-	if (grep && history_regex(&re, grep, err, errlen) != 0)
+	if (grep && history_regex(&re, grep, e) != 0)
 		return -1;
 	int n = scandir(dir, &names, history_is_log, history_by_name);
 	if (n < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", dir, strerror(errno));
+		err_set(e, ERR_LOCAL, "cannot read %s: %s", dir, strerror(errno));
 		if (grep)
 			regfree(&re);
 		return -1;
@@ -185,22 +183,18 @@ int history_sessions(FILE *out, const char *grep, char *err, size_t errlen)
 	return 0;
 }
 
-int history_session(FILE *out, const char *id, const char *grep, char *err, size_t errlen)
+int history_session(FILE *out, const char *id, const char *grep, struct err *e)
 {
 	char dir[4096], path[4400];
 	regex_t re;
-	if (!id[0] || strchr(id, '/') || id[0] == '.') {
-		snprintf(err, errlen, "no session %s", id);
-		return 1;
-	}
-	if (history_dir("sessions", dir, sizeof dir, err, errlen) != 0)
+	if (!id[0] || strchr(id, '/') || id[0] == '.')
+		return err_set(e, ERR_NODE, "no session %s", id);
+	if (history_dir("sessions", dir, sizeof dir, e) != 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/%s.log", dir, id);
-	if (access(path, R_OK) != 0) {
-		snprintf(err, errlen, "no session %s (see skyctl history)", id);
-		return 1;
-	}
-	if (grep && history_regex(&re, grep, err, errlen) != 0)
+	if (access(path, R_OK) != 0)
+		return err_set(e, ERR_NODE, "no session %s (see skyctl history)", id);
+	if (grep && history_regex(&re, grep, e) != 0)
 		return -1;
 	history_print(out, path, id, grep ? &re : NULL, 0);
 	if (grep)

@@ -160,7 +160,7 @@ static int journal_format(struct journal_buf *b, const struct journal_record *r,
 	return 0;
 }
 
-int journal_append(const struct journal_record *r, size_t n, char *err, size_t errlen)
+int journal_append(const struct journal_record *r, size_t n, struct err *e)
 {
 	char path[4096];
 	struct journal_buf b = { 0 };
@@ -196,7 +196,7 @@ int journal_append(const struct journal_record *r, size_t n, char *err, size_t e
 	free(b.p);
 	return 0;
 fail:
-	snprintf(err, errlen, "%s %s: %s", what, path[0] ? path : "", strerror(errno));
+	err_set(e, ERR_LOCAL, "%s %s: %s", what, path[0] ? path : "", strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	free(b.p);

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "err.h"
+
 struct journal_record {
 	const char *op;		/* "inject", "rollback" */
 	const char *batch;	/* one id per skyctl run, to pair pending/result */
@@ -24,7 +26,7 @@ char *journal_who(char *buf, size_t len);
 int journal_path(char *buf, size_t len);
 
 /* Append n records with one write and fsync, creating the file 0600 and its
- * directories 0700.  Returns 0, or -1 with a message in err. */
-int journal_append(const struct journal_record *r, size_t n, char *err, size_t errlen);
+ * directories 0700.  Returns 0, or -1 with e set (ERR_LOCAL). */
+int journal_append(const struct journal_record *r, size_t n, struct err *e);
 
 #endif

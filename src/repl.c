@@ -279,11 +279,12 @@ int repl_run(const struct repl_conf *c)
 {
 	struct repl r = { .c = c, .tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO),
 			  .stop = &repl_interrupted };
-	char id[64], err[512], svc[16];
+	char id[64], svc[16];
+	struct err err;
 	snprintf(svc, sizeof svc, ":%08x", (unsigned)c->service);
-	r.log = history_log_open(c->node, c->service ? svc : NULL, err, sizeof err);
+	r.log = history_log_open(c->node, c->service ? svc : NULL, &err);
 	if (!r.log && r.tty)
-		fprintf(stderr, "skyctl: no transcript: %s\n", err);
+		fprintf(stderr, "skyctl: no transcript: %s\n", err.msg);
 	repl_session_id(&r, id, sizeof id);
 	r.L = luaL_newstate();
 	r.ev = r.L ? repl_eval_new(c->addr, c->timeout, id, &repl_interrupted) : NULL;

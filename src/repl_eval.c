@@ -35,8 +35,8 @@ struct repl_job {
 	uint32_t hub;
 	struct fmt_buf req;
 	struct wire_val *reply;
-	enum agent_status st;
-	char err[1024];
+	int rc;			/* agent_request's */
+	struct err err;
 };
 
 struct repl_eval *repl_eval_new(const char *addr, double timeout, const char *session,
@@ -77,10 +77,9 @@ static void repl_job_free(struct repl_job *j)
 static void *repl_job_main(void *arg)
 {
 	struct repl_job *j = arg;
-	enum agent_status st = agent_request(j->sess, j->hub, &j->req, &j->reply, j->err,
-					     sizeof j->err);
+	int rc = agent_request(j->sess, j->hub, &j->req, &j->reply, &j->err);
 	pthread_mutex_lock(&j->mu);
-	j->st = st;
+	j->rc = rc;
 	j->done = 1;
 	int abandoned = j->abandoned;
 	if (!abandoned && write(j->wake[1], "", 1) < 0)
@@ -92,24 +91,26 @@ static void *repl_job_main(void *arg)
 }
 
 /* Send req (consumed) to service in a worker thread and wait for it, or
- * for *stop.  0 with *reply set, else the status (-1: abandoned) with a
- * message in err. */
+ * for *stop.  0 with *reply set, else the exit code of e's class (-1:
+ * abandoned) with e set. */
 static int repl_eval_call(struct repl_eval *e, uint32_t service, struct fmt_buf *req,
-			  struct wire_val **reply, char *err, size_t errlen)
+			  struct wire_val **reply, struct err *err)
 {
-	enum agent_status st = AGENT_OK;
 	*reply = NULL;
 	if (!e->sess) {
-		e->sess = agent_open(e->addr, NULL, 0, e->timeout, err, errlen, &st);
+		e->sess = agent_open(e->addr, NULL, 0, e->timeout, err);
 		e->ready = 0;
+		if (!e->sess) {
+			fmt_buf_free(req);
+			return err->code;
+		}
 	}
-	struct repl_job *j = e->sess ? calloc(1, sizeof *j) : NULL;
+	struct repl_job *j = calloc(1, sizeof *j);
 	if (!j || pipe(j->wake) != 0) {
 		fmt_buf_free(req);
 		free(j);
-		if (st == AGENT_OK)
-			snprintf(err, errlen, "out of resources");
-		return st == AGENT_OK ? AGENT_ENODE : (int)st;
+		err_set(err, ERR_NODE, "out of resources");
+		return ERR_NODE;
 	}
 	pthread_t t;
 	pthread_mutex_init(&j->mu, NULL);
@@ -120,8 +121,8 @@ static int repl_eval_call(struct repl_eval *e, uint32_t service, struct fmt_buf 
 	if (pthread_create(&t, NULL, repl_job_main, j) != 0) {
 		j->sess = NULL;
 		repl_job_free(j);
-		snprintf(err, errlen, "cannot start a thread");
-		return AGENT_ENODE;
+		err_set(err, ERR_NODE, "cannot start a thread");
+		return ERR_NODE;
 	}
 	pthread_detach(t);
 	e->sess = NULL;	/* the job's now */
@@ -134,22 +135,23 @@ static int repl_eval_call(struct repl_eval *e, uint32_t service, struct fmt_buf 
 		if (e->stop && *e->stop) {
 			j->abandoned = 1;
 			pthread_mutex_unlock(&j->mu);
-			snprintf(err, errlen, "abandoned: the service finishes the line on its own");
+			err_set(err, ERR_NODE, "abandoned: the service finishes the line on its own");
 			return -1;
 		}
 		pthread_mutex_unlock(&j->mu);
 	}
 	pthread_mutex_unlock(&j->mu);
-	st = j->st;
-	if (st == AGENT_OK || st == AGENT_ENODE) {
+	int code = j->rc ? j->err.code : 0;
+	if (code == 0 || code == ERR_NODE) {
 		e->sess = j->sess;	/* still in step: keep it */
 		j->sess = NULL;
 	}
 	*reply = j->reply;
 	j->reply = NULL;
-	snprintf(err, errlen, "%s", j->err);
+	if (code)
+		*err = j->err;
 	repl_job_free(j);
-	return (int)st;
+	return code;
 }
 
 /* src as a Lua string literal: printable ASCII kept, the rest \ddd */
@@ -205,12 +207,12 @@ static void repl_eval_run(struct repl_eval *e, uint32_t service, const char *src
 {
 	struct fmt_buf req = { 0 };
 	struct wire_val *rep;
-	char err[1024];
+	struct err err = { 0 };
 	memset(r, 0, sizeof *r);
 	repl_eval_request(e, &req, src, len);
-	r->status = repl_eval_call(e, service, &req, &rep, err, sizeof err);
+	r->status = repl_eval_call(e, service, &req, &rep, &err);
 	if (r->status != 0) {
-		r->err = strdup(err[0] ? err : "failed");
+		r->err = strdup(err.msg[0] ? err.msg : "failed");
 		return;
 	}
 	const struct wire_val *out = wire_get(rep, "out"), *vals = wire_get(rep, "values");
@@ -271,7 +273,7 @@ size_t repl_eval_names(struct repl_eval *e, uint32_t service, const char *expr, 
 {
 	struct fmt_buf req = { 0 };
 	struct wire_val *rep = NULL;
-	char err[1024];
+	struct err err;
 	size_t n = 0;
 	*out = NULL;
 	wire_put_open(&req);
@@ -282,7 +284,7 @@ size_t repl_eval_names(struct repl_eval *e, uint32_t service, const char *expr, 
 	wire_put_cstr(&req, "expr");
 	wire_put_cstr(&req, expr);
 	wire_put_close(&req);
-	if (repl_eval_call(e, service, &req, &rep, err, sizeof err) == 0) {
+	if (repl_eval_call(e, service, &req, &rep, &err) == 0) {
 		const struct wire_val *names = wire_get(rep, "names");
 		size_t k = wire_count(names);
 		*out = k ? calloc(k, sizeof **out) : NULL;
