@@ -15,55 +15,19 @@
 #include <time.h>
 #include <unistd.h>
 
-struct journal_buf {
-	char *p;
-	size_t len, cap;
-};
+#include "fmt.h"
+#include "json.h"
 
-static int journal_put(struct journal_buf *b, const char *s, size_t n)
+/* "key":"value"; a NULL value is written as null */
+static void journal_field(struct fmt_buf *b, const char *key, const char *v, int first)
 {
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return -1;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	return 0;
-}
-
-/* "key":"value" with JSON escapes; a NULL value is written as null */
-static int journal_field(struct journal_buf *b, const char *key, const char *v, int first)
-{
-	char tmp[8];
-	if (journal_put(b, first ? "\"" : ",\"", first ? 1 : 2) || journal_put(b, key, strlen(key)) ||
-	    journal_put(b, "\":", 2))
-		return -1;
-	if (!v)
-		return journal_put(b, "null", 4);
-	if (journal_put(b, "\"", 1))
-		return -1;
-	for (const unsigned char *s = (const unsigned char *)v; *s; s++) {
-		int r;
-		if (*s == '"' || *s == '\\') {
-			tmp[0] = '\\';
-			tmp[1] = (char)*s;
-			r = journal_put(b, tmp, 2);
-		} else if (*s < 0x20 || *s == 0x7f) {
-			snprintf(tmp, sizeof tmp, "\\u%04x", *s);
-			r = journal_put(b, tmp, 6);
-		} else {
-			r = journal_put(b, (const char *)s, 1);
-		}
-		if (r)
-			return -1;
-	}
-	return journal_put(b, "\"", 1);
+	fmt_puts(b, first ? "\"" : ",\"");
+	fmt_puts(b, key);
+	fmt_puts(b, "\":");
+	if (v)
+		json_string(b, v, strlen(v));
+	else
+		fmt_puts(b, "null");
 }
 
 static char journal_who_cache[320];
@@ -137,8 +101,8 @@ fail:
 	return -1;
 }
 
-/* the records as JSON lines */
-static int journal_format(struct journal_buf *b, const struct journal_record *r, size_t n)
+/* the records as JSON lines; -1 when out of memory */
+static int journal_format(struct fmt_buf *b, const struct journal_record *r, size_t n)
 {
 	char when[32], who[320];
 	struct timespec ts;
@@ -149,21 +113,25 @@ static int journal_format(struct journal_buf *b, const struct journal_record *r,
 	snprintf(when + w, sizeof when - w, ".%03ldZ", ts.tv_nsec / 1000000);
 	journal_who(who, sizeof who);
 	for (size_t i = 0; i < n; i++) {
-		if (journal_put(b, "{", 1) || journal_field(b, "time", when, 1) ||
-		    journal_field(b, "user", who, 0) || journal_field(b, "op", r[i].op, 0) || journal_field(b, "batch", r[i].batch, 0) ||
-		    journal_field(b, "node", r[i].node, 0) || journal_field(b, "target", r[i].target, 0) ||
-		    journal_field(b, "script", r[i].script, 0) ||
-		    journal_field(b, "sha256", r[i].sha256, 0) ||
-		    journal_field(b, "result", r[i].result, 0) || journal_put(b, "}\n", 2))
-			return -1;
+		fmt_puts(b, "{");
+		journal_field(b, "time", when, 1);
+		journal_field(b, "user", who, 0);
+		journal_field(b, "op", r[i].op, 0);
+		journal_field(b, "batch", r[i].batch, 0);
+		journal_field(b, "node", r[i].node, 0);
+		journal_field(b, "target", r[i].target, 0);
+		journal_field(b, "script", r[i].script, 0);
+		journal_field(b, "sha256", r[i].sha256, 0);
+		journal_field(b, "result", r[i].result, 0);
+		fmt_puts(b, "}\n");
 	}
-	return 0;
+	return b->oom ? -1 : 0;
 }
 
 int journal_append(const struct journal_record *r, size_t n, struct err *e)
 {
 	char path[4096];
-	struct journal_buf b = { 0 };
+	struct fmt_buf b = { 0 };
 	int fd = -1;
 	const char *what = "no home directory for the audit log";
 	path[0] = '\0';
@@ -193,12 +161,12 @@ int journal_append(const struct journal_record *r, size_t n, struct err *e)
 	if (fsync(fd) != 0)
 		goto fail;
 	close(fd);
-	free(b.p);
+	fmt_buf_free(&b);
 	return 0;
 fail:
 	err_set(e, ERR_LOCAL, "%s %s: %s", what, path[0] ? path : "", strerror(errno));
 	if (fd >= 0)
 		close(fd);
-	free(b.p);
+	fmt_buf_free(&b);
 	return -1;
 }
