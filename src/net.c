@@ -17,13 +17,11 @@
 #include <unistd.h>
 
 #include "net.h"
-#include "ssh.h"
 
 struct net_conn {
 	int fd;			/* a stream socket */
 	int tcp;		/* fd is TCP (QUICKACK applies) */
-	pid_t child;		/* the ssh process at the other end of fd, or 0 */
-	int errfd;		/* the child's stderr, or -1 */
+	struct net_peer peer;	/* what is behind fd when it is not a socket to the node */
 	const char *nudge;	/* see net_set_nudge; NULL: none */
 	int fresh;		/* data arrived since the last write or nudge */
 	double timeout;
@@ -65,28 +63,17 @@ int net_parse_addr(const char *spec, char *host, size_t hostlen, int *port, stru
 	return 0;
 }
 
-static struct net_conn *net_new(int fd, int tcp, pid_t child, int errfd, double timeout)
+static struct net_conn *net_new(int fd, int tcp, const struct net_peer *peer, double timeout)
 {
 	struct net_conn *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
 	c->fd = fd;
 	c->tcp = tcp;
-	c->child = child;
-	c->errfd = errfd;
+	if (peer)
+		c->peer = *peer;
 	c->timeout = timeout;
 	return c;
-}
-
-struct net_conn *net_open(const char *spec, double timeout, struct err *e)
-{
-	char host[256];
-	int port;
-	if (strncmp(spec, SSH_PREFIX, strlen(SSH_PREFIX)) == 0)
-		return ssh_open(spec, timeout, e);
-	if (net_parse_addr(spec, host, sizeof host, &port, e) != 0)
-		return NULL;
-	return net_connect(host, port, timeout, e);
 }
 
 /* milliseconds left until deadline, for poll (at least 0) */
@@ -174,7 +161,7 @@ struct net_conn *net_connect(const char *host, int port, double timeout, struct 
 			snprintf(e->msg, sizeof e->msg, "timed out after %.1f s connecting", timeout);
 	}
 	freeaddrinfo(res);
-	struct net_conn *c = rc == 0 ? net_new(fd, 1, 0, -1, timeout) : NULL;
+	struct net_conn *c = rc == 0 ? net_new(fd, 1, NULL, timeout) : NULL;
 	if (!c) {
 		if (rc == 0)
 			err_set(e, ERR_CONNECT, "out of memory");
@@ -184,10 +171,10 @@ struct net_conn *net_connect(const char *host, int port, double timeout, struct 
 	return c;
 }
 
-struct net_conn *net_child(int fd, pid_t child, int errfd, double timeout)
+struct net_conn *net_stream(int fd, const struct net_peer *peer, double timeout)
 {
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	return net_new(fd, 0, child, errfd, timeout);
+	return net_new(fd, 0, peer, timeout);
 }
 
 void net_close(struct net_conn *c)
@@ -195,10 +182,8 @@ void net_close(struct net_conn *c)
 	if (!c)
 		return;
 	close(c->fd);
-	if (c->child > 0)
-		ssh_stop(c->child);
-	if (c->errfd >= 0)
-		close(c->errfd);
+	if (c->peer.close)
+		c->peer.close(c->peer.ud);
 	free(c->buf);
 	free(c);
 }
@@ -269,10 +254,10 @@ static int net_reserve(struct net_conn *c)
 }
 
 /* The stream ended (closed when clean, else reset): 0 with e saying so,
- * or -1 with ssh's reason when the ssh child failed. */
+ * or -1 with the peer's reason when it failed. */
 static int net_ended(struct net_conn *c, int clean, struct err *e)
 {
-	if (c->child > 0 && ssh_ended(&c->child, c->errfd, net_now() + 2.0, e) != 0)
+	if (c->peer.ended && c->peer.ended(c->peer.ud, net_now() + 2.0, e) != 0)
 		return -1;
 	err_set(e, ERR_CONNECT, "connection %s by the node", clean ? "closed" : "reset");
 	return 0;

@@ -1,6 +1,7 @@
-/* Transport to a node's console: a TCP socket, or a socketpair to an ssh
- * child (ssh.h); everything above it (proto.c) sees only a byte stream
- * with deadlines.  Reads go into a buffer owned by the connection:
+/* Byte streams to a node's console: a TCP socket, or a stream socket to
+ * a process that relays it (ssh.c makes one); everything above it
+ * (proto.c) sees only a byte stream with deadlines.  Which one a node
+ * address gets is decided when it is opened (proto_open), not here.  Reads go into a buffer owned by the connection:
  * net_fill adds to it, net_data shows it, net_consume drops a prefix.
  *
  * Every wait ends at a deadline (absolute, net_now() seconds); a deadline
@@ -10,7 +11,6 @@
 #define NET_H
 
 #include <stddef.h>
-#include <sys/types.h>
 
 #include "err.h"
 
@@ -23,19 +23,25 @@ double net_now(void);
  * -1 (ERR_USAGE) if spec is not of that form. */
 int net_parse_addr(const char *spec, char *host, size_t hostlen, int *port, struct err *e);
 
-/* Connect to a node given as an address spec ("host:port", or
- * "ssh://..." for the ssh transport).  timeout bounds the connect and
- * becomes the connection's default wait.  NULL with e set on failure. */
-struct net_conn *net_open(const char *spec, double timeout, struct err *e);
-
-/* TCP connect with TCP_NODELAY; QUICKACK is re-armed before every read */
+/* TCP connect with TCP_NODELAY; QUICKACK is re-armed before every read.
+ * timeout bounds the connect and becomes the connection's default wait.
+ * NULL with e set on failure. */
 struct net_conn *net_connect(const char *host, int port, double timeout, struct err *e);
 
-/* A connection over a stream socket whose peer is the child process child
- * (ssh), errfd its stderr; the connection owns all three: net_close kills
- * and reaps the child.  When the stream ends, a failed child's reason
- * (ssh_ended) is the error.  NULL when out of memory. */
-struct net_conn *net_child(int fd, pid_t child, int errfd, double timeout);
+/* what relays a stream that is not a socket to the node itself */
+struct net_peer {
+	/* The stream ended: 0 when that is a clean close by the node, -1 with
+	 * e set to the relay's own reason when it failed; waits for the
+	 * relay until deadline at most.  NULL: always clean. */
+	int (*ended)(void *ud, double deadline, struct err *e);
+	void (*close)(void *ud);	/* stop and release the relay (NULL: none) */
+	void *ud;
+};
+
+/* A connection over the stream socket fd whose other end is peer (copied;
+ * NULL for none); the connection owns fd and peer: net_close closes both.
+ * NULL when out of memory (nothing is closed then). */
+struct net_conn *net_stream(int fd, const struct net_peer *peer, double timeout);
 
 void net_close(struct net_conn *c);
 

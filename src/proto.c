@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "ssh.h"
 
 #define PROTO_MAX_REPLY ((size_t)1 << 30)
 
@@ -51,12 +52,26 @@ struct net_conn *proto_open(const char *spec, double timeout, struct err *e)
 	return proto_open_send(spec, timeout, NULL, e);
 }
 
+/* The transport for a node address, chosen here once: ssh for an
+ * ssh:// spec (ssh.h), else TCP to "host:port"; either way a byte stream
+ * that knows nothing of the other. */
+static struct net_conn *proto_connect(const char *spec, double timeout, struct err *e)
+{
+	char host[256];
+	int port;
+	if (strncmp(spec, SSH_PREFIX, strlen(SSH_PREFIX)) == 0)
+		return ssh_open(spec, timeout, e);
+	if (net_parse_addr(spec, host, sizeof host, &port, e) != 0)
+		return NULL;
+	return net_connect(host, port, timeout, e);
+}
+
 /* the node reads what was sent before it greeted once it has: sending at
  * once saves the wait for the banner, a third of a round trip on skynet */
 struct net_conn *proto_open_send(const char *spec, double timeout, const char *line,
 				 struct err *e)
 {
-	struct net_conn *c = net_open(spec, timeout, e);
+	struct net_conn *c = proto_connect(spec, timeout, e);
 	if (c && line && proto_send(c, line, e) != 0) {
 		net_close(c);
 		c = NULL;

@@ -20,8 +20,10 @@ struct proto_reply {
 	size_t nlines;
 };
 
-/* net_open then wait for the banner; NULL with e set (ERR_PROTO if the
- * peer greets with something else).  The connection nudges with empty
+/* Connect to a node given as an address spec ("host:port", or
+ * "ssh://..." for the ssh transport; timeout bounds the connect and
+ * becomes the connection's default wait), then wait for the banner; NULL
+ * with e set (ERR_PROTO if the peer greets with something else).  The connection nudges with empty
  * lines (net_set_nudge): turn that off before entering debug mode. */
 struct net_conn *proto_open(const char *spec, double timeout, struct err *e);
 

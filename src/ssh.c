@@ -214,50 +214,6 @@ static int ssh_spawn(char **argv, int io, int errfd, pid_t *pid)
 	return rc;
 }
 
-struct net_conn *ssh_open(const char *spec, double timeout, struct err *e)
-{
-	struct ssh_addr a;
-	struct ssh_cmd cmd;
-	const char *env = getenv("SKYCTL_SSH");
-	if (ssh_parse(spec, &a, e) != 0)
-		return NULL;
-	char *words = strdup(env ? env : "");
-	if (!words) {
-		err_set(e, ERR_LOCAL, "out of memory");
-		return NULL;
-	}
-	if (ssh_argv(&a, timeout, words, &cmd) != 0) {
-		free(words);
-		err_set(e, ERR_USAGE, "too many words in $SKYCTL_SSH");
-		return NULL;
-	}
-	int sv[2] = { -1, -1 }, errfd = memfd_create("ssh-stderr", MFD_CLOEXEC);
-	pid_t pid = 0;
-	int rc = errfd < 0 ? errno : 0;
-	if (!rc && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-		rc = errno;
-	if (!rc && (rc = ssh_spawn(cmd.argv, sv[1], errfd, &pid)) == 0 && ssh_live_mark(pid, 1) != 0)
-		rc = ENOMEM;
-	free(words);
-	if (sv[1] >= 0)
-		close(sv[1]);
-	struct net_conn *c = rc ? NULL : net_child(sv[0], pid, errfd, timeout);
-	if (!c) {
-		if (rc == ENOENT)
-			err_set(e, ERR_CONNECT, "cannot run ssh: not found in PATH (install "
-				"openssh-client)");
-		else
-			err_set(e, ERR_CONNECT, "cannot run ssh: %s", strerror(rc ? rc : ENOMEM));
-		if (pid > 0)
-			ssh_stop(pid);
-		if (sv[0] >= 0)
-			close(sv[0]);
-		if (errfd >= 0)
-			close(errfd);
-	}
-	return c;
-}
-
 /* The line of ssh's stderr (in errfd) that says what went wrong: the last
  * one, except for the generic "stdio forwarding failed" that follows the
  * reason when the remote port is closed. */
@@ -292,7 +248,11 @@ static void ssh_reason(int errfd, char *out, size_t outlen)
 	}
 }
 
-int ssh_ended(pid_t *child, int errfd, double deadline, struct err *e)
+/* The ssh child ended its output: reap it (waiting until deadline at
+ * most; *child becomes 0 once reaped).  0 when ssh exited cleanly (the
+ * node closed the connection); -1 with e set to ssh's own last line
+ * otherwise (ERR_TIMEOUT when it timed out, else ERR_CONNECT). */
+static int ssh_ended(pid_t *child, int errfd, double deadline, struct err *e)
 {
 	int ws = 0;
 	pid_t r;
@@ -316,10 +276,85 @@ int ssh_ended(pid_t *child, int errfd, double deadline, struct err *e)
 	return err_set(e, strstr(why, "timed out") ? ERR_TIMEOUT : ERR_CONNECT, "ssh: %s", why);
 }
 
-void ssh_stop(pid_t child)
+/* SIGTERM the ssh child and reap it (no zombie left) */
+static void ssh_stop(pid_t child)
 {
 	kill(child, SIGTERM);
 	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
 		;
 	ssh_live_mark(child, 0);
 }
+
+/* the ssh process behind a connection (its net_peer) */
+struct ssh_child {
+	pid_t pid;		/* 0 once reaped */
+	int errfd;		/* its stderr */
+};
+
+static int ssh_child_ended(void *ud, double deadline, struct err *e)
+{
+	struct ssh_child *ch = ud;
+	return ch->pid > 0 ? ssh_ended(&ch->pid, ch->errfd, deadline, e) : 0;
+}
+
+static void ssh_child_close(void *ud)
+{
+	struct ssh_child *ch = ud;
+	if (ch->pid > 0)
+		ssh_stop(ch->pid);
+	close(ch->errfd);
+	free(ch);
+}
+
+struct net_conn *ssh_open(const char *spec, double timeout, struct err *e)
+{
+	struct ssh_addr a;
+	struct ssh_cmd cmd;
+	const char *env = getenv("SKYCTL_SSH");
+	if (ssh_parse(spec, &a, e) != 0)
+		return NULL;
+	char *words = strdup(env ? env : "");
+	if (!words) {
+		err_set(e, ERR_LOCAL, "out of memory");
+		return NULL;
+	}
+	if (ssh_argv(&a, timeout, words, &cmd) != 0) {
+		free(words);
+		err_set(e, ERR_USAGE, "too many words in $SKYCTL_SSH");
+		return NULL;
+	}
+	int sv[2] = { -1, -1 }, errfd = memfd_create("ssh-stderr", MFD_CLOEXEC);
+	pid_t pid = 0;
+	int rc = errfd < 0 ? errno : 0;
+	if (!rc && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		rc = errno;
+	if (!rc && (rc = ssh_spawn(cmd.argv, sv[1], errfd, &pid)) == 0 && ssh_live_mark(pid, 1) != 0)
+		rc = ENOMEM;
+	free(words);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	struct ssh_child *ch = rc ? NULL : malloc(sizeof *ch);
+	struct net_conn *c = NULL;
+	if (ch) {
+		*ch = (struct ssh_child){ pid, errfd };
+		c = net_stream(sv[0], &(struct net_peer){ ssh_child_ended, ssh_child_close, ch },
+			       timeout);
+		if (!c)
+			free(ch);
+	}
+	if (!c) {
+		if (rc == ENOENT)
+			err_set(e, ERR_CONNECT, "cannot run ssh: not found in PATH (install "
+				"openssh-client)");
+		else
+			err_set(e, ERR_CONNECT, "cannot run ssh: %s", strerror(rc ? rc : ENOMEM));
+		if (pid > 0)
+			ssh_stop(pid);
+		if (sv[0] >= 0)
+			close(sv[0]);
+		if (errfd >= 0)
+			close(errfd);
+	}
+	return c;
+}
+

@@ -8,7 +8,6 @@
 #define SSH_H
 
 #include <stddef.h>
-#include <sys/types.h>
 
 #include "err.h"
 #include "net.h"
@@ -26,19 +25,11 @@ struct ssh_addr {
 /* Parse an ssh:// spec; -1 (ERR_USAGE) when it is not of that form. */
 int ssh_parse(const char *spec, struct ssh_addr *a, struct err *e);
 
-/* Start ssh for spec; the connection is ready for writing at once (ssh
- * buffers) and says whether ssh got through when the banner arrives.
- * NULL with e set when ssh cannot be started or spec is malformed. */
+/* Start ssh for spec; the connection (net_stream, which owns the ssh
+ * child: net_close stops and reaps it) is ready for writing at once (ssh
+ * buffers) and says whether ssh got through when the banner arrives: when
+ * the stream ends, a failed ssh's last line is the error.  NULL with e set
+ * when ssh cannot be started or spec is malformed. */
 struct net_conn *ssh_open(const char *spec, double timeout, struct err *e);
-
-/* The ssh child behind a connection ended its output: reap it (waiting
- * until deadline at most; *child becomes 0 once reaped).  0 when ssh
- * exited cleanly (the node closed the connection); -1 with e set to ssh's
- * own last line otherwise (ERR_TIMEOUT when it timed out, else
- * ERR_CONNECT). */
-int ssh_ended(pid_t *child, int errfd, double deadline, struct err *e);
-
-/* Stop the ssh child: SIGTERM and reap it (no zombie left). */
-void ssh_stop(pid_t child);
 
 #endif
