@@ -1,6 +1,8 @@
 /* proto.h: framing of console replies.  A reply ends at the first line
- * that is exactly `<CMD OK>` or `<CMD Error>`; lines are scanned once, so a
- * reply of any size costs linear time however it is split into reads. */
+ * that is exactly `<CMD OK>` or `<CMD Error>` (in debug mode, at the one
+ * that follows a prompt); bytes are scanned once, so a reply of any size
+ * costs linear time however it is split into reads.  Also the choice of
+ * transport for an address, and the %XX escaping of console arguments. */
 #include <stdlib.h>
 #include <string.h>
 
