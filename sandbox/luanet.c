@@ -30,6 +30,21 @@ static int luanet_listen(lua_State *L)
 	return 1;
 }
 
+static int luanet_open(lua_State *L)
+{
+	const char *host = luaL_checkstring(L, 1);
+	int port = (int)luaL_checkinteger(L, 2);
+	char err[128];
+	int id = socket_open(service_of(L)->handle, host, port, err, sizeof err);
+	if (id < 0) {
+		lua_pushnil(L);
+		lua_pushstring(L, err);
+		return 2;
+	}
+	lua_pushinteger(L, id);
+	return 1;
+}
+
 static int luanet_start(lua_State *L)
 {
 	socket_start(service_of(L)->handle, (int)luaL_checkinteger(L, 1));
@@ -259,7 +274,7 @@ static int luanet_sethook(lua_State *L)
 void luanet_register(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
-		{ "listen", luanet_listen }, { "sstart", luanet_start },
+		{ "listen", luanet_listen }, { "open", luanet_open }, { "sstart", luanet_start },
 		{ "swrite", luanet_write }, { "sclose", luanet_close },
 		{ "sunpack", luanet_sunpack }, { "netstat", luanet_netstat },
 		{ "chnew", luanet_chnew }, { "chretain", luanet_chretain },

@@ -149,6 +149,36 @@ int socket_listen(uint32_t owner, const char *host, int port, char *err, size_t 
 	return id;
 }
 
+int socket_open(uint32_t owner, const char *host, int port, char *err, size_t errsz)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		snprintf(err, errsz, "invalid address %s", host);
+		return -1;
+	}
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	    fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+		snprintf(err, errsz, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	struct sock *s = socket_alloc();
+	if (!s) {
+		snprintf(err, errsz, "too many sockets");
+		close(fd);
+		return -1;
+	}
+	s->fd = fd;
+	s->owner = owner;
+	s->state = SS_TCP;
+	socket_addrstr(&sa, s->info.addr, sizeof s->info.addr);
+	int id = s->id;
+	pthread_mutex_unlock(&s->lock);
+	return id;
+}
+
 void socket_start(uint32_t owner, int id)
 {
 	struct sock *s = socket_lock(id);
