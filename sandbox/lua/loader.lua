@@ -23,6 +23,7 @@ local BUILTIN = {
 	service_mgr = "service_mgr.lua",
 	debug_console = "console.lua",
 	debug_agent = "debug_agent.lua",
+	snaxd = "snaxd.lua",
 }
 
 local function embedded_file(modname)
