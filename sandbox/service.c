@@ -61,11 +61,14 @@ uint32_t service_launch(const char *line, int log)
 		node_set_relay(slave);	/* skynet's harbor service works for the slave */
 	if (log)
 		log_printf(s->handle, "LAUNCH %s", line);
+	/* s may be gone once INIT is posted: a worker can run it, fail and
+	 * free s before this returns */
+	uint32_t handle = s->handle;
 	if (lua) {
 		char *args = strdup(space ? space + 1 : "");
-		service_post(s->handle, 0, 0, PTYPE_INIT, args, strlen(args));
+		service_post(handle, 0, 0, PTYPE_INIT, args, strlen(args));
 	}
-	return s->handle;
+	return handle;
 }
 
 void service_ref(struct service *s)
