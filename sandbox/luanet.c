@@ -15,12 +15,13 @@
 #include "service.h"
 #include "socket.h"
 
-static int luanet_listen(lua_State *L)
+/* listen or open on host, port: the socket id, or nil and why */
+static int luanet_socket(lua_State *L, int (*make)(uint32_t, const char *, int, char *, size_t))
 {
 	const char *host = luaL_checkstring(L, 1);
 	int port = (int)luaL_checkinteger(L, 2);
 	char err[128];
-	int id = socket_listen(service_of(L)->handle, host, port, err, sizeof err);
+	int id = make(service_of(L)->handle, host, port, err, sizeof err);
 	if (id < 0) {
 		lua_pushnil(L);
 		lua_pushstring(L, err);
@@ -28,6 +29,16 @@ static int luanet_listen(lua_State *L)
 	}
 	lua_pushinteger(L, id);
 	return 1;
+}
+
+static int luanet_listen(lua_State *L)
+{
+	return luanet_socket(L, socket_listen);
+}
+
+static int luanet_open(lua_State *L)
+{
+	return luanet_socket(L, socket_open);
 }
 
 static int luanet_start(lua_State *L)
@@ -259,7 +270,7 @@ static int luanet_sethook(lua_State *L)
 void luanet_register(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
-		{ "listen", luanet_listen }, { "sstart", luanet_start },
+		{ "listen", luanet_listen }, { "open", luanet_open }, { "sstart", luanet_start },
 		{ "swrite", luanet_write }, { "sclose", luanet_close },
 		{ "sunpack", luanet_sunpack }, { "netstat", luanet_netstat },
 		{ "chnew", luanet_chnew }, { "chretain", luanet_chretain },

@@ -8,6 +8,7 @@
  * service cannot be freed between lookup and use.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ static struct service **node_slots;
 static uint32_t node_size;
 static uint32_t node_index = 1;
 static uint32_t node_harbor_bits;
+static _Atomic uint32_t node_relay_handle;
 static struct node_name *node_names;
 static int node_nnames, node_capnames;
 
@@ -37,6 +39,22 @@ void node_init(int harbor)
 int node_harbor(void)
 {
 	return (int)(node_harbor_bits >> 24);
+}
+
+void node_set_relay(uint32_t handle)
+{
+	atomic_store(&node_relay_handle, handle);
+}
+
+uint32_t node_relay(void)
+{
+	return atomic_load(&node_relay_handle);
+}
+
+int node_remote(uint32_t handle)
+{
+	uint32_t bits = handle & ~NODE_HANDLE_MASK;
+	return bits != 0 && bits != node_harbor_bits;
 }
 
 /* double the slot table, moving every service to its new slot */

@@ -10,6 +10,15 @@ struct service;
 void node_init(int harbor);
 int node_harbor(void);
 
+/* the service that carries messages to other harbors (the harbor
+ * slave), set when it launches `harbor ID SLAVE`; 0 while there is none */
+void node_set_relay(uint32_t handle);
+uint32_t node_relay(void);
+
+/* whether handle belongs to another harbor (skynet's rule: harbor bits
+ * that are neither 0 nor ours) */
+int node_remote(uint32_t handle);
+
 /* give s the next handle (in s->handle) and list it; return the handle */
 uint32_t node_register(struct service *s);
 

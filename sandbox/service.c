@@ -9,6 +9,7 @@
  */
 #include <lauxlib.h>
 #include <lualib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -55,13 +56,19 @@ uint32_t service_launch(const char *line, int log)
 		atomic_store(&s->active, s->L);
 	}
 	node_register(s);
+	unsigned id, slave;
+	if (sscanf(line, "harbor %u %u", &id, &slave) == 2 && id != 0)
+		node_set_relay(slave);	/* skynet's harbor service works for the slave */
 	if (log)
 		log_printf(s->handle, "LAUNCH %s", line);
+	/* s may be gone once INIT is posted: a worker can run it, fail and
+	 * free s before this returns */
+	uint32_t handle = s->handle;
 	if (lua) {
 		char *args = strdup(space ? space + 1 : "");
-		service_post(s->handle, 0, 0, PTYPE_INIT, args, strlen(args));
+		service_post(handle, 0, 0, PTYPE_INIT, args, strlen(args));
 	}
-	return s->handle;
+	return handle;
 }
 
 void service_ref(struct service *s)
@@ -97,9 +104,31 @@ void service_release(struct service *s)
 		service_free(s);
 }
 
+/* hand a message for another harbor to the relay, as a PTYPE_HARBOR
+ * message whose data is the header (dest, source, session: 32 bits
+ * big-endian; type: 8 bits) and the payload */
+static int service_relay(uint32_t relay, uint32_t dest, uint32_t source, int session, int type,
+			 char *data, size_t size)
+{
+	char *m = malloc(13 + size);
+	if (!m)
+		abort();
+	uint32_t head[3] = { dest, source, (uint32_t)session };
+	for (int i = 0; i < 12; i++)
+		m[i] = (char)(head[i / 4] >> (24 - 8 * (i % 4)));
+	m[12] = (char)type;
+	if (size)
+		memcpy(m + 13, data, size);
+	free(data);
+	return service_post(relay, source, 0, PTYPE_HARBOR, m, 13 + size);
+}
+
 int service_post(uint32_t dest, uint32_t source, int session, int type,
 		 char *data, size_t size)
 {
+	uint32_t relay = node_remote(dest) ? node_relay() : 0;
+	if (relay)
+		return service_relay(relay, dest, source, session, type, data, size);
 	struct service *s = node_grab(dest);
 	if (!s) {
 		free(data);

@@ -112,6 +112,27 @@ static void socket_addrstr(const struct sockaddr_in *sa, char *out, size_t size)
 	snprintf(out, size, "%s:%d", ip, ntohs(sa->sin_port));
 }
 
+/* a slot for the open fd (state SS_LISTEN or SS_TCP, at address sa);
+ * its id, or -1 with err filled and fd closed */
+static int socket_adopt(int fd, uint32_t owner, int state, const struct sockaddr_in *sa,
+			char *err, size_t errsz)
+{
+	struct sock *s = socket_alloc();
+	if (!s) {
+		snprintf(err, errsz, "too many sockets");
+		close(fd);
+		return -1;
+	}
+	s->fd = fd;
+	s->owner = owner;
+	s->state = state;
+	s->info.listen = state == SS_LISTEN;
+	socket_addrstr(sa, s->info.addr, sizeof s->info.addr);
+	int id = s->id;
+	pthread_mutex_unlock(&s->lock);
+	return id;
+}
+
 int socket_listen(uint32_t owner, const char *host, int port, char *err, size_t errsz)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
@@ -133,20 +154,25 @@ int socket_listen(uint32_t owner, const char *host, int port, char *err, size_t 
 	}
 	socklen_t len = sizeof sa;
 	getsockname(fd, (struct sockaddr *)&sa, &len);
-	struct sock *s = socket_alloc();
-	if (!s) {
-		snprintf(err, errsz, "too many sockets");
-		close(fd);
+	return socket_adopt(fd, owner, SS_LISTEN, &sa, err, errsz);
+}
+
+int socket_open(uint32_t owner, const char *host, int port, char *err, size_t errsz)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		snprintf(err, errsz, "invalid address %s", host);
 		return -1;
 	}
-	s->fd = fd;
-	s->owner = owner;
-	s->state = SS_LISTEN;
-	s->info.listen = 1;
-	socket_addrstr(&sa, s->info.addr, sizeof s->info.addr);
-	int id = s->id;
-	pthread_mutex_unlock(&s->lock);
-	return id;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	    fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+		snprintf(err, errsz, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return socket_adopt(fd, owner, SS_TCP, &sa, err, errsz);
 }
 
 void socket_start(uint32_t owner, int id)

@@ -30,6 +30,10 @@ void socket_stop_thread(void);
 /* listen on host:port for owner; return the id, or -1 with err filled */
 int socket_listen(uint32_t owner, const char *host, int port, char *err, size_t errsz);
 
+/* connect to host:port (blocking: the sandbox's peers are on this host)
+ * for owner; return the id, or -1 with err filled */
+int socket_open(uint32_t owner, const char *host, int port, char *err, size_t errsz);
+
 /* begin delivering events of id (accepts or data) to owner */
 void socket_start(uint32_t owner, int id);
 

@@ -1,4 +1,5 @@
-/* names: a registered name's handle, read off debug mode's prompt */
+/* names: a registered name's handle, read off debug mode's prompt; a
+ * global name's, from the harbor slave */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,5 +91,38 @@ int names_resolve(const char *spec, const char *name, double timeout, uint32_t *
 done:
 	net_close(dbg);
 	net_close(poke);
+	return rc;
+}
+
+int names_global(const char *spec, const char *name, double timeout, uint32_t *addr,
+		 struct err *e)
+{
+	char line[300];
+	struct proto_reply r;
+	snprintf(line, sizeof line, "call .cslave \"QUERYNAME\", \"%s\"", name);
+	struct net_conn *c = proto_open_send(spec, timeout, line, e);
+	if (!c)
+		return -1;
+	struct err re = { 0 };
+	int rc = proto_read_reply(c, &r, net_now() + timeout, &re);
+	net_close(c);
+	if (rc != 0) {
+		if (re.code == ERR_TIMEOUT)
+			return err_set(e, ERR_NODE, "no service is registered as global name %s "
+				       "(no answer within %.1f s)", name, timeout);
+		*e = re;
+		return -1;
+	}
+	/* "1\t<handle in decimal>" then "n\t1" */
+	char *end = NULL;
+	unsigned long v = 0;
+	if (r.ok && r.nlines >= 1 && strncmp(r.lines[0], "1\t", 2) == 0)
+		v = strtoul(r.lines[0] + 2, &end, 10);
+	if (!r.ok || !end || *end || v == 0 || v > 0xffffffffUL)
+		rc = err_set(e, r.ok ? ERR_PROTO : ERR_NODE, "global name %s: %s", name,
+			     r.ok ? "unexpected reply to QUERYNAME" : proto_failure(line, &r));
+	else
+		*addr = (uint32_t)v;
+	proto_reply_free(&r);
 	return rc;
 }

@@ -16,4 +16,13 @@
 int names_resolve(const char *spec, const char *name, double timeout, uint32_t *addr,
 		  struct err *e);
 
+/* The handle of the global name (registered without a dot, "DATACENTER";
+ * given without the '%' of the target grammar) on the node at spec:
+ * `call .cslave "QUERYNAME", "NAME"` on a connection of its own.  The
+ * harbor slave answers a name nobody registered only once someone does,
+ * so that is ERR_NODE after timeout (the query stays pending on the node,
+ * a few bytes, until the name is registered or the node restarts). */
+int names_global(const char *spec, const char *name, double timeout, uint32_t *addr,
+		 struct err *e);
+
 #endif

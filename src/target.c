@@ -62,6 +62,11 @@ static int target_item(const char *item, struct target_sel *t, struct err *e)
 		if (!target_word_ok(sel + 1, "_-"))
 			return err_set(e, ERR_USAGE, "bad target '%s': bad service name", item);
 		t->text = strdup(sel);
+	} else if (sel[0] == '%') {
+		t->kind = TARGET_GLOBAL;
+		if (!target_word_ok(sel + 1, "_-."))
+			return err_set(e, ERR_USAGE, "bad target '%s': bad global name", item);
+		t->text = strdup(sel);
 	} else if (sel[0] == '@') {
 		t->kind = TARGET_GLOB;
 		if (!target_word_ok(sel + 1, "_-.*?[]!"))
@@ -71,7 +76,8 @@ static int target_item(const char *item, struct target_sel *t, struct err *e)
 		t->kind = TARGET_ADDR;
 		if (target_hex(sel, &t->addr) != 0)
 			return err_set(e, ERR_USAGE,
-				       "bad target '%s': want :ADDR, ADDR (hex), .NAME or @NAME", item);
+				       "bad target '%s': want :ADDR, ADDR (hex), .NAME, %%NAME or @NAME",
+				       item);
 	}
 	if (t->kind != TARGET_ADDR && !t->text)
 		return err_set(e, ERR_LOCAL, "out of memory");
@@ -161,8 +167,22 @@ const char *target_service_name(const char *cmd, char *buf, size_t len)
 		w += wl + strspn(w + wl, " \t");
 		wl = strcspn(w, " \t");
 	}
+	if (wl == 5 && strncmp(w, "snaxd", 5) == 0 && w[wl]) {
+		w += wl + strspn(w + wl, " \t");
+		wl = strcspn(w, " \t");
+	}
 	snprintf(buf, len, "%.*s", (int)wl, w);
 	return buf;
+}
+
+/* whether glob selects the service launched as cmd: by its name, or, for
+ * a snax service, by "snaxd" too (what `list` shows as its script) */
+static int target_glob_matches(const char *glob, const char *cmd)
+{
+	char name[128];
+	if (fnmatch(glob, target_service_name(cmd, name, sizeof name), 0) == 0)
+		return 1;
+	return strncmp(cmd, "snlua snaxd ", 12) == 0 && fnmatch(glob, "snaxd", 0) == 0;
 }
 
 /* append t to out unless an equal target is there (seen: addresses so far) */
@@ -201,9 +221,7 @@ int target_resolve(struct target_list *l, int (*applies)(const struct target_sel
 			continue;
 		}
 		for (size_t k = 0; k < nsvc; k++) {
-			char name[128];
-			target_service_name(svc[k].cmd, name, sizeof name);
-			if (fnmatch(s->text, name, 0) != 0)
+			if (!target_glob_matches(s->text, svc[k].cmd))
 				continue;
 			struct target t = { .addr = svc[k].addr, .cmd = svc[k].cmd };
 			target_add(v, &n, &t);
@@ -225,4 +243,32 @@ const char *target_format(const struct target *t, enum target_form form, char *b
 	else
 		snprintf(buf, len, ":%08x", (unsigned)t->addr);
 	return buf;
+}
+
+const char *target_global(const struct target *t)
+{
+	return t->name && t->name[0] == '%' ? t->name + 1 : NULL;
+}
+
+void target_set_global(struct target *t, uint32_t addr)
+{
+	t->addr = addr;
+	t->name = NULL;
+}
+
+void target_apply_harbor(struct target *t, size_t *n, int harbor)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < *n; i++) {
+		struct target x = t[i];
+		if (!x.name && x.addr && !(x.addr >> 24))
+			x.addr |= (uint32_t)(harbor & 0xff) << 24;
+		target_add(t, &k, &x);
+	}
+	*n = k;
+}
+
+int target_remote(const struct target *t, int harbor)
+{
+	return !t->name && t->addr && (int)(t->addr >> 24) != harbor;
 }

@@ -2,9 +2,23 @@
  *
  *   TARGETS  := ITEM (',' ITEM)*
  *   ITEM     := [NODE '/'] SEL          NODE: a node-file name, or '*' (every node)
- *   SEL      := ':' HEX | HEX           a handle, 1-8 hex digits (':a', ':0000000a', 'a')
+ *   SEL      := ':' HEX | HEX           a handle, 1-8 hex digits (':a', ':0000000a', 'a',
+ *                                       ':0200000a' on another harbor)
  *             | '.' NAME                a registered local name ('.launcher')
- *             | '@' GLOB                services launched as `snlua GLOB ...` ('@agent*')
+ *             | '%' NAME                a global name, registered without a dot and seen
+ *                                       by every harbor ('%DATACENTER')
+ *             | '@' GLOB                services launched as `snlua GLOB ...`, and snax
+ *                                       services (`snlua snaxd GLOB`) ('@agent*')
+ *
+ * A handle's top 8 bits are its harbor.  A handle written without them
+ * (':c', 'c') means the node's own harbor, as the stock console reads a
+ * bare 'c' (its ':c' is taken literally and fails on harbor 1):
+ * target_apply_harbor adds them once the node's harbor is known.
+ *
+ * '%' marks global names because a global name may be all hex ('CAFE')
+ * and must not read as a handle; POSIX sh, bash, zsh and fish leave a
+ * leading '%' alone ('=' is expanded by zsh, '~' '!' '#' '^' are taken by
+ * some shell), and it is not a glob character.
  *
  * target_parse checks the syntax before anything is sent; target_resolve
  * turns the items that apply to one node into services, with `list`. */
@@ -16,13 +30,14 @@
 
 #include "err.h"
 
-enum target_kind { TARGET_ADDR, TARGET_NAME, TARGET_GLOB };
+enum target_kind { TARGET_ADDR, TARGET_NAME, TARGET_GLOBAL, TARGET_GLOB };
 
 struct target_sel {
 	char *node;		/* NULL: the command's default nodes; "*": every configured node */
 	enum target_kind kind;
 	uint32_t addr;		/* TARGET_ADDR */
-	char *text;		/* TARGET_NAME: ".name"; TARGET_GLOB: the glob without '@' */
+	char *text;		/* TARGET_NAME: ".name"; TARGET_GLOBAL: "%NAME";
+				 * TARGET_GLOB: the glob without '@' */
 	char *orig;		/* the item as written, for messages */
 };
 
@@ -51,14 +66,16 @@ int target_parse_list(char *const *lines, size_t n, struct target_service **out,
 		      struct err *e);
 void target_services_free(struct target_service *s, size_t n);
 
-/* the service's name for @globs: the script of `snlua NAME ...`, else the
- * first word of the launch command; copied into buf */
+/* the service's name for @globs: the script of `snlua NAME ...` (the snax
+ * name of `snlua snaxd NAME`), else the first word of the launch command;
+ * copied into buf */
 const char *target_service_name(const char *cmd, char *buf, size_t len);
 
 /* a resolved target */
 struct target {
 	uint32_t addr;		/* 0 for a registered name not resolved to a handle */
-	const char *name;	/* ".name" (points into the target_sel), or NULL */
+	const char *name;	/* ".name" or a global "%NAME" (points into the
+				 * target_sel), or NULL */
 	const char *cmd;	/* launch command when known (points into services), or NULL */
 };
 
@@ -69,6 +86,30 @@ struct target {
 int target_resolve(struct target_list *l, int (*applies)(const struct target_sel *, void *),
 		   void *ud, const struct target_service *svc, size_t nsvc, struct target **out,
 		   size_t *nout, size_t *matched, struct err *e);
+
+/* Wiring for harbors, in the order a command applies them to one node's
+ * targets (after target_resolve):
+ *  1. every target_global(t): its handle, from names_global (the console
+ *     cannot take a global name: "Need an address"), into target_set_global;
+ *  2. target_apply_harbor with the node's harbor (`getenv harbor`, or the
+ *     top byte of any handle `list` shows);
+ *  3. target_remote: a target on another harbor is not in this node's
+ *     `list`; check that it exists through the node (`ping :ADDR`: "call
+ *     failed" when it is dead; no reply at all when its harbor never
+ *     joined, so the check needs a deadline), not against the list. */
+
+/* the global name t stands for ("NAME", without '%'), or NULL */
+const char *target_global(const struct target *t);
+
+/* t (a global name) now stands for the service addr */
+void target_set_global(struct target *t, uint32_t addr);
+
+/* give the handles without harbor bits the node's harbor, and drop the
+ * duplicates that makes (':c' and ':0100000c'); *n is updated */
+void target_apply_harbor(struct target *t, size_t *n, int harbor);
+
+/* whether t is a handle on a harbor other than the node's */
+int target_remote(const struct target *t, int harbor);
 
 /* address forms for console lines */
 enum target_form {

@@ -276,3 +276,34 @@ class Console:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def harbor_pair(backend, agents=(3, 1), services=("named", "global"), env=None):
+    """Start two nodes of one harbor network, as skynet's examples/config
+    sets one up: harbor 1 is the master (`standalone`), harbor 2 joins it.
+    Each runs `services` with global_name GLOBAL1 / GLOBAL2 and may start
+    snax services (the `snax` path is sandbox/services). Return both,
+    started; stop them with stop_pair."""
+    master = "127.0.0.1:%d" % free_port()
+    made = []
+    try:
+        for harbor, n in zip((1, 2), agents):
+            keys = {"harbor": harbor, "master": master,
+                    "address": "127.0.0.1:%d" % free_port(),
+                    "global_name": "GLOBAL%d" % harbor,
+                    "snax": SERVICES + "/?.lua"}
+            if harbor == 1:
+                keys["standalone"] = master
+            keys.update(env or {})
+            made.append(Node(backend, agents=n, services=services, env=keys))
+            made[-1].start()
+    except BaseException:
+        stop_pair(made)
+        raise
+    return made
+
+
+def stop_pair(pair):
+    """Stop the nodes of harbor_pair, the joining one first."""
+    for n in reversed(pair):
+        n.stop()

@@ -120,8 +120,12 @@ function COMMAND.log(...)
 	return "Failed"
 end
 
-function COMMAND.snax()
-	return "Failed"	-- the sandbox has no snax
+function COMMAND.snax(name, ...)
+	local ok, addr = pcall(skynet.newservice, "snaxd", name, ...)
+	if not ok then
+		return "Failed"
+	end
+	return { [skynet.address(addr)] = name }
 end
 
 function COMMAND.service()

@@ -17,10 +17,13 @@ local BUILTIN = {
 	bootstrap = "bootstrap.lua",
 	launcher = "launcher.lua",
 	cdummy = "cdummy.lua",
+	cmaster = "cmaster.lua",
+	cslave = "cslave.lua",
 	datacenterd = "datacenterd.lua",
 	service_mgr = "service_mgr.lua",
 	debug_console = "console.lua",
 	debug_agent = "debug_agent.lua",
+	snaxd = "snaxd.lua",
 }
 
 local function embedded_file(modname)

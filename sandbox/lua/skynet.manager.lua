@@ -34,19 +34,19 @@ function skynet.abort()
 	core.command("ABORT")
 end
 
--- only local names (".name") exist on a standalone node
-function skynet.register(name)
-	assert(name:sub(1, 1) ~= ":")
-	if name:sub(1, 1) == "." then
-		core.command("REG", name)
-	end
-end
-
+-- ".name" is local to the node; any other name is global, kept by the
+-- harbor slave (.cslave) for every harbor of the network
 function skynet.name(name, handle)
 	assert(name:sub(1, 1) ~= ":")
 	if name:sub(1, 1) == "." then
 		core.command("NAME", name .. " " .. skynet.address(handle))
+	else
+		skynet.send(".cslave", "lua", "REGISTER", name, handle)
 	end
+end
+
+function skynet.register(name)
+	skynet.name(name, skynet.self())
 end
 
 function skynet.forward_type(map, start_func)

@@ -56,6 +56,15 @@ function socket.listen(host, port)
 	return id, host, port
 end
 
+-- a connection to host:port (not started yet)
+function socket.open(host, port)
+	local id, err = core.open(host, port)
+	if not id then
+		error(string.format("Connect to %s:%s failed : %s", host, port, err))
+	end
+	return id
+end
+
 -- start delivering: accepts to func for a listener, data for a connection
 function socket.start(id, func)
 	conns[id] = { buf = "", scan = 1, accept = func }
