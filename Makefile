@@ -100,10 +100,50 @@ uninstall:
 
 .PHONY: install uninstall
 
-# the whole suite, plain and under AddressSanitizer + UBSan (what CI runs)
+# libFuzzer harnesses (fuzz/fuzz_*.c, Debian's clang) over the library in
+# src/, each run FUZZ_SECONDS on its seeds (fuzz/seeds/NAME) and the inputs
+# that once crashed it (fuzz/regress/NAME); new finds go to build/fuzz/
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 10
+FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_LIB := $(patsubst %.c,build/fuzz/obj/%.o,$(wildcard src/*.c)) build/fuzz/obj/gen/skyctl_lua.o
+
+build/fuzz/obj/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -std=c11 -D_GNU_SOURCE -Isrc -Itools \
+		$(shell pkg-config --cflags $(PKGS)) -MMD -MP -c -o $@ $<
+
+build/fuzz/obj/gen/skyctl_lua.o: build/gen/skyctl_lua.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Itools -c -o $@ $<
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -Isrc \
+		$(shell pkg-config --cflags $(PKGS)) -o $@ $^ \
+		$(shell pkg-config --libs lua5.4 libedit) -lm
+
+fuzz: $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+	@for n in $(FUZZ_NAMES); do \
+		mkdir -p build/fuzz/corpus/$$n build/fuzz/finds/$$n && \
+		echo "fuzz: $$n, $(FUZZ_SECONDS) s" && \
+		build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+			-rss_limit_mb=1024 -print_final_stats=0 \
+			-artifact_prefix=build/fuzz/finds/$$n/ build/fuzz/corpus/$$n \
+			$$(ls -d fuzz/seeds/$$n fuzz/regress/$$n 2>/dev/null) 2>build/fuzz/$$n.log \
+			|| { tail -40 build/fuzz/$$n.log; exit 1; }; \
+	done
+.PHONY: fuzz
+.SECONDARY: $(FUZZ_LIB)
+-include $(FUZZ_LIB:.o=.d)
+
+# the whole suite, plain and under AddressSanitizer + UBSan, then each
+# fuzzer for a few seconds (what CI runs)
 check:
 	$(MAKE) test
 	$(MAKE) test SANITIZE=1
+	$(MAKE) fuzz FUZZ_SECONDS=5
 .PHONY: check
 
 # the sandbox node with the sample services on 127.0.0.1:8000 (PORT=N:
