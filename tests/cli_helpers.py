@@ -2,13 +2,17 @@
 pseudo-terminal for the repl), and tiny fake servers that misbehave in the
 ways a real network does."""
 import atexit
+import fcntl
 import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import tempfile
+import termios
 import threading
+import time
 
 import pexpect
 
@@ -178,8 +182,16 @@ def read_line(c):
     return buf
 
 
+def wait_sent(c, timeout=5):
+    """until the peer has acknowledged everything sent on c (the kernel's
+    send queue is empty), so what follows, a reset say, comes after it"""
+    deadline = time.time() + timeout
+    while struct.unpack("i", fcntl.ioctl(c, termios.TIOCOUTQ, b"\0" * 4))[0]:
+        assert time.time() < deadline, "the peer did not acknowledge what was sent"
+        time.sleep(0.01)
+
+
 def reset(c):
     """close c with a TCP RST"""
-    import struct
     c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     c.close()

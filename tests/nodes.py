@@ -180,16 +180,24 @@ class Node:
     def log(self):
         return "\n".join(self.log_lines)
 
-    def wait_log(self, pattern, timeout=5):
-        """Wait until a log line matches the regex; return the match."""
+    def log_mark(self):
+        """where the log ends now: pass it to wait_log(after=) to wait for
+        a line written from here on"""
+        return len(self.log_lines)
+
+    def wait_log(self, pattern, after=0, timeout=5):
+        """Wait until a log line from index after on matches the regex;
+        return the match.  How a test sees that a service is busy: loopy
+        logs "loopy: spinning", sleeper "sleeper: napping"."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            for line in list(self.log_lines):
+            for line in self.log_lines[after:]:
                 m = re.search(pattern, line)
                 if m:
                     return m
             time.sleep(0.02)
-        raise AssertionError("no log line matching %r in:\n%s" % (pattern, self.log()))
+        raise AssertionError("no log line matching %r within %g s, after line %d of:\n%s"
+                             % (pattern, timeout, after, self.log()))
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

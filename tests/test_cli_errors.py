@@ -1,13 +1,11 @@
 """Every way a node can fail skyctl, with its one-line message and exit code
 (0 ok, 1 node-side failure, 3 cannot connect, 4 timeout, 5 protocol)."""
 import os
-import socket
-import time
 
 import pytest
 
 import nodes
-from cli_helpers import FakeServer, read_line, reset, skyctl, tsv, until_closed
+from cli_helpers import FakeServer, read_line, reset, skyctl, tsv, until_closed, wait_sent
 
 pytestmark = pytest.mark.skipif(not os.path.exists(nodes.SKYCTL), reason="no skyctl binary")
 
@@ -53,7 +51,7 @@ def test_command_that_never_answers_times_out():
     def handler(c):
         c.sendall(BANNER)
         read_line(c)
-        time.sleep(5)
+        until_closed(c)
     with FakeServer(handler) as srv:
         r = skyctl("--timeout", "0.3", "-H", srv.address, "ping", ":a")
     assert r.returncode == 4
@@ -66,7 +64,7 @@ def test_command_that_never_answers_times_out():
 def test_not_a_console(greeting):
     def handler(c):
         c.sendall(greeting)
-        time.sleep(2)
+        until_closed(c)
     with FakeServer(handler) as srv:
         r = skyctl("-H", srv.address, "list")
     assert r.returncode == 5
@@ -97,7 +95,7 @@ def test_reset_in_the_middle_of_a_reply():
         c.sendall(BANNER)
         read_line(c)
         c.sendall(b":00000004\tsnlua cdummy\n:0000000")
-        time.sleep(0.1)
+        wait_sent(c)
         reset(c)
     with FakeServer(handler) as srv:
         r = skyctl("-H", srv.address, "list")
@@ -111,7 +109,7 @@ def test_garbage_reply_to_list():
         c.sendall(BANNER)
         read_line(c)
         c.sendall(b"this is not a list\n<CMD OK>\n")
-        time.sleep(1)
+        until_closed(c)
     with FakeServer(handler) as srv:
         r = skyctl("-H", srv.address, "ping", "@agent")
     assert r.returncode == 5
@@ -124,7 +122,7 @@ def test_reply_split_into_tiny_pieces_is_read_whole():
         read_line(c)
         for b in b":0000000a\tsnlua agent 1\n:0000000b\tsnlua agent 2\n<CMD OK>\n":
             c.sendall(bytes([b]))
-        time.sleep(1)
+        until_closed(c)
     with FakeServer(handler) as srv:
         r = skyctl("-H", srv.address, "list")
     assert r.returncode == 0, r.stderr
@@ -184,7 +182,7 @@ def test_stuck_service_times_out_and_signal_unsticks_it(loopy_node):
     con = nodes.Console(n.port)
     con.banner()
     con.send('call .loopy "spin"\n')  # never answers
-    time.sleep(0.2)
+    n.wait_log("loopy: spinning")
     r = skyctl("--timeout", "0.5", "ping", ".loopy", node=n, timeout=10)
     assert r.returncode == 4
     assert one_line(r.stderr) == "skyctl: %s: ping .loopy: timed out after 0.5 s" % n.address
@@ -200,7 +198,7 @@ def test_stat_with_a_stuck_service_still_answers(loopy_node):
     con = nodes.Console(n.port)
     con.banner()
     con.send('call .loopy "spin"\n')
-    time.sleep(0.2)
+    n.wait_log("loopy: spinning")
     r = skyctl("--json", "--timeout", "2", "stat", node=n)
     assert r.returncode == 0, r.stderr
     import json

@@ -1,5 +1,6 @@
 -- A service that can be made to spin forever (for `signal`), with a counter
 -- that proves it serves messages again afterwards. Registered as `.loopy`.
+-- It logs "loopy: spinning" as it starts to spin: tests wait for that line.
 local skynet = require "skynet"
 require "skynet.manager"
 
@@ -8,6 +9,7 @@ local CMD = {}
 
 function CMD.spin()
 	count = count + 1
+	skynet.error("loopy: spinning")
 	local x = 0
 	while true do
 		x = x + 1

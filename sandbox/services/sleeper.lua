@@ -1,7 +1,8 @@
 -- A service with suspended tasks (for `task`, `uniqtask`, `killtask`):
 -- `nap` blocks the caller on a long sleep; `hold` parks the caller on a
 -- skynet.wait until `release`; `park n` forks n tasks that sleep for an
--- hour. Registered as `.sleeper`.
+-- hour. Registered as `.sleeper`.  `nap` logs "sleeper: napping" as it
+-- goes to sleep: tests wait for that line.
 local skynet = require "skynet"
 require "skynet.manager"
 
@@ -9,6 +10,7 @@ local held = {}
 local CMD = {}
 
 function CMD.nap(ticks)
+	skynet.error("sleeper: napping")
 	skynet.sleep(ticks or 360000)
 	return "rested"
 end
