@@ -100,6 +100,20 @@ def ask(c, line, pattern, service=A):
     prompt(c, service)
 
 
+def complete(c, text, added):
+    """Type text and Tab; wait until the line shows the completion, added
+    (what Tab appended to text)."""
+    c.send(text + "\t")
+    c.expect_exact(added)
+
+
+def sleep_line(ticks):
+    """a repl line that sleeps ticks (1/100 s) in the service, after logging
+    "repl: sleeping" so node.wait_log can tell the service is in it"""
+    return ('local skynet = require("skynet") skynet.error("repl: sleeping") '
+            'skynet.sleep(%d)' % ticks)
+
+
 def leave(c):
     """Ctrl-D; return the repl's exit status"""
     c.send("\x04")

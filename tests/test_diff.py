@@ -11,7 +11,6 @@ import os
 import re
 import socket
 import subprocess
-import time
 
 import nodes
 from cli_helpers import skyctl_at, write
@@ -147,7 +146,7 @@ def test_warns_about_suspended_tasks(backend, tmp_path, state):
         sleeper = re.search(r"^:(\w+)\tsnlua sleeper", out, re.M).group(1)
         napper = socket.create_connection(("127.0.0.1", node.port), timeout=5)
         napper.sendall(b'call %s "nap"\n' % sleeper.encode())
-        time.sleep(0.3)  # the task is now asleep inside CMD.nap
+        node.wait_log("sleeper: napping")  # the task is now asleep inside CMD.nap
         fix = write(tmp_path, "nap.lua", '_P.lua.CMD.nap = function() return "awake" end\n')
         r = skyctl_at(state, "diff", ":" + sleeper, fix, node=node)
         assert r.returncode == 0, r.stderr

@@ -307,12 +307,13 @@ def test_selector_matching_nothing(node, tmp_path, state):
 
 def test_node_dying_mid_batch(cluster, tmp_path, state):
     ns, conf = cluster
-    slow = write(tmp_path, "slow.lua", 'require("skynet").sleep(100)\n_P.lua.CMD.slow = true\n')
+    slow = write(tmp_path, "slow.lua", 'local skynet = require("skynet")\n'
+                 'skynet.error("slow.lua: sleeping")\nskynet.sleep(100)\n_P.lua.CMD.slow = true\n')
     p = subprocess.Popen([nodes.SKYCTL, "--config", str(conf), "inject", "--keep-going",
                           "n1/:a,n2/:a,n3/:a", slow], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True,
                          env=dict(os.environ, XDG_STATE_HOME=str(state)))
-    time.sleep(0.5)
+    ns[1].wait_log("slow.lua: sleeping", timeout=30)  # n2's patch is under way
     ns[1].kill()
     out, err = p.communicate(timeout=30)
     assert p.returncode not in (0, 1), (out, err)

@@ -5,7 +5,6 @@ through a hub, atomic scripts, journal, rollback, upgrade and --no-agent.
 Runs against the sandbox and, when SKYNET_ROOT is set, against real skynet.
 The skyctl CLI tests are in test_inject.py; this file pins the protocol both
 sides rely on."""
-import time
 
 import pytest
 
@@ -323,10 +322,11 @@ def test_dry_run_warns_about_tasks_running_replaced_code(node, client):
     con = Conn(node.port)
     hub = "%x" % agents(con)[0]
     park = ("local skynet = require 'skynet' "
-            "_P.lua.CMD.park = function() skynet.sleep(300) return 1 end")
+            "_P.lua.CMD.park = function() skynet.error('park: sleeping') "
+            "skynet.sleep(300) return 1 end")
     assert client.request(hub, {"op": "apply", "scripts": [script(park, "park.lua")]})["ok"]
-    con.send('call %s "park"\n' % hub)  # a task now sleeps inside CMD.park
-    time.sleep(0.1)
+    con.send('call %s "park"\n' % hub)
+    node.wait_log("park: sleeping")  # a task now sleeps inside CMD.park
     other = Client(node.port)
     rep = other.request(hub, {"op": "apply", "dry": True, "scripts": [script(
         "_P.lua.CMD.park = function() return 2 end", "fix.lua")]})

@@ -13,7 +13,7 @@ import time
 import pexpect
 
 import nodes
-from cli_helpers import ask, leave, prompt, run_stdin, spawn
+from cli_helpers import ask, complete, leave, prompt, run_stdin, sleep_line, spawn
 
 def test_values_tables_print_session_names(node, env):
     c = spawn(node, env, ":a")
@@ -60,14 +60,11 @@ def test_multiline_chunk(node, env):
 def test_complete_remote_names(node, env):
     c = spawn(node, env, ":a")
     prompt(c)
-    c.send("_P.lua.CM\t")
-    time.sleep(0.5)
+    complete(c, "_P.lua.CM", "D ")
     ask(c, "", r"deposit = function")  # completed to _P.lua.CMD
-    c.send("_P.lua.CMD.dep\t")
-    time.sleep(0.5)
+    complete(c, "_P.lua.CMD.dep", "osit ")
     ask(c, "(5)", r"\r\n5\r\n")  # _P.lua.CMD.deposit(5): the balance
-    c.send(".ta\t")
-    time.sleep(0.3)
+    complete(c, ".ta", "rget ")
     ask(c, "", r"\r\n", service=None)  # .target alone: the node prompt
     leave(c)
 
@@ -89,8 +86,9 @@ def test_ctrl_c_clears_then_ctrl_d_leaves(node, env):
 def test_ctrl_c_abandons_a_waiting_line(node, env):
     c = spawn(node, env, ":a")
     prompt(c)
-    c.send('require("skynet").sleep(300)\r')
-    time.sleep(0.5)
+    mark = node.log_mark()
+    c.send(sleep_line(300) + "\r")
+    node.wait_log("repl: sleeping", after=mark)
     c.send("\x03")
     c.expect("abandoned")   # within expect's 15 s, not the 300 s the line sleeps
     prompt(c)
@@ -187,8 +185,9 @@ def test_kill9_leaves_no_debug_mode(node, env):
         c = spawn(node, env, ":b")
         prompt(c, ":0000000b")
         ask(c, "1+1", r"\r\n2\r\n", service=":0000000b")
-        c.send('require("skynet").sleep(200)\r')
-        time.sleep(0.3)
+        mark = node.log_mark()
+        c.send(sleep_line(200) + "\r")
+        node.wait_log("repl: sleeping", after=mark)
         os.kill(c.pid, signal.SIGKILL)
         c.expect(pexpect.EOF)
         c.close()

@@ -4,9 +4,8 @@ unknown ones), editing (Ctrl-R, vi keys from ~/.editrc), a dead target, and
 the node prompt without a terminal."""
 import os
 import re
-import time
 
-from cli_helpers import ask, leave, prompt, run_stdin, spawn
+from cli_helpers import ask, complete, leave, prompt, run_stdin, spawn
 
 
 def node_prompt(c, node):
@@ -36,8 +35,7 @@ def test_node_prompt_runs_console_commands(node, env):
 def test_node_prompt_completion(node, env):
     c = spawn(node, env)
     node_prompt(c, node)
-    c.send("lis\t")
-    time.sleep(0.3)
+    complete(c, "lis", "t ")
     c.send("\r")
     c.expect(r":0000000c\tsnlua agent 3")
     node_prompt(c, node)
@@ -128,7 +126,7 @@ def test_ctrl_r_searches_history(node, env):
     ask(c, "'needle' .. 1", r'"needle1"')
     ask(c, "2+2", r"\r\n4\r\n")
     c.send("\x12needle")
-    time.sleep(0.3)
+    c.expect_exact("'needle' .. 1")     # Ctrl-R found it
     ask(c, "", r'"needle1"')
     assert leave(c) == 0
 
@@ -139,10 +137,9 @@ def test_vi_keys_from_editrc(node, env):
     c = spawn(node, env, ":a")
     prompt(c)
     c.send("1+5")
-    c.send("\x1b")  # command mode
-    time.sleep(0.2)
-    c.send("hx")  # the cursor on '+'? no: on '5' after ESC; h then x deletes '+'
-    time.sleep(0.2)
+    c.send("\x1b")  # command mode: the cursor steps back onto '5'
+    c.expect_exact("\b")
+    c.send("hx")  # h onto '+', x deletes it
     ask(c, "", r"\r\n15\r\n")
     assert leave(c) == 0
 

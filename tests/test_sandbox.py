@@ -83,7 +83,7 @@ def test_sigterm_with_a_stuck_service():
         c = nodes.Console(node.port)
         c.banner()
         c.send('call .loopy "spin"\n')
-        time.sleep(0.2)
+        node.wait_log("loopy: spinning")
         proc = node.proc
         assert terminate(proc) == 0
         c.close()
@@ -161,7 +161,7 @@ def test_signal_logs_the_traceback():
     try:
         with nodes.Console(node.port) as a, nodes.Console(node.port) as b:
             a.send('call .loopy "spin"\n')
-            time.sleep(0.2)
+            node.wait_log("loopy: spinning")
             assert b.cmd("signal .loopy") == ([], "OK")
             assert a.cmd("ping .loopy")[1] in ("OK", "Error")
         node.wait_log(r"signal 0")

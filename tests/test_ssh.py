@@ -12,12 +12,11 @@ import re
 import shutil
 import socket
 import subprocess
-import time
 
 import pytest
 
 import nodes
-from cli_helpers import FakeServer, read_line, skyctl, tsv
+from cli_helpers import FakeServer, read_line, skyctl, sleep_line, tsv, until_closed
 from sshd import SSHD, Sshd, SshdUnavailable
 
 pytestmark = [
@@ -174,8 +173,9 @@ def test_repl_terminal_ctrl_c_spares_ssh(sshd, sandbox_node, tmp_path):
     c.send("1+1\r")
     c.expect(r"\r\n2\r\n")
     c.expect(":0000000a> ")
-    c.send('require("skynet").sleep(300)\r')
-    time.sleep(0.5)
+    mark = sandbox_node.log_mark()
+    c.send(sleep_line(300) + "\r")
+    sandbox_node.wait_log("repl: sleeping", after=mark)
     c.send("\x03")
     c.expect("abandoned")
     c.expect(":0000000a> ")
@@ -299,7 +299,7 @@ def test_stuck_and_signal_over_ssh(sshd, backend):
         try:
             con.banner()
             con.send('call .loopy "spin"\n')
-            time.sleep(0.2)
+            n.wait_log("loopy: spinning")
             r = over(sshd, n, "stuck", "--timeout", "3")
             assert r.returncode == 1, r.stderr
             assert [row[1] for row in tsv(r.stdout)] == ["snlua loopy"]
@@ -389,7 +389,7 @@ def test_ssh_server_that_never_answers(sshd):
     """an ssh server that accepts and says nothing: --timeout ends it (4),
     and the ssh still connecting is killed"""
     node_port = nodes.free_port()
-    with FakeServer(lambda c: time.sleep(10)) as silent:
+    with FakeServer(until_closed) as silent:
         url = "ssh://127.0.0.1:%d/%d" % (silent.port, node_port)
         r = skyctl("-H", url, "--timeout", "1", "list", env=sshd.env(), timeout=10)
         assert r.returncode == 4

@@ -5,7 +5,6 @@ with a stuck service on one node; exit codes."""
 import json
 import os
 import re
-import time
 
 import pytest
 
@@ -30,7 +29,7 @@ class Spin:
         self.con.banner()
         assert self.con.cmd('call .loopy "count"')[1] == "OK"
         self.con.send('call .loopy "spin"\n')
-        time.sleep(0.2)
+        node.wait_log("loopy: spinning")
 
     def close(self):
         self.con.close()

@@ -6,7 +6,6 @@ same stty settings) on q, Ctrl-C and SIGTERM."""
 import os
 import shlex
 import signal
-import time
 
 import pexpect
 import pytest
@@ -86,8 +85,7 @@ def test_terminal_restored_on_ctrl_c_and_sigterm(busy, how):
     child.expect_exact("snlua busy")
     if how == "ctrl-c":
         child.send("\x03")
-    else:
-        time.sleep(0.2)
+    else:       # skyctl traps SIGTERM before it draws anything
         pid = int(pexpect.run("pgrep -P %d -f skyctl" % child.pid).split()[0])
         os.kill(pid, signal.SIGTERM)
     rc, screen = finish(child)
