@@ -15,6 +15,30 @@
 #include "json.h"
 #include "sha256.h"
 
+const struct args_opt agentcmd_opt_keep_going = {
+	.lng = "keep-going",
+	.help = "go on after a failing target",
+};
+const struct args_opt agentcmd_opt_canary = {
+	.lng = "canary", .arg = "N",
+	.help = "first run N targets; go on only if all succeed",
+	.want = "a count (>= 1)", .min = 1, .max = 1e9, .integer = 1,
+};
+const struct args_opt agentcmd_opt_no_agent = {
+	.lng = "no-agent",
+	.help = "leave nothing registered in the services (slower)",
+};
+
+struct batch_opts agentcmd_batch_opts(const struct cmd_ctx *c)
+{
+	return (struct batch_opts){
+		.keep_going = cmd_opt(c, &agentcmd_opt_keep_going) != NULL,
+		.canary = (size_t)cmd_num(c, &agentcmd_opt_canary),
+		.flags = cmd_opt(c, &agentcmd_opt_no_agent) ? AGENT_NO_AGENT : 0,
+		.timeout = c->o.timeout, .par = 8,
+	};
+}
+
 const char *const agentcmd_state[4] = { "skipped", "ok", "failed", "unknown" };
 
 /* read path whole into sc; -1 with a message on stderr */
@@ -115,150 +139,9 @@ void agentcmd_w_who(struct fmt_buf *b)
 {
 	char who[320];
 	wire_put_cstr(b, "who");
-	wire_put_cstr(b, journal_who(who, sizeof who));
+	wire_put_cstr(b, audit_who(who, sizeof who));
 	wire_put_cstr(b, "time");
 	wire_put_int(b, (long long)time(NULL));
-}
-
-int agentcmd_nodes(struct cmd_ctx *c, struct agentcmd_nodes *nodes)
-{
-	size_t nn = 0;
-	*nodes = (struct agentcmd_nodes){
-		.v = calloc(c->sess.n + 1, sizeof *nodes->v),
-		.addrs = calloc(c->sess.n + 1, sizeof *nodes->addrs),
-		.targets = calloc(c->sess.n + 1, sizeof *nodes->targets),
-	};
-	if (!nodes->v || !nodes->addrs || !nodes->targets) {
-		fprintf(stderr, "skyctl: out of memory\n");
-		return ERR_LOCAL;
-	}
-	for (size_t i = 0; i < c->sess.n; i++) {
-		struct cmd_node *nd = &c->nodes[i];
-		if (!nd->ntargets)
-			continue;
-		nodes->addrs[nn] = calloc(nd->ntargets, sizeof **nodes->addrs);
-		if (!nodes->addrs[nn]) {
-			fprintf(stderr, "skyctl: out of memory\n");
-			return ERR_LOCAL;
-		}
-		for (size_t k = 0; k < nd->ntargets; k++)
-			nodes->addrs[nn][k] = nd->targets[k].addr;
-		/* the batch goes on with the connection the targets were listed on */
-		nodes->v[nn] = (struct batch_node){ .name = nd->sn->name, .addr = nd->sn->addr,
-						    .addrs = nodes->addrs[nn], .n = nd->ntargets,
-						    .conn = nd->sn->conn };
-		nd->sn->conn = NULL;
-		nodes->targets[nn] = nd->targets;
-		nodes->total += nd->ntargets;
-		nn++;
-		nodes->n = nn;
-	}
-	if (agent_init() != 0) {
-		fprintf(stderr, "skyctl: the embedded agent is missing\n");
-		return ERR_NODE;
-	}
-	return 0;
-}
-
-const char *agentcmd_span(const struct agentcmd_nodes *nodes, char *buf, size_t len)
-{
-	snprintf(buf, len, "%zu target%s on %zu node%s", nodes->total,
-		 nodes->total == 1 ? "" : "s", nodes->n, nodes->n == 1 ? "" : "s");
-	return buf;
-}
-
-void agentcmd_every_lua(struct cmd_ctx *c)
-{
-	for (size_t i = 0; i < c->sess.n; i++) {
-		struct cmd_node *nd = &c->nodes[i];
-		size_t n = 0;
-		for (size_t k = 0; k < nd->ntargets; k++) {
-			const char *cmd = nd->targets[k].cmd;
-			if (cmd && strncmp(cmd, "snlua ", 6) == 0 &&
-			    strncmp(cmd + 6, "debug_console", 13) != 0)
-				nd->targets[n++] = nd->targets[k];
-		}
-		nd->ntargets = n;
-	}
-}
-
-void agentcmd_nodes_free(struct agentcmd_nodes *nodes)
-{
-	for (size_t i = 0; nodes->addrs && i < nodes->n; i++)
-		free(nodes->addrs[i]);
-	for (size_t i = 0; nodes->v && i < nodes->n; i++)
-		net_close(nodes->v[i].conn);
-	free(nodes->addrs);
-	free(nodes->targets);
-	free(nodes->v);
-}
-
-void agentcmd_audit_add(struct agentcmd_audit *a, const struct journal_record *rec,
-			const char *result, const char *target)
-{
-	if (a->n + 1 > a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 256;
-		struct journal_record *v = realloc(a->v, cap * sizeof *v);
-		char **t = v ? realloc(a->text, cap * 2 * sizeof *t) : NULL;
-		if (v)
-			a->v = v;
-		if (t)
-			a->text = t;
-		if (!v || !t) {
-			a->failed = 1;
-			return;
-		}
-		a->cap = cap;
-	}
-	size_t k = a->n++;
-	a->text[2 * k] = strdup(result);
-	a->text[2 * k + 1] = strdup(target);
-	a->v[k] = *rec;
-	a->v[k].result = a->text[2 * k];
-	a->v[k].target = a->text[2 * k + 1];
-}
-
-void agentcmd_audit_flush(struct agentcmd_audit *a)
-{
-	struct err err;
-	if (a->n && journal_append(a->v, a->n, &err) != 0 && !a->failed) {
-		fprintf(stderr, "skyctl: warning: %s\n", err.msg);
-		a->failed = 1;
-	}
-	for (size_t k = 0; k < 2 * a->n; k++)
-		free(a->text[k]);
-	a->n = 0;
-}
-
-void agentcmd_audit_free(struct agentcmd_audit *a)
-{
-	agentcmd_audit_flush(a);
-	free(a->v);
-	free(a->text);
-}
-
-static void agentcmd_raw(struct fmt_buf *b, const char *s)
-{
-	wire_put_raw(b, s, strlen(s));
-}
-
-void agentcmd_json_line(const char *node, const char *target, const char *status,
-			const char *detail, const struct wire_val *result)
-{
-	struct fmt_buf b = { 0 };
-	agentcmd_raw(&b, "{\"node\":");
-	json_string(&b, node, strlen(node));
-	agentcmd_raw(&b, ",\"target\":");
-	json_string(&b, target, strlen(target));
-	agentcmd_raw(&b, ",\"status\":");
-	json_string(&b, status, strlen(status));
-	agentcmd_raw(&b, ",\"detail\":");
-	json_string(&b, detail, strlen(detail));
-	agentcmd_raw(&b, ",\"result\":");
-	json_value(&b, result);
-	agentcmd_raw(&b, "}\n");
-	fwrite(b.p, 1, b.len, stdout);
-	fmt_buf_free(&b);
 }
 
 const char *agentcmd_change_path(const struct wire_val *c, char *buf, size_t len)
@@ -306,18 +189,4 @@ const char *agentcmd_when(long long t, char *buf, size_t len)
 	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm))
 		snprintf(buf, len, "?");
 	return buf;
-}
-
-int agentcmd_target_line(const struct batch_node *nodes, size_t nnodes, size_t node,
-			 const char *target, const char *state, int width, const char *what,
-			 const struct wire_val *val, int json)
-{
-	if (json) {
-		agentcmd_json_line(nodes[node].name, target, state, what, val);
-		return 1;
-	}
-	if (nnodes > 1)
-		printf("%s/", nodes[node].name);
-	printf("%s  %-*s %s\n", target, width, state, what);
-	return 0;
 }

@@ -11,7 +11,7 @@
 #include "agent.h"
 #include "batch.h"
 #include "fmt.h"
-#include "journal.h"
+#include "audit.h"
 #include "target.h"
 
 struct cmd_ctx;
@@ -37,51 +37,73 @@ void agentcmd_w_args(struct fmt_buf *b, char **args, int nargs);
 /* write the "who" and "time" fields of a request that changes a service */
 void agentcmd_w_who(struct fmt_buf *b);
 
-/* the dispatcher's resolved targets as batch nodes */
-struct agentcmd_nodes {
-	struct batch_node *v;
-	size_t n, total;	/* nodes with targets; targets in all */
-	uint32_t **addrs;
+/* options of the commands that run batches: --keep-going, --canary N,
+ * --no-agent */
+extern const struct args_opt agentcmd_opt_keep_going, agentcmd_opt_canary,
+	agentcmd_opt_no_agent;
+
+/* the batch options c's command line asks for (keep-going, canary,
+ * no-agent, timeout) */
+struct batch_opts agentcmd_batch_opts(const struct cmd_ctx *c);
+
+/* The run of an agent command (CMD_AGENT): the dispatcher's driver
+ * (cli/agentrun.c) fills it, the command's hooks (struct cmd_agent) read it. */
+struct agentrun {
+	struct cmd_ctx *c;
+	struct batch_node *nodes;	/* nodes with targets, as the batch takes them */
+	size_t nnodes, total;		/* nodes; targets in all */
 	const struct target **targets;	/* per node: the dispatcher's targets (launch commands) */
+	struct agentcmd_script *sc;	/* the scripts (cmd_agent.scripts) */
+	int nscripts;
+	char **args;			/* what follows "--" */
+	int nargs;
+	char batch[32];			/* one id per run, in the requests and the audit log */
+	size_t count[8];		/* targets per state */
+	double t0;
+	void *ud;			/* the command's own */
+	/* the driver's: */
+	uint32_t **addrs;
+	struct agentcmd_audit *audit;
+	struct fmt_buf json;		/* the targets so far (--json) */
 };
 
-/* fill nodes from c and ready the embedded agent (agent_init); returns 0,
- * or the exit status after printing why */
-int agentcmd_nodes(struct cmd_ctx *c, struct agentcmd_nodes *nodes);
-/* "3 targets on 1 node", for the summary lines, into buf */
-const char *agentcmd_span(const struct agentcmd_nodes *nodes, char *buf, size_t len);
-void agentcmd_nodes_free(struct agentcmd_nodes *nodes);
-/* With no TARGET (CMD_EVERY), keep every Lua service but the console itself
- * (a console that debugged itself as the hub would wait on itself); C
- * services run no Lua. */
-void agentcmd_every_lua(struct cmd_ctx *c);
-
-/* audit-log records waiting to be written */
-struct agentcmd_audit {
-	struct journal_record *v;
-	char **text;		/* their target and result strings, freed after writing */
-	size_t n, cap;
-	int failed;
+/* What an agent command declares (cmd_entry.agent); the driver does the
+ * setup, the batch, the output, the summary and the audit (CMD_AUDIT). */
+struct cmd_agent {
+	int scripts;		/* its arguments are SCRIPT... [-- ARGS...], read and
+				 * compiled here before anything is sent */
+	const char *const *states;	/* state words: enum batch_state, then its own */
+	const int *order;	/* the states of the summary, in order, then -1 */
+	int width;		/* the state column's width in text */
+	int keep_going;		/* every target is tried (a failure changes nothing) */
+	int no_agent;		/* always as --no-agent (uninstall) */
+	/* write the per-service request into b; 0, or an exit status after
+	 * printing why */
+	int (*request)(struct agentrun *r, struct fmt_buf *b);
+	/* Target i of node settled: its state (an index of states), a line
+	 * saying what happened into what, and (without --json) text lines
+	 * to print after it into more. */
+	int (*describe)(struct agentrun *r, size_t node, size_t i, const struct batch_result *res,
+			char *what, size_t len, struct fmt_buf *more);
+	/* Optional, after the batch: the output instead of a line per target
+	 * (text), or with --json the document's members before "summary"
+	 * (nothing: "targets"); returns an exit status to add. */
+	int (*report)(struct agentrun *r, struct fmt_buf *out);
+	/* optional: the text summary after "NAME: " (default: the counts),
+	 * and its JSON members (after the counts) */
+	void (*summary)(struct agentrun *r, struct fmt_buf *text, struct fmt_buf *json);
+	int summary_stderr;	/* the text summary goes to stderr (stdout: a table) */
+	void (*free)(struct agentrun *r);	/* optional: free r->ud */
 };
 
-/* queue rec with its result and target copied */
-void agentcmd_audit_add(struct agentcmd_audit *a, const struct journal_record *rec,
-			const char *result, const char *target);
-/* write the queued records (one write, one fsync); warn once on failure */
-void agentcmd_audit_flush(struct agentcmd_audit *a);
-void agentcmd_audit_free(struct agentcmd_audit *a);
+/* the driver: run c's agent command over its resolved targets; the exit
+ * status */
+int agentrun_exec(struct cmd_ctx *c);
 
 /* "skipped", "ok", "failed", "unknown": per enum batch_state */
 extern const char *const agentcmd_state[4];
-
-/* print {"node":,"target":,"status":,"detail":,"result":} and a newline */
-void agentcmd_json_line(const char *node, const char *target, const char *status,
-			const char *detail, const struct wire_val *result);
-/* a settled target of nodes[node]: its JSON line, or
- * "[node/]target  state  what" with state padded to width; returns json */
-int agentcmd_target_line(const struct batch_node *nodes, size_t nnodes, size_t node,
-			 const char *target, const char *state, int width, const char *what,
-			 const struct wire_val *val, int json);
+/* the summary's order of those: ok, failed, unknown, skipped */
+extern const int agentcmd_order[5];
 
 /* a journal time (seconds since the epoch) as "2026-12-03 21:04 UTC" */
 const char *agentcmd_when(long long t, char *buf, size_t len);

@@ -9,42 +9,32 @@
 #include "cmd.h"
 
 enum args_id {
-	OPT_HOST, OPT_NODE, OPT_ALL, OPT_CONFIG, OPT_TIMEOUT, OPT_JSON, OPT_HELP, OPT_VERSION,
-	OPT_SORT, OPT_KEEP_GOING, OPT_CANARY, OPT_NO_AGENT, OPT_DRY_RUN,
-	OPT_DELAY, OPT_ONCE, OPT_ITERATIONS, OPT_SIGNAL, OPT_GREP, OPT_SESSION, OPT_PATCH,
-	OPT_ALL_PATCHES, OPT_FORCE, OPT_EXIT_CODE,
+	OPT_HOST = 1, OPT_NODE, OPT_ALL, OPT_CONFIG, OPT_TIMEOUT, OPT_JSON, OPT_HELP, OPT_VERSION,
 };
 
-const struct args_opt args_opts[] = {
-	{ "host", 'H', "HOST:PORT", OPT_HOST, 0, "the node's console, or ssh://... (default $SKYCTL_HOST, else 127.0.0.1:8000)" },
-	{ "node", 'n', "NAME", OPT_NODE, 0, "a node of the node file" },
-	{ "all", 'a', NULL, OPT_ALL, 0, "every node of the node file, in parallel" },
-	{ "config", 0, "FILE", OPT_CONFIG, 0, "the node file (default $XDG_CONFIG_HOME/skyctl/config.lua)" },
-	{ "timeout", 0, "SECONDS", OPT_TIMEOUT, 0, "give up any wait after this long (default 5)" },
-	{ "json", 0, NULL, OPT_JSON, 0, "JSON output with typed fields" },
-	{ "help", 'h', NULL, OPT_HELP, 0, "show this help" },
-	{ "version", 0, NULL, OPT_VERSION, 0, "show skyctl's version" },
-	{ "sort", 0, "FIELD", OPT_SORT, OPTB_SORT, "sort rows by FIELD (numbers: biggest first)" },
-	{ "keep-going", 0, NULL, OPT_KEEP_GOING, OPTB_INJECT, "go on after a failing target" },
-	{ "canary", 0, "N", OPT_CANARY, OPTB_INJECT, "first run N targets; go on only if all succeed" },
-	{ "no-agent", 0, NULL, OPT_NO_AGENT, OPTB_AGENT, "leave nothing registered in the services (slower)" },
-	{ "dry-run", 0, NULL, OPT_DRY_RUN, OPTB_DRY, "run the scripts, then undo every change (see diff)" },
-	{ "patch", 0, "ID", OPT_PATCH, OPTB_ROLLBACK, "undo patch ID and every patch applied after it" },
-	{ "all", 0, NULL, OPT_ALL_PATCHES, OPTB_ROLLBACK, "undo every patch in place (every node: -a)" },
-	{ "force", 0, NULL, OPT_FORCE, OPTB_ROLLBACK, "also restore items changed since the patch" },
-	{ "exit-code", 0, NULL, OPT_EXIT_CODE, OPTB_PATCHES, "exit 1 if a service drifts (for CI checks)" },
-	{ "delay", 'd', "SECONDS", OPT_DELAY, OPTB_TOP, "time between refreshes (default 2)" },
-	{ "once", 0, NULL, OPT_ONCE, OPTB_TOP, "print one table (two samples SECONDS apart) and exit" },
-	{ "iterations", 0, "N", OPT_ITERATIONS, OPTB_TOP, "print N tables, one per refresh, and exit" },
-	{ "signal", 0, NULL, OPT_SIGNAL, OPTB_STUCK, "interrupt the stuck services, check they answer again" },
-	{ "grep", 0, "PATTERN", OPT_GREP, OPTB_HISTORY, "only sessions and lines matching PATTERN (extended regex)" },
-	{ "session", 0, "ID", OPT_SESSION, OPTB_HISTORY, "show session ID (as the ID argument does)" },
+static const struct args_opt args_opts[] = {
+	{ .lng = "host", .shrt = 'H', .arg = "HOST:PORT", .help = "the node's console, or ssh://... (default $SKYCTL_HOST, else 127.0.0.1:8000)", .id = OPT_HOST },
+	{ .lng = "node", .shrt = 'n', .arg = "NAME", .help = "a node of the node file", .id = OPT_NODE },
+	{ .lng = "all", .shrt = 'a', .help = "every node of the node file, in parallel", .id = OPT_ALL },
+	{ .lng = "config", .arg = "FILE", .help = "the node file (default $XDG_CONFIG_HOME/skyctl/config.lua)", .id = OPT_CONFIG },
+	{ .lng = "timeout", .arg = "SECONDS", .help = "give up any wait after this long (default 5)", .id = OPT_TIMEOUT, .want = "seconds (> 0)", .min = 1e-9, .max = 86400 },
+	{ .lng = "json", .help = "one JSON document with typed fields", .id = OPT_JSON },
+	{ .lng = "help", .shrt = 'h', .help = "show this help", .id = OPT_HELP },
+	{ .lng = "version", .help = "show skyctl's version", .id = OPT_VERSION },
 };
-const size_t args_nopts = sizeof args_opts / sizeof args_opts[0];
+#define ARGS_NOPTS (sizeof args_opts / sizeof args_opts[0])
 
-int args_allowed(const struct args_opt *o, const struct cmd_entry *cmd)
+const struct args_opt args_opt_sort = { .lng = "sort", .arg = "FIELD", .help = "sort rows by FIELD (numbers: biggest first)" };
+
+const struct args_opt *args_nth(const struct cmd_entry *cmd, size_t i)
 {
-	return o->bit == 0 || (cmd && (cmd->opts & o->bit));
+	if (i < ARGS_NOPTS)
+		return &args_opts[i];
+	i -= ARGS_NOPTS;
+	for (size_t k = 0; cmd && cmd->options && cmd->options[k]; k++)
+		if (k == i)
+			return cmd->options[k];
+	return NULL;
 }
 
 /* the command's own option wins over a global one of the same name
@@ -52,66 +42,70 @@ int args_allowed(const struct args_opt *o, const struct cmd_entry *cmd)
 const struct args_opt *args_find(const char *lng, size_t len, char shrt,
 				 const struct cmd_entry *cmd)
 {
-	const struct args_opt *global = NULL;
-	for (size_t i = 0; i < args_nopts; i++) {
-		const struct args_opt *o = &args_opts[i];
+	const struct args_opt *o, *global = NULL;
+	for (size_t i = 0; (o = args_nth(cmd, i)); i++) {
 		int hit = lng ? strlen(o->lng) == len && strncmp(o->lng, lng, len) == 0 :
 			o->shrt && o->shrt == shrt;
-		if (hit && o->bit && args_allowed(o, cmd))
+		if (hit && !o->id)
 			return o;
-		if (hit && !o->bit && !global)
+		if (hit && !global)
 			global = o;
 	}
 	return global;
 }
 
-static int args_set(struct cmd_ctx *c, const struct args_opt *o, const char *val, struct err *e)
+const char *cmd_opt(const struct cmd_ctx *c, const struct args_opt *o)
+{
+	for (int i = 0; i < c->noptv; i++)
+		if (c->optv[i].opt == o)
+			return c->optv[i].val;
+	return NULL;
+}
+
+double cmd_num(const struct cmd_ctx *c, const struct args_opt *o)
+{
+	const char *v = cmd_opt(c, o);
+	return v ? strtod(v, NULL) : 0;
+}
+
+/* val checked against a number option's range; -1 with e set */
+static int args_number(const struct args_opt *o, const char *val, struct err *e)
 {
 	char *end;
+	double d = strtod(val, &end);
+	if (end == val || *end || !(d >= o->min && d <= o->max) || (o->integer && d != (long)d)) {
+		if (o->shrt)
+			return err_set(e, ERR_USAGE, "-%c wants %s, not '%s'", o->shrt, o->want, val);
+		return err_set(e, ERR_USAGE, "--%s wants %s, not '%s'", o->lng, o->want, val);
+	}
+	return 0;
+}
+
+static int args_set(struct cmd_ctx *c, const struct args_opt *o, const char *val, struct err *e)
+{
+	if (o->want && args_number(o, val, e) != 0)
+		return -1;
+	if (!o->id) {
+		int i = 0;
+		while (i < c->noptv && c->optv[i].opt != o)
+			i++;
+		if (i == CMD_MAXOPTS)
+			return err_set(e, ERR_USAGE, "too many options");
+		c->optv[i] = (struct cmd_optval){ o, val ? val : "" };
+		c->noptv += i == c->noptv;
+		if (o == &args_opt_sort)
+			c->o.sort = val;
+		return 0;
+	}
 	switch (o->id) {
 	case OPT_HOST: c->o.sess.host = val; break;
 	case OPT_NODE: c->o.sess.node = val; break;
 	case OPT_ALL: c->o.sess.all = 1; break;
 	case OPT_CONFIG: c->o.config = val; break;
-	case OPT_TIMEOUT:
-		c->o.timeout = strtod(val, &end);
-		if (end == val || *end || !(c->o.timeout > 0 && c->o.timeout <= 86400))
-			return err_set(e, ERR_USAGE, "--timeout wants seconds (> 0), not '%s'", val);
-		break;
+	case OPT_TIMEOUT: c->o.timeout = strtod(val, NULL); break;
 	case OPT_JSON: c->o.json = 1; break;
 	case OPT_HELP: c->o.help = 1; break;
 	case OPT_VERSION: c->o.version = 1; break;
-	case OPT_SORT: c->o.sort = val; break;
-	case OPT_KEEP_GOING: c->o.keep_going = 1; break;
-	case OPT_CANARY:
-		c->o.canary = strtol(val, &end, 10);
-		if (end == val || *end || c->o.canary < 1)
-			return err_set(e, ERR_USAGE, "--canary wants a count (>= 1), not '%s'", val);
-		break;
-	case OPT_NO_AGENT: c->o.no_agent = 1; break;
-	case OPT_DRY_RUN: c->o.dry_run = 1; break;
-	case OPT_DELAY:
-		c->o.delay = strtod(val, &end);
-		if (end == val || *end || !(c->o.delay >= 0.05 && c->o.delay <= 3600))
-			return err_set(e, ERR_USAGE, "-d wants seconds (0.05 to 3600), not '%s'", val);
-		break;
-	case OPT_ONCE: c->o.once = 1; break;
-	case OPT_ITERATIONS:
-		c->o.iterations = strtol(val, &end, 10);
-		if (end == val || *end || c->o.iterations < 1)
-			return err_set(e, ERR_USAGE, "--iterations wants a count (>= 1), not '%s'", val);
-		break;
-	case OPT_SIGNAL: c->o.signal = 1; break;
-	case OPT_GREP: c->o.grep = val; break;
-	case OPT_SESSION: c->o.session = val; break;
-	case OPT_PATCH:
-		c->o.patch = strtol(val, &end, 10);
-		if (end == val || *end || c->o.patch < 1)
-			return err_set(e, ERR_USAGE, "--patch wants a patch id (>= 1), not '%s'", val);
-		break;
-	case OPT_ALL_PATCHES: c->o.all_patches = 1; break;
-	case OPT_FORCE: c->o.force = 1; break;
-	case OPT_EXIT_CODE: c->o.exit_code = 1; break;
 	}
 	return 0;
 }
@@ -127,10 +121,11 @@ static const char *args_closest(const char *name, size_t len, const struct cmd_e
 		return NULL;
 	memcpy(word, name, len);
 	word[len] = '\0';
-	for (size_t i = 0; i < args_nopts; i++) {
-		size_t d = cmd_edit_distance(word, args_opts[i].lng);
-		if (args_allowed(&args_opts[i], cmd) && d < bestd && d < len) {
-			best = args_opts[i].lng;
+	const struct args_opt *o;
+	for (size_t i = 0; (o = args_nth(cmd, i)); i++) {
+		size_t d = cmd_edit_distance(word, o->lng);
+		if (d < bestd && d < len) {
+			best = o->lng;
 			bestd = d;
 		}
 	}
@@ -211,6 +206,8 @@ int args_parse(int argc, char **argv, struct cmd_ctx *c, struct err *e)
 	if ((cmd->flags & CMD_EVERY) && (c->argc < 1 || c->dashdash == 0)) {
 		c->target_spec = "@*";
 		c->every = 1;
+	} else if ((cmd->flags & CMD_TARGET_OPT) && (c->argc < 1 || c->dashdash == 0)) {
+		c->every = 1;
 	} else if (cmd->flags & CMD_TARGETS) {
 		if (c->argc < 1 || c->dashdash == 0)
 			return err_set(e, ERR_USAGE, "%s: missing the target (e.g. :a, .name, @agent)",
@@ -230,18 +227,14 @@ int args_parse(int argc, char **argv, struct cmd_ctx *c, struct err *e)
 		return err_set(e, ERR_USAGE, "-a cannot be combined with -n or -H");
 	if (c->o.sess.node && c->o.sess.host)
 		return err_set(e, ERR_USAGE, "-n and -H cannot be combined");
-	if (c->o.patch && c->o.all_patches)
-		return err_set(e, ERR_USAGE, "%s: --patch and --all cannot be combined", cmd->name);
-	return 0;
+	return cmd->check ? cmd->check(c, e) : 0;
 }
 
-void args_usage_opts(unsigned bits, struct fmt_buf *b)
+void args_usage_opts(const struct cmd_entry *cmd, struct fmt_buf *b)
 {
-	for (size_t i = 0; i < args_nopts; i++) {
-		const struct args_opt *o = &args_opts[i];
+	const struct args_opt *o;
+	for (size_t i = cmd ? ARGS_NOPTS : 0; (o = args_nth(cmd, i)) && (cmd || i < ARGS_NOPTS); i++) {
 		char left[64];
-		if (bits ? !(o->bit & bits) : o->bit != 0)
-			continue;
 		if (o->shrt)
 			snprintf(left, sizeof left, "-%c, --%s%s%s", o->shrt, o->lng,
 				 o->arg ? " " : "", o->arg ? o->arg : "");

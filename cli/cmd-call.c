@@ -1,10 +1,90 @@
-/* skyctl call TARGET LUA-ARGS...: skynet.call the service's lua protocol; args are a Lua expression list; on every target
- * (pipelined), one row per target with the reply as it is. */
+/* skyctl call TARGET LUA-ARGS...: skynet.call the service's lua protocol;
+ * args are a Lua expression list; on every target (pipelined), one row
+ * per target with the reply as it is, and with --json the returned values
+ * as JSON values.  The console replies with the packed returns, one
+ * "key\tvalue" line each, sorted by key ("1\t15", "n\t1"), every value
+ * through tostring: so a string that reads as a number, a boolean or nil
+ * comes out as that, and a table as the console's text of it (a string). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cmd.h"
+#include "json.h"
+
+static const struct fmt_col call_cols[] = {
+	{ "address", FMT_STR }, { "output", FMT_LINES }, { "ok", FMT_BOOL }, { "error", FMT_STR },
+	{ "values", FMT_RAW },
+};
+
+/* one value as tostring printed it, as JSON */
+static void call_value(struct fmt_buf *b, const char *s, size_t len)
+{
+	char *end, tmp[64];
+	if (len < sizeof tmp) {
+		memcpy(tmp, s, len);
+		tmp[len] = '\0';
+		if (strcmp(tmp, "nil") == 0 || strcmp(tmp, "true") == 0 || strcmp(tmp, "false") == 0) {
+			fmt_puts(b, strcmp(tmp, "nil") == 0 ? "null" : tmp);
+			return;
+		}
+		double d = strtod(tmp, &end);
+		/* a Lua number: what JSON can carry (no hex, no inf or nan) */
+		if (len && !*end && strspn(tmp, "0123456789+-.eE") == len) {
+			fmt_printf(b, "%.17g", d);
+			return;
+		}
+	}
+	json_string(b, s, len);
+}
+
+/* the key of a line "key\tvalue" of the reply (1, 2, ... or "n": 0), or
+ * -1 for a line that goes on with the value before it */
+static long call_key(const char *line)
+{
+	size_t d = strspn(line, "0123456789");
+	if (line[0] == 'n' && line[1] == '\t')
+		return 0;
+	return d && d < 9 && line[d] == '\t' ? strtol(line, NULL, 10) : -1;
+}
+
+/* [v1, v2, ...] (n of them) from the reply's lines */
+static char *call_json(const struct proto_reply *r)
+{
+	struct fmt_buf b = { 0 };
+	const char *text = r->text ? r->text : "", *n = strstr(text, "\nn\t");
+	long count = strncmp(text, "n\t", 2) == 0 ? strtol(text + 2, NULL, 10) :
+		n ? strtol(n + 3, NULL, 10) : 0;
+	fmt_puts(&b, "[");
+	for (long k = 1; k <= count && k <= 4096; k++) {
+		const char *v = NULL, *end = NULL;
+		for (const char *p = text; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+			long key = call_key(p);
+			if (v && key >= 0) {
+				end = p - 1;	/* the newline before the next key */
+				break;
+			}
+			if (key == k)
+				v = strchr(p, '\t') + 1;
+		}
+		fmt_puts(&b, k > 1 ? "," : "");
+		if (v)
+			call_value(&b, v, end ? (size_t)(end - v) : strlen(v));
+		else
+			fmt_puts(&b, "null");
+	}
+	fmt_puts(&b, "]");
+	if (b.oom) {
+		fmt_buf_free(&b);
+		return NULL;
+	}
+	return b.p;
+}
 
 const struct cmd_entry cmd_call_entry = {
 	.name = "call", .args = "TARGET LUA-ARGS...",
 	.summary = "skynet.call the service's lua protocol; args are a Lua expression list",
-	.min = 1, .max = -1, .flags = CMD_CONNECT | CMD_TARGETS,
-	.cols = cmd_target_cols, .ncols = 4,
+	/* changes whatever the called function changes: audited */
+	.min = 1, .max = -1, .flags = CMD_CONNECT | CMD_TARGETS | CMD_AUDIT,
+	.cols = call_cols, .ncols = 5, .json = call_json,
 };

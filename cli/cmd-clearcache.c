@@ -9,6 +9,6 @@ static int cmd_clearcache_node(struct cmd_ctx *c, struct cmd_node *nd)
 const struct cmd_entry cmd_clearcache_entry = {
 	.name = "clearcache", .args = "",
 	.summary = "clear the node's Lua code cache (new services load fresh code)",
-	.opts = 0, .min = 0, .max = 0, .flags = CMD_CONNECT,
+	.min = 0, .max = 0, .flags = CMD_CONNECT | CMD_AUDIT,
 	.cols = cmd_output_cols, .ncols = 1, .node = cmd_clearcache_node,
 };

@@ -13,6 +13,6 @@ static int cmd_cmem_node(struct cmd_ctx *c, struct cmd_node *nd)
 const struct cmd_entry cmd_cmem_entry = {
 	.name = "cmem", .args = "",
 	.summary = "C memory per service, with total and block",
-	.opts = OPTB_SORT, .min = 0, .max = 0, .flags = CMD_CONNECT,
+	.options = CMD_OPTIONS(&args_opt_sort), .min = 0, .max = 0, .flags = CMD_CONNECT,
 	.cols = cmd_cmem_cols, .ncols = 2, .node = cmd_cmem_node,
 };

@@ -52,7 +52,7 @@ static void complete_parse(char **words, int n, struct complete_line *l)
 			o = w[1] == '-' ? args_find(w + 2, eq ? (size_t)(eq - w - 2) : strlen(w + 2),
 						    0, l->cmd) :
 				args_find(NULL, 0, w[1], l->cmd);
-			if (o && !o->bit && strcmp(o->lng, "all") == 0)
+			if (o && o->id && strcmp(o->lng, "all") == 0)
 				l->sess.all = 1;	/* -a, not rollback's --all */
 			if (!o || !o->arg)
 				continue;
@@ -111,10 +111,8 @@ static void complete_commands(const char *cur)
 static void complete_options(const struct cmd_entry *cmd, const char *cur)
 {
 	char word[64];
-	for (size_t i = 0; i < args_nopts; i++) {
-		const struct args_opt *o = &args_opts[i];
-		if (!args_allowed(o, cmd))
-			continue;
+	const struct args_opt *o;
+	for (size_t i = 0; (o = args_nth(cmd, i)); i++) {
 		snprintf(word, sizeof word, "--%s", o->lng);
 		if (complete_starts(word, cur))
 			complete_put("", word, o->help);
@@ -294,7 +292,7 @@ static int cmd_complete_exec(struct cmd_ctx *c)
 		complete_commands(cur);
 	else if (strcmp(word, "TARGET") == 0)
 		complete_targets(&l, &conf, cur);
-	else if (strcmp(word, "ID") == 0 && (l.cmd->opts & OPTB_HISTORY))
+	else if (strcmp(word, "ID") == 0 && args_find("session", 7, 0, l.cmd))
 		complete_sessions("", cur);
 done:
 	config_free(&conf);

@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "agentcmd.h"
 #include "cmd.h"
@@ -32,31 +30,44 @@ struct diff_target {
 struct diff_run {
 	const struct batch_node *nodes;
 	size_t nnodes;
-	int json, journal;	/* journal: no script, the patches in place */
+	int journal;		/* no script: the patches in place */
 	const char *arrow;
 	struct diff_target *t;	/* every target, in batch order */
 	size_t nt;
-	size_t count[4];	/* per enum batch_state */
 	int stuck;		/* a dry run could not undo everything */
 };
 
 /* the request: a dry apply of the scripts, or the journal */
-static void diff_sub(struct fmt_buf *b, const struct agentcmd_script *sc, int n, char **args,
-		     int nargs)
+static int diff_request(struct agentrun *ar, struct fmt_buf *b)
 {
+	struct diff_run *r = ar->ud = calloc(1, sizeof *r);
+	int n = ar->nscripts;
+	if (!n && ar->nargs) {
+		fprintf(stderr, "skyctl: diff: arguments after -- need a SCRIPT\n");
+		return ERR_USAGE;
+	}
+	if (!r || !(r->t = calloc(ar->total + 1, sizeof *r->t))) {
+		fprintf(stderr, "skyctl: out of memory\n");
+		return ERR_LOCAL;
+	}
+	r->nodes = ar->nodes;
+	r->nnodes = ar->nnodes;
+	r->journal = n == 0;
+	r->arrow = ar->c->mode == FMT_TABLE ? "→" : "->";
 	wire_put_open(b);
 	wire_put_cstr(b, "op");
 	if (!n) {
 		wire_put_cstr(b, "journal");
 		wire_put_close(b);
-		return;
+		return 0;
 	}
 	wire_put_cstr(b, "apply");
 	wire_put_cstr(b, "dry");
 	wire_put_bool(b, 1);
-	agentcmd_w_scripts(b, sc, n);
-	agentcmd_w_args(b, args, nargs);
+	agentcmd_w_scripts(b, ar->sc, n);
+	agentcmd_w_args(b, ar->args, ar->nargs);
 	wire_put_close(b);
+	return 0;
 }
 
 static int diff_cmp_path(const void *a, const void *b)
@@ -179,23 +190,21 @@ static void diff_journal(struct diff_run *r, struct fmt_buf *b, const struct wir
 	}
 }
 
-static void diff_settled(void *ud, size_t node, size_t i, const struct batch_result *res)
+/* keep what is printed for the target (text); the verdict line in what */
+static int diff_describe(struct agentrun *ar, size_t node, size_t i,
+			 const struct batch_result *res, char *what, size_t len,
+			 struct fmt_buf *more)
 {
-	struct diff_run *r = ud;
+	struct diff_run *r = ar->ud;
 	struct diff_target *t = &r->t[r->nt++];
 	struct fmt_buf b = { 0 };
 	t->node = node;
 	t->addr = r->nodes[node].addrs[i];
 	t->state = res->state;
-	r->count[res->state]++;
 	r->stuck |= wire_get(res->val, "stuck") != NULL;
-	if (r->json) {
-		char target[16];
-		snprintf(target, sizeof target, ":%08x", (unsigned)t->addr);
-		agentcmd_json_line(r->nodes[node].name, target, agentcmd_state[res->state],
-				   res->err && res->state != BATCH_OK ? res->err : "", res->val);
-		return;
-	}
+	snprintf(what, len, "%s", res->err && res->state != BATCH_OK ? res->err : "");
+	if (!more)
+		return res->state;
 	if (res->state == BATCH_UNKNOWN || res->state == BATCH_SKIPPED || !res->val)
 		fmt_printf(&b, "%s: %s\n", agentcmd_state[res->state],
 			   res->err ? res->err : "not sent");
@@ -206,10 +215,11 @@ static void diff_settled(void *ud, size_t node, size_t i, const struct batch_res
 	else
 		diff_dry(r, &b, res);
 	t->body = b.oom ? NULL : b.p;
+	return res->state;
 }
 
 /* print the targets with the same body as t (from t on) as one group */
-static void diff_group(struct diff_run *r, struct diff_target *t)
+static void diff_group(struct diff_run *r, struct diff_target *t, struct fmt_buf *out)
 {
 	size_t n = 0;
 	for (struct diff_target *u = t; u < r->t + r->nt; u++) {
@@ -217,77 +227,62 @@ static void diff_group(struct diff_run *r, struct diff_target *t)
 			continue;
 		u->shown = 1;
 		if (n < DIFF_LIST)
-			printf("%s%s%s:%08x", n ? ", " : "", r->nnodes > 1 ? r->nodes[u->node].name : "",
-			       r->nnodes > 1 ? "/" : "", (unsigned)u->addr);
+			fmt_printf(out, "%s%s%s:%08x", n ? ", " : "",
+				   r->nnodes > 1 ? r->nodes[u->node].name : "",
+				   r->nnodes > 1 ? "/" : "", (unsigned)u->addr);
 		n++;
 	}
 	if (n > DIFF_LIST)
-		printf(" and %zu more", n - DIFF_LIST);
-	printf("  %s", t->body);
+		fmt_printf(out, " and %zu more", n - DIFF_LIST);
+	fmt_printf(out, "  %s", t->body);
 }
 
-static int cmd_diff_exec(struct cmd_ctx *c)
+/* the targets grouped by what they would do (text); 1 if a dry run
+ * could not undo everything */
+static int diff_report(struct agentrun *ar, struct fmt_buf *out)
 {
-	int nscripts = c->dashdash >= 0 ? c->dashdash : c->argc;
-	struct agentcmd_nodes nodes;
-	struct agentcmd_script *sc = calloc((size_t)nscripts + 1, sizeof *sc);
-	struct diff_run r = { .json = c->o.json, .journal = nscripts == 0,
-			      .arrow = c->mode == FMT_TABLE ? "→" : "->" };
-	struct fmt_buf sub = { 0 };
-	char span[64];
-	int status = agentcmd_nodes(c, &nodes);
-	double t0 = net_now();
-	if (!status && !nscripts && c->argc) {
-		fprintf(stderr, "skyctl: diff: arguments after -- need a SCRIPT\n");
-		status = ERR_USAGE;
-	}
-	if (status)
-		goto done;
-	status = ERR_LOCAL;
-	if (!sc || agentcmd_load(sc, nscripts, c->argv) != 0)
-		goto done;
-	if (!(r.t = calloc(nodes.total + 1, sizeof *r.t))) {
-		fprintf(stderr, "skyctl: out of memory\n");
-		status = ERR_LOCAL;
-		goto done;
-	}
-	r.nodes = nodes.v;
-	r.nnodes = nodes.n;
-	diff_sub(&sub, sc, nscripts, c->argv + nscripts, c->argc - nscripts);
-	/* a dry run changes nothing: every target is tried */
-	struct batch_opts bo = { .keep_going = 1, .flags = c->o.no_agent ? AGENT_NO_AGENT : 0,
-				 .timeout = c->o.timeout, .par = 8 };
-	struct batch_hooks hooks = { NULL, diff_settled, &r };
-	status = batch_run(nodes.v, nodes.n, &bo, &sub, &hooks);
-	for (size_t i = 0; i < r.nt && !r.json; i++)
-		if (!r.t[i].shown && r.t[i].body)
-			diff_group(&r, &r.t[i]);
-	if (!status && r.stuck)
-		status = ERR_NODE;
-	fprintf(r.json ? stderr : stdout, "diff: %s: ", agentcmd_span(&nodes, span, sizeof span));
-	if (r.journal)
-		fprintf(r.json ? stderr : stdout, "%zu journal%s read", r.count[BATCH_OK],
-			r.count[BATCH_OK] == 1 ? "" : "s");
-	else
-		fprintf(r.json ? stderr : stdout, "%zu would apply cleanly", r.count[BATCH_OK]);
-	fprintf(r.json ? stderr : stdout, ", %zu failed, %zu unknown%s (%.3f s)\n",
-		r.count[BATCH_FAILED], r.count[BATCH_UNKNOWN],
-		r.journal ? "" : "; nothing was changed",
-		net_now() - t0);
-done:
-	for (size_t i = 0; r.t && i < r.nt; i++)
-		free(r.t[i].body);
-	free(r.t);
-	agentcmd_scripts_free(sc, nscripts);
-	agentcmd_nodes_free(&nodes);
-	fmt_buf_free(&sub);
-	return status;
+	struct diff_run *r = ar->ud;
+	for (size_t i = 0; i < r->nt && !ar->c->o.json; i++)
+		if (!r->t[i].shown && r->t[i].body)
+			diff_group(r, &r->t[i], out);
+	return r->stuck ? ERR_NODE : 0;
 }
+
+static void diff_summary(struct agentrun *ar, struct fmt_buf *text, struct fmt_buf *json)
+{
+	struct diff_run *r = ar->ud;
+	size_t ok = ar->count[BATCH_OK];
+	if (r->journal)
+		fmt_printf(text, "%zu journal%s read", ok, ok == 1 ? "" : "s");
+	else
+		fmt_printf(text, "%zu would apply cleanly", ok);
+	fmt_printf(text, ", %zu failed, %zu unknown%s", ar->count[BATCH_FAILED],
+		   ar->count[BATCH_UNKNOWN], r->journal ? "" : "; nothing was changed");
+	fmt_printf(json, ",\"dry_run\":%s", r->journal ? "false" : "true");
+}
+
+static void diff_free(struct agentrun *ar)
+{
+	struct diff_run *r = ar->ud;
+	for (size_t i = 0; r && r->t && i < r->nt; i++)
+		free(r->t[i].body);
+	if (r)
+		free(r->t);
+	free(r);
+}
+
+static const struct cmd_agent diff_agent = {
+	.scripts = 1, .states = agentcmd_state, .order = agentcmd_order, .keep_going = 1,
+	.request = diff_request, .describe = diff_describe, .report = diff_report,
+	.summary = diff_summary, .free = diff_free,
+};
 
 const struct cmd_entry cmd_diff_entry = {
 	.name = "diff", .args = "TARGET [SCRIPT... [-- ARGS...]]",
 	.summary = "what hot-fix scripts would change (dry run in place); no SCRIPT: the patches",
-	.opts = OPTB_AGENT, .min = 0, .max = -1,
-	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES | CMD_DASHARGS | CMD_HANDLES | CMD_KEEPCONN,
-	.exec = cmd_diff_exec,
+	.options = CMD_OPTIONS(&agentcmd_opt_no_agent), .min = 0, .max = -1,
+	/* changes nothing (a dry run undoes itself): not audited */
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_CHECK_ALIVE | CMD_DASHARGS | CMD_HANDLES |
+		 CMD_AGENT,
+	.agent = &diff_agent,
 };

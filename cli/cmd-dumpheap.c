@@ -9,6 +9,6 @@ static int cmd_dumpheap_node(struct cmd_ctx *c, struct cmd_node *nd)
 const struct cmd_entry cmd_dumpheap_entry = {
 	.name = "dumpheap", .args = "",
 	.summary = "dump the jemalloc heap profile (on the node)",
-	.opts = 0, .min = 0, .max = 0, .flags = CMD_CONNECT,
+	.min = 0, .max = 0, .flags = CMD_CONNECT | CMD_AUDIT,
 	.cols = cmd_output_cols, .ncols = 1, .node = cmd_dumpheap_node,
 };

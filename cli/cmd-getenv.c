@@ -13,6 +13,6 @@ static int cmd_getenv_node(struct cmd_ctx *c, struct cmd_node *nd)
 const struct cmd_entry cmd_getenv_entry = {
 	.name = "getenv", .args = "NAME",
 	.summary = "a key of the node's config (skynet.getenv)",
-	.opts = OPTB_SORT, .min = 1, .max = 1, .flags = CMD_CONNECT,
+	.options = CMD_OPTIONS(&args_opt_sort), .min = 1, .max = 1, .flags = CMD_CONNECT,
 	.cols = cmd_getenv_cols, .ncols = 2, .node = cmd_getenv_node,
 };

@@ -9,9 +9,18 @@
 #include "cmd.h"
 #include "history.h"
 
+static const struct args_opt history_opt_grep = {
+	.lng = "grep", .arg = "PATTERN",
+	.help = "only sessions and lines matching PATTERN (extended regex)",
+};
+static const struct args_opt history_opt_session = {
+	.lng = "session", .arg = "ID",
+	.help = "show session ID (as the ID argument does)",
+};
+
 static int cmd_history_exec(struct cmd_ctx *c)
 {
-	const char *grep = c->o.grep, *id = c->o.session;
+	const char *grep = cmd_opt(c, &history_opt_grep), *id = cmd_opt(c, &history_opt_session);
 	struct err err;
 	if (c->argc == 1 && id && strcmp(id, c->argv[0]) != 0) {
 		fprintf(stderr, "skyctl: history: two sessions: '%s' and '%s'\n", id, c->argv[0]);
@@ -28,6 +37,6 @@ static int cmd_history_exec(struct cmd_ctx *c)
 const struct cmd_entry cmd_history_entry = {
 	.name = "history", .args = "[ID]",
 	.summary = "the repl's session transcripts: list them, show one, search them",
-	.opts = OPTB_HISTORY, .min = 0, .max = 1,
+	.options = CMD_OPTIONS(&history_opt_grep, &history_opt_session), .min = 0, .max = 1,
 	.exec = cmd_history_exec,
 };

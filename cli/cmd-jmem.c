@@ -29,6 +29,6 @@ static int cmd_jmem_node(struct cmd_ctx *c, struct cmd_node *nd)
 
 const struct cmd_entry cmd_jmem_entry = {
 	.name = "jmem", .args = "", .summary = "jemalloc statistics of the node, in bytes",
-	.opts = OPTB_SORT, .min = 0, .max = 0, .flags = CMD_CONNECT,
+	.options = CMD_OPTIONS(&args_opt_sort), .min = 0, .max = 0, .flags = CMD_CONNECT,
 	.cols = cmd_jmem_cols, .ncols = 2, .node = cmd_jmem_node,
 };

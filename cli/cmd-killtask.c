@@ -5,6 +5,6 @@
 const struct cmd_entry cmd_killtask_entry = {
 	.name = "killtask", .args = "TARGET THREAD",
 	.summary = "kill one suspended coroutine of the service (as task names it)",
-	.min = 1, .max = 1, .flags = CMD_CONNECT | CMD_TARGETS,
+	.min = 1, .max = 1, .flags = CMD_CONNECT | CMD_TARGETS | CMD_AUDIT,
 	.cols = cmd_target_cols, .ncols = 4,
 };

@@ -11,7 +11,9 @@ static int cmd_list_node(struct cmd_ctx *c, struct cmd_node *nd)
 }
 
 const struct cmd_entry cmd_list_entry = {
-	.name = "list", .args = "", .summary = "every service of the node, with its launch command",
-	.opts = OPTB_SORT, .min = 0, .max = 0, .flags = CMD_CONNECT,
+	.name = "list", .args = "[TARGET]",
+	.summary = "every service of the node, with its launch command",
+	.options = CMD_OPTIONS(&args_opt_sort), .min = 0, .max = 0,
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_TARGET_OPT | CMD_HANDLES,
 	.cols = cmd_list_cols, .ncols = 2, .node = cmd_list_node,
 };

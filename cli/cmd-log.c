@@ -9,6 +9,6 @@ static int cmd_log_node(struct cmd_ctx *c, struct cmd_node *nd)
 const struct cmd_entry cmd_log_entry = {
 	.name = "log", .args = "SERVICE [ARGS...]",
 	.summary = "start a Lua service with its messages logged",
-	.opts = 0, .min = 1, .max = -1, .flags = CMD_CONNECT,
+	.min = 1, .max = -1, .flags = CMD_CONNECT | CMD_AUDIT,
 	.cols = cmd_output_cols, .ncols = 1, .node = cmd_log_node,
 };

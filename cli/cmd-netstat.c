@@ -13,6 +13,6 @@ static int cmd_netstat_node(struct cmd_ctx *c, struct cmd_node *nd)
 const struct cmd_entry cmd_netstat_entry = {
 	.name = "netstat", .args = "",
 	.summary = "the node's sockets",
-	.opts = OPTB_SORT, .min = 0, .max = 0, .flags = CMD_CONNECT,
+	.options = CMD_OPTIONS(&args_opt_sort), .min = 0, .max = 0, .flags = CMD_CONNECT,
 	.cols = cmd_netstat_cols, .ncols = 2, .node = cmd_netstat_node,
 };

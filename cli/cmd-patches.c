@@ -8,21 +8,50 @@
 #include <string.h>
 
 #include "agentcmd.h"
-#include "json.h"
 #include "cmd.h"
+#include "json.h"
 #include "patchset.h"
 
 struct patches_run {
-	const struct agentcmd_nodes *nodes;
+	const struct agentrun *ar;
 	struct patchset ps;
-	int json;
+	long drift;
 };
 
-static void patches_settled(void *ud, size_t node, size_t i, const struct batch_result *res)
+static const struct args_opt patches_opt_exit_code = {
+	.lng = "exit-code",
+	.help = "exit 1 if a service drifts (for CI checks)",
+};
+
+/* {op="journal", brief=true}; a sweep of every service leaves no agent
+ * behind where none was */
+static int patches_request(struct agentrun *ar, struct fmt_buf *b)
 {
-	struct patches_run *r = ud;
-	patchset_add(&r->ps, node, r->nodes->v[node].name, r->nodes->v[node].addrs[i],
-		     r->nodes->targets[node][i].cmd, res);
+	struct patches_run *r = ar->ud = calloc(1, sizeof *r);
+	if (!r || patchset_init(&r->ps, ar->total) != 0) {
+		fprintf(stderr, "skyctl: out of memory\n");
+		return ERR_LOCAL;
+	}
+	r->ar = ar;
+	wire_put_open(b);
+	wire_put_cstr(b, "op");
+	wire_put_cstr(b, "journal");
+	wire_put_cstr(b, "brief");
+	wire_put_bool(b, 1);
+	wire_put_close(b);
+	return 0;
+}
+
+static int patches_describe(struct agentrun *ar, size_t node, size_t i,
+			    const struct batch_result *res, char *what, size_t len,
+			    struct fmt_buf *more)
+{
+	struct patches_run *r = ar->ud;
+	(void)more;
+	snprintf(what, len, "%s", res->err && res->state != BATCH_OK ? res->err : "");
+	patchset_add(&r->ps, node, ar->nodes[node].name, ar->nodes[node].addrs[i],
+		     ar->targets[node][i].cmd, res);
+	return res->state;
 }
 
 static const struct fmt_col patches_journal_cols[] = {
@@ -71,7 +100,7 @@ static void patches_matrix(struct patches_run *r, struct fmt_table *t, struct fm
 	for (size_t i = 0; vals && cells && i < r->ps.ns; i++) {
 		const struct patchset_svc *s = &r->ps.s[i];
 		snprintf(cells[1], sizeof cells[1], ":%08x", (unsigned)s->addr);
-		vals[0] = r->nodes->v[s->node].name;
+		vals[0] = r->ar->nodes[s->node].name;
 		vals[1] = cells[1];
 		vals[2] = s->cmd ? s->cmd : "";
 		for (size_t k = 0; k < r->ps.np; k++) {
@@ -92,10 +121,10 @@ static void patches_matrix(struct patches_run *r, struct fmt_table *t, struct fm
 	free(cells);
 }
 
-/* {"patches":[{"column","name","sha","services"}],"services":[...]} */
+/* "patches":[{"column","name","sha","services"}],"services":[...] */
 static void patches_json(const struct patches_run *r, struct fmt_buf *b)
 {
-	fmt_puts(b, "{\"patches\":[");
+	fmt_puts(b, "\"patches\":[");
 	for (size_t k = 0; k < r->ps.np; k++) {
 		fmt_printf(b, "%s{\"column\":\"P%zu\",\"name\":", k ? "," : "", k + 1);
 		json_string(b, r->ps.p[k].name, strlen(r->ps.p[k].name));
@@ -109,7 +138,7 @@ static void patches_json(const struct patches_run *r, struct fmt_buf *b)
 		char addr[16];
 		snprintf(addr, sizeof addr, ":%08x", (unsigned)s->addr);
 		fmt_puts(b, i ? ",{\"node\":" : "{\"node\":");
-		json_string(b, r->nodes->v[s->node].name, strlen(r->nodes->v[s->node].name));
+		json_string(b, r->ar->nodes[s->node].name, strlen(r->ar->nodes[s->node].name));
 		fmt_puts(b, ",\"target\":");
 		json_string(b, addr, strlen(addr));
 		fmt_puts(b, ",\"command\":");
@@ -134,18 +163,24 @@ static void patches_json(const struct patches_run *r, struct fmt_buf *b)
 		}
 		fmt_puts(b, "]}");
 	}
-	fmt_puts(b, "]}\n");
+	fmt_puts(b, "]");
 }
 
-/* print the result; returns 0 or ERR_LOCAL when out of memory */
-static int patches_print(struct patches_run *r, struct cmd_ctx *c)
+/* the journal, the matrix or the JSON members into out; the exit status */
+static int patches_report(struct agentrun *ar, struct fmt_buf *out)
 {
+	struct patches_run *r = ar->ud;
+	struct cmd_ctx *c = ar->c;
 	struct fmt_table t = { 0 };
 	struct fmt_buf b = { 0 }, legend = { 0 };
+	if ((r->drift = patchset_finish(&r->ps)) < 0) {
+		fprintf(stderr, "skyctl: out of memory\n");
+		return ERR_LOCAL;
+	}
 	struct fmt_col *cols = calloc(r->ps.np + 4, sizeof *cols);
 	char (*keys)[24] = calloc(r->ps.np + 1, sizeof *keys);
 	int rc = 0;
-	if (r->json) {
+	if (c->o.json) {
 		patches_json(r, &b);
 	} else if (r->ps.ns == 1 && r->ps.s[0].ok) {
 		patches_journal(&r->ps.s[0], &t);
@@ -166,61 +201,46 @@ static int patches_print(struct patches_run *r, struct cmd_ctx *c)
 		if (legend.len)
 			fwrite(legend.p, 1, legend.len, c->mode == FMT_TABLE ? stdout : stderr);
 		if (b.len)
-			fwrite(b.p, 1, b.len, stdout);
+			fmt_putn(out, b.p, b.len);
 	}
 	fmt_table_free(&t);
 	fmt_buf_free(&b);
 	fmt_buf_free(&legend);
 	free(cols);
 	free(keys);
+	if (cmd_opt(c, &patches_opt_exit_code) && r->drift > 0)
+		rc = err_worst(rc, ERR_NODE);
 	return rc;
 }
 
-static int cmd_patches_exec(struct cmd_ctx *c)
+static void patches_summary(struct agentrun *ar, struct fmt_buf *text, struct fmt_buf *json)
 {
-	struct agentcmd_nodes nodes;
-	struct patches_run r = { .nodes = &nodes, .json = c->o.json };
-	struct fmt_buf sub = { 0 };
-	if (c->every)
-		agentcmd_every_lua(c);
-	int status = agentcmd_nodes(c, &nodes);
-	if (status)
-		goto done;
-	if (patchset_init(&r.ps, nodes.total) != 0) {
-		fprintf(stderr, "skyctl: out of memory\n");
-		status = ERR_LOCAL;
-		goto done;
-	}
-	wire_put_open(&sub);
-	wire_put_cstr(&sub, "op");
-	wire_put_cstr(&sub, "journal");
-	wire_put_cstr(&sub, "brief");
-	wire_put_bool(&sub, 1);
-	wire_put_close(&sub);
-	/* a sweep of every service leaves no agent behind where none was */
-	struct batch_opts bo = { .keep_going = 1,
-				 .flags = c->o.no_agent || c->every ? AGENT_NO_AGENT : 0,
-				 .timeout = c->o.timeout, .par = 8 };
-	struct batch_hooks hooks = { NULL, patches_settled, &r };
-	status = batch_run(nodes.v, nodes.n, &bo, &sub, &hooks);
-	long drift = patchset_finish(&r.ps);
-	status = err_worst(status, drift < 0 ? ERR_LOCAL : patches_print(&r, c));
-	fflush(stdout);	/* the summary after the table, also in one file */
-	fprintf(stderr, "patches: %zu service%s, %zu patch%s in place, %ld drifting\n", r.ps.ns,
-		r.ps.ns == 1 ? "" : "s", r.ps.np, r.ps.np == 1 ? "" : "es", drift);
-	if (c->o.exit_code && drift > 0)
-		status = err_worst(status, ERR_NODE);
-done:
-	patchset_free(&r.ps);
-	agentcmd_nodes_free(&nodes);
-	fmt_buf_free(&sub);
-	return status;
+	struct patches_run *r = ar->ud;
+	fmt_printf(text, "%zu service%s, %zu patch%s in place, %ld drifting", r->ps.ns,
+		   r->ps.ns == 1 ? "" : "s", r->ps.np, r->ps.np == 1 ? "" : "es", r->drift);
+	fmt_printf(json, ",\"services\":%zu,\"in_place\":%zu,\"drifting\":%ld", r->ps.ns,
+		   r->ps.np, r->drift);
 }
+
+static void patches_free(struct agentrun *ar)
+{
+	struct patches_run *r = ar->ud;
+	if (r)
+		patchset_free(&r->ps);
+	free(r);
+}
+
+static const struct cmd_agent patches_agent = {
+	.states = agentcmd_state, .order = agentcmd_order, .keep_going = 1,
+	.request = patches_request, .describe = patches_describe, .report = patches_report,
+	.summary = patches_summary, .summary_stderr = 1, .free = patches_free,
+};
 
 const struct cmd_entry cmd_patches_entry = {
 	.name = "patches", .args = "[TARGET]",
 	.summary = "patch journals; several services: patches x services, drift flagged",
-	.opts = OPTB_AGENT | OPTB_PATCHES, .min = 0, .max = 0,
-	.flags = CMD_CONNECT | CMD_TARGETS | CMD_EVERY | CMD_MUTATES | CMD_HANDLES | CMD_KEEPCONN,
-	.exec = cmd_patches_exec,
+	.options = CMD_OPTIONS(&agentcmd_opt_no_agent, &patches_opt_exit_code), .min = 0, .max = 0,
+	/* reads journals, changes nothing: not audited */
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_EVERY | CMD_CHECK_ALIVE | CMD_HANDLES | CMD_AGENT,
+	.agent = &patches_agent,
 };

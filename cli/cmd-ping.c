@@ -23,6 +23,6 @@ static const char *cmd_ping_value(const struct proto_reply *r, char *buf, size_t
 const struct cmd_entry cmd_ping_entry = {
 	.name = "ping", .args = "TARGET",
 	.summary = "round trip to each service through the node, in seconds",
-	.opts = OPTB_SORT, .min = 0, .max = 0, .flags = CMD_CONNECT | CMD_TARGETS,
+	.options = CMD_OPTIONS(&args_opt_sort), .min = 0, .max = 0, .flags = CMD_CONNECT | CMD_TARGETS,
 	.cols = cmd_ping_cols, .ncols = 4, .value = cmd_ping_value,
 };

@@ -9,6 +9,6 @@ static int cmd_profactive_node(struct cmd_ctx *c, struct cmd_node *nd)
 const struct cmd_entry cmd_profactive_entry = {
 	.name = "profactive", .args = "[on|off]",
 	.summary = "show or switch jemalloc heap profiling",
-	.opts = 0, .min = 0, .max = 1, .flags = CMD_CONNECT,
+	.min = 0, .max = 1, .flags = CMD_CONNECT | CMD_AUDIT,
 	.cols = cmd_output_cols, .ncols = 1, .node = cmd_profactive_node,
 };

@@ -19,7 +19,7 @@
 struct cmd_repl {
 	struct cmd_ctx *ctx;
 	struct session_node *sn;
-	struct net_conn *conn;	/* the node prompt's console, opened when first needed */
+	
 };
 
 /* run console command line; print its reply unless quiet */
@@ -30,16 +30,16 @@ static int cmd_repl_command(const struct repl_conf *rc, const char *line, int qu
 	struct err e = { 0 };
 	if (out)
 		*out = NULL;
-	if (!cr->conn && !(cr->conn = proto_open(cr->sn->addr, rc->timeout, &e))) {
+	if (!cr->sn->conn && !(cr->sn->conn = proto_open(cr->sn->addr, rc->timeout, &e))) {
 		if (!quiet)
 			fprintf(stderr, "skyctl: %s: %s\n", cr->sn->name, e.msg);
 		return e.code;
 	}
-	if (proto_request(cr->conn, line, &r, &e) != 0) {
+	if (proto_request(cr->sn->conn, line, &r, &e) != 0) {
 		if (!quiet)
 			fprintf(stderr, "skyctl: %s: %s: %s\n", cr->sn->name, line, e.msg);
-		net_close(cr->conn);	/* out of step now: a fresh one next time */
-		cr->conn = NULL;
+		net_close(cr->sn->conn);	/* out of step now: a fresh one next time */
+		cr->sn->conn = NULL;
 		return e.code;
 	}
 	const char *why = proto_failure(line, &r);
@@ -54,62 +54,48 @@ static int cmd_repl_command(const struct repl_conf *rc, const char *line, int qu
 	return why ? ERR_NODE : 0;
 }
 
-/* every item applies: resolve checked the node prefix already */
-static int cmd_repl_any(const struct target_sel *sel, void *ud)
-{
-	(void)sel;
-	(void)ud;
-	return 1;
-}
-
-/* the one service word names on this node; 0 with a message */
+/* the one service word names on this node (the dispatcher's resolver, on
+ * a fresh `list`); 0 with a message */
 static uint32_t cmd_repl_resolve(const struct repl_conf *rc, const char *word)
 {
 	struct cmd_repl *cr = rc->ud;
+	struct cmd_ctx *c = cr->ctx;
+	struct cmd_node *nd = &c->nodes[0];
 	struct target_list tl = { 0 };
-	struct target_service *svc = NULL;
-	struct target *t = NULL;
 	struct err e = { 0 };
-	size_t nsvc = 0, nt = 0;
 	uint32_t addr = 0;
-	char *out = NULL;
 	if (target_parse(word, &tl, &e) != 0)
 		goto done;
 	if (tl.n != 1 || (tl.v[0].node && strcmp(tl.v[0].node, cr->sn->name) != 0)) {
 		err_set(&e, ERR_USAGE, "%s: one service of %s, please", word, cr->sn->name);
 		goto done;
 	}
-	if (tl.v[0].kind == TARGET_NAME) {
-		if (names_resolve(cr->sn->addr, tl.v[0].text, rc->timeout, &addr, &e) != 0)
-			addr = 0;
+	if (!cr->sn->conn && !(cr->sn->conn = proto_open(cr->sn->addr, rc->timeout, &e)))
 		goto done;
+	target_services_free(nd->svc, nd->nsvc);	/* services come and go */
+	nd->svc = NULL;
+	nd->nsvc = 0;
+	if (cmd_resolve(c, nd, &tl) != 0) {
+		fputs(nd->errs.p ? nd->errs.p : "", stderr);
+		nd->errs.len = 0;
+		nd->status = 0;
+		net_close(cr->sn->conn);	/* maybe out of step: a fresh one next time */
+		cr->sn->conn = NULL;
+		target_list_free(&tl);
+		return 0;
 	}
-	if (tl.v[0].kind == TARGET_GLOB) {
-		if (cmd_repl_command(rc, "list", 1, &out) != 0) {
-			err_set(&e, ERR_NODE, "%s: cannot list the node's services", word);
-			goto done;
-		}
-		char *lines[4096];
-		size_t n = 0;
-		for (char *s = out; s && *s && n < 4096; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL)
-			lines[n++] = s;
-		for (size_t i = 0; i < n; i++)
-			*strchrnul(lines[i], '\n') = '\0';
-		if (target_parse_list(lines, n, &svc, &nsvc, &e) != 0)
-			goto done;
+	if (nd->errs.len) {
+		fputs(nd->errs.p, stderr);
+		nd->errs.len = 0;
+		nd->status = 0;
+	} else if (nd->ntargets != 1) {
+		err_set(&e, ERR_USAGE, "%s matches %zu services: name one", word, nd->ntargets);
+	} else {
+		addr = nd->targets[0].addr;
 	}
-	if (target_resolve(&tl, cmd_repl_any, NULL, svc, nsvc, &t, &nt, NULL, &e) != 0)
-		goto done;
-	if (nt != 1)
-		err_set(&e, ERR_USAGE, "%s matches %zu services: name one", word, nt);
-	else
-		addr = t[0].addr;
 done:
-	if (!addr)
-		fprintf(stderr, "skyctl: %s\n", e.msg[0] ? e.msg : "no such service");
-	free(t);
-	free(out);
-	target_services_free(svc, nsvc);
+	if (!addr && e.msg[0])
+		fprintf(stderr, "skyctl: %s\n", e.msg);
 	target_list_free(&tl);
 	return addr;
 }
@@ -178,45 +164,10 @@ static int cmd_repl_patches(const struct repl_conf *rc, uint32_t service)
 	return cmd_repl_sub(rc, "patches", service, NULL, 0);
 }
 
-/* the node the prompt is for: -H/-n/default, or the target's node prefix */
-static struct session_node *cmd_repl_node(struct cmd_ctx *c, struct target_list *tl,
-					  struct err *e)
-{
-	if (tl->n > 1) {
-		err_set(e, ERR_USAGE, "repl: one service, please (not a list)");
-		return NULL;
-	}
-	if (tl->n && tl->v[0].node) {
-		if (!c->config.path && config_load(c->o.config, &c->config, e) != 0)
-			return NULL;
-		session_free(&c->sess);
-		if (session_select(&c->sess, &c->config, &c->o.sess, tl, e) != 0)
-			return NULL;
-	}
-	struct session_node *hit = NULL;
-	size_t n = 0;
-	for (size_t i = 0; i < c->sess.n; i++)
-		if (!tl->n || session_applies(&tl->v[0], &c->sess.v[i])) {
-			hit = &c->sess.v[i];
-			n++;
-		}
-	if (n != 1) {
-		err_set(e, ERR_USAGE, "repl: one node, please (%zu match)", n);
-		return NULL;
-	}
-	return hit;
-}
-
+/* the dispatcher chose the one node and, given a TARGET, the one service */
 static int cmd_repl_exec(struct cmd_ctx *c)
 {
-	struct cmd_repl cr = { .ctx = c };
-	struct target_list tl = { 0 };
-	struct err e = { 0 };
-	int status;
-	if (c->argc && target_parse(c->argv[0], &tl, &e) != 0)
-		goto fail;
-	if (!(cr.sn = cmd_repl_node(c, &tl, &e)))
-		goto fail;
+	struct cmd_repl cr = { .ctx = c, .sn = &c->sess.v[0] };
 	struct repl_conf rc = {
 		.node = cr.sn->name, .addr = cr.sn->addr, .timeout = c->o.timeout, .ud = &cr,
 		.hooks = {
@@ -228,24 +179,15 @@ static int cmd_repl_exec(struct cmd_ctx *c)
 			.command = cmd_repl_command,
 		},
 	};
-	if (c->argc && !(rc.service = cmd_repl_resolve(&rc, c->argv[0]))) {
-		status = ERR_USAGE;
-		goto done;
-	}
-	status = repl_run(&rc);
-done:
-	net_close(cr.conn);
-	target_list_free(&tl);
-	return status;
-fail:
-	fprintf(stderr, "skyctl: %s\n", e.msg);
-	target_list_free(&tl);
-	return e.code;
+	if (c->nodes[0].ntargets)
+		rc.service = c->nodes[0].targets[0].addr;
+	return repl_run(&rc);
 }
 
 const struct cmd_entry cmd_repl_entry = {
 	.name = "repl", .args = "[TARGET]",
 	.summary = "a Lua prompt inside a live service (no TARGET: the node's console)",
-	.min = 0, .max = 1,
+	.min = 0, .max = 0,
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_TARGET_OPT | CMD_ONE | CMD_HANDLES | CMD_KEEPCONN,
 	.exec = cmd_repl_exec,
 };

@@ -6,63 +6,60 @@
  * (a balance) is not a patch item and stays.  Exit 0: everything rolled
  * back; 1: a conflict, or a target failed. */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "agentcmd.h"
 #include "cmd.h"
 
 enum { ROLLBACK_CONFLICT = 4 };	/* a target state beyond enum batch_state */
 
-struct rollback_run {
-	const struct batch_node *nodes;
-	size_t nnodes;
-	int json, table;
-	char batch[32];
-	size_t count[5];	/* per enum batch_state, then ROLLBACK_CONFLICT */
-	struct agentcmd_audit audit;
-};
-
 static const char *const rollback_state[5] = { "skipped", "ok", "failed", "unknown", "conflict" };
 
-/* {op="rollback", id=, all=, force=, who=, time=, batch=} */
-static void rollback_sub(struct fmt_buf *b, const struct cmd_opts *o, const char *batch)
+static const struct args_opt rollback_opt_patch = {
+	.lng = "patch", .arg = "ID",
+	.help = "undo patch ID and every patch applied after it",
+	.want = "a patch id (>= 1)", .min = 1, .max = 1e15, .integer = 1,
+};
+static const struct args_opt rollback_opt_all = {
+	.lng = "all",
+	.help = "undo every patch in place (every node: -a)",
+};
+static const struct args_opt rollback_opt_force = {
+	.lng = "force",
+	.help = "also restore items changed since the patch",
+};
+
+static int rollback_check(const struct cmd_ctx *c, struct err *e)
 {
+	if (cmd_opt(c, &rollback_opt_patch) && cmd_opt(c, &rollback_opt_all))
+		return err_set(e, ERR_USAGE, "rollback: --patch and --all cannot be combined");
+	return 0;
+}
+
+/* {op="rollback", id=, all=, force=, who=, time=, batch=} */
+static int rollback_request(struct agentrun *r, struct fmt_buf *b)
+{
+	const struct cmd_ctx *c = r->c;
 	wire_put_open(b);
 	wire_put_cstr(b, "op");
 	wire_put_cstr(b, "rollback");
-	if (o->patch) {
+	if (cmd_opt(c, &rollback_opt_patch)) {
 		wire_put_cstr(b, "id");
-		wire_put_int(b, o->patch);
+		wire_put_int(b, (long long)cmd_num(c, &rollback_opt_patch));
 	}
 	wire_put_cstr(b, "all");
-	wire_put_bool(b, o->all_patches);
+	wire_put_bool(b, cmd_opt(c, &rollback_opt_all) != NULL);
 	wire_put_cstr(b, "force");
-	wire_put_bool(b, o->force);
+	wire_put_bool(b, cmd_opt(c, &rollback_opt_force) != NULL);
 	agentcmd_w_who(b);
 	wire_put_cstr(b, "batch");
-	wire_put_cstr(b, batch);
+	wire_put_cstr(b, r->batch);
 	wire_put_close(b);
-}
-
-static void rollback_sending(void *ud, size_t node, size_t lo, size_t hi)
-{
-	struct rollback_run *r = ud;
-	char target[16];
-	struct journal_record rec = { .op = "rollback", .batch = r->batch,
-				      .node = r->nodes[node].name };
-	for (size_t i = lo; i < hi; i++) {
-		snprintf(target, sizeof target, ":%08x", (unsigned)r->nodes[node].addrs[i]);
-		agentcmd_audit_add(&r->audit, &rec, "pending", target);
-	}
-	agentcmd_audit_flush(&r->audit);
+	return 0;
 }
 
 /* "#2 fix.lua (3 restored), #1 fix.lua (1 restored, 1 conflict)" or why
  * not, into buf; returns the target's state */
-static int rollback_describe(const struct batch_result *res, char *buf, size_t len)
+static int rollback_what(const struct batch_result *res, char *buf, size_t len)
 {
 	const struct wire_val *rolled = wire_get(res->val, "rolled");
 	size_t off = 0;
@@ -97,10 +94,9 @@ static int rollback_describe(const struct batch_result *res, char *buf, size_t l
 	return res->state;
 }
 
-/* the restored items and the conflicts of one target, indented */
-static void rollback_items(const struct wire_val *rolled)
+/* the restored items and the conflicts of one target, indented, into b */
+static void rollback_items(const struct wire_val *rolled, struct fmt_buf *b)
 {
-	struct fmt_buf b = { 0 };
 	char path[1024];
 	for (size_t k = 1; k <= wire_count(rolled); k++) {
 		const struct wire_val *p = wire_at(rolled, (long long)k);
@@ -109,81 +105,48 @@ static void rollback_items(const struct wire_val *rolled)
 			const struct wire_val *c = wire_at(rs, (long long)j);
 			agentcmd_change_path(c, path, sizeof path);
 			if (agentcmd_change_mark(c) == '+')
-				fmt_printf(&b, "    removed %s (the patch added it)\n", path);
+				fmt_printf(b, "    removed %s (the patch added it)\n", path);
 			else
-				fmt_printf(&b, "    restored %s: %s\n", path, wire_gets(c, "old", "?"));
+				fmt_printf(b, "    restored %s: %s\n", path, wire_gets(c, "old", "?"));
 		}
 		for (size_t j = 1; j <= wire_count(cs); j++) {
 			const struct wire_val *c = wire_at(cs, (long long)j);
-			fmt_printf(&b, "    conflict %s: %s", agentcmd_change_path(c, path, sizeof path),
+			fmt_printf(b, "    conflict %s: %s", agentcmd_change_path(c, path, sizeof path),
 				   wire_gets(c, "why", "?"));
 			if (wire_get(c, "now"))
-				fmt_printf(&b, " (now %s, the patch set %s)", wire_gets(c, "now", "?"),
+				fmt_printf(b, " (now %s, the patch set %s)", wire_gets(c, "now", "?"),
 					   wire_gets(c, "patched", "?"));
-			fmt_puts(&b, "; left alone\n");
+			fmt_puts(b, "; left alone\n");
 		}
 	}
-	if (b.len)
-		fwrite(b.p, 1, b.len, stdout);
-	fmt_buf_free(&b);
 }
 
-static void rollback_settled(void *ud, size_t node, size_t i, const struct batch_result *res)
+static int rollback_describe(struct agentrun *r, size_t node, size_t i,
+			     const struct batch_result *res, char *what, size_t len,
+			     struct fmt_buf *more)
 {
-	struct rollback_run *r = ud;
-	char target[16], what[1024], audit[1100];
-	struct journal_record rec = { .op = "rollback", .batch = r->batch,
-				      .node = r->nodes[node].name };
-	snprintf(target, sizeof target, ":%08x", (unsigned)r->nodes[node].addrs[i]);
-	int state = rollback_describe(res, what, sizeof what);
-	r->count[state]++;
-	snprintf(audit, sizeof audit, "%s: %s", rollback_state[state], what);
-	agentcmd_audit_add(&r->audit, &rec, audit, target);
-	if (agentcmd_target_line(r->nodes, r->nnodes, node, target, rollback_state[state], 8, what,
-				 res->val, r->json))
-		return;
-	rollback_items(wire_get(res->val, "rolled"));
+	(void)r, (void)node, (void)i;
+	int state = rollback_what(res, what, len);
+	if (more)
+		rollback_items(wire_get(res->val, "rolled"), more);
+	return state;
 }
 
-static int cmd_rollback_exec(struct cmd_ctx *c)
-{
-	struct agentcmd_nodes nodes;
-	struct rollback_run r = { .json = c->o.json };
-	struct fmt_buf sub = { 0 };
-	char span[64];
-	int status = agentcmd_nodes(c, &nodes);
-	double t0 = net_now();
-	if (status)
-		goto done;
-	r.nodes = nodes.v;
-	r.nnodes = nodes.n;
-	snprintf(r.batch, sizeof r.batch, "%lx-%x", (unsigned long)time(NULL), (unsigned)getpid());
-	rollback_sub(&sub, &c->o, r.batch);
-	struct batch_opts bo = { .keep_going = c->o.keep_going, .canary = (size_t)c->o.canary,
-				 .flags = c->o.no_agent ? AGENT_NO_AGENT : 0,
-				 .timeout = c->o.timeout, .par = 8 };
-	struct batch_hooks hooks = { rollback_sending, rollback_settled, &r };
-	status = batch_run(nodes.v, nodes.n, &bo, &sub, &hooks);
-	agentcmd_audit_flush(&r.audit);
-	fprintf(r.json ? stderr : stdout,
-		"rollback: %zu ok, %zu conflict, %zu failed, %zu unknown, %zu skipped "
-		"(%s, %.3f s)\n",
-		r.count[BATCH_OK], r.count[ROLLBACK_CONFLICT], r.count[BATCH_FAILED],
-		r.count[BATCH_UNKNOWN], r.count[BATCH_SKIPPED],
-		agentcmd_span(&nodes, span, sizeof span), net_now() - t0);
-	if (!status && r.count[ROLLBACK_CONFLICT])
-		status = ERR_NODE;
-done:
-	agentcmd_audit_free(&r.audit);
-	agentcmd_nodes_free(&nodes);
-	fmt_buf_free(&sub);
-	return status;
-}
+static const struct cmd_agent rollback_agent = {
+	.states = rollback_state,
+	.order = (const int[]){ BATCH_OK, ROLLBACK_CONFLICT, BATCH_FAILED, BATCH_UNKNOWN,
+				BATCH_SKIPPED, -1 },
+	.width = 8, .request = rollback_request, .describe = rollback_describe,
+};
 
 const struct cmd_entry cmd_rollback_entry = {
 	.name = "rollback", .args = "TARGET [--patch ID | --all] [--force]",
 	.summary = "undo the newest patch (or patch ID and all after it) in live services",
-	.opts = OPTB_INJECT | OPTB_AGENT | OPTB_ROLLBACK, .min = 0, .max = 0,
-	.flags = CMD_CONNECT | CMD_TARGETS | CMD_MUTATES | CMD_HANDLES | CMD_KEEPCONN,
-	.exec = cmd_rollback_exec,
+	.options = CMD_OPTIONS(&agentcmd_opt_keep_going, &agentcmd_opt_canary,
+			       &agentcmd_opt_no_agent, &rollback_opt_patch, &rollback_opt_all,
+			       &rollback_opt_force),
+	.check = rollback_check, .min = 0, .max = 0,
+	/* changes services: audited */
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_CHECK_ALIVE | CMD_HANDLES | CMD_AGENT | CMD_AUDIT,
+	.agent = &rollback_agent,
 };

@@ -13,6 +13,6 @@ static int cmd_service_node(struct cmd_ctx *c, struct cmd_node *nd)
 const struct cmd_entry cmd_service_entry = {
 	.name = "service", .args = "",
 	.summary = "services registered with service_mgr (uniqueservice, snax)",
-	.opts = OPTB_SORT, .min = 0, .max = 0, .flags = CMD_CONNECT,
+	.options = CMD_OPTIONS(&args_opt_sort), .min = 0, .max = 0, .flags = CMD_CONNECT,
 	.cols = cmd_service_cols, .ncols = 2, .node = cmd_service_node,
 };

@@ -9,6 +9,6 @@ static int cmd_start_node(struct cmd_ctx *c, struct cmd_node *nd)
 const struct cmd_entry cmd_start_entry = {
 	.name = "start", .args = "SERVICE [ARGS...]",
 	.summary = "start a Lua service: skynet.newservice(SERVICE, ARGS...)",
-	.opts = 0, .min = 1, .max = -1, .flags = CMD_CONNECT,
+	.min = 1, .max = -1, .flags = CMD_CONNECT | CMD_AUDIT,
 	.cols = cmd_output_cols, .ncols = 1, .node = cmd_start_node,
 };

@@ -53,8 +53,9 @@ static int cmd_stat_node(struct cmd_ctx *c, struct cmd_node *nd)
 }
 
 const struct cmd_entry cmd_stat_entry = {
-	.name = "stat", .args = "",
+	.name = "stat", .args = "[TARGET]",
 	.summary = "cpu, messages, queue length and tasks of every service",
-	.opts = OPTB_SORT, .min = 0, .max = 0, .flags = CMD_CONNECT,
+	.options = CMD_OPTIONS(&args_opt_sort), .min = 0, .max = 0,
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_TARGET_OPT | CMD_HANDLES,
 	.cols = cmd_stat_cols, .ncols = 6, .node = cmd_stat_node,
 };

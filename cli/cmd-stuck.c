@@ -18,12 +18,16 @@
 
 #include "cmd.h"
 #include "poller.h"
-#include "scope.h"
 #include "ssh.h"
 
 #define STUCK_PAR 16		/* probes at once, per node */
 #define STUCK_PAR_SSH 8		/* over ssh: under sshd's default MaxStartups (10) */
 #define STUCK_GAP 0.5		/* seconds between the two stat samples */
+
+static const struct args_opt stuck_opt_signal = {
+	.lng = "signal",
+	.help = "interrupt the stuck services, check they answer again",
+};
 
 static const struct fmt_col stuck_cols[] = {
 	{ "address", FMT_STR }, { "name", FMT_STR }, { "reason", FMT_STR }, { "unstuck", FMT_BOOL },
@@ -52,7 +56,6 @@ struct stuck_node {
 
 struct stuck {
 	struct cmd_ctx *c;
-	struct scope sc;
 	struct stuck_node *nodes;
 	size_t cur;		/* the node whose probes run (workers' context) */
 	int signal;		/* the probe workers' task: 0 ping, 1 signal + ping */
@@ -197,19 +200,27 @@ static void stuck_node(void *ud, size_t i)
 		stuck_fail(nd, "", &nd->p.why);
 		return;
 	}
-	if (s->sc.has_target) {
-		if (scope_resolve(&s->sc, i, nd->svc, nd->nsvc, &t, &nt) != 0) {
-			stuck_fail(nd, "", &(struct err){ ERR_LOCAL, "out of memory" });
+	if (s->c->targets.n) {
+		struct cmd_node *cn = &s->c->nodes[i];
+		cn->svc = nd->svc;	/* the dispatcher resolves on the list we fetched */
+		cn->nsvc = nd->nsvc;
+		int rc = cmd_resolve(s->c, cn, &s->c->targets);
+		cn->svc = NULL;
+		cn->nsvc = 0;
+		if (rc != 0) {
+			nd->status = err_worst(nd->status, cn->status);
 			return;
 		}
+		t = cn->targets;
+		nt = cn->ntargets;
 	}
-	nd->probes = calloc((s->sc.has_target ? nt : nd->nsvc) + 1, sizeof *nd->probes);
+	nd->probes = calloc((s->c->targets.n ? nt : nd->nsvc) + 1, sizeof *nd->probes);
 	if (!nd->probes) {
 		free(t);
 		stuck_fail(nd, "", &(struct err){ ERR_LOCAL, "out of memory" });
 		return;
 	}
-	if (s->sc.has_target) {
+	if (s->c->targets.n) {
 		stuck_suspects(s, i, t, nt);
 	} else {
 		for (size_t k = 0; k < nd->nsvc; k++) {
@@ -217,9 +228,8 @@ static void stuck_node(void *ud, size_t i)
 			stuck_suspects(s, i, &all, 1);
 		}
 	}
-	free(t);
 	stuck_probe_all(s, i, 0);
-	if (s->c->o.signal)
+	if (cmd_opt(s->c, &stuck_opt_signal))
 		stuck_probe_all(s, i, 1);
 	stuck_logger(nd);
 }
@@ -227,10 +237,11 @@ static void stuck_node(void *ud, size_t i)
 /* rows, messages and the exit status */
 static int stuck_report(struct stuck *s)
 {
+	int sig = cmd_opt(s->c, &stuck_opt_signal) != NULL;
 	struct cmd_ctx *c = s->c;
 	size_t nstuck = 0, nleft = 0, nsvc = 0;
 	int status = 0;
-	for (size_t i = 0; i < s->sc.sess.n; i++) {
+	for (size_t i = 0; i < s->c->sess.n; i++) {
 		struct stuck_node *nd = &s->nodes[i];
 		size_t here = 0;
 		status = err_worst(status, nd->status);
@@ -248,58 +259,51 @@ static int stuck_report(struct stuck *s)
 			snprintf(reason, sizeof reason, "%s; no ping answer in %g s", pr->why,
 				 c->o.timeout);
 			const char *vals[5] = { nd->p.name, pr->target, pr->name, reason,
-						c->o.signal ? (pr->unstuck ? "true" : "false") : NULL };
+						sig ? (pr->unstuck ? "true" : "false") : NULL };
 			fmt_add_row(&c->nodes[0].out, vals);
-			if (c->o.signal && !pr->unstuck)
+			if (sig && !pr->unstuck)
 				fprintf(stderr, "skyctl: %s: %s still does not answer after signal%s%s\n",
 					nd->p.name, pr->target, pr->err.code ? ": " : "",
 					pr->err.code ? pr->err.msg : "");
 		}
-		if (here && c->o.signal)
+		if (here && sig)
 			fprintf(stderr, "stuck: %s: the traceback of each interrupted loop is in the "
 				"node's log: %s\n", nd->p.name, nd->logger);
 		nstuck += here;
 	}
+	fmt_printf(&c->json_summary, "\"stuck\":%zu,\"services\":%zu,\"left\":%zu", nstuck, nsvc,
+		   sig ? nleft : nstuck);
 	fprintf(stderr, "stuck: %zu of %zu service%s did not answer within %g s%s\n", nstuck, nsvc,
 		nsvc == 1 ? "" : "s", c->o.timeout,
-		nstuck && !c->o.signal ? " (skyctl stuck --signal interrupts them; the traceback "
+		nstuck && !sig ? " (skyctl stuck --signal interrupts them; the traceback "
 		"goes to the node's log)" : "");
-	return err_worst(status, (c->o.signal ? nleft : nstuck) ? ERR_NODE : 0);
+	return err_worst(status, (sig ? nleft : nstuck) ? ERR_NODE : 0);
 }
 
 static int stuck_exec(struct cmd_ctx *c)
 {
 	struct stuck s = { .c = c };
-	struct err e = { 0 };
 	int status = ERR_LOCAL;
-	if (scope_open(&s.sc, c->argc ? c->argv[0] : NULL, &c->config,
-		       c->o.config || session_needs_config(&c->o.sess, NULL), c->o.config,
-		       &c->o.sess, 1, &e) != 0) {
-		fprintf(stderr, "skyctl: stuck: %s\n", e.msg);
-		scope_close(&s.sc);
-		return e.code;
-	}
-	s.nodes = calloc(s.sc.sess.n, sizeof *s.nodes);
+	s.nodes = calloc(c->sess.n, sizeof *s.nodes);
 	if (s.nodes) {
-		for (size_t i = 0; i < s.sc.sess.n; i++)
-			poller_init(&s.nodes[i].p, s.sc.sess.v[i].name, s.sc.sess.v[i].addr);
-		c->sess.named = s.sc.sess.named;	/* the NODE column follows our nodes */
-		session_run(s.sc.sess.n, stuck_node, &s);
+		for (size_t i = 0; i < c->sess.n; i++)
+			poller_init(&s.nodes[i].p, c->sess.v[i].name, c->sess.v[i].addr);
+		session_run(c->sess.n, stuck_node, &s);
 		status = stuck_report(&s);
 	}
-	for (size_t i = 0; s.nodes && i < s.sc.sess.n; i++) {
+	for (size_t i = 0; s.nodes && i < c->sess.n; i++) {
 		poller_free(&s.nodes[i].p);
 		target_services_free(s.nodes[i].svc, s.nodes[i].nsvc);
 		free(s.nodes[i].probes);
 	}
 	free(s.nodes);
-	scope_close(&s.sc);
 	return status;
 }
 
 const struct cmd_entry cmd_stuck_entry = {
 	.name = "stuck", .args = "[TARGET]",
 	.summary = "find services that answer nothing (endless loops); --signal interrupts them",
-	.opts = OPTB_SORT | OPTB_STUCK, .min = 0, .max = 1, .flags = 0,
+	.options = CMD_OPTIONS(&args_opt_sort, &stuck_opt_signal), .min = 0, .max = 0,
+	.flags = CMD_TARGETS | CMD_TARGET_OPT,
 	.cols = stuck_cols, .ncols = 4, .exec = stuck_exec,
 };

@@ -17,18 +17,34 @@
 
 #include "cmd.h"
 #include "poller.h"
-#include "scope.h"
 #include "screen.h"
 #include "topview.h"
 
 #define TOP_DELAY 2.0
 #define TOP_OWN 2	/* our `mem` and `stat` reach every service between two samples */
 
+static const struct args_opt top_opt_delay = {
+	.lng = "delay", .shrt = 'd', .arg = "SECONDS",
+	.help = "time between refreshes (default 2)",
+	.want = "seconds (0.05 to 3600)", .min = 0.05, .max = 3600,
+};
+static const struct args_opt top_opt_once = {
+	.lng = "once",
+	.help = "print one table (two samples SECONDS apart) and exit",
+};
+static const struct args_opt top_opt_iterations = {
+	.lng = "iterations", .arg = "N",
+	.help = "print N tables, one per refresh, and exit",
+	.want = "a count (>= 1)", .min = 1, .max = 1e9, .integer = 1,
+};
+
 static const struct fmt_col top_cols[] = {
 	{ "address", FMT_STR }, { "name", FMT_STR }, { "cpu", FMT_NUM }, { "msg", FMT_NUM },
 	{ "queue", FMT_INT }, { "tasks", FMT_INT }, { "mem", FMT_BYTES },
 	{ "mem_change", FMT_INT }, { "state", FMT_STR },
+	{ "sample", FMT_INT },	/* which table of --iterations (JSON only) */
 };
+#define TOP_SAMPLE_COL 10	/* its index, after the implicit "node" */
 
 struct top_node {
 	struct poller_node p;
@@ -40,7 +56,6 @@ struct top_node {
 
 struct top {
 	struct cmd_ctx *c;
-	struct scope sc;
 	struct top_node *nodes;
 	size_t n;
 	double delay;
@@ -50,6 +65,7 @@ struct top {
 	enum sample_key key;
 	char filter[64];
 	atomic_int polled;	/* the live screen's poll thread is done */
+	struct fmt_table done;	/* --json: the rows of the tables before the last */
 };
 
 static void top_set_delay(struct top *t, double d)
@@ -87,6 +103,44 @@ static size_t top_keep(const struct top_node *nd, struct sample_delta *d, size_t
 	return k;
 }
 
+static int top_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* the addresses of s's rows the TARGET selects on node i (the
+ * dispatcher's resolver, on the sample's rows as services), sorted into
+ * *keep (malloc'd); -1 when out of memory */
+static int top_select(struct cmd_ctx *c, size_t i, const struct sample *s, uint32_t **keep,
+		      size_t *n)
+{
+	struct cmd_node *nd = &c->nodes[i];
+	struct target_service *svc = malloc((s->n + 1) * sizeof *svc);
+	*keep = NULL;
+	*n = 0;
+	if (!svc)
+		return -1;
+	for (size_t k = 0; k < s->n; k++) {
+		svc[k].addr = s->rows[k].addr;
+		svc[k].cmd = (char *)sample_name(s, &s->rows[k]);
+	}
+	nd->svc = svc;
+	nd->nsvc = s->n;
+	int rc = cmd_resolve(c, nd, &c->targets);
+	nd->svc = NULL;	/* the sample's, not to be freed as a list */
+	nd->nsvc = 0;
+	free(svc);
+	*keep = rc == 0 ? malloc((nd->ntargets + 1) * sizeof **keep) : NULL;
+	if (!*keep)
+		return -1;
+	for (size_t k = 0; k < nd->ntargets; k++)
+		(*keep)[k] = nd->targets[k].addr;
+	*n = nd->ntargets;
+	qsort(*keep, *n, sizeof **keep, top_cmp);
+	return 0;
+}
+
 /* rebuild t->all from the nodes' samples (call only between polls) */
 static int top_build(struct top *t)
 {
@@ -110,11 +164,11 @@ static int top_build(struct top *t)
 		if (!s)
 			continue;
 		size_t m = sample_diff(poller_older(&nd->p), s, (int)i, TOP_OWN, t->all + t->nall);
-		if (t->sc.has_target) {
+		if (t->c->targets.n) {
 			uint64_t sig = top_sig(s);
 			if (!nd->keep || sig != nd->keep_sig) {
 				free(nd->keep);
-				if (scope_select(&t->sc, i, s, &nd->keep, &nd->nkeep) != 0)
+				if (top_select(t->c, i, s, &nd->keep, &nd->nkeep) != 0)
 					return -1;
 				nd->keep_sig = sig;
 			}
@@ -152,29 +206,42 @@ static const char *top_int(double v, char *buf, size_t len)
 
 /* the rows of t->shown as the dispatcher's output rows (node 0's table
  * holds them all: the dispatcher merges the nodes' tables anyway) */
-static void top_rows(struct top *t)
+static void top_rows(struct top *t, long sample)
 {
 	struct fmt_table *out = &t->c->nodes[0].out;
 	for (size_t i = 0; i < t->nshown; i++) {
 		const struct sample_delta *d = &t->shown[i];
 		const struct sample_row *r = d->row;
 		int ok = r->stat == SAMPLE_OK;
-		char addr[16], cpu[32], msg[32], q[24], task[24], mem[32], chg[32];
+		char addr[16], cpu[32], msg[32], q[24], task[24], mem[32], chg[32], k[24];
 		int worst = r->stat > r->mem ? r->stat : r->mem;
 		snprintf(addr, sizeof addr, ":%08x", (unsigned)r->addr);
 		snprintf(q, sizeof q, "%ld", r->mqlen);
+		snprintf(k, sizeof k, "%ld", sample);
 		snprintf(task, sizeof task, "%ld", r->task);
 		top_int(r->mem_bytes, mem, sizeof mem);
-		const char *vals[10] = {
+		const char *vals[11] = {
 			t->nodes[d->node].p.name, addr, d->name, top_num(d->cpu_pct, cpu, sizeof cpu),
 			top_num(d->msg_rate, msg, sizeof msg), ok ? q : NULL, ok ? task : NULL,
 			r->mem == SAMPLE_OK ? mem : NULL,
 			isnan(d->mem_change) ? NULL : top_int(d->mem_change, chg, sizeof chg),
 			worst == SAMPLE_TIMEOUT ? "timeout" : worst == SAMPLE_ERROR ? "error" :
-			worst == SAMPLE_OK ? "ok" : "missing",
+			worst == SAMPLE_OK ? "ok" : "missing", k,
 		};
 		fmt_add_row(out, vals);
 	}
+}
+
+/* the rows of one table: sorted, "sample" hidden from text */
+static void top_table_ready(struct top *t)
+{
+	struct cmd_ctx *c = t->c;
+	struct err e;
+	struct fmt_table *out = &c->nodes[0].out;
+	if (!c->sess.named)
+		out->hide_text |= out->hide_json |= 1u;
+	out->hide_text |= 1u << TOP_SAMPLE_COL;
+	fmt_sort(out, c->o.sort, &e);
 }
 
 /* render and write the rows gathered so far (an iteration before the
@@ -183,17 +250,19 @@ static void top_flush(struct top *t)
 {
 	struct cmd_ctx *c = t->c;
 	struct fmt_buf b = { 0 };
-	struct err e;
-	if (!c->sess.named)
-		c->nodes[0].out.hide_text |= c->nodes[0].out.hide_json |= 1u;
-	fmt_sort(&c->nodes[0].out, c->o.sort, &e);
-	fmt_render(&c->nodes[0].out, c->mode, c->color, &b);
-	fwrite(b.p ? b.p : "", 1, b.len, stdout);
-	if (c->mode != FMT_JSON)
+	top_table_ready(t);
+	if (c->mode == FMT_JSON) {	/* one document: the tables' rows, table after table */
+		if (!t->done.cols)
+			fmt_table_init(&t->done, c->cols, c->cmd->ncols + 1);
+		fmt_append(&t->done, &c->nodes[0].out);
+	} else {
+		fmt_render(&c->nodes[0].out, c->mode, c->color, &b);
+		fwrite(b.p ? b.p : "", 1, b.len, stdout);
 		putchar('\n');
-	fflush(stdout);
-	fmt_buf_free(&b);
-	fmt_table_free(&c->nodes[0].out);
+		fflush(stdout);
+		fmt_buf_free(&b);
+		fmt_table_free(&c->nodes[0].out);
+	}
 	fmt_table_init(&c->nodes[0].out, c->cols, c->cmd->ncols + 1);
 }
 
@@ -209,7 +278,7 @@ static void top_sleep_until(double when)
 static int top_batch(struct top *t)
 {
 	struct cmd_ctx *c = t->c;
-	long n = c->o.once ? 1 : c->o.iterations;
+	long n = cmd_opt(c, &top_opt_iterations) ? (long)cmd_num(c, &top_opt_iterations) : 1;
 	int status = 0;
 	double start = net_now();
 	session_run(t->n, top_poll_one, t);
@@ -229,9 +298,16 @@ static int top_batch(struct top *t)
 			return ERR_LOCAL;
 		}
 		top_view(t);
-		top_rows(t);
+		top_rows(t, k);
 		if (k < n)
 			top_flush(t);
+	}
+	top_table_ready(t);
+	if (t->done.cols) {	/* the earlier tables go first, in their order */
+		fmt_append(&t->done, &c->nodes[0].out);
+		c->nodes[0].out = t->done;
+		t->done = (struct fmt_table){ 0 };
+		c->o.sort = NULL;
 	}
 	return status;
 }
@@ -254,7 +330,7 @@ static void top_draw(struct top *t, struct screen_frame *f, int editing, int pau
 		const struct sample *s = poller_newest(p);
 		vn[i] = (struct topview_node){ p->name, p->up, p->tried, p->why.msg, s ? s->n : 0 };
 	}
-	struct topview v = { vn, t->n, t->sc.sess.named, t->shown, t->nshown, t->nall, t->delay,
+	struct topview v = { vn, t->n, t->c->sess.named, t->shown, t->nshown, t->nall, t->delay,
 			     t->key, t->filter, editing, paused };
 	screen_begin(f);
 	topview_draw(&v, f);
@@ -345,9 +421,10 @@ static int top_live(struct top *t)
 static int top_exec(struct cmd_ctx *c)
 {
 	struct top t = { .c = c };
-	struct err e = { 0 };
 	int status = ERR_LOCAL;
-	if (c->o.sort && sample_key_parse(c->o.sort) < 0 && !(c->o.once || c->o.iterations)) {
+	/* --json is one document: one table unless --iterations */
+	int batch = cmd_opt(c, &top_opt_once) || cmd_opt(c, &top_opt_iterations) || c->o.json;
+	if (c->o.sort && sample_key_parse(c->o.sort) < 0 && !batch) {
 		fprintf(stderr, "skyctl: top: the live view sorts by cpu, mem, queue or msg\n");
 		return ERR_USAGE;
 	}
@@ -355,21 +432,13 @@ static int top_exec(struct cmd_ctx *c)
 		(enum sample_key)sample_key_parse(c->o.sort) : SAMPLE_BY_CPU;
 	if (!c->o.sort)
 		c->o.sort = "cpu";	/* the dispatcher's order for script output too */
-	top_set_delay(&t, c->o.delay > 0 ? c->o.delay : TOP_DELAY);
-	if (scope_open(&t.sc, c->argc ? c->argv[0] : NULL, &c->config,
-		       c->o.config || session_needs_config(&c->o.sess, NULL), c->o.config,
-		       &c->o.sess, 0, &e) != 0) {
-		fprintf(stderr, "skyctl: top: %s\n", e.msg);
-		scope_close(&t.sc);
-		return e.code;
-	}
-	t.n = t.sc.sess.n;
+	top_set_delay(&t, cmd_opt(c, &top_opt_delay) ? cmd_num(c, &top_opt_delay) : TOP_DELAY);
+	t.n = c->sess.n;
 	t.nodes = calloc(t.n, sizeof *t.nodes);
 	if (t.nodes) {
 		for (size_t i = 0; i < t.n; i++)
-			poller_init(&t.nodes[i].p, t.sc.sess.v[i].name, t.sc.sess.v[i].addr);
-		c->sess.named = t.sc.sess.named;	/* the NODE column follows our nodes */
-		status = c->o.once || c->o.iterations ? top_batch(&t) : top_live(&t);
+			poller_init(&t.nodes[i].p, c->sess.v[i].name, c->sess.v[i].addr);
+		status = batch ? top_batch(&t) : top_live(&t);
 	}
 	for (size_t i = 0; t.nodes && i < t.n; i++) {
 		poller_free(&t.nodes[i].p);
@@ -378,13 +447,15 @@ static int top_exec(struct cmd_ctx *c)
 	free(t.nodes);
 	free(t.all);
 	free(t.shown);
-	scope_close(&t.sc);
+	fmt_table_free(&t.done);
 	return status;
 }
 
 const struct cmd_entry cmd_top_entry = {
 	.name = "top", .args = "[TARGET]",
 	.summary = "cpu, message rate, queue and memory of every service, live",
-	.opts = OPTB_SORT | OPTB_TOP, .min = 0, .max = 1, .flags = 0,
-	.cols = top_cols, .ncols = 9, .exec = top_exec,
+	.options = CMD_OPTIONS(&args_opt_sort, &top_opt_delay, &top_opt_once, &top_opt_iterations),
+	.min = 0, .max = 0,
+	.flags = CMD_TARGETS | CMD_TARGET_OPT | CMD_REFRESH,
+	.cols = top_cols, .ncols = 10, .exec = top_exec,
 };

@@ -10,66 +10,44 @@
 #include "agentcmd.h"
 #include "cmd.h"
 
-struct uninstall_run {
-	const struct batch_node *nodes;
-	size_t nnodes;
-	int json;
-	size_t count[4];	/* per enum batch_state */
-};
-
-static void uninstall_settled(void *ud, size_t node, size_t i, const struct batch_result *res)
+static int uninstall_request(struct agentrun *r, struct fmt_buf *b)
 {
-	struct uninstall_run *r = ud;
-	char target[16], what[512];
+	(void)r;
+	wire_put_open(b);
+	wire_put_cstr(b, "op");
+	wire_put_cstr(b, "remove");
+	wire_put_close(b);
+	return 0;
+}
+
+static int uninstall_describe(struct agentrun *r, size_t node, size_t i,
+			      const struct batch_result *res, char *what, size_t len,
+			      struct fmt_buf *more)
+{
 	long long n = wire_geti(res->val, "journal", 0);
+	(void)r, (void)node, (void)i, (void)more;
 	if (res->state != BATCH_OK)
-		snprintf(what, sizeof what, "%s", res->err ? res->err : "not sent (the batch stopped)");
+		snprintf(what, len, "%s", res->err ? res->err : "not sent (the batch stopped)");
 	else if (n)
-		snprintf(what, sizeof what, "no skyctl debug command left; its journal of %lld "
+		snprintf(what, len, "no skyctl debug command left; its journal of %lld "
 			 "entr%s stays", n, n == 1 ? "y" : "ies");
 	else
-		snprintf(what, sizeof what, "no skyctl debug command left");
-	snprintf(target, sizeof target, ":%08x", (unsigned)r->nodes[node].addrs[i]);
-	r->count[res->state]++;
-	agentcmd_target_line(r->nodes, r->nnodes, node, target, agentcmd_state[res->state], 8, what,
-			     res->val, r->json);
+		snprintf(what, len, "no skyctl debug command left");
+	return res->state;
 }
 
-static int cmd_uninstall_exec(struct cmd_ctx *c)
-{
-	struct agentcmd_nodes nodes;
-	struct uninstall_run r = { .json = c->o.json };
-	struct fmt_buf sub = { 0 };
-	char span[64];
-	if (c->every)
-		agentcmd_every_lua(c);
-	int status = agentcmd_nodes(c, &nodes);
-	double t0 = net_now();
-	if (status)
-		goto done;
-	r.nodes = nodes.v;
-	r.nnodes = nodes.n;
-	wire_put_open(&sub);
-	wire_put_cstr(&sub, "op");
-	wire_put_cstr(&sub, "remove");
-	wire_put_close(&sub);
-	struct batch_opts bo = { .keep_going = 1, .flags = AGENT_NO_AGENT,
-				 .timeout = c->o.timeout, .par = 8 };
-	struct batch_hooks hooks = { NULL, uninstall_settled, &r };
-	status = batch_run(nodes.v, nodes.n, &bo, &sub, &hooks);
-	fprintf(r.json ? stderr : stdout, "uninstall: %zu ok, %zu failed, %zu unknown (%s, %.3f s)\n",
-		r.count[BATCH_OK], r.count[BATCH_FAILED], r.count[BATCH_UNKNOWN],
-		agentcmd_span(&nodes, span, sizeof span), net_now() - t0);
-done:
-	agentcmd_nodes_free(&nodes);
-	fmt_buf_free(&sub);
-	return status;
-}
+static const struct cmd_agent uninstall_agent = {
+	.states = agentcmd_state, .order = (const int[]){ BATCH_OK, BATCH_FAILED, BATCH_UNKNOWN, -1 },
+	.width = 8, .keep_going = 1, .no_agent = 1,
+	.request = uninstall_request, .describe = uninstall_describe,
+};
 
 const struct cmd_entry cmd_uninstall_entry = {
 	.name = "uninstall", .args = "[TARGET]",
 	.summary = "remove skyctl's debug commands from live services (their journals stay)",
-	.opts = 0, .min = 0, .max = 0,
-	.flags = CMD_CONNECT | CMD_TARGETS | CMD_EVERY | CMD_MUTATES | CMD_HANDLES | CMD_KEEPCONN,
-	.exec = cmd_uninstall_exec,
+	.min = 0, .max = 0,
+	/* changes services (their debug commands go): audited */
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_EVERY | CMD_CHECK_ALIVE | CMD_HANDLES |
+		 CMD_AGENT | CMD_AUDIT,
+	.agent = &uninstall_agent,
 };

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "audit.h"
 #include "config.h"
 #include "fmt.h"
 #include "proto.h"
@@ -17,59 +18,81 @@
 enum cmd_flags {
 	CMD_CONNECT = 1,	/* talks to nodes */
 	CMD_TARGETS = 2,	/* the first argument is a target list */
-	CMD_MUTATES = 4,	/* changes a service: explicit addresses are checked with list */
+	CMD_CHECK_ALIVE = 4,	/* explicit addresses are checked with list first: a dead
+				 * one is an error, not a silent success (kill, exit) or
+				 * a hub waiting on nothing (agent commands) */
 	CMD_FRESH = 8,		/* sends on a connection of its own (signal) */
 	CMD_DASHARGS = 16,	/* "--" also ends its own arguments: what follows is
 				 * passed on (inject: SCRIPT... -- ARGS...) */
 	CMD_HANDLES = 32,	/* needs handles: registered names are looked up (names.h) */
 	CMD_EVERY = 64,		/* with CMD_TARGETS: no target list means "@*" (ctx.every) */
-	CMD_KEEPCONN = 128,	/* exec goes on with the nodes' connections (agentcmd_nodes) */
+	CMD_KEEPCONN = 128,	/* exec goes on with the nodes' connections (repl) */
+	CMD_TARGET_OPT = 256,	/* with CMD_TARGETS: the target list may be left out
+				 * (no filter: every service) */
+	CMD_ONE = 512,		/* one node, and with a target exactly one service (repl) */
+	CMD_AGENT = 2048,	/* runs through the agent driver (cli/agentrun.c) with
+				 * the hooks of cmd_entry.agent */
+	CMD_AUDIT = 4096,	/* changes a service or a node: the dispatcher writes
+				 * an audit record before and after (src/audit.h) */
+	CMD_REFRESH = 1024,	/* targets are resolved again on each refresh, from
+				 * samples (top): the command calls cmd_resolve */
 };
 
-/* options a command may accept besides the global ones (cmd_entry.opts) */
-enum cmd_opt_bits {
-	OPTB_SORT = 1,
-	OPTB_INJECT = 2,	/* --keep-going --canary (batches that change services) */
-	OPTB_TOP = 4,		/* -d --once --iterations (top) */
-	OPTB_STUCK = 8,		/* --signal (stuck) */
-	OPTB_HISTORY = 16,	/* --grep --session (history) */
-	OPTB_AGENT = 32,	/* --no-agent (commands run by the agent) */
-	OPTB_DRY = 64,		/* --dry-run (inject) */
-	OPTB_ROLLBACK = 128,	/* --patch --all --force (rollback) */
-	OPTB_PATCHES = 256,	/* --exit-code (patches) */
+/* One option.  The global ones are args.c's table; a command declares
+ * its own in its file (cmd_entry.options) and reads them back with
+ * cmd_opt / cmd_num: adding one touches nothing else. */
+struct args_opt {
+	const char *lng;
+	char shrt;
+	const char *arg;	/* name of its argument, or NULL for a flag */
+	const char *help;
+	int id;			/* global options: args.c's enum args_id; else 0 */
+	const char *want;	/* a number: what a bad value is told it wants,
+				 * e.g. "a count (>= 1)"; NULL: any text */
+	double min, max;	/* a number's range */
+	int integer;		/* a number must be whole */
 };
 
-/* what the command line said */
+/* a command's option list: CMD_OPTIONS(&a, &b) */
+#define CMD_OPTIONS(...) ((const struct args_opt *const[]){ __VA_ARGS__, NULL })
+
+/* --sort FIELD: the dispatcher sorts the rows (c->o.sort) */
+extern const struct args_opt args_opt_sort;
+
+/* what the command line said: the global options */
 struct cmd_opts {
 	struct session_opts sess;
 	const char *config;	/* --config FILE */
 	double timeout;		/* --timeout, seconds */
 	int json, help, version;
-	const char *sort;
-	int keep_going, no_agent, dry_run;
-	long canary;
-	double delay;		/* top -d: seconds between refreshes (0: not given) */
-	int once, signal;	/* top --once; stuck --signal */
-	long iterations;	/* top --iterations N (0: not given) */
-	const char *grep, *session;	/* history --grep PATTERN --session ID */
-	long patch;		/* rollback --patch ID (0: not given) */
-	int all_patches, force;	/* rollback --all, --force */
-	int exit_code;		/* patches --exit-code */
+	const char *sort;	/* --sort (args_opt_sort) */
 };
+
+/* a command's own option as given */
+struct cmd_optval {
+	const struct args_opt *opt;
+	const char *val;	/* "" for a flag */
+};
+#define CMD_MAXOPTS 16
 
 struct cmd_ctx;
 struct cmd_node;
+struct cmd_agent;
 
 struct cmd_entry {
 	const char *name;
 	const char *args;	/* usage of the positional arguments, e.g. "TARGET [SIG]" */
 	const char *summary;
-	unsigned opts;		/* enum cmd_opt_bits */
+	const struct args_opt *const *options;	/* its own options (CMD_OPTIONS), or NULL */
+	/* usage errors among its options, found before anything is sent;
+	 * -1 with e set (ERR_USAGE) */
+	int (*check)(const struct cmd_ctx *, struct err *);
 	int min, max;		/* positional arguments after the target list; max -1: any */
 	int flags;		/* enum cmd_flags */
 	const struct fmt_col *cols;	/* output columns, after the implicit "node" */
 	int ncols;
 	/* one of these does the work: */
+	const struct cmd_agent *agent;	/* CMD_AGENT: its hooks (agentcmd.h) */
 	int (*node)(struct cmd_ctx *, struct cmd_node *);	/* per node, nodes in parallel */
 	int (*exec)(struct cmd_ctx *);	/* the whole run, after targets are resolved */
 	/* neither: a target command, one console line per target (run.c) */
@@ -77,6 +100,9 @@ struct cmd_entry {
 	enum target_form form;	/* how it names targets (default ":0000000a") */
 	/* the value cell of a target's row from its reply (default: the output) */
 	const char *(*value)(const struct proto_reply *r, char *buf, size_t len);
+	/* a fifth cell after address, output, ok, error (a FMT_RAW column):
+	 * JSON text from the reply, malloc'd (call: the typed values) */
+	char *(*json)(const struct proto_reply *r);
 };
 
 struct cmd_node {
@@ -89,11 +115,15 @@ struct cmd_node {
 	struct fmt_table out;	/* rows: "node" then the entry's columns */
 	struct fmt_buf errs;	/* stderr lines */
 	int status;		/* exit status for this node */
+	char **results;		/* CMD_AUDIT: per target, "ok" or "failed: why"
+				 * (NULL: no reply) */
 };
 
 struct cmd_ctx {
 	const struct cmd_entry *cmd;
 	struct cmd_opts o;
+	struct cmd_optval optv[CMD_MAXOPTS];	/* the command's own options */
+	int noptv;
 	char **argv;		/* positional arguments after the target list */
 	int argc;
 	int dashdash;		/* CMD_DASHARGS: argv index of the first argument
@@ -107,6 +137,10 @@ struct cmd_ctx {
 	struct fmt_col *cols;	/* "node" + cmd->cols */
 	enum fmt_mode mode;
 	int color;
+	char batch[32];		/* one id per run, in requests and the audit log */
+	int audit_failed;	/* the audit log could not be written: warned */
+	/* --json: the document's members and its summary's (run_json) */
+	struct fmt_buf json, json_summary;
 };
 
 /* ---- for command files ---- */
@@ -128,6 +162,20 @@ int cmd_check(struct cmd_node *nd, const char *line, const struct proto_reply *r
 
 /* record an error line "skyctl: NODE: what: msg" and worsen the status */
 void cmd_fail(struct cmd_node *nd, int code, const char *what, const char *msg);
+
+/* Resolve tl on nd into nd->targets: the one place targets are resolved.
+ * The node's services (nd->svc) are fetched with `list` on its connection
+ * when a selector or CMD_CHECK_ALIVE needs them and nd->svc is empty;
+ * registered names are looked up (CMD_HANDLES), dead addresses dropped
+ * (CMD_CHECK_ALIVE).  -1 after recording why. */
+int cmd_resolve(struct cmd_ctx *c, struct cmd_node *nd, const struct target_list *tl);
+
+/* append n records to the audit log (src/audit.h); warn once when it
+ * cannot be written.  c->batch is set on the first call. */
+void cmd_audit(struct cmd_ctx *c, const struct audit_record *r, size_t n);
+/* CMD_AUDIT console commands: the records of every target (node-wide:
+ * node) that is sent, before (after 0: "pending") or with the result */
+void cmd_audit_run(struct cmd_ctx *c, int after);
 
 /* add a row; vals has the entry's ncols cells (the node cell is added) */
 void cmd_row(struct cmd_node *nd, const char *const *vals);
@@ -177,20 +225,9 @@ void cmd_usage(const struct cmd_entry *e, struct fmt_buf *b);
 
 /* ---- the dispatcher ---- */
 
-/* one option of the parser's table (cli/args.c) */
-struct args_opt {
-	const char *lng;
-	char shrt;
-	const char *arg;	/* name of its argument, or NULL */
-	int id;			/* args.c's enum args_id */
-	unsigned bit;		/* 0: global; else the enum cmd_opt_bits that allows it */
-	const char *help;
-};
-extern const struct args_opt args_opts[];
-extern const size_t args_nopts;
-
-/* whether cmd (NULL: before a command) accepts option o */
-int args_allowed(const struct args_opt *o, const struct cmd_entry *cmd);
+/* the i-th option cmd (NULL: before a command) accepts: the global
+ * ones, then its own; NULL past the end */
+const struct args_opt *args_nth(const struct cmd_entry *cmd, size_t i);
 
 /* the option "--lng" (its first len bytes) or, lng NULL, "-shrt" that cmd
  * accepts; NULL if none */
@@ -200,8 +237,23 @@ const struct args_opt *args_find(const char *lng, size_t len, char shrt,
 /* parse argv into c; -1 with a message in e (ERR_USAGE) */
 int args_parse(int argc, char **argv, struct cmd_ctx *c, struct err *e);
 
-/* the help lines of the global options (bits 0) or of the given ones */
-void args_usage_opts(unsigned bits, struct fmt_buf *b);
+/* the help lines of the global options (cmd NULL) or of cmd's own */
+void args_usage_opts(const struct cmd_entry *cmd, struct fmt_buf *b);
+
+/* a command's own option o as given: its value, "" for a flag; NULL if
+ * it was not given */
+const char *cmd_opt(const struct cmd_ctx *c, const struct args_opt *o);
+/* its value as a number (validated by the parser); 0 if not given */
+double cmd_num(const struct cmd_ctx *c, const struct args_opt *o);
+
+/* the output (cli/output.c): the nodes' rows merged, sorted, rendered
+ * and written (--json: kept for the document); the status of writing */
+int output_rows(struct cmd_ctx *c, size_t ntargets);
+/* --json: write the one document, with the summary's status and errors */
+void output_json(struct cmd_ctx *c, int status);
+/* run exec; with --json a command without columns has its text output
+ * caught as the document's "output" lines */
+int output_exec(struct cmd_ctx *c, int (*exec)(struct cmd_ctx *));
 
 /* connect, resolve and run c on its nodes; returns the exit status */
 int run_command(struct cmd_ctx *c);

@@ -19,6 +19,19 @@ extern const struct cmd_entry cmd_repl_entry, cmd_history_entry;
 extern const struct cmd_entry cmd_diff_entry, cmd_patches_entry, cmd_rollback_entry,
 	cmd_uninstall_entry;
 
+/* CMD_AUDIT (a record before and after, in the audit log) is on every
+ * command that changes a service or a node: kill, exit, killtask, signal
+ * (a service's life and tasks), start, log, snax (new services), setenv,
+ * clearcache, logon, logoff, trace, profactive (node and service
+ * settings), gc (a full collection in every service, a pause one may need
+ * to account for), dumpheap (writes a file on the node), call and raw
+ * (they run whatever they are given), inject, rollback, uninstall.  Not
+ * on those that only read: list, stat, mem, info, ping, task, uniqtask,
+ * service, netstat, cmem, jmem, getenv, diff (its dry run undoes itself),
+ * patches, top, history, help, complete; nor on stuck (its --signal
+ * interrupts only the loops it reports, and says so) or repl (its
+ * transcript is its record; its .inject and such run as those commands,
+ * audited). */
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_list_entry, &cmd_stat_entry, &cmd_mem_entry, &cmd_gc_entry, &cmd_info_entry,
 	&cmd_ping_entry, &cmd_task_entry, &cmd_uniqtask_entry, &cmd_killtask_entry,
@@ -114,7 +127,7 @@ static void cmd_usage_main(struct fmt_buf *b)
 	for (int i = 0; cmd_table[i]; i++)
 		fmt_printf(b, "  %-11s %s\n", cmd_table[i]->name, cmd_table[i]->summary);
 	fmt_puts(b, "\nOptions (also accepted after the command):\n");
-	args_usage_opts(0, b);
+	args_usage_opts(NULL, b);
 	fmt_puts(b,
 		 "\nTargets (commands taking TARGET):\n"
 		 "  :a  :0000000a  a    a service handle (hex)\n"
@@ -156,10 +169,10 @@ void cmd_usage(const struct cmd_entry *e, struct fmt_buf *b)
 	if (e->flags & CMD_TARGETS)
 		fmt_puts(b, "TARGET: :a, :0000000a, a, .name, @agent, @agent*, lists with ',', "
 			 "node/ prefixes (skyctl --help).\n");
-	if (e->opts) {
+	if (e->options) {
 		fmt_puts(b, "\nOptions:\n");
-		args_usage_opts(e->opts, b);
+		args_usage_opts(e, b);
 	}
 	fmt_puts(b, "\nGlobal options:\n");
-	args_usage_opts(0, b);
+	args_usage_opts(NULL, b);
 }

@@ -9,97 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agentcmd.h"
 #include "cmd.h"
 #include "names.h"
 
 #define RUN_BATCH 256	/* lines written before their replies are read */
-
-const struct fmt_col cmd_output_cols[1] = { { "output", FMT_LINES } };
-const struct fmt_col cmd_target_cols[4] = {
-	{ "address", FMT_STR }, { "output", FMT_LINES }, { "ok", FMT_BOOL }, { "error", FMT_STR },
-};
-
-char *cmd_join(const struct cmd_ctx *c, int i, int end)
-{
-	size_t len = 1;
-	for (int k = i; k < end; k++)
-		len += strlen(c->argv[k]) + 1;
-	char *s = malloc(len);
-	if (!s)
-		return NULL;
-	s[0] = '\0';
-	for (int k = i; k < end; k++) {
-		if (k > i)
-			strcat(s, " ");
-		strcat(s, c->argv[k]);
-	}
-	return s;
-}
-
-void cmd_fail(struct cmd_node *nd, int code, const char *what, const char *msg)
-{
-	fmt_printf(&nd->errs, "skyctl: %s: %s: %s\n", nd->sn->name, what, msg);
-	nd->status = err_worst(nd->status, code);
-}
-
-int cmd_request(struct cmd_ctx *c, struct cmd_node *nd, const char *line, struct proto_reply *r)
-{
-	struct err e = { 0 };
-	(void)c;
-	if (proto_request(nd->sn->conn, line, r, &e) != 0) {
-		cmd_fail(nd, e.code, line, e.msg);
-		return -1;
-	}
-	return 0;
-}
-
-int cmd_check(struct cmd_node *nd, const char *line, const struct proto_reply *r)
-{
-	const char *why = proto_failure(line, r);
-	if (!why)
-		return 0;
-	cmd_fail(nd, ERR_NODE, line, why);
-	return -1;
-}
-
-void cmd_row(struct cmd_node *nd, const char *const *vals)
-{
-	const char *row[32] = { nd->sn->name };
-	for (int i = 1; i < nd->out.ncols && i < 32; i++)
-		row[i] = vals[i - 1];
-	fmt_add_row(&nd->out, row);
-}
-
-int cmd_requestv(struct cmd_ctx *c, struct cmd_node *nd, char *const *lines, size_t n,
-		 struct proto_reply *r)
-{
-	struct err e = { 0 };
-	(void)c;
-	if (proto_sendv(nd->sn->conn, lines, n, &e) != 0) {
-		cmd_fail(nd, e.code, lines[0], e.msg);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (proto_read_reply(nd->sn->conn, &r[i], 0, &e) != 0) {
-			cmd_fail(nd, e.code, lines[i], e.msg);
-			while (i-- > 0)
-				proto_reply_free(&r[i]);
-			return -1;
-		}
-	return 0;
-}
-
-int cmd_services_from(struct cmd_node *nd, const struct proto_reply *r)
-{
-	struct err e = { 0 };
-	if (cmd_check(nd, "list", r) != 0)
-		return -1;
-	if (target_parse_list(r->lines, r->nlines, &nd->svc, &nd->nsvc, &e) != 0) {
-		cmd_fail(nd, e.code, "list", e.msg);
-		return -1;
-	}
-	return 0;
-}
 
 /* read the reply to the `list` sent with the connection into nd->svc */
 static int run_read_list(struct cmd_node *nd)
@@ -112,69 +26,6 @@ static int run_read_list(struct cmd_node *nd)
 	}
 	int rc = cmd_services_from(nd, &r);
 	proto_reply_free(&r);
-	return rc;
-}
-
-const char *cmd_service_cmd(const struct cmd_node *nd, const char *addr)
-{
-	unsigned long a;
-	char *end;
-	if (addr[0] != ':')
-		return NULL;
-	a = strtoul(addr + 1, &end, 16);
-	for (size_t i = 0; !*end && i < nd->nsvc; i++)
-		if (nd->svc[i].addr == a)
-			return nd->svc[i].cmd;
-	return NULL;
-}
-
-/* word and the positional arguments as one console line (malloc'd) */
-static char *run_line(const struct cmd_ctx *c, const char *word)
-{
-	char *args = cmd_join(c, 0, c->argc), *line = NULL;
-	if (args && asprintf(&line, "%s%s%s", word ? word : "", word && *args ? " " : "", args) < 0)
-		line = NULL;
-	free(args);
-	return line;
-}
-
-int cmd_kv(struct cmd_ctx *c, struct cmd_node *nd, const char *word)
-{
-	struct proto_reply r;
-	char *line = run_line(c, word);
-	size_t max = (size_t)c->cmd->ncols < 32 ? (size_t)c->cmd->ncols : 32;
-	int rc = -1;
-	if (!line)
-		cmd_fail(nd, ERR_LOCAL, c->cmd->name, "out of memory");
-	else if (cmd_request(c, nd, line, &r) == 0) {
-		rc = cmd_check(nd, line, &r);
-		for (size_t i = 0; rc == 0 && i < r.nlines; i++) {
-			char *f[32] = { 0 };
-			proto_split(r.lines[i], f, max);
-			cmd_row(nd, (const char *const *)f);
-		}
-		proto_reply_free(&r);
-	}
-	free(line);
-	return rc;
-}
-
-int cmd_output(struct cmd_ctx *c, struct cmd_node *nd, const char *word)
-{
-	struct proto_reply r;
-	char *line = run_line(c, word);
-	int rc = -1;
-	if (!line)
-		cmd_fail(nd, ERR_LOCAL, c->cmd->name, "out of memory");
-	else if (cmd_request(c, nd, line, &r) == 0) {
-		rc = cmd_check(nd, line, &r);
-		if (rc == 0) {
-			const char *vals[1] = { r.text };
-			cmd_row(nd, vals);
-		}
-		proto_reply_free(&r);
-	}
-	free(line);
 	return rc;
 }
 
@@ -229,15 +80,50 @@ static void run_lookup_names(struct cmd_ctx *c, struct cmd_node *nd)
 	nd->ntargets = k;
 }
 
-/* phase one, per node: connect, list if needed, resolve targets */
+/* whether resolving tl on a node needs its `list` */
+static int run_needs_list(const struct cmd_ctx *c, const struct target_list *tl)
+{
+	return (c->cmd->flags & CMD_CHECK_ALIVE) || target_needs_list(tl);
+}
+
+int cmd_resolve(struct cmd_ctx *c, struct cmd_node *nd, const struct target_list *tl)
+{
+	struct err e = { 0 };
+	struct proto_reply r;
+	free(nd->targets);
+	nd->targets = NULL;
+	nd->ntargets = 0;
+	if (!nd->svc && run_needs_list(c, tl)) {
+		if (cmd_request(c, nd, "list", &r) != 0)
+			return -1;
+		int rc = cmd_services_from(nd, &r);
+		proto_reply_free(&r);
+		if (rc != 0)
+			return -1;
+	}
+	/* target_resolve only reads the list; it is not declared const */
+	if (target_resolve((struct target_list *)tl, run_applies, nd->sn, nd->svc, nd->nsvc,
+			   &nd->targets, &nd->ntargets, nd->matched, &e) != 0) {
+		cmd_fail(nd, e.code, c->cmd->name, e.msg);
+		return -1;
+	}
+	if (c->cmd->flags & CMD_HANDLES)
+		run_lookup_names(c, nd);
+	if (c->cmd->flags & CMD_CHECK_ALIVE)
+		run_check_alive(c, nd);
+	return 0;
+}
+
+/* phase one, per node: connect (the `list` resolving needs goes with
+ * the connection), resolve targets */
 static void run_prepare(void *ud, size_t i)
 {
 	struct cmd_ctx *c = ud;
 	struct cmd_node *nd = &c->nodes[i];
 	const struct cmd_entry *cmd = c->cmd;
 	struct err e = { 0 };
-	int targets = cmd->flags & CMD_TARGETS;
-	int list = (cmd->flags & CMD_MUTATES) || (targets && target_needs_list(&c->targets));
+	int targets = (cmd->flags & CMD_TARGETS) && c->targets.n;
+	int list = targets && run_needs_list(c, &c->targets);
 	nd->sn->conn = proto_open_send(nd->sn->addr, c->o.timeout, list ? "list" : NULL, &e);
 	if (!nd->sn->conn) {
 		cmd_fail(nd, e.code, cmd->name, e.msg);
@@ -245,15 +131,8 @@ static void run_prepare(void *ud, size_t i)
 	}
 	if (list && run_read_list(nd) != 0)
 		return;
-	if (targets && target_resolve(&c->targets, run_applies, nd->sn, nd->svc, nd->nsvc,
-				      &nd->targets, &nd->ntargets, nd->matched, &e) != 0) {
-		cmd_fail(nd, e.code, cmd->name, e.msg);
-		return;
-	}
-	if (cmd->flags & CMD_HANDLES)
-		run_lookup_names(c, nd);
-	if (cmd->flags & CMD_MUTATES)
-		run_check_alive(c, nd);
+	if (targets)
+		cmd_resolve(c, nd, &c->targets);
 }
 
 /* read the reply to lines[i] of target t and add its row */
@@ -271,10 +150,15 @@ static int run_target_reply(struct cmd_ctx *c, struct cmd_node *nd, const struct
 	target_format(t, TARGET_FORM_COLON, addr, sizeof addr);
 	if (why)
 		cmd_fail(nd, ERR_NODE, line, why);
+	if (nd->results && asprintf(&nd->results[t - nd->targets], "%s%s", why ? "failed: " : "ok",
+				    why ? why : "") < 0)
+		nd->results[t - nd->targets] = NULL;
 	if (!why || c->mode == FMT_JSON) {
 		const char *v = why ? NULL : c->cmd->value ? c->cmd->value(&r, buf, sizeof buf) : r.text;
-		const char *vals[4] = { addr, v, why ? "false" : "true", why };
+		char *json = !why && c->cmd->json ? c->cmd->json(&r) : NULL;
+		const char *vals[5] = { addr, v, why ? "false" : "true", why, json };
 		cmd_row(nd, vals);
+		free(json);
 	}
 	proto_reply_free(&r);
 	return 0;
@@ -323,6 +207,25 @@ done:
 	free(args);
 }
 
+static int run_keep(char *const *row, void *ud)
+{
+	const struct cmd_node *nd = ud;
+	int col = fmt_col_index(&nd->out, "address");
+	unsigned long a = col >= 0 && row[col] && row[col][0] == ':' ?
+		strtoul(row[col] + 1, NULL, 16) : 0;
+	for (size_t k = 0; col >= 0 && k < nd->ntargets; k++)
+		if (nd->targets[k].addr == a)
+			return 1;
+	return 0;
+}
+
+/* a node-wide command given a TARGET (CMD_TARGET_OPT): only the rows of
+ * its services */
+static void run_filter(struct cmd_node *nd)
+{
+	fmt_keep(&nd->out, run_keep, nd);
+}
+
 /* phase two, per node */
 static void run_node(void *ud, size_t i)
 {
@@ -334,6 +237,17 @@ static void run_node(void *ud, size_t i)
 		c->cmd->node(c, nd);
 	else if (nd->ntargets)
 		run_targets(c, nd);
+	if (c->cmd->node && c->targets.n)
+		run_filter(nd);
+}
+
+/* the "pending" records, and room for the per-target results */
+static void run_audit_before(struct cmd_ctx *c)
+{
+	for (size_t i = 0; i < c->sess.n; i++)
+		if (c->nodes[i].ntargets)
+			c->nodes[i].results = calloc(c->nodes[i].ntargets, sizeof(char *));
+	cmd_audit_run(c, 0);
 }
 
 /* 0 if every selector matched a service on a node that answered */
@@ -357,12 +271,31 @@ static int run_check_matched(struct cmd_ctx *c)
 	return rc;
 }
 
+/* the target list as the entry's flags take it; -1 with e set */
+static int run_targets_parse(struct cmd_ctx *c, struct err *e)
+{
+	const struct cmd_entry *cmd = c->cmd;
+	if (target_parse(c->target_spec, &c->targets, e) != 0)
+		return -1;
+	if ((cmd->flags & CMD_ONE) && c->targets.n > 1)
+		return err_set(e, ERR_USAGE, "%s: one service, please (not a list)", cmd->name);
+	for (size_t i = 0; (cmd->flags & CMD_REFRESH) && i < c->targets.n; i++)
+		if (c->targets.v[i].kind == TARGET_NAME)
+			return err_set(e, ERR_USAGE,
+				       "%s: a registered name cannot be told from stat rows; "
+				       "give its address (:a) or launch name (@name)",
+				       c->targets.v[i].orig);
+	return 0;
+}
+
+/* Parsing, the node file, the nodes: once, here, for every command;
+ * -1 with e set */
 static int run_setup(struct cmd_ctx *c, struct err *e)
 {
 	const struct cmd_entry *cmd = c->cmd;
 	const struct target_list *tl = NULL;
-	if (cmd->flags & CMD_TARGETS) {
-		if (target_parse(c->target_spec, &c->targets, e) != 0)
+	if (c->target_spec) {
+		if (run_targets_parse(c, e) != 0)
 			return -1;
 		tl = &c->targets;
 	}
@@ -371,6 +304,8 @@ static int run_setup(struct cmd_ctx *c, struct err *e)
 		return -1;
 	if (session_select(&c->sess, &c->config, &c->o.sess, tl, e) != 0)
 		return -1;
+	if ((cmd->flags & CMD_ONE) && c->sess.n != 1)
+		return err_set(e, ERR_USAGE, "%s: one node, please (%zu match)", cmd->name, c->sess.n);
 	int ncols = cmd->ncols + 1;
 	c->cols = calloc((size_t)ncols, sizeof *c->cols);
 	c->nodes = calloc(c->sess.n, sizeof *c->nodes);
@@ -402,44 +337,12 @@ static int run_setup(struct cmd_ctx *c, struct err *e)
 	return 0;
 }
 
-/* merge the nodes' rows, render, write; returns the status of writing */
-static int run_output(struct cmd_ctx *c, size_t ntargets)
-{
-	struct fmt_table all;
-	struct fmt_buf b = { 0 };
-	struct err e = { 0 };
-	int ncols = c->cmd->ncols + 1, rc = 0;
-	fmt_table_init(&all, c->cols, ncols);
-	for (size_t i = 0; i < c->sess.n; i++)
-		fmt_append(&all, &c->nodes[i].out);
-	for (int i = 0; i < ncols; i++) {
-		const char *k = c->cols[i].key;
-		if (strcmp(k, "ok") == 0 || strcmp(k, "error") == 0)
-			all.hide_text |= 1u << i;
-		if (strcmp(k, "address") == 0 && !c->cmd->node && ntargets == 1 && !c->sess.named)
-			all.hide_text |= 1u << i;
-	}
-	if (!c->sess.named)
-		all.hide_text |= all.hide_json |= 1u;
-	if (c->o.sort)
-		fmt_sort(&all, c->o.sort, &e);
-	fmt_render(&all, c->mode, c->color, &b);
-	if (b.oom || all.oom) {
-		fprintf(stderr, "skyctl: out of memory\n");
-		rc = ERR_LOCAL;
-	} else if (b.len) {
-		fwrite(b.p, 1, b.len, stdout);
-	}
-	fmt_buf_free(&b);
-	fmt_table_free(&all);
-	return rc;
-}
-
 int run_command(struct cmd_ctx *c)
 {
 	struct err e = { 0 };
 	int status = 0;
 	size_t ntargets = 0;
+	int (*exec)(struct cmd_ctx *) = c->cmd->flags & CMD_AGENT ? agentrun_exec : c->cmd->exec;
 	if (run_setup(c, &e) != 0) {
 		fprintf(stderr, "skyctl: %s\n", e.msg);
 		return e.code;
@@ -449,27 +352,38 @@ int run_command(struct cmd_ctx *c)
 		for (size_t i = 0; i < c->sess.n; i++)
 			ntargets += c->nodes[i].ntargets;
 		status = run_check_matched(c);
-		for (size_t i = 0; c->cmd->exec && i < c->sess.n; i++)
+		if (!status && (c->cmd->flags & CMD_ONE) && c->targets.n && ntargets != 1) {
+			fprintf(stderr, "skyctl: %s matches %zu services: name one\n",
+				c->targets.v[0].orig, ntargets);
+			status = ERR_USAGE;
+		}
+		for (size_t i = 0; exec && i < c->sess.n; i++)
 			if (c->nodes[i].status)	/* a batch starts only if every node is ready */
 				status = err_worst(status, c->nodes[i].status);
-		if (status == 0 && !c->cmd->exec)
+		if (status == 0 && !exec && (c->cmd->flags & CMD_AUDIT))
+			run_audit_before(c);
+		if (status == 0 && !exec)
 			session_run(c->sess.n, run_node, c);
+		if (status == 0 && !exec && (c->cmd->flags & CMD_AUDIT))
+			cmd_audit_run(c, 1);
 	}
-	if (status == 0 && c->cmd->exec) {
-		for (size_t i = 0; !(c->cmd->flags & CMD_KEEPCONN) && i < c->sess.n; i++) {
+	if (status == 0 && exec) {
+		for (size_t i = 0; !(c->cmd->flags & (CMD_KEEPCONN | CMD_AGENT)) && i < c->sess.n; i++) {
 			net_close(c->sess.v[i].conn);
 			c->sess.v[i].conn = NULL;
 		}
-		status = c->cmd->exec(c);
+		status = output_exec(c, exec);
 	}
 	if (c->cmd->ncols)
-		status = err_worst(status, run_output(c, ntargets));
+		status = err_worst(status, output_rows(c, ntargets));
 	for (size_t i = 0; i < c->sess.n; i++) {
 		struct cmd_node *nd = &c->nodes[i];
 		if (nd->errs.len)
 			fputs(nd->errs.p, stderr);
 		status = err_worst(status, nd->status);
 	}
+	if (c->o.json)
+		output_json(c, status);
 	return status;
 }
 
@@ -480,11 +394,16 @@ void run_free(struct cmd_ctx *c)
 		target_services_free(nd->svc, nd->nsvc);
 		free(nd->targets);
 		free(nd->matched);
+		for (size_t k = 0; nd->results && k < nd->ntargets; k++)
+			free(nd->results[k]);
+		free(nd->results);
 		fmt_table_free(&nd->out);
 		fmt_buf_free(&nd->errs);
 	}
 	free(c->nodes);
 	free(c->cols);
+	fmt_buf_free(&c->json);
+	fmt_buf_free(&c->json_summary);
 	session_free(&c->sess);
 	config_free(&c->config);
 	target_list_free(&c->targets);

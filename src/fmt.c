@@ -120,7 +120,25 @@ void fmt_append(struct fmt_table *dst, struct fmt_table *src)
 		src->nrows = 0;
 	}
 	dst->oom |= src->oom;
+	dst->hide_text |= src->hide_text;
+	dst->hide_json |= src->hide_json;
 	fmt_table_free(src);
+}
+
+void fmt_keep(struct fmt_table *t, int (*keep)(char *const *row, void *ud), void *ud)
+{
+	size_t n = 0, w = (size_t)t->ncols;
+	for (size_t r = 0; r < t->nrows; r++) {
+		char **row = t->cells + r * w;
+		if (keep(row, ud)) {
+			memmove(t->cells + n * w, row, w * sizeof *row);
+			n++;
+		} else {
+			for (size_t i = 0; i < w; i++)
+				free(row[i]);
+		}
+	}
+	t->nrows = n;
 }
 
 int fmt_col_index(const struct fmt_table *t, const char *key)
@@ -368,6 +386,9 @@ static void fmt_json_cell(const struct fmt_col *c, const char *s, struct fmt_buf
 		return;
 	case FMT_BOOL:
 		fmt_puts(out, s && strcmp(s, "true") == 0 ? "true" : "false");
+		return;
+	case FMT_RAW:
+		fmt_puts(out, s ? s : "null");
 		return;
 	case FMT_LINES: {
 		size_t nl = 1, l;

@@ -17,6 +17,7 @@ enum fmt_type {
 	FMT_BYTES,		/* an integer count of bytes; human units in a table */
 	FMT_BOOL,		/* "true"/"false" */
 	FMT_LINES,		/* text of '\n'-separated lines: one output line each, a JSON array */
+	FMT_RAW,		/* JSON text, as it is (only in JSON output) */
 };
 
 struct fmt_col {
@@ -53,6 +54,9 @@ void fmt_add_row(struct fmt_table *t, const char *const *vals);
 
 /* move every row of src (same columns) to the end of dst */
 void fmt_append(struct fmt_table *dst, struct fmt_table *src);
+
+/* keep the rows for which keep(its ncols cells, ud) is true, in order */
+void fmt_keep(struct fmt_table *t, int (*keep)(char *const *row, void *ud), void *ud);
 
 /* column index of key (case-insensitive), or -1 */
 int fmt_col_index(const struct fmt_table *t, const char *key);

@@ -8,12 +8,14 @@
 #include "fmt.h"
 #include "wire.h"
 
-/* s[0..len) as a JSON string appended to b: '"', '\\' and control bytes
- * escaped, other bytes as they are */
+/* s[0..len) as a JSON string appended to b, always valid UTF-8: '"',
+ * '\\' and control bytes escaped, valid UTF-8 as it is, and each byte that
+ * is not part of valid UTF-8 as \u00XX, the code point of its value */
 void json_string(struct fmt_buf *b, const char *s, size_t len);
 
 /* v as JSON appended to b: tables keyed 1..n as arrays, other tables as
- * objects (non-string keys as their JSON text), NaN and infinities null */
+ * objects with their keys sorted (non-string keys as their JSON text),
+ * NaN and infinities null */
 void json_value(struct fmt_buf *b, const struct wire_val *v);
 
 #endif

@@ -37,7 +37,7 @@ def test_all_nodes_list_has_node_column(cluster):
     table = run(dict(env, NO_COLOR="1", SKYCTL_FORCE_TTY="1"), "-a", "stat").stdout
     assert table.splitlines()[0].split() == ["NODE", "ADDRESS", "NAME", "CPU", "MESSAGE",
                                              "MQLEN", "TASK"]
-    recs = json.loads(run(env, "-a", "--json", "mem").stdout)
+    recs = json.loads(run(env, "-a", "--json", "mem").stdout)["rows"]
     assert {x["node"] for x in recs} == {"n1", "n2", "n3"}
     assert all(isinstance(x["mem"], int) for x in recs)
 
@@ -50,7 +50,7 @@ def test_every_agent_of_every_node(cluster):
     assert [(x[0], x[1]) for x in rows] == [
         ("n1", ":0000000a"), ("n1", ":0000000b"), ("n1", ":0000000c"),
         ("n2", ":0000000a"), ("n2", ":0000000b"), ("n3", ":0000000a")]
-    recs = json.loads(run(env, "--json", "call", "*/@agent", '"deposit", 2').stdout)
+    recs = json.loads(run(env, "--json", "call", "*/@agent", '"deposit", 2').stdout)["rows"]
     assert len(recs) == 6 and all(x["output"] == ["1\t2", "n\t1"] for x in recs)
 
 

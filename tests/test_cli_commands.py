@@ -30,7 +30,7 @@ def ok(*args, node, **kw):
 
 
 def jrun(*args, node):
-    return json.loads(ok("--json", *args, node=node).stdout)
+    return json.loads(ok("--json", *args, node=node).stdout)["rows"]
 
 
 def test_list_three_modes(node):
@@ -142,7 +142,7 @@ def test_env_commands(node):
 def test_node_wide_commands(node):
     for cmd in ("service", "netstat", "cmem", "jmem", "clearcache", "dumpheap"):
         r = ok(cmd, node=node)
-        json.loads(ok("--json", cmd, node=node).stdout)
+        json.loads(ok("--json", cmd, node=node).stdout)["rows"]
     recs = jrun("cmem", node=node)
     assert all(isinstance(x["mem"], int) for x in recs)
     assert "total" in [x["key"] for x in recs]
@@ -172,4 +172,4 @@ def test_raw(node):
 def test_options_after_the_command_and_prefixes(node):
     assert ok("li", node=node).stdout == ok("list", node=node).stdout
     r = skyctl("list", "-H", node.address, "--json", "--timeout=2")
-    assert r.returncode == 0 and json.loads(r.stdout)
+    assert r.returncode == 0 and json.loads(r.stdout)["rows"]

@@ -163,7 +163,7 @@ def test_some_targets_failing(node):
     assert "ping :000000ff" in one_line(r.stderr)
     r = skyctl("--json", "ping", ":a,:ff", node=node)
     import json
-    recs = json.loads(r.stdout)
+    recs = json.loads(r.stdout)["rows"]
     assert [x["ok"] for x in recs] == [True, False]
     assert recs[1]["error"] and recs[1]["time"] is None
 
@@ -202,7 +202,7 @@ def test_stat_with_a_stuck_service_still_answers(loopy_node):
     r = skyctl("--json", "--timeout", "2", "stat", node=n)
     assert r.returncode == 0, r.stderr
     import json
-    recs = {x["name"]: x for x in json.loads(r.stdout)}
+    recs = {x["name"]: x for x in json.loads(r.stdout)["rows"]}
     assert recs["snlua loopy"]["cpu"] is None
     assert isinstance(recs["snlua agent 1"]["cpu"], float)
     skyctl("signal", ".loopy", node=n)

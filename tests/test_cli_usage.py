@@ -56,7 +56,7 @@ def test_no_command_is_a_usage_error():
     (["lsit"], "unknown command 'lsit'"),
     (["logo"], "ambiguous command 'logo': logon, logoff"),
     (["list", "--bogus"], "unknown option '--bogus'"),
-    (["list", "extra"], "list: too many arguments"),
+    (["list", ":a", "extra"], "list: too many arguments"),
     (["ping"], "ping: missing the target"),
     (["killtask", ":a"], "killtask: missing arguments"),
     (["ping", "zz"], "bad target 'zz'"),

@@ -87,7 +87,8 @@ def test_identical_results_are_grouped(node, tmp_path, state):
                      ":0000000c  would apply cleanly, 3 changes"]
     assert len(re.findall(r"upvalue balance of _P\.lua\.CMD\.balance +0 -> 100", r.stdout)) == 1
     assert len(re.findall(r"upvalue balance of _P\.lua\.CMD\.balance +7 -> 100", r.stdout)) == 1
-    assert "3 targets on 1 node: 3 would apply cleanly, 0 failed" in r.stdout
+    assert "diff: 3 would apply cleanly, 0 failed, 0 unknown; nothing was changed " \
+        "(3 targets on 1 node, " in r.stdout
     con.close()
 
 
@@ -125,7 +126,8 @@ def test_json(node, tmp_path, state):
     fix = write(tmp_path, "fix.lua", FIX)
     r = skyctl_at(state, "diff", "--json", ":a,:b", fix, node=node)
     assert r.returncode == 0, r.stderr
-    recs = [json.loads(l) for l in r.stdout.splitlines()]
+    doc = json.loads(r.stdout)
+    recs = doc["targets"]
     assert [x["target"] for x in recs] == [":0000000a", ":0000000b"]
     for x in recs:
         assert x["status"] == "ok" and x["result"]["ok"] is True
@@ -136,7 +138,7 @@ def test_json(node, tmp_path, state):
         assert changes["_P.lua.CMD.withdraw"]["what"] == "added"
         assert changes["_P.lua.CMD.balance"]["upvalue"] == "balance"
         assert x["result"]["untracked"]["nlarge"] == 0
-    assert "nothing was changed" in r.stderr
+    assert doc["summary"]["dry_run"] is True and doc["summary"]["ok"] == 2
 
 
 def test_warns_about_suspended_tasks(backend, tmp_path, state):
@@ -195,7 +197,7 @@ def test_no_script_shows_the_patches_in_place(node, tmp_path, state):
                      out, re.M), out
     assert ":0000000c  runs as it started: no patch in place" in out
     r = skyctl_at(state, "diff", "--json", ":a,:c", node=node)
-    recs = [json.loads(l) for l in r.stdout.splitlines()]
+    recs = json.loads(r.stdout)["targets"]
     assert [(x["target"], x["status"]) for x in recs] == [(":0000000a", "ok"), (":0000000c", "ok")]
     [e] = recs[0]["result"]["journal"]
     assert e["name"] == "fix.lua" and e["state"] == "applied" and e["nchanges"] == 3

@@ -116,7 +116,11 @@ def test_json_records_and_journal(node, tmp_path, state):
     fix = write(tmp_path, "fix.lua", FIX)
     r = skyctl_at(state, "inject", "--json", ":a,:b", fix, node=node)
     assert r.returncode == 0, r.stderr
-    recs = [json.loads(l) for l in r.stdout.splitlines()]
+    doc = json.loads(r.stdout)
+    recs = doc["targets"]
+    assert doc["summary"] == {"ok": 2, "failed": 0, "unknown": 0, "skipped": 0, "targets": 2,
+                              "nodes": 1, "seconds": doc["summary"]["seconds"], "status": 0,
+                              "errors": []}
     assert [x["target"] for x in recs] == [":0000000a", ":0000000b"]
     for x in recs:
         assert x["status"] == "ok" and x["result"]["ok"] is True
@@ -141,7 +145,7 @@ def test_audit_log_is_private_and_complete(node, tmp_path, state):
     assert stat.S_IMODE(os.stat(log.parent).st_mode) == 0o700
     recs = [json.loads(l) for l in log.read_text().splitlines()]
     assert [(r["target"], r["result"].split(" ")[0]) for r in recs] == [
-        (":0000000a", "pending"), (":0000000a", "ok"),
+        (":0000000a", "pending"), (":0000000a", "ok:"),
         (":0000000c", "pending"), (":0000000c", "failed:")]
     sha = __import__("hashlib").sha256(FIX.encode()).hexdigest()
     assert recs[1]["script"] == fix and recs[1]["sha256"] == sha
@@ -294,7 +298,7 @@ def test_selector_batch_across_cluster(cluster, tmp_path, state):
             assert call(con, "%x" % h, '"deposit", 3') == "1\t6\nn\t1"
         con.close()
     r = skyctl_at(state, "inject", "--json", "n2/@agent", fix, config=conf)
-    recs = [json.loads(l) for l in r.stdout.splitlines()]
+    recs = json.loads(r.stdout)["targets"]
     assert len(recs) == 150 and {x["node"] for x in recs} == {"n2"}
 
 

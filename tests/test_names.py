@@ -48,7 +48,7 @@ def test_a_name_and_its_address_are_one_target(named_node, tmp_path):
     r = skyctl("--json", "inject", ".named," + addr, script, node=named_node,
                env={"XDG_STATE_HOME": str(tmp_path / "state")})
     assert r.returncode == 0, r.stderr
-    records = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+    records = json.loads(r.stdout)["targets"]
     targets = [rec.get("target") for rec in records if rec.get("target")]
     assert targets == [addr]
 

@@ -124,7 +124,8 @@ def test_json(node, tmp_path, state):
     assert skyctl_at(state, "inject", ":a,:b", fix, node=node).returncode == 0
     r = skyctl_at(state, "rollback", "--json", ":a,:b,:c", "--keep-going", node=node)
     assert r.returncode == 1
-    recs = [json.loads(l) for l in r.stdout.splitlines()]
+    doc = json.loads(r.stdout)
+    recs = doc["targets"]
     assert [(x["target"], x["status"]) for x in recs] == [
         (":0000000a", "ok"), (":0000000b", "ok"), (":0000000c", "failed")]
     [rolled] = recs[0]["result"]["rolled"]
@@ -134,6 +135,6 @@ def test_json(node, tmp_path, state):
                                    "new": "function fix.lua:3"}]
     assert rolled["conflicts"] == []
     assert recs[2]["result"]["err"] == "no patch to roll back"
-    assert "rollback: 2 ok" in r.stderr
+    assert doc["summary"]["ok"] == 2 and doc["summary"]["failed"] == 1
     assert call(con, "b", '"deposit", 1') == "1\t1\nn\t1"
     con.close()

@@ -77,7 +77,7 @@ def test_list_stat_ping_over_ssh(sshd, node):
     r = over(sshd, node, "stat")
     assert r.returncode == 0, r.stderr
     assert [row[:2] for row in tsv(r.stdout)] == [row[:2] for row in tsv(direct.stdout)]
-    recs = json.loads(over(sshd, node, "--json", "stat").stdout)
+    recs = json.loads(over(sshd, node, "--json", "stat").stdout)["rows"]
     assert {x["address"] for x in recs} >= {":0000000a", ":0000000b", ":0000000c"}
     assert all(isinstance(x["message"], int) for x in recs)
     table = over(sshd, node, "stat", env={"SKYCTL_FORCE_TTY": "1", "NO_COLOR": "1"})
@@ -305,7 +305,7 @@ def test_stuck_and_signal_over_ssh(sshd, backend):
             assert [row[1] for row in tsv(r.stdout)] == ["snlua loopy"]
             r = over(sshd, n, "stuck", "--timeout", "3", "--signal", "--json")
             assert r.returncode == 0, r.stderr
-            (row,) = json.loads(r.stdout)
+            (row,) = json.loads(r.stdout)["rows"]
             assert row["name"] == "snlua loopy" and row["unstuck"] is True
         finally:
             con.close()

@@ -52,11 +52,11 @@ def test_finds_and_unsticks_a_spinning_service(loopy):
         assert "no ping answer in 1 s" in rows[0][2]
         assert "--signal" in r.stderr and "1 of" in r.stderr
         r = skyctl("stuck", "--timeout", "1", "--json", node=loopy)
-        (row,) = json.loads(r.stdout)
+        (row,) = json.loads(r.stdout)["rows"]
         assert row["name"] == "snlua loopy" and re.fullmatch(r":[0-9a-f]{8}", row["address"])
         r = skyctl("stuck", "--timeout", "1", "--signal", "--json", node=loopy)
         assert r.returncode == 0, r.stderr
-        (row,) = json.loads(r.stdout)
+        (row,) = json.loads(r.stdout)["rows"]
         assert row["name"] == "snlua loopy" and row["unstuck"] is True
         assert "traceback of each interrupted loop is in the node's log" in r.stderr
         assert "standard output" in r.stderr      # no `logger` file in the test config
@@ -93,7 +93,7 @@ def test_cluster_one_node_stuck(backend, tmp_path):
     try:
         r = skyctl("-a", "stuck", "--timeout", "1", "--json", env=env)
         assert r.returncode == 1, r.stderr
-        (row,) = json.loads(r.stdout)
+        (row,) = json.loads(r.stdout)["rows"]
         assert row["node"] == "n2" and row["name"] == "snlua loopy"
         r = skyctl("stuck", "*/@loopy", "--timeout", "1", "--signal", env=env)
         assert r.returncode == 0, r.stderr

@@ -14,15 +14,11 @@ pytestmark = pytest.mark.skipif(not os.path.exists(nodes.SKYCTL), reason="no sky
 
 
 def json_tables(out):
-    """--iterations prints one JSON array per refresh: decode them all"""
-    dec, i, tables = json.JSONDecoder(), 0, []
-    while i < len(out):
-        if out[i].isspace():
-            i += 1
-            continue
-        table, i = dec.raw_decode(out, i)
-        tables.append(table)
-    return tables
+    """--iterations --json is one document: its rows, table after table
+    ("sample" counts the tables from 1)"""
+    rows = json.loads(out)["rows"]
+    return [[x for x in rows if x["sample"] == k]
+            for k in sorted({x["sample"] for x in rows})]
 
 
 @pytest.fixture
@@ -39,7 +35,7 @@ def by_name(rows):
 def test_once_json_busy_service_first_by_cpu(busy):
     r = skyctl("top", "--once", "-d", "1", "--json", node=busy)
     assert r.returncode == 0, r.stderr
-    rows = json.loads(r.stdout)
+    rows = json.loads(r.stdout)["rows"]
     assert rows[0]["name"] == "snlua busy", rows[:3]
     assert 15 < rows[0]["cpu"] < 95, rows[0]      # ~half a cpu (20 ms on, 20 ms off)
     names = by_name(rows)
@@ -57,11 +53,11 @@ def test_once_json_busy_service_first_by_cpu(busy):
 def test_sort_and_target(busy):
     r = skyctl("top", "--once", "-d", "0.3", "--json", "--sort", "mem", "@agent", node=busy)
     assert r.returncode == 0, r.stderr
-    rows = json.loads(r.stdout)
+    rows = json.loads(r.stdout)["rows"]
     assert sorted(x["name"] for x in rows) == ["snlua agent 1", "snlua agent 2", "snlua agent 3"]
     assert [x["mem"] for x in rows] == sorted((x["mem"] for x in rows), reverse=True)
     first = skyctl("top", "--once", "-d", "0.3", "--json", ":a,@busy", node=busy)
-    assert {x["name"] for x in json.loads(first.stdout)} == {"snlua busy", "snlua agent 1"}
+    assert {x["name"] for x in json.loads(first.stdout)["rows"]} == {"snlua busy", "snlua agent 1"}
 
 
 def test_flooded_queue_shows(backend):
@@ -73,7 +69,7 @@ def test_flooded_queue_shows(backend):
             r = skyctl("top", "--once", "-d", "0.3", "--json", "--sort", "queue", node=n)
             assert con.cmd('call .flood "stop"')[1] == "OK"
     assert r.returncode == 0, r.stderr
-    rows = json.loads(r.stdout)
+    rows = json.loads(r.stdout)["rows"]
     flood = by_name(rows)["snlua flood"]
     assert rows[0]["name"] == "snlua flood", rows[:2]
     assert flood["queue"] >= 20 and flood["state"] == "ok", flood
@@ -108,7 +104,7 @@ def test_spinning_service_shows_timeout(backend):
         try:
             r = skyctl("top", "--once", "-d", "0.5", "--json", node=n)
             assert r.returncode == 0, r.stderr
-            loopy = by_name(json.loads(r.stdout))["snlua loopy"]
+            loopy = by_name(json.loads(r.stdout)["rows"])["snlua loopy"]
             assert loopy["state"] == "timeout" and loopy["cpu"] is None, loopy
             assert loopy["queue"] is None and loopy["mem"] is None
         finally:
@@ -132,7 +128,7 @@ def test_cluster_all_nodes_and_one_down(cluster):
     ns, env = cluster
     r = skyctl("-a", "top", "--once", "-d", "0.5", "--json", env=env)
     assert r.returncode == 0, r.stderr
-    rows = json.loads(r.stdout)
+    rows = json.loads(r.stdout)["rows"]
     assert {x["node"] for x in rows} == {"n1", "n2", "n3"}
     assert rows[0]["node"] == "n1" and rows[0]["name"] == "snlua busy"
     agents = sorted((x["node"], x["name"]) for x in rows if x["name"].startswith("snlua agent"))
@@ -140,9 +136,9 @@ def test_cluster_all_nodes_and_one_down(cluster):
                       ("n2", "snlua agent 2"), ("n3", "snlua agent 1")]
     # a node prefix picks the nodes without -a (one node: no NODE column)
     r = skyctl("top", "--once", "-d", "0.3", "--json", "n2/@agent", env=env)
-    assert sorted(x["name"] for x in json.loads(r.stdout)) == ["snlua agent 1", "snlua agent 2"]
+    assert sorted(x["name"] for x in json.loads(r.stdout)["rows"]) == ["snlua agent 1", "snlua agent 2"]
     r = skyctl("top", "--once", "-d", "0.3", "--json", "*/@busy", env=env)
-    assert [(x["node"], x["name"]) for x in json.loads(r.stdout)] == [("n1", "snlua busy")]
+    assert [(x["node"], x["name"]) for x in json.loads(r.stdout)["rows"]] == [("n1", "snlua busy")]
     ns[1].kill()
     r = skyctl("-a", "top", "--once", "-d", "0.3", env=env)
     assert r.returncode == 3, (r.returncode, r.stderr)

@@ -1,7 +1,7 @@
-/* The local audit log of injects and rollbacks (see journal.h): JSON lines appended with
+/* The local audit log (see audit.h): JSON lines appended with
  * one write and an fsync under an exclusive lock, so concurrent skyctl runs
  * never interleave and a record written is a record kept. */
-#include "journal.h"
+#include "audit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +19,7 @@
 #include "json.h"
 
 /* "key":"value"; a NULL value is written as null */
-static void journal_field(struct fmt_buf *b, const char *key, const char *v, int first)
+static void audit_field(struct fmt_buf *b, const char *key, const char *v, int first)
 {
 	fmt_puts(b, first ? "\"" : ",\"");
 	fmt_puts(b, key);
@@ -30,9 +30,9 @@ static void journal_field(struct fmt_buf *b, const char *key, const char *v, int
 		fmt_puts(b, "null");
 }
 
-static char journal_who_cache[320];
+static char audit_who_cache[320];
 
-static void journal_who_once(void)
+static void audit_who_once(void)
 {
 	const struct passwd *pw = getpwuid(geteuid());
 	const char *user = pw ? pw->pw_name : getenv("USER");
@@ -41,23 +41,23 @@ static void journal_who_once(void)
 		strcpy(host, "localhost");
 	host[sizeof host - 1] = '\0';
 	if (user)
-		snprintf(journal_who_cache, sizeof journal_who_cache, "%s@%s", user, host);
+		snprintf(audit_who_cache, sizeof audit_who_cache, "%s@%s", user, host);
 	else
-		snprintf(journal_who_cache, sizeof journal_who_cache, "%ld@%s", (long)geteuid(),
+		snprintf(audit_who_cache, sizeof audit_who_cache, "%ld@%s", (long)geteuid(),
 			 host);
 }
 
 /* looked up once: every audit record names the user, and each lookup
  * reads /etc/passwd and nsswitch.conf again */
-char *journal_who(char *buf, size_t len)
+char *audit_who(char *buf, size_t len)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, journal_who_once);
-	snprintf(buf, len, "%s", journal_who_cache);
+	pthread_once(&once, audit_who_once);
+	snprintf(buf, len, "%s", audit_who_cache);
 	return buf;
 }
 
-int journal_path(char *buf, size_t len)
+int audit_path(char *buf, size_t len)
 {
 	const char *state = getenv("XDG_STATE_HOME");
 	int n;
@@ -77,7 +77,7 @@ int journal_path(char *buf, size_t len)
 
 /* create every missing directory above the file at path with mode 0700, and
  * make the innermost one (skyctl's own) private even if it existed */
-static int journal_mkdirs(char *path)
+static int audit_mkdirs(char *path)
 {
 	char *slash = strrchr(path, '/');
 	if (!slash || slash == path)
@@ -102,7 +102,7 @@ fail:
 }
 
 /* the records as JSON lines; -1 when out of memory */
-static int journal_format(struct fmt_buf *b, const struct journal_record *r, size_t n)
+static int audit_format(struct fmt_buf *b, const struct audit_record *r, size_t n)
 {
 	char when[32], who[320];
 	struct timespec ts;
@@ -111,41 +111,42 @@ static int journal_format(struct fmt_buf *b, const struct journal_record *r, siz
 	gmtime_r(&ts.tv_sec, &tm);
 	size_t w = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(when + w, sizeof when - w, ".%03ldZ", ts.tv_nsec / 1000000);
-	journal_who(who, sizeof who);
+	audit_who(who, sizeof who);
 	for (size_t i = 0; i < n; i++) {
 		fmt_puts(b, "{");
-		journal_field(b, "time", when, 1);
-		journal_field(b, "user", who, 0);
-		journal_field(b, "op", r[i].op, 0);
-		journal_field(b, "batch", r[i].batch, 0);
-		journal_field(b, "node", r[i].node, 0);
-		journal_field(b, "target", r[i].target, 0);
-		journal_field(b, "script", r[i].script, 0);
-		journal_field(b, "sha256", r[i].sha256, 0);
-		journal_field(b, "result", r[i].result, 0);
+		audit_field(b, "time", when, 1);
+		audit_field(b, "user", who, 0);
+		audit_field(b, "op", r[i].op, 0);
+		audit_field(b, "batch", r[i].batch, 0);
+		audit_field(b, "node", r[i].node, 0);
+		audit_field(b, "target", r[i].target, 0);
+		audit_field(b, "script", r[i].script, 0);
+		audit_field(b, "sha256", r[i].sha256, 0);
+		audit_field(b, "args", r[i].args, 0);
+		audit_field(b, "result", r[i].result, 0);
 		fmt_puts(b, "}\n");
 	}
 	return b->oom ? -1 : 0;
 }
 
-int journal_append(const struct journal_record *r, size_t n, struct err *e)
+int audit_append(const struct audit_record *r, size_t n, struct err *e)
 {
 	char path[4096];
 	struct fmt_buf b = { 0 };
 	int fd = -1;
 	const char *what = "no home directory for the audit log";
 	path[0] = '\0';
-	if (journal_path(path, sizeof path) != 0)
+	if (audit_path(path, sizeof path) != 0)
 		goto fail;
 	what = "cannot create the audit log's directory";
-	if (journal_mkdirs(path) != 0)
+	if (audit_mkdirs(path) != 0)
 		goto fail;
 	what = "cannot open the audit log";
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || fchmod(fd, 0600) != 0)
 		goto fail;
 	what = "out of memory";
-	if (journal_format(&b, r, n) != 0)
+	if (audit_format(&b, r, n) != 0)
 		goto fail;
 	what = "cannot write the audit log";
 	if (flock(fd, LOCK_EX) != 0)
