@@ -65,7 +65,7 @@ def test_usage_errors_name_the_command_once():
     assert r.returncode == 2 and r.stderr == "skyctl: unknown option '--bogus'\n"
     r = skyctl("list", "--json=1")
     assert r.stderr == ("skyctl: list: option '--json' takes no value\n"
-                        "usage: skyctl [OPTIONS] list (see skyctl list --help)\n")
+                        "usage: skyctl [OPTIONS] list [TARGET] (see skyctl list --help)\n")
 
 
 def test_help_of_a_typo_gets_the_hint_too():
