@@ -263,11 +263,13 @@ int agentrun_exec(struct cmd_ctx *c)
 		status = err_worst(status, a->report(&r, c->o.json ? &c->json : &out));
 	if (c->o.json && !c->json.len)
 		fmt_printf(&c->json, "\"targets\":[%s\n]", r.json.p ? r.json.p : "");
-	fwrite(out.p, 1, out.len, stdout);
+	if (out.len)
+		fwrite(out.p, 1, out.len, stdout);
 	out.len = 0;
 	agentrun_summary(&r, c->o.json ? &c->json_summary : &out);
 	fflush(stdout);	/* the summary after the table, also in one file */
-	fwrite(out.p, 1, out.len, a->summary_stderr ? stderr : stdout);
+	if (out.len)
+		fwrite(out.p, 1, out.len, a->summary_stderr ? stderr : stdout);
 done:
 	fmt_buf_free(&out);
 	free(audit.v);
