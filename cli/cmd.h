@@ -1,8 +1,9 @@
 /* The command table's types and what command files may use.  Each
  * cli/cmd-<name>.c exports one `const struct cmd_entry`; cli/cmds.c lists
- * them; the dispatcher (cli/main.c, cli/run.c) does everything the flags
- * ask for: parsing, choosing nodes, connecting, resolving targets,
- * pipelining, output and exit codes. */
+ * them; the dispatcher (cli/main.c, cli/run.c, cli/agentrun.c,
+ * cli/output.c, cli/cmdaudit.c) does everything the flags ask for:
+ * parsing, choosing nodes, connecting, resolving targets, pipelining,
+ * agent batches, output, the audit log and exit codes. */
 #ifndef CMD_H
 #define CMD_H
 
@@ -30,12 +31,13 @@ enum cmd_flags {
 	CMD_TARGET_OPT = 256,	/* with CMD_TARGETS: the target list may be left out
 				 * (no filter: every service) */
 	CMD_ONE = 512,		/* one node, and with a target exactly one service (repl) */
+	CMD_REFRESH = 1024,	/* targets are resolved again on each refresh, from
+				 * samples (top): the command calls cmd_resolve */
 	CMD_AGENT = 2048,	/* runs through the agent driver (cli/agentrun.c) with
 				 * the hooks of cmd_entry.agent */
 	CMD_AUDIT = 4096,	/* changes a service or a node: the dispatcher writes
-				 * an audit record before and after (src/audit.h) */
-	CMD_REFRESH = 1024,	/* targets are resolved again on each refresh, from
-				 * samples (top): the command calls cmd_resolve */
+				 * an audit record before and after (src/audit.h);
+				 * cli/cmds.c says which commands and why */
 };
 
 /* One option.  The global ones are args.c's table; a command declares
