@@ -179,6 +179,10 @@ static int cmd_repl_exec(struct cmd_ctx *c)
 			.command = cmd_repl_command,
 		},
 	};
+	if (c->o.json && isatty(STDIN_FILENO)) {	/* its output waits for the end */
+		fprintf(stderr, "skyctl: repl: --json takes the prompt's input from a pipe\n");
+		return ERR_USAGE;
+	}
 	if (c->nodes[0].ntargets)
 		rc.service = c->nodes[0].targets[0].addr;
 	return repl_run(&rc);
