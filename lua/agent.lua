@@ -159,10 +159,8 @@ function OPS.eval(req)
 	if not f2 then
 		return { ok = false, err = err, syntax = true }
 	end
-	local hook, mask, count = dbg.gethook()
-	dbg.sethook(E.watchdog(req.timeout or 10), "", 100000)
-	local r = table.pack(xpcall(f2, errmsg))
-	dbg.sethook(hook, mask, count)
+	-- code changed at a prompt is journaled (lua/engine.lua's run_line)
+	local r = E.run_line(f2, name, req.session or "", out, req.timeout or 10, req.who)
 	if not r[1] then
 		return { ok = false, err = r[2], out = out }
 	end

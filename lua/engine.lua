@@ -205,46 +205,46 @@ end
 -- Snapshot the code tables, breadth first from the roots (the _P tables,
 -- package.loaded and its modules, _G) through table entries, at most
 -- LIMIT_DEPTH tables deep: each table with at most LIMIT_ENTRIES entries is
--- copied (a bigger one is data: listed in snap.large, never walked).
--- Upvalues are not copied: the only ways to change another function's
--- upvalue are debug.setupvalue and debug.upvaluejoin, which are recorded
--- while a script runs (see recorder).  Paths are parent links, turned to
--- text on demand.
-local function track(P, skip)
+-- copied (a bigger one is data: listed in snap.large, never walked).  The
+-- data the service's handlers reach is copied too: the tables held in the
+-- upvalues of the functions in the _P tables, and the tables of _U (one
+-- level: skynet's own state).  Upvalues are not copied: the only ways to
+-- change another function's upvalue are debug.setupvalue and
+-- debug.upvaluejoin, which are recorded while a script runs (see
+-- recorder).  Paths are parent links, turned to text on demand.
+local function snap_new(skip)
 	local snap = { order = {}, copy = {}, count = {}, mt = {}, up = {}, key = {}, large = {},
-		deep = 0, truncated = false }
-	local copy, count, order, mt, up, key = snap.copy, snap.count, snap.order, snap.mt,
-		snap.up, snap.key
-	local claimed, total, deep = {}, 0, 0
-	local qv, qd, qn = {}, {}, 0
-	local loaded = package.loaded
-	for name, m in next, loaded do
+		islarge = {}, internal = {}, deep = 0, total = 0, truncated = false, skip = skip, claimed = {},
+		qv = {}, qd = {}, qn = 0, qi = 1 }
+	for name, m in next, package.loaded do
 		if type(m) == "table" and type(name) == "string" then
-			claimed[m] = true
+			snap.claimed[m] = true
 		end
 	end
-	claimed[_G] = true
-	local function root(t, name, d)
-		if not key[t] and not skip[t] then
-			key[t] = name
-			qn = qn + 1
-			qv[qn], qd[qn] = t, d
-		end
+	snap.claimed[_G] = true
+	return snap
+end
+
+-- queue t as a root named name at depth d (a table known already is not)
+local function snap_root(snap, t, name, d)
+	if not snap.key[t] and not snap.skip[t] then
+		snap.key[t] = name
+		snap.qn = snap.qn + 1
+		snap.qv[snap.qn], snap.qd[snap.qn] = t, d
+		return true
 	end
-	for pname, tables in pairs(P) do
-		for name, t in pairs(tables) do
-			if type(t) == "table" and not claimed[t] then
-				root(t, keypath(keypath("_P", pname), name), 1)
-			end
-		end
-	end
-	root(loaded, "package.loaded", 0)
-	root(_G, "_G", 0)
-	local qi = 1
-	while qi <= qn do
-		local v, d = qv[qi], qd[qi]
-		qi = qi + 1
-		local c, n, qn0, deep0 = {}, 0, qn, deep
+end
+
+-- copy the queued tables and the tables below them
+local function snap_walk(snap)
+	local copy, count, order, up, key = snap.copy, snap.count, snap.order, snap.up, snap.key
+	local claimed, skip, qv, qd = snap.claimed, snap.skip, snap.qv, snap.qd
+	local loaded = package.loaded
+	while snap.qi <= snap.qn do
+		local v, d = qv[snap.qi], qd[snap.qi]
+		snap.qi = snap.qi + 1
+		local c, n, qn0, deep0 = {}, 0, snap.qn, snap.deep
+		local leaf = snap.internal[v] -- skynet's state: entries only
 		for k, x in next, v do
 			n = n + 1
 			if n > LIMIT_ENTRIES then
@@ -252,39 +252,38 @@ local function track(P, skip)
 				break
 			end
 			c[k] = x
-			if type(x) == "table" and not key[x] and not skip[x]
+			if type(x) == "table" and not leaf and not key[x] and not skip[x]
 				and (not claimed[x] or v == loaded) then
 				if d < LIMIT_DEPTH then
 					up[x], key[x] = v, k
-					qn = qn + 1
-					qv[qn], qd[qn] = x, d + 1
+					snap.qn = snap.qn + 1
+					qv[snap.qn], qd[snap.qn] = x, d + 1
 				else
-					deep = deep + 1
+					snap.deep = snap.deep + 1
 				end
 			end
 		end
-		if not c or total + n > LIMIT_TOTAL then
-			for j = qn0 + 1, qn do -- forget the children of a table not kept
+		if not c or snap.total + n > LIMIT_TOTAL then
+			for j = qn0 + 1, snap.qn do -- forget the children of a table not kept
 				up[qv[j]], key[qv[j]] = nil, nil
 			end
-			qn, deep = qn0, deep0
+			snap.qn, snap.deep = qn0, deep0
 			if c then
 				snap.truncated = true
 			else
 				snap.large[#snap.large + 1] = v
+				snap.islarge[v] = true
 			end
 		else
-			total = total + n
+			snap.total = snap.total + n
 			order[#order + 1] = v
 			copy[v], count[v] = c, n
 			local m = getmetatable(v)
 			if m then
-				mt[v] = m
+				snap.mt[v] = m
 			end
 		end
 	end
-	snap.total, snap.deep = total, deep
-	return snap
 end
 
 local function tpath(snap, t)
@@ -293,6 +292,54 @@ local function tpath(snap, t)
 		return keypath(tpath(snap, parent), snap.key[t])
 	end
 	return snap.key[t] or describe(t)
+end
+
+-- the tables in the upvalues of f (at path) as roots
+local function snap_upvalues(snap, f, path)
+	local i = 1
+	while true do
+		local name, v = getupvalue(f, i)
+		if name == nil then
+			return
+		end
+		if type(v) == "table" and not snap.claimed[v] then
+			snap_root(snap, v, "(upvalue " .. name .. " of " .. path .. ")", 1)
+		end
+		i = i + 1
+	end
+end
+
+local function track(P, U, skip)
+	local snap = snap_new(skip)
+	for pname, tables in pairs(P) do
+		for name, t in pairs(tables) do
+			if type(t) == "table" and not snap.claimed[t] then
+				snap_root(snap, t, keypath(keypath("_P", pname), name), 1)
+			end
+		end
+	end
+	snap_root(snap, package.loaded, "package.loaded", 0)
+	snap_root(snap, _G, "_G", 0)
+	snap_walk(snap)
+	-- the data of the handlers: tables in the upvalues of _P's functions
+	for j = 1, #snap.order do
+		local t = snap.order[j]
+		local base = tpath(snap, t)
+		if base:sub(1, 3) == "_P." then
+			for k, x in next, snap.copy[t] do
+				if type(x) == "function" then
+					snap_upvalues(snap, x, keypath(base, k))
+				end
+			end
+		end
+	end
+	for name, t in pairs(U) do
+		if type(t) == "table" and snap_root(snap, t, keypath("_U", name), LIMIT_DEPTH) then
+			snap.internal[t] = true
+		end
+	end
+	snap_walk(snap)
+	return snap
 end
 
 -- the path of a function found in a tracked table, else its description
@@ -315,12 +362,17 @@ local function anchor_of(f, i)
 	return a
 end
 
--- Record the upvalue writes of the running script: returns the functions
--- that stand in for debug.setupvalue and debug.upvaluejoin while it runs,
--- and the log they fill: the first write to each upvalue of a function the
--- script did not create, made from the script's own coroutine.
-local function recorder(chunkname)
+-- Record what the running script does through debug: returns the run's
+-- context, whose set, join and get stand in for debug.setupvalue,
+-- debug.upvaluejoin and debug.getupvalue while it runs.  ctx.log gets the
+-- first write to each upvalue of a function the script did not create,
+-- made from the script's own coroutine; ctx.joined[f][i] every join; a
+-- table the script reads from an upvalue is added to snap (copied before
+-- the script can write it), or, too big to copy, to ctx.uncopied.
+-- The hotfix helpers add ctx.missing (hotfix.replace of a key not there).
+local function recorder(chunkname, snap)
 	local log, seen, co = {}, {}, coroutine.running()
+	local ctx = { log = log, joined = {}, uncopied = {}, missing = {}, snap = snap }
 	local function note(kind, f, i)
 		if coroutine.running() ~= co or type(f) ~= "function" then
 			return
@@ -344,15 +396,38 @@ local function recorder(chunkname)
 			log[#log + 1] = { kind = "upvalue", f = f, i = i, name = name, old = old }
 		end
 	end
-	local function set(f, i, v)
+	-- a table reached through upvalue name of f: copied before it is written
+	local named = {}
+	function ctx.reach(f, name, v)
+		if not snap or type(v) ~= "table" or named[v] or snap.claimed[v] or snap.skip[v]
+			or coroutine.running() ~= co or (snap.key[v] and not snap.islarge[v]) then
+			return
+		end
+		named[v] = true
+		local path = snap.key[v] and tpath(snap, v) or
+			"(upvalue " .. tostring(name) .. " of " .. fpath(snap, f) .. ")"
+		snap_root(snap, v, path, 1)
+		snap_walk(snap)
+		if snap.islarge[v] then
+			ctx.uncopied[#ctx.uncopied + 1] = path
+		end
+	end
+	function ctx.set(f, i, v)
 		note("upvalue", f, i)
 		return setupvalue(f, i, v)
 	end
-	local function join(f1, n1, f2, n2)
+	function ctx.join(f1, n1, f2, n2)
 		note("join", f1, n1)
+		local j = ctx.joined[f1] or {}
+		ctx.joined[f1], j[n1] = j, true
 		return upvaluejoin(f1, n1, f2, n2)
 	end
-	return set, join, log
+	function ctx.get(f, i)
+		local name, v = getupvalue(f, i)
+		ctx.reach(f, name, v)
+		return name, v
+	end
+	return ctx
 end
 
 -- Compare the code tables with the snapshot and add the upvalue writes of
@@ -433,11 +508,16 @@ local function undo(c)
 end
 
 -- undo a list of changes, newest first; add the paths that could not be
--- undone to stuck and return it
-local function revert(changes, stuck)
+-- undone to stuck and return it.  keep: tables whose changes are left as
+-- they are (named in stuck too)
+local function revert(changes, stuck, keep)
 	for j = #changes, 1, -1 do
-		if not undo(changes[j]) then
-			stuck[#stuck + 1] = changes[j].path
+		local c = changes[j]
+		if keep and c.t and keep[c.t] then
+			stuck[#stuck + 1] = c.path .. " (skynet's own state, and the script waited: "
+				.. "other messages may have changed it too)"
+		elseif not undo(c) then
+			stuck[#stuck + 1] = c.path
 		end
 	end
 	return stuck
@@ -478,11 +558,18 @@ local function find_upvalue(f, name)
 	end
 end
 
--- the hotfix library; it writes upvalues through debug, so they are recorded
+-- the context of the script running now (recorder), for the helpers
+local active
+
+-- The hotfix library; it writes upvalues through debug, so they are
+-- recorded, and tells the running script's context what it reaches.
 local function helpers()
 	local H = {}
 	function H.getupvalue(f, name)
 		local i, v = find_upvalue(f, name)
+		if i and active then
+			active.reach(f, name, v)
+		end
 		return v, i
 	end
 	function H.setupvalue(f, name, v)
@@ -498,6 +585,9 @@ local function helpers()
 			local n, v = getupvalue(f, i)
 			if n == nil then
 				return t
+			end
+			if active then
+				active.reach(f, n, v)
 			end
 			t[n] = v
 			i = i + 1
@@ -531,6 +621,11 @@ local function helpers()
 			error("hotfix.replace: the new value is not a function", 2)
 		end
 		local old = t[k]
+		if old == nil and active then
+			local info = getinfo(2, "Sl")
+			active.missing[#active.missing + 1] = { t = t, k = k,
+				at = basename(info.short_src) .. ":" .. info.currentline }
+		end
 		H.join(new, old)
 		t[k] = new
 		return old
@@ -572,27 +667,332 @@ local function watchdog(seconds, calls)
 	end
 end
 
--- Run one script in a fresh inject-style environment with its upvalue
--- writes recorded (and the functions it calls, in calls if given),
--- stopped after timeout seconds; return ok, the error, and the log of
--- upvalue writes.
-local function run_script(sc, args, P, U, out, timeout, calls)
+-- how many messages this service has handled: a script that waits
+-- (skynet.call, sleep) lets others run meanwhile
+local function messages()
+	local ok, n = pcall(skynet.stat, "message")
+	return ok and n or nil
+end
+
+-- Run f (chunk name chunkname) with its debug writes recorded in a new
+-- context (see recorder; tables it reaches are added to snap, if given),
+-- the functions it calls noted in calls if given, stopped after timeout
+-- seconds; return ok, the error or the results packed, and the context
+-- (ctx.yielded: other messages were handled while it ran).
+local function run_recorded(f, chunkname, args, snap, timeout, calls)
+	local ctx = recorder(chunkname, snap)
+	local real_set, real_join, real_get = dbg.setupvalue, dbg.upvaluejoin, dbg.getupvalue
+	local hook, mask, count = dbg.gethook()
+	local outer, m0 = active, messages()
+	dbg.setupvalue, dbg.upvaluejoin, dbg.getupvalue = ctx.set, ctx.join, ctx.get
+	active = ctx
+	dbg.sethook(watchdog(timeout, calls), calls and "c" or "", 100000)
+	local r = table.pack(xpcall(f, errmsg, unpack(args, 1, args.n or #args)))
+	dbg.sethook(hook, mask, count)
+	active = outer
+	dbg.setupvalue, dbg.upvaluejoin, dbg.getupvalue = real_set, real_join, real_get
+	ctx.yielded = m0 ~= messages()
+	if not r[1] then
+		return false, r[2], ctx
+	end
+	return true, r, ctx
+end
+
+-- Run one script in a fresh inject-style environment (see run_recorded)
+local function run_script(sc, args, P, U, out, timeout, snap, calls)
 	local env = setmetatable({ print = printer(out), _P = P, _U = U, hotfix = helpers() },
 		{ __index = _G })
 	local chunkname = "@" .. sc.name
 	local f, err = load(sc.src, chunkname, "t", env)
 	if not f then
-		return false, err, {}
+		return false, err, recorder(chunkname)
 	end
-	local set, join, log = recorder(chunkname)
-	local real_set, real_join = dbg.setupvalue, dbg.upvaluejoin
-	local hook, mask, count = dbg.gethook()
-	dbg.setupvalue, dbg.upvaluejoin = set, join
-	dbg.sethook(watchdog(timeout, calls), calls and "c" or "", 100000)
-	local ok, e = xpcall(f, errmsg, unpack(args, 1, args.n or #args))
-	dbg.sethook(hook, mask, count)
-	dbg.setupvalue, dbg.upvaluejoin = real_set, real_join
-	return ok, e, log
+	local ok, r, ctx = run_recorded(f, chunkname, args, snap, timeout, calls)
+	ctx.env = env
+	return ok, r, ctx
+end
+
+---------------------------------------------------------------- checks
+
+local KEYWORDS = {}
+for w in ("and break do else elseif end false for function goto if in local nil not or "
+	.. "repeat return then true until while"):gmatch("%a+") do
+	KEYWORDS[w] = true
+end
+
+local OPS2 = {}
+for op in ("..,==,~=,<=,>=,::,//,<<,>>"):gmatch("[^,]+") do
+	OPS2[op] = true
+end
+
+-- the tokens of Lua source src: { {v = text, name = bool, line = n} }
+local function tokens(src)
+	local list, pos, line, n = {}, 1, 1, #src
+	local function skip_long(at)
+		local eq = src:match("^%[(=*)%[", at)
+		if not eq then
+			return nil
+		end
+		local _, e = src:find("]" .. eq .. "]", at, true)
+		return e or n
+	end
+	while pos <= n do
+		local c = src:sub(pos, pos)
+		local e
+		if c == "\n" then
+			line = line + 1
+			pos = pos + 1
+		elseif c:match("%s") then
+			pos = pos + 1
+		elseif src:sub(pos, pos + 1) == "--" then
+			e = skip_long(pos + 2) or (src:find("\n", pos, true) or n + 1) - 1
+		elseif c == "[" and src:match("^%[=*%[", pos) then
+			e = skip_long(pos)
+			list[#list + 1] = { v = "<string>", line = line }
+		elseif c == '"' or c == "'" then
+			e = pos + 1
+			while e <= n and src:sub(e, e) ~= c do
+				e = e + (src:sub(e, e) == "\\" and 2 or 1)
+			end
+			list[#list + 1] = { v = "<string>", line = line }
+		elseif c:match("[%a_]") then
+			e = src:find("[^%w_]", pos) or n + 1
+			e = e - 1
+			local w = src:sub(pos, e)
+			list[#list + 1] = { v = w, name = not KEYWORDS[w], line = line }
+		elseif c:match("%d") or (c == "." and src:match("^%.%d", pos)) then
+			e = (src:find("[^%w_%.]", pos) or n + 1) - 1
+			list[#list + 1] = { v = "<number>", line = line }
+		else
+			local op = src:sub(pos, pos + 2) == "..." and "..." or OPS2[src:sub(pos, pos + 1)]
+				and src:sub(pos, pos + 1) or c
+			e = pos + #op - 1
+			list[#list + 1] = { v = op, line = line }
+		end
+		if e then
+			local _, nl = src:sub(pos, e):gsub("\n", "")
+			line = line + nl
+			pos = e + 1
+		end
+	end
+	return list
+end
+
+-- The global names src reads, with their lines: names neither declared
+-- local in an enclosing block nor field names, keys or assignment
+-- targets.  Blocks are followed by their keywords, which is enough for
+-- the checks (a name declared by `local x = x` counts from its statement).
+local function free_reads(src)
+	local toks, scopes, pending, reads = tokens(src), { {} }, nil, {}
+	local function declared(name)
+		for i = #scopes, 1, -1 do
+			if scopes[i][name] then
+				return true
+			end
+		end
+	end
+	local function push()
+		scopes[#scopes + 1] = pending or {}
+		pending = nil
+	end
+	local i = 1
+	while i <= #toks do
+		local t, prev, nxt = toks[i], toks[i - 1], toks[i + 1]
+		local v = t.v
+		if v == "local" and nxt and nxt.v ~= "function" then
+			i = i + 1
+			while toks[i] and toks[i].name do
+				scopes[#scopes][toks[i].v] = true
+				i = i + 1
+				if toks[i] and toks[i].v == "<" then
+					i = i + 3
+				end
+				if not (toks[i] and toks[i].v == ",") then
+					break
+				end
+				i = i + 1
+			end
+			i = i - 1
+		elseif v == "local" then -- local function NAME
+			scopes[#scopes][toks[i + 2] and toks[i + 2].v or ""] = true
+			i = i + 2
+		elseif v == "function" then
+			local params = {}
+			i = i + 1
+			while toks[i] and toks[i].v ~= "(" do
+				if toks[i].v == ":" then
+					params.self = true
+				end
+				i = i + 1
+			end
+			i = i + 1
+			while toks[i] and toks[i].v ~= ")" do
+				if toks[i].name then
+					params[toks[i].v] = true
+				end
+				i = i + 1
+			end
+			pending = params
+			push()
+		elseif v == "for" then
+			pending = {}
+			i = i + 1
+			while toks[i] and toks[i].v ~= "in" and toks[i].v ~= "=" do
+				if toks[i].name then
+					pending[toks[i].v] = true
+				end
+				i = i + 1
+			end
+		elseif v == "do" or v == "then" or v == "repeat" then
+			push()
+		elseif v == "else" then
+			scopes[#scopes] = nil
+			push()
+		elseif v == "end" or v == "until" or v == "elseif" then
+			if #scopes > 1 then
+				scopes[#scopes] = nil
+			end
+		elseif t.name and not declared(v) and not (prev and (prev.v == "." or prev.v == ":"
+			or prev.v == "goto" or prev.v == "::")) and not (nxt and nxt.v == "=") then
+			reads[#reads + 1] = { name = v, line = t.line }
+		end
+		i = i + 1
+	end
+	return reads
+end
+
+-- the value of name in env as a function reading it would see, running
+-- no metamethod but an __index table chain
+local function lookup(env, name)
+	for _ = 1, 8 do
+		if type(env) ~= "table" then
+			return nil
+		end
+		local v = rawget(env, name)
+		if v ~= nil then
+			return v
+		end
+		local m = getmetatable(env)
+		env = m and rawget(m, "__index")
+	end
+end
+
+-- the edit distance of a and b, an adjacent swap counting as one
+local function distance(a, b)
+	local d = {}
+	for i = 0, #a do
+		d[i] = { [0] = i }
+	end
+	for j = 1, #b do
+		d[0][j] = j
+	end
+	for i = 1, #a do
+		for j = 1, #b do
+			local cost = a:byte(i) == b:byte(j) and 0 or 1
+			d[i][j] = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+			if i > 1 and j > 1 and a:byte(i) == b:byte(j - 1) and a:byte(i - 1) == b:byte(j) then
+				d[i][j] = math.min(d[i][j], d[i - 2][j - 2] + 1)
+			end
+		end
+	end
+	return d[#a][#b]
+end
+
+-- the name among names nearest to name (a name of 6 letters or fewer may
+-- be one edit away, a longer one two), or nil
+local function nearest(name, names)
+	local best, bd = nil, #name > 6 and 3 or 2
+	for _, n in ipairs(names) do
+		local d = math.abs(#n - #name) < bd and distance(name, n) or bd
+		if d < bd then
+			best, bd = n, d
+		end
+	end
+	return best
+end
+
+local function upvalue_names(f)
+	local names, ids, i = {}, {}, 1
+	while true do
+		local n = getupvalue(f, i)
+		if n == nil then
+			return names, ids
+		end
+		names[i], ids[upvalueid(f, i)] = n, true
+		i = i + 1
+	end
+end
+
+local function lua_function(f)
+	return type(f) == "function" and getinfo(f, "S").what ~= "C"
+end
+
+-- The checks of one script run (its changes, its context): a list of
+-- { level = "error" | "warning", msg = }.  An error is a patch that
+-- cannot work as meant; inject refuses it unless forced.
+local function lint(changes, ctx, src, chunkname, snap)
+	local list, reads = {}, nil
+	local function add(level, msg, ...)
+		list[#list + 1] = { level = level, msg = format(msg, ...) }
+	end
+	for _, m in ipairs(ctx.missing) do
+		add("error", "hotfix.replace at %s: %s has no key %s to replace (to add one, assign it)",
+			m.at, snap.key[m.t] and tpath(snap, m.t) or describe(m.t), describe(m.k))
+	end
+	for _, c in ipairs(changes) do
+		local new, old = c.new, c.old
+		if c.kind == "field" and type(new) == "function" and getinfo(new, "S").source == chunkname then
+			local label = type(c.k) == "string" and c.k or c.path
+			local info = getinfo(new, "Su")
+			local names, ids = {}, {}
+			if lua_function(old) then
+				names, ids = upvalue_names(old)
+				local oinfo = getinfo(old, "u")
+				if oinfo.nparams ~= info.nparams or oinfo.isvararg ~= info.isvararg then
+					add("warning", "%s: the new function (%s) takes %d parameter%s%s, the one it "
+						.. "replaces (%s) took %d%s", label, where(new), info.nparams,
+						info.nparams == 1 and "" or "s", info.isvararg and " and ..." or "",
+						where(old), oinfo.nparams, oinfo.isvararg and " and ..." or "")
+				end
+			end
+			local i, env = 1, nil
+			while true do
+				local name, v = getupvalue(new, i)
+				if name == nil then
+					break
+				elseif name == "_ENV" then
+					env = v
+				elseif v == nil and not ids[upvalueid(new, i)]
+					and not (ctx.joined[new] and ctx.joined[new][i]) then
+					local near = nearest(name, names)
+					if lua_function(old) and near == name then
+						add("error", "%s: not joined to the upvalue of that name in %s (%s): "
+							.. "use hotfix.replace", name, label, where(old))
+					elseif lua_function(old) then
+						add("error", "%s: no upvalue of that name in %s (%s)%s", name, label,
+							where(old), near and "; did you mean " .. near .. "?" or "")
+					else
+						add("warning", "%s: an upvalue of the new %s (%s) that is nil and "
+							.. "joins nothing", name, label, where(new))
+					end
+				end
+				i = i + 1
+			end
+			if env ~= nil then
+				reads = reads or free_reads(src)
+				local seen = {}
+				for _, r in ipairs(reads) do
+					if r.line >= info.linedefined and r.line <= info.lastlinedefined
+						and not seen[r.name] and lookup(env, r.name) == nil then
+						seen[r.name] = true
+						add("warning", "%s: global is nil in the service (read at %s:%d, in %s)",
+							r.name, basename(chunkname), r.line, label)
+					end
+				end
+			end
+		end
+	end
+	return #list > 0 and list or nil
 end
 
 ---------------------------------------------------------------- operations
@@ -666,64 +1066,197 @@ local function busy(U, lists)
 	return #list > 0 and list or nil
 end
 
--- apply (or, with req.dry, try and revert) the scripts in this service
-function OPS.apply(req)
-	local t0 = clock()
-	local P, U = inject_tables()
-	local snap = track(P, { [S] = true, [dbg] = true })
-	local res = { ok = true, scripts = {} }
-	local done, calls = {}, req.dry and {} or nil
-	for i, sc in ipairs(req.scripts) do
-		local out = {}
-		local ok, err, log = run_script(sc, req.args or {}, P, U, out, req.timeout or 10, calls)
-		local changes = diff(snap, log)
-		res.scripts[i] = { name = sc.name, out = out, changes = export_all(changes) }
-		if not ok then
-			local stuck = revert(changes, {})
-			for j = #done, 1, -1 do
-				revert(done[j], stuck)
+-- the value a change put in place, as it is now
+local function current(c)
+	if c.kind == "field" then
+		return rawget(c.t, c.k)
+	elseif c.kind == "metatable" then
+		return getmetatable(c.t)
+	elseif c.kind == "upvalue" or c.kind == "join" then
+		return select(2, getupvalue(c.f, c.i))
+	end
+end
+
+-- whether what change c put in place is still there
+local function is_current(c)
+	if c.kind == "join" then
+		return upvalueid(c.f, c.i) == c.newid
+	elseif c.kind == "overflow" then
+		return false
+	end
+	return same(current(c), c.new)
+end
+
+-- the journal entry of a patch with this sha256 still wholly in place
+local function in_place(sha)
+	for i = #S.journal, 1, -1 do
+		local e = S.journal[i]
+		if sha and e.sha == sha and e.kind == "apply" and e.state == "applied" then
+			for _, c in ipairs(e.changes) do
+				if not is_current(c) then
+					return nil
+				end
 			end
-			res.ok, res.err, res.failed = false, err, i
-			if #stuck > 0 then
-				res.stuck = stuck
-			end
-			break
-		end
-		done[i] = changes
-	end
-	if res.ok then
-		res.busy = busy(U, done)
-	end
-	if calls then
-		res.calls = handlers(snap, calls)
-	end
-	if res.ok and req.dry then
-		local stuck = {}
-		for j = #done, 1, -1 do
-			revert(done[j], stuck)
-		end
-		res.stuck = #stuck > 0 and stuck or nil
-	elseif res.ok then
-		for i, sc in ipairs(req.scripts) do
-			local id = S.nextid
-			S.nextid = id + 1
-			S.journal[#S.journal + 1] = {
-				id = id, kind = "apply", name = sc.name, sha = sc.sha, batch = req.batch,
-				time = req.time or os.time(), who = req.who, state = "applied",
-				changes = done[i],
-			}
-			res.scripts[i].id = id
+			return e
 		end
 	end
+end
+
+-- add a journal entry for changes; returns its id
+local function journal_add(name, sha, req, changes)
+	local id = S.nextid
+	S.nextid = id + 1
+	S.journal[#S.journal + 1] = {
+		id = id, kind = "apply", name = name, sha = sha, batch = req.batch,
+		time = req.time or os.time(), who = req.who, args = req.args, state = "applied",
+		changes = changes,
+	}
+	return id
+end
+
+-- what the run could not hold: tables too big to copy, reached by the
+-- script or found in the walk, and the limits
+local function untracked(snap, ctx_uncopied)
 	local large = {}
 	for j = 1, math.min(#snap.large, 20) do
 		large[j] = tpath(snap, snap.large[j])
 	end
-	res.untracked = { large = large, nlarge = #snap.large, deep = snap.deep,
-		truncated = snap.truncated, tracked = snap.total,
+	return { large = large, nlarge = #snap.large, deep = snap.deep,
+		truncated = snap.truncated, tracked = snap.total, uncopied = ctx_uncopied,
 		entries = LIMIT_ENTRIES, depth = LIMIT_DEPTH, total = LIMIT_TOTAL }
+end
+
+-- Apply (or, with req.dry, try and revert) the scripts in this service.
+-- A script whose patch is wholly in place already is not run again
+-- (scripts[i].already = its id) unless req.again; one changing nothing
+-- is not journaled; the checks' errors refuse the batch unless req.force.
+function OPS.apply(req)
+	local t0 = clock()
+	local P, U = inject_tables()
+	local snap = track(P, U, { [S] = true, [dbg] = true })
+	local res = { ok = true, scripts = {} }
+	local done, calls, uncopied, yielded = {}, {}, {}, false
+	local function undo_all(stuck)
+		for j = #done, 1, -1 do
+			revert(done[j], stuck, yielded and snap.internal)
+		end
+		return stuck
+	end
+	for i, sc in ipairs(req.scripts) do
+		local out = {}
+		local e = not req.again and in_place(sc.sha)
+		if e then
+			res.scripts[i] = { name = sc.name, out = out, changes = {}, already = e.id }
+			done[i] = {}
+		else
+			local ok, err, ctx = run_script(sc, req.args or {}, P, U, out, req.timeout or 10,
+				snap, calls)
+			yielded = yielded or ctx.yielded
+			for _, p in ipairs(ctx.uncopied) do
+				uncopied[#uncopied + 1] = p
+			end
+			local changes = diff(snap, ctx.log)
+			local checks = ok and lint(changes, ctx, sc.src, "@" .. sc.name, snap) or nil
+			res.scripts[i] = { name = sc.name, out = out, changes = export_all(changes),
+				lint = checks }
+			done[i] = changes
+			if ok and not req.force then
+				for _, l in ipairs(checks or {}) do
+					if l.level == "error" then
+						ok, err, res.refused = false, l.msg, true
+						break
+					end
+				end
+			end
+			if not ok then
+				res.ok, res.err, res.failed = false, err, i
+				res.undone = 0
+				for j = 1, i do
+					res.undone = res.undone + #done[j]
+				end
+				local stuck = undo_all({})
+				res.undone = res.undone - #stuck
+				res.stuck = #stuck > 0 and stuck or nil
+				break
+			end
+		end
+	end
+	if res.ok then
+		res.busy = busy(U, done)
+	end
+	res.calls, res.yielded = handlers(snap, calls), yielded or nil
+	if res.ok and req.dry then
+		local stuck = undo_all({})
+		res.stuck = #stuck > 0 and stuck or nil
+	elseif res.ok then
+		for i, sc in ipairs(req.scripts) do
+			if #done[i] > 0 then
+				res.scripts[i].id = journal_add(sc.name, sc.sha, req, done[i])
+			end
+		end
+	end
+	res.untracked = untracked(snap, #uncopied > 0 and uncopied or nil)
 	res.cost = clock() - t0
 	return res
+end
+
+-- Run scripts as they are, one after the other: no tracking, no undo, no
+-- journal (skyctl exec).  Returns each one's output and results.
+function OPS.exec(req)
+	local res = { ok = true, scripts = {} }
+	local P, U = inject_tables()
+	for i, sc in ipairs(req.scripts) do
+		local out = {}
+		local env = setmetatable({ print = printer(out), _P = P, _U = U, hotfix = helpers() },
+			{ __index = _G })
+		local f, err = load(sc.src, "@" .. sc.name, "t", env)
+		local hook, mask, count = dbg.gethook()
+		local r
+		if f then
+			dbg.sethook(watchdog(req.timeout or 10), "", 100000)
+			r = table.pack(xpcall(f, errmsg, unpack(req.args or {}, 1, (req.args or {}).n
+				or #(req.args or {}))))
+			dbg.sethook(hook, mask, count)
+			if not r[1] then
+				f, err = nil, r[2]
+			end
+		end
+		local values = {}
+		for j = 2, f and r.n or 0 do
+			values[j - 1] = describe(r[j])
+		end
+		res.scripts[i] = { name = sc.name, out = out, values = values }
+		if not f then
+			res.ok, res.err, res.failed = false, err, i
+			break
+		end
+	end
+	return res
+end
+
+-- Run f, a line typed at a prompt (session name), with its changes to the
+-- tracked tables and upvalues recorded; changes to code (functions,
+-- upvalues) are journaled as a patch named "repl <session>", and a line
+-- saying so is added to out.  Returns xpcall's results packed.
+local function run_line(f, chunkname, session, out, timeout, who)
+	local P, U = inject_tables()
+	local snap = track(P, U, { [S] = true, [dbg] = true })
+	local ok, r, ctx = run_recorded(f, chunkname, {}, snap, timeout)
+	local changes, code = diff(snap, ctx.log), false
+	for _, c in ipairs(changes) do
+		code = code or c.kind == "upvalue" or c.kind == "join"
+			or type(c.old) == "function" or type(c.new) == "function"
+	end
+	if code then
+		local id = journal_add("repl " .. tostring(session), nil,
+			{ who = who, batch = "repl " .. tostring(session) }, changes)
+		out[#out + 1] = format("(journaled as patch #%d: %d change%s; skyctl rollback undoes it)",
+			id, #changes, #changes == 1 and "" or "s")
+	end
+	if not ok then
+		return table.pack(false, r)
+	end
+	return r
 end
 
 function OPS.ping()
@@ -746,7 +1279,8 @@ end
 local E = {
 	S = S, OPS = OPS, same = same, undo = undo, export = export, export_all = export_all,
 	describe = describe, errmsg = errmsg, helpers = helpers, printer = printer,
-	watchdog = watchdog, inject_tables = inject_tables,
+	watchdog = watchdog, inject_tables = inject_tables, current = current,
+	is_current = is_current, run_line = run_line,
 }
 
 local function handle_local(req)

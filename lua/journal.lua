@@ -14,31 +14,10 @@
 -- since the patch is a conflict, left alone (it stays in the journal
 -- entry, state "partly rolled back") unless req.force.
 local E = ...
-local S, OPS, same, undo, export, export_all, describe =
-	E.S, E.OPS, E.same, E.undo, E.export, E.export_all, E.describe
-local ipairs, rawget, select, tostring = ipairs, rawget, select, tostring
-local dbg = debug
-local getupvalue, upvalueid, getmetatable = dbg.getupvalue, dbg.upvalueid, dbg.getmetatable
-
--- the value a change put in place, as it is now (for rollback's check)
-local function current(c)
-	if c.kind == "field" then
-		return rawget(c.t, c.k)
-	elseif c.kind == "metatable" then
-		return getmetatable(c.t)
-	elseif c.kind == "upvalue" or c.kind == "join" then
-		return select(2, getupvalue(c.f, c.i))
-	end
-end
-
-local function is_current(c)
-	if c.kind == "join" then
-		return upvalueid(c.f, c.i) == c.newid
-	elseif c.kind == "overflow" then
-		return false
-	end
-	return same(current(c), c.new)
-end
+local S, OPS, undo, export, export_all, describe =
+	E.S, E.OPS, E.undo, E.export, E.export_all, E.describe
+local current, is_current = E.current, E.is_current
+local ipairs, tostring = ipairs, tostring
 
 -- a journal entry as the client sees it; brief leaves out the changes
 -- (their count stays): a cluster-wide `patches` asks many services
@@ -46,7 +25,7 @@ local function export_entry(e, brief)
 	local changes = e.changes or {}
 	return {
 		id = e.id, kind = e.kind, name = e.name, sha = e.sha, batch = e.batch,
-		time = e.time, who = e.who, state = e.state, of = e.of, nchanges = #changes,
+		time = e.time, who = e.who, args = e.args, state = e.state, of = e.of, nchanges = #changes,
 		changes = not brief and export_all(changes) or nil, conflicts = e.conflicts,
 		restored = e.restored, left = e.left and #e.left or nil,
 	}
