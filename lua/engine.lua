@@ -326,10 +326,15 @@ local function track(P, U, skip)
 		local t = snap.order[j]
 		local base = tpath(snap, t)
 		if base:sub(1, 3) == "_P." then
+			local keys = {} -- in key order: a table two handlers share has one name
 			for k, x in next, snap.copy[t] do
 				if type(x) == "function" then
-					snap_upvalues(snap, x, keypath(base, k))
+					keys[#keys + 1] = k
 				end
+			end
+			sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+			for _, k in ipairs(keys) do
+				snap_upvalues(snap, snap.copy[t][k], keypath(base, k))
 			end
 		end
 	end
@@ -778,7 +783,8 @@ local function tokens(src)
 	return list
 end
 
--- The global names src reads, with their lines: names neither declared
+-- The global names src reads, with their lines and the lines of the
+-- functions they are read in (within): names neither declared
 -- local in an enclosing block nor field names, keys or assignment
 -- targets.  Blocks are followed by their keywords, which is enough for
 -- the checks (a name declared by `local x = x` counts from its statement).
@@ -834,6 +840,7 @@ local function free_reads(src)
 			end
 			pending = params
 			push()
+			scopes[#scopes].fn = t.line
 		elseif v == "for" then
 			pending = {}
 			i = i + 1
@@ -854,7 +861,11 @@ local function free_reads(src)
 			end
 		elseif t.name and not declared(v) and not (prev and (prev.v == "." or prev.v == ":"
 			or prev.v == "goto" or prev.v == "::")) and not (nxt and nxt.v == "=") then
-			reads[#reads + 1] = { name = v, line = t.line }
+			local within = {} -- the lines of the functions it is read in
+			for j = 2, #scopes do
+				within[#within + 1] = scopes[j].fn
+			end
+			reads[#reads + 1] = { name = v, line = t.line, within = within }
 		end
 		i = i + 1
 	end
@@ -982,11 +993,14 @@ local function lint(changes, ctx, src, chunkname, snap)
 				reads = reads or free_reads(src)
 				local seen = {}
 				for _, r in ipairs(reads) do
-					if r.line >= info.linedefined and r.line <= info.lastlinedefined
-						and not seen[r.name] and lookup(env, r.name) == nil then
+					local inside = false
+					for _, l in ipairs(r.within) do
+						inside = inside or l == info.linedefined
+					end
+					if inside and not seen[r.name] and lookup(env, r.name) == nil then
 						seen[r.name] = true
 						add("warning", "%s: global is nil in the service (read at %s:%d, in %s)",
-							r.name, basename(chunkname), r.line, label)
+							r.name, chunkname:sub(2), r.line, label)
 					end
 				end
 			end

@@ -235,9 +235,11 @@ def test_uninstall_removes_commands_and_keeps_journals(node, tmp_path, state):
             assert con.cmd("dbgcmd %s %s x" % (h, cmd))[1] == "Error"
         assert call(con, h, '"deposit", 1') == "1\t2\nn\t1"  # the patch stays in place
     # :a, which reached :b and :c before, puts the engine back where it is gone
-    r = skyctl_at(state, "inject", "@agent", fix, node=node)
+    # (a fix of its own: the same one is in place already, a no-op)
+    fix2 = write(tmp_path, "fix2.lua", FIX + "-- again\n")
+    r = skyctl_at(state, "inject", "@agent", fix2, node=node)
     assert r.returncode == 0 and "3 ok" in r.stdout, r.stdout + r.stderr
-    assert [e["name"] for e in journal(node, "b")] == ["fix.lua", "fix.lua"]
+    assert [e["name"] for e in journal(node, "b")] == ["fix.lua", "fix2.lua"]
     # a sweep of the node leaves nothing of skyctl's where it had nothing
     out, _ = con.cmd("list")
     other = next(l.split("\t")[0][1:] for l in out.split("\n") if "\tsnlua " in l and

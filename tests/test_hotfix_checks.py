@@ -1,0 +1,192 @@
+"""Hot-fix safety, against the sandbox and real skynet (the `ledger`
+service keeps its data in upvalues and `skynet` in a local): the usual
+mistakes are caught from the live service with the message a user needs
+(a misspelt upvalue, a global the service lacks, a key that is not there,
+a parameter count that changed); a dry run leaves the service's data as it
+was, and shows what the script wrote; a failed inject undoes its data
+writes too; the same patch again is a no-op; a script changing nothing is
+not journaled; the journal keeps arguments and who; code changed at a
+prompt through the hotfix helpers is journaled."""
+import json
+import re
+
+import pytest
+
+import nodes
+from cli_helpers import skyctl_at, write
+from inject_client import Client, Conn, call, script
+
+
+@pytest.fixture
+def ledger(backend):
+    n = nodes.Node(backend, agents=1, services=["ledger"]).start()
+    con = Conn(n.port)
+    out, _ = con.cmd("list")
+    n.ledger = re.search(r"^:(\w+)\tsnlua ledger", out, re.M).group(1)
+    n.con = con
+    call(con, n.ledger, '"deposit", "alice", 5')
+    yield n
+    con.close()
+    n.stop()
+
+
+def ask(n, expr):
+    """the first value the ledger returns for a call"""
+    return call(n.con, n.ledger, expr).split("\n")[0].split("\t")[1]
+
+
+def journal(n):
+    c = Client(n.port)
+    try:
+        return c.request(n.ledger, {"op": "journal"})["journal"]
+    finally:
+        c.close()
+
+
+def json_result(r):
+    [rec] = [json.loads(l) for l in r.stdout.splitlines()]
+    return rec["result"]
+
+
+TYPO = """local accounts, cuont
+hotfix.replace(_P.lua.CMD, "deposit", function(name, n)
+    accounts[name] = (accounts[name] or 0) + n
+    cuont = cuont + 1
+    return accounts[name]
+end)
+"""
+
+GLOBAL = """local accounts, count
+hotfix.replace(_P.lua.CMD, "deposit", function(name, n, note)
+    skynet.error("deposit", name, n, note)
+    accounts[name] = (accounts[name] or 0) + n
+    count = count + 1
+    return accounts[name]
+end)
+"""
+
+
+def test_misspelt_upvalue_is_an_error_and_inject_refuses_it(ledger, tmp_path, state):
+    fix = write(tmp_path, "fix.lua", TYPO)
+    msg = "cuont: no upvalue of that name in deposit (ledger.lua:11); did you mean count?"
+    r = skyctl_at(state, "diff", ":" + ledger.ledger, fix, node=ledger)
+    assert r.returncode == 1 and msg in r.stdout, r.stdout
+    r = skyctl_at(state, "inject", ":" + ledger.ledger, fix, node=ledger)
+    assert r.returncode == 1 and msg in r.stdout, r.stdout
+    assert ask(ledger, '"deposit", "alice", 1') == "6"     # the old code still runs
+    assert journal(ledger) == []
+
+
+def test_force_applies_a_refused_patch(ledger):
+    c = Client(ledger.port)
+    try:
+        rep = c.request(ledger.ledger, {"op": "apply", "scripts": [script(TYPO)], "force": True})
+    finally:
+        c.close()
+    assert rep["ok"] and rep["scripts"][0]["lint"][0]["level"] == "error"
+    assert [e["name"] for e in journal(ledger)] == ["fix.lua"]
+
+
+def test_nil_global_and_parameter_count_are_warnings(ledger, tmp_path, state):
+    fix = write(tmp_path, "fix.lua", GLOBAL)
+    r = skyctl_at(state, "diff", "--json", ":" + ledger.ledger, fix, node=ledger)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lint = {(l["level"], l["msg"]) for l in json_result(r)["scripts"][0]["lint"]}
+    assert lint == {
+        ("warning", "skynet: global is nil in the service (read at fix.lua:3, in deposit)"),
+        ("warning", "deposit: the new function (fix.lua:2) takes 3 parameters, the one it "
+                    "replaces (ledger.lua:11) took 2"),
+    }
+    assert ask(ledger, '"get", "alice"') == "5"
+
+
+def test_replacing_a_missing_key_is_an_error(ledger, tmp_path, state):
+    fix = write(tmp_path, "fix.lua", 'hotfix.replace(_P.lua.CMD, "depost", function() end)\n')
+    r = skyctl_at(state, "inject", ":" + ledger.ledger, fix, node=ledger)
+    assert r.returncode == 1
+    assert ('hotfix.replace at fix.lua:1: _P.lua.CMD has no key "depost" to replace '
+            '(to add one, assign it)') in r.stdout, r.stdout
+    assert ledger.con.cmd("call %s \"depost\"" % ledger.ledger)[1] == "Error"
+
+
+@pytest.mark.parametrize("reach", [
+    'local accounts = hotfix.getupvalue(_P.lua.CMD.deposit, "accounts")\n',
+    'local accounts = hotfix.upvalues(_P.lua.CMD.get).accounts\n',
+    'local _, accounts = debug.getupvalue(_P.lua.CMD.get, 1)\n',
+])
+def test_a_dry_run_leaves_data_as_it_was(ledger, tmp_path, state, reach):
+    src = reach + "accounts.mallory = 1000000\naccounts.alice = nil\n"
+    r = skyctl_at(state, "diff", ":" + ledger.ledger, write(tmp_path, "steal.lua", src),
+                  node=ledger)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"^  \+ \(upvalue accounts of _P\.lua\.CMD\.\w+\)\.mallory +1000000$",
+                     r.stdout, re.M), r.stdout
+    assert re.search(r"^  - \(upvalue accounts of _P\.lua\.CMD\.\w+\)\.alice +5$",
+                     r.stdout, re.M), r.stdout
+    assert ask(ledger, '"names"') == "alice" and ask(ledger, '"get", "alice"') == "5"
+
+
+def test_a_failed_inject_undoes_its_data_writes(ledger, tmp_path, state):
+    src = ('local accounts = hotfix.getupvalue(_P.lua.CMD.deposit, "accounts")\n'
+           'accounts.alice = 0\n_P.lua.CMD.get = nil\nerror("half-way")\n')
+    r = skyctl_at(state, "inject", ":" + ledger.ledger, write(tmp_path, "bad.lua", src),
+                  node=ledger)
+    assert r.returncode == 1
+    assert "bad.lua:4: half-way (all its changes undone)" in r.stdout, r.stdout
+    assert ask(ledger, '"get", "alice"') == "5"
+    r = skyctl_at(state, "inject", "--json", ":" + ledger.ledger, write(tmp_path, "bad.lua", src),
+                  node=ledger)
+    res = json_result(r)
+    assert res["undone"] == 2 and "stuck" not in res
+
+
+def test_the_same_patch_again_is_a_no_op(ledger, tmp_path, state):
+    fix = write(tmp_path, "fix.lua", GLOBAL.replace("skynet.error", "print"))
+    assert skyctl_at(state, "inject", ":" + ledger.ledger, fix, node=ledger).returncode == 0
+    r = skyctl_at(state, "inject", "--json", ":" + ledger.ledger, fix, node=ledger)
+    assert r.returncode == 0
+    assert json_result(r)["scripts"][0]["already"] == 1
+    assert [e["id"] for e in journal(ledger)] == [1]
+    # rolled back, it is no longer in place: applied again as a new patch
+    assert skyctl_at(state, "rollback", ":" + ledger.ledger, node=ledger).returncode == 0
+    assert skyctl_at(state, "inject", ":" + ledger.ledger, fix, node=ledger).returncode == 0
+    assert [e["id"] for e in journal(ledger) if e["kind"] == "apply"] == [1, 3]
+
+
+def test_a_script_changing_nothing_is_not_journaled(ledger, tmp_path, state):
+    diag = write(tmp_path, "diag.lua", 'print("count", _P.lua.CMD.count())\n')
+    r = skyctl_at(state, "inject", ":" + ledger.ledger, diag, node=ledger)
+    assert r.returncode == 0 and "count\t1" in r.stdout
+    assert journal(ledger) == []
+    r = skyctl_at(state, "patches", "--exit-code", ":" + ledger.ledger, node=ledger)
+    assert r.returncode == 0, r.stdout
+
+
+def test_the_journal_keeps_arguments_and_who(ledger, tmp_path, state):
+    src = "local n = ...\n_P.lua.CMD.limit = function() return tonumber(n) end\n"
+    r = skyctl_at(state, "inject", ":" + ledger.ledger, write(tmp_path, "limit.lua", src),
+                  "--", "500", node=ledger)
+    assert r.returncode == 0, r.stdout + r.stderr
+    [e] = journal(ledger)
+    assert e["args"] == {1: "500"} or e["args"] == ["500"]
+    assert re.match(r"^\S+@\S+$", e["who"]) and e["time"] > 0
+    assert ask(ledger, '"limit"') == "500"
+
+
+def test_code_changed_at_a_prompt_is_journaled(ledger, tmp_path, state):
+    c = Client(ledger.port)
+    try:
+        rep = c.request(ledger.ledger, {"op": "eval", "session": "s1", "src":
+                                        'hotfix.replace(_P.lua.CMD, "count", '
+                                        'function() return -1 end)'})
+        assert rep["ok"], rep
+        assert any("journaled as patch #1" in l for l in rep["out"]), rep
+        rep = c.request(ledger.ledger, {"op": "eval", "session": "s1", "src": "1 + 1"})
+        assert not any("journaled" in l for l in (rep.get("out") or []))
+    finally:
+        c.close()
+    assert [e["name"] for e in journal(ledger)] == ["repl s1"]
+    assert ask(ledger, '"count"') == "-1"
+    r = skyctl_at(state, "rollback", ":" + ledger.ledger, node=ledger)
+    assert r.returncode == 0 and "#1 repl s1" in r.stdout, r.stdout
+    assert ask(ledger, '"count"') == "1"
