@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "json.h"
+#include "scriptstore.h"
 #include "sha256.h"
 
 const struct args_opt agentcmd_opt_keep_going = {
@@ -189,4 +190,46 @@ const char *agentcmd_when(long long t, char *buf, size_t len)
 	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm))
 		snprintf(buf, len, "?");
 	return buf;
+}
+
+void agentcmd_warnings(struct fmt_buf *b, const struct wire_val *v, const char *pad)
+{
+	const struct wire_val *scripts = wire_get(v, "scripts"), *busy = wire_get(v, "busy");
+	for (size_t k = 1; k <= wire_count(scripts); k++) {
+		const struct wire_val *lint = wire_get(wire_at(scripts, (long long)k), "lint");
+		for (size_t l = 1; l <= wire_count(lint); l++) {
+			const struct wire_val *x = wire_at(lint, (long long)l);
+			fmt_printf(b, "%s! %s: %s\n", pad, wire_gets(x, "level", "?"),
+				   wire_gets(x, "msg", "?"));
+		}
+	}
+	for (size_t k = 1; k <= wire_count(busy); k++) {
+		const struct wire_val *bz = wire_at(busy, (long long)k);
+		long long tasks = wire_geti(bz, "tasks", 0);
+		fmt_printf(b, "%s! %lld suspended task%s running %s, which %s replaced: "
+			   "%s on the old code\n", pad, tasks, tasks == 1 ? " is" : "s are",
+			   wire_gets(bz, "path", "?"), wire_getb(v, "dry") ? "would be" : "was",
+			   tasks == 1 ? "it finishes" : "they finish");
+	}
+	if (wire_getb(v, "yielded"))
+		fmt_printf(b, "%s! the script waited (a call, a sleep): the service handled other "
+			   "messages meanwhile, and their changes count as the script's\n", pad);
+}
+
+int agentcmd_uncertain(const struct wire_val *v)
+{
+	const struct wire_val *u = wire_get(v, "untracked");
+	return wire_get(v, "stuck") || wire_count(wire_get(v, "calls")) ||
+		wire_getb(v, "yielded") || wire_geti(u, "nlarge", 0) || wire_geti(u, "deep", 0) ||
+		wire_getb(u, "truncated") || wire_count(wire_get(u, "uncopied"));
+}
+
+void agentcmd_keep_sources(const struct agentcmd_script *sc, int n)
+{
+	struct err e;
+	for (int k = 0; k < n; k++)
+		if (scriptstore_put(sc[k].sha, sc[k].src, sc[k].len, &e) != 0) {
+			fprintf(stderr, "skyctl: warning: %s\n", e.msg);
+			return;
+		}
 }

@@ -120,4 +120,16 @@ char agentcmd_change_mark(const struct wire_val *c);
 void agentcmd_change_line(struct fmt_buf *b, const struct wire_val *c, int width,
 			  const char *arrow);
 
+/* append the checks' lines of a result v (errors and warnings from
+ * lua/engine.lua's lint, suspended tasks running replaced code, a script
+ * that waited), each "PAD! ...\n" */
+void agentcmd_warnings(struct fmt_buf *b, const struct wire_val *v, const char *pad);
+/* whether result v leaves anything that was not undone, or not tracked:
+ * then no summary may say "nothing was changed" or "all undone" */
+int agentcmd_uncertain(const struct wire_val *v);
+
+/* keep the scripts' sources in the local store (src/scriptstore.h), so
+ * `patches --show` prints what a service runs; warns once on failure */
+void agentcmd_keep_sources(const struct agentcmd_script *sc, int n);
+
 #endif

@@ -35,6 +35,7 @@ struct diff_run {
 	struct diff_target *t;	/* every target, in batch order */
 	size_t nt;
 	int stuck;		/* a dry run could not undo everything */
+	int uncertain;		/* something was not undone, or not tracked */
 };
 
 /* the request: a dry apply of the scripts, or the journal */
@@ -118,36 +119,42 @@ static void diff_untracked(struct fmt_buf *b, const struct wire_val *u)
 	if (wire_getb(u, "truncated"))
 		fmt_printf(b, "  ? not tracked: tables past the first %lld entries in all\n",
 			   wire_geti(u, "total", 0));
+	const struct wire_val *uncopied = wire_get(u, "uncopied");
+	for (size_t k = 1; k <= wire_count(uncopied); k++)
+		fmt_printf(b, "  ! not contained: %s, reached by the script, is too big to copy: "
+			   "what it wrote there stays\n", wire_at(uncopied, (long long)k)->s);
 }
 
 /* the body of a dry run's result: verdict, changes, warnings, output */
 static void diff_dry(struct diff_run *r, struct fmt_buf *b, const struct batch_result *res)
 {
 	const struct wire_val *v = res->val, *scripts = wire_get(v, "scripts");
-	size_t n = wire_count(scripts), nchanges = 0;
-	for (size_t k = 1; k <= n; k++)
+	size_t n = wire_count(scripts), nchanges = 0, already = 0;
+	for (size_t k = 1; k <= n; k++) {
 		nchanges += wire_count(wire_get(wire_at(scripts, (long long)k), "changes"));
-	if (res->state == BATCH_OK)
+		already += wire_geti(wire_at(scripts, (long long)k), "already", 0) != 0;
+	}
+	if (res->state == BATCH_OK && already == n)
+		fmt_printf(b, "already in place (patch #%lld): inject would change nothing\n",
+			   wire_geti(wire_at(scripts, 1), "already", 0));
+	else if (res->state == BATCH_OK)
 		fmt_printf(b, "would apply cleanly, %zu change%s\n", nchanges, nchanges == 1 ? "" : "s");
+	else if (wire_getb(v, "refused"))
+		fmt_printf(b, "would be refused: %s (inject --force applies it anyway)\n",
+			   res->err ? res->err : "failed");
 	else
 		fmt_printf(b, "would fail: %s\n", res->err ? res->err : "failed");
 	for (size_t k = 1; k <= n && res->state == BATCH_OK; k++) {
 		const struct wire_val *sv = wire_at(scripts, (long long)k), *out = wire_get(sv, "out");
 		if (n > 1)
-			fmt_printf(b, "  %s:\n", wire_gets(sv, "name", "?"));
+			fmt_printf(b, "  %s:%s\n", wire_gets(sv, "name", "?"),
+				   wire_geti(sv, "already", 0) ? " already in place" : "");
 		diff_changes(r, b, wire_get(sv, "changes"), n > 1 ? "  " : "");
 		for (size_t l = 1; l <= wire_count(out); l++)
 			fmt_printf(b, "  | %s\n", wire_at(out, (long long)l)->s);
 	}
-	const struct wire_val *busy = wire_get(v, "busy"), *stuck = wire_get(v, "stuck");
-	for (size_t k = 1; k <= wire_count(busy); k++) {
-		const struct wire_val *bz = wire_at(busy, (long long)k);
-		long long tasks = wire_geti(bz, "tasks", 0);
-		fmt_printf(b, "  ! %lld suspended task%s running %s, which would be replaced: "
-			   "%s on the old code\n", tasks, tasks == 1 ? " is" : "s are",
-			   wire_gets(bz, "path", "?"), tasks == 1 ? "it finishes" : "they finish");
-	}
-	const struct wire_val *calls = wire_get(v, "calls");
+	agentcmd_warnings(b, v, "  ");
+	const struct wire_val *stuck = wire_get(v, "stuck"), *calls = wire_get(v, "calls");
 	if (wire_count(calls)) {
 		fmt_puts(b, "  ! the script ran the service's own code:");
 		for (size_t k = 1; k <= wire_count(calls); k++)
@@ -202,6 +209,7 @@ static int diff_describe(struct agentrun *ar, size_t node, size_t i,
 	t->addr = r->nodes[node].addrs[i];
 	t->state = res->state;
 	r->stuck |= wire_get(res->val, "stuck") != NULL;
+	r->uncertain |= !r->journal && agentcmd_uncertain(res->val);
 	snprintf(what, len, "%s", res->err && res->state != BATCH_OK ? res->err : "");
 	if (!more)
 		return res->state;
@@ -257,7 +265,9 @@ static void diff_summary(struct agentrun *ar, struct fmt_buf *text, struct fmt_b
 	else
 		fmt_printf(text, "%zu would apply cleanly", ok);
 	fmt_printf(text, ", %zu failed, %zu unknown%s", ar->count[BATCH_FAILED],
-		   ar->count[BATCH_UNKNOWN], r->journal ? "" : "; nothing was changed");
+		   ar->count[BATCH_UNKNOWN], r->journal ? "" : r->uncertain ?
+		   "; its changes were undone, but for what the ! and ? lines name" :
+		   "; nothing was changed");
 	fmt_printf(json, ",\"dry_run\":%s", r->journal ? "false" : "true");
 }
 

@@ -12,7 +12,18 @@ static const struct args_opt inject_opt_dry = {
 	.help = "run the scripts, then undo every change (see diff)",
 };
 
-/* the per-service request: {op="apply", scripts=, args=, who=, time=, batch=} */
+static const struct args_opt inject_opt_again = {
+	.lng = "again",
+	.help = "apply a script even where its patch is in place already (a new patch)",
+};
+
+static const struct args_opt inject_opt_force = {
+	.lng = "force",
+	.help = "apply a script the checks found an error in (see skyctl help hotfix)",
+};
+
+/* the per-service request: {op="apply", scripts=, args=, who=, time=, batch=,
+ * dry=, again=, force=} */
 static int inject_request(struct agentrun *r, struct fmt_buf *b)
 {
 	wire_put_open(b);
@@ -23,43 +34,79 @@ static int inject_request(struct agentrun *r, struct fmt_buf *b)
 	agentcmd_w_who(b);
 	wire_put_cstr(b, "batch");
 	wire_put_cstr(b, r->batch);
-	if (cmd_opt(r->c, &inject_opt_dry)) {
-		wire_put_cstr(b, "dry");
-		wire_put_bool(b, 1);
-	}
+	const struct args_opt *flags[] = { &inject_opt_dry, &inject_opt_again, &inject_opt_force };
+	const char *keys[] = { "dry", "again", "force" };
+	for (size_t k = 0; k < 3; k++)
+		if (cmd_opt(r->c, flags[k])) {
+			wire_put_cstr(b, keys[k]);
+			wire_put_bool(b, 1);
+		}
 	wire_put_close(b);
+	if (!cmd_opt(r->c, &inject_opt_dry))
+		agentcmd_keep_sources(r->sc, r->nscripts);
 	return 0;
 }
 
-/* "patch #3, 2 changes" / the error; the scripts' output lines in more */
+/* what a failed inject undid, honestly: "all" only when nothing was left
+ * or left out */
+static void inject_undone(const struct wire_val *v, char *buf, size_t len)
+{
+	const struct wire_val *stuck = wire_get(v, "stuck");
+	long long undone = wire_geti(v, "undone", 0);
+	if (wire_getb(v, "refused"))
+		snprintf(buf, len, " (refused: nothing applied; --force applies it anyway)");
+	else if (stuck)
+		snprintf(buf, len, " (%lld change%s undone; not undone: %s%s)", undone,
+			 undone == 1 ? "" : "s", wire_at(stuck, 1)->s,
+			 wire_count(stuck) > 1 ? " and more" : "");
+	else if (agentcmd_uncertain(v))
+		snprintf(buf, len, " (its %lld tracked change%s undone; what it changed elsewhere "
+			 "stays: see the ! lines)", undone, undone == 1 ? "" : "s");
+	else
+		snprintf(buf, len, " (all its changes undone)");
+}
+
+/* "patch #3, 2 changes" / "already in place" / the error; the checks'
+ * lines and the scripts' output in more */
 static int inject_describe(struct agentrun *r, size_t node, size_t i,
 			   const struct batch_result *res, char *buf, size_t len,
 			   struct fmt_buf *more)
 {
 	const struct wire_val *scripts = wire_get(res->val, "scripts");
-	size_t changes = 0, n = wire_count(scripts);
+	size_t changes = 0, n = wire_count(scripts), already = 0;
 	long long first = 0, last = 0;
+	char undone[512] = "";
 	(void)r, (void)node, (void)i;
 	for (size_t k = 1; k <= n; k++) {
 		const struct wire_val *sv = wire_at(scripts, (long long)k);
 		changes += wire_count(wire_get(sv, "changes"));
-		last = wire_geti(sv, "id", 0);
-		first = first ? first : last;
+		already += wire_geti(sv, "already", 0) != 0;
+		if (wire_geti(sv, "id", 0)) {
+			last = wire_geti(sv, "id", 0);
+			first = first ? first : last;
+		}
 	}
 	switch (res->state) {
 	case BATCH_OK:
-		if (first == last)
-			snprintf(buf, len, "patch #%lld, %zu change%s", first, changes,
+		if (already == n)
+			snprintf(buf, len, "already in place (patch #%lld): nothing changed",
+				 wire_geti(wire_at(scripts, 1), "already", 0));
+		else if (wire_getb(res->val, "dry"))
+			snprintf(buf, len, "dry run, %zu change%s, all undone", changes,
 				 changes == 1 ? "" : "s");
+		else if (!first)
+			snprintf(buf, len, "no change: not journaled");
+		else if (first == last)
+			snprintf(buf, len, "patch #%lld, %zu change%s%s", first, changes,
+				 changes == 1 ? "" : "s", already ? " (the rest in place already)" : "");
 		else
 			snprintf(buf, len, "patches #%lld-#%lld, %zu change%s", first, last, changes,
 				 changes == 1 ? "" : "s");
 		break;
 	case BATCH_FAILED:
-		snprintf(buf, len, "%s%s", res->err ? res->err : "failed",
-			 res->val && !wire_getb(res->val, "unreached") ?
-			 (wire_get(res->val, "stuck") ? " (some changes could not be undone)" :
-			  " (all its changes undone)") : "");
+		if (res->val && !wire_getb(res->val, "unreached"))
+			inject_undone(res->val, undone, sizeof undone);
+		snprintf(buf, len, "%s%s", res->err ? res->err : "failed", undone);
 		break;
 	case BATCH_UNKNOWN:
 		snprintf(buf, len, "%s: may or may not be patched", res->err ? res->err : "lost");
@@ -67,6 +114,15 @@ static int inject_describe(struct agentrun *r, size_t node, size_t i,
 	case BATCH_SKIPPED:
 		snprintf(buf, len, "not sent (the batch stopped)");
 		break;
+	}
+	if (more && res->val)
+		agentcmd_warnings(more, res->val, "    ");
+	const struct wire_val *calls = wire_get(res->val, "calls");
+	if (more && res->state == BATCH_FAILED && wire_count(calls)) {
+		fmt_puts(more, "    ! the script ran the service's own code:");
+		for (size_t k = 1; k <= wire_count(calls); k++)
+			fmt_printf(more, " %s", wire_at(calls, (long long)k)->s);
+		fmt_puts(more, "; what that code changed stays\n");
 	}
 	for (size_t k = 1; more && k <= n; k++) {
 		const struct wire_val *out = wire_get(wire_at(scripts, (long long)k), "out");
@@ -86,7 +142,8 @@ const struct cmd_entry cmd_inject_entry = {
 	.name = "inject", .args = "TARGET SCRIPT... [-- ARGS...]",
 	.summary = "run local hot-fix scripts inside live services (no file on the node)",
 	.options = CMD_OPTIONS(&agentcmd_opt_keep_going, &agentcmd_opt_canary,
-			       &agentcmd_opt_no_agent, &inject_opt_dry),
+			       &agentcmd_opt_no_agent, &inject_opt_dry, &inject_opt_again,
+			       &inject_opt_force),
 	.min = 1, .max = -1,
 	/* changes services: audited */
 	.flags = CMD_CONNECT | CMD_TARGETS | CMD_CHECK_ALIVE | CMD_DASHARGS | CMD_HANDLES |

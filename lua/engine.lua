@@ -1148,7 +1148,7 @@ function OPS.apply(req)
 	local t0 = clock()
 	local P, U = inject_tables()
 	local snap = track(P, U, { [S] = true, [dbg] = true })
-	local res = { ok = true, scripts = {} }
+	local res = { ok = true, scripts = {}, dry = req.dry or nil }
 	local done, calls, uncopied, yielded = {}, {}, {}, false
 	local function undo_all(stuck)
 		for j = #done, 1, -1 do

@@ -44,7 +44,7 @@ def journal(n):
 
 
 def json_result(r):
-    [rec] = [json.loads(l) for l in r.stdout.splitlines()]
+    [rec] = json.loads(r.stdout)["targets"]
     return rec["result"]
 
 
