@@ -233,3 +233,53 @@ void agentcmd_keep_sources(const struct agentcmd_script *sc, int n)
 			return;
 		}
 }
+
+#define AGENTCMD_GROUP_LIST 6	/* targets named in a group's header before "and N more" */
+
+int agentcmd_groups_init(struct agentcmd_groups *g, size_t n)
+{
+	g->n = 0;
+	g->t = calloc(n + 1, sizeof *g->t);
+	return g->t ? 0 : -1;
+}
+
+void agentcmd_groups_add(struct agentcmd_groups *g, size_t node, uint32_t addr, int state,
+			 char *body)
+{
+	struct agentcmd_group_target *t = &g->t[g->n++];
+	t->node = node;
+	t->addr = addr;
+	t->state = state;
+	t->body = body;
+}
+
+void agentcmd_groups_print(struct agentcmd_groups *g, const struct batch_node *nodes,
+			   size_t nnodes, struct fmt_buf *out)
+{
+	for (struct agentcmd_group_target *t = g->t; t < g->t + g->n; t++) {
+		size_t n = 0;
+		if (t->shown || !t->body)
+			continue;
+		for (struct agentcmd_group_target *u = t; u < g->t + g->n; u++) {
+			if (u->shown || u->state != t->state || !u->body || strcmp(u->body, t->body))
+				continue;
+			u->shown = 1;
+			if (n < AGENTCMD_GROUP_LIST)
+				fmt_printf(out, "%s%s%s:%08x", n ? ", " : "",
+					   nnodes > 1 ? nodes[u->node].name : "", nnodes > 1 ? "/" : "",
+					   (unsigned)u->addr);
+			n++;
+		}
+		if (n > AGENTCMD_GROUP_LIST)
+			fmt_printf(out, " and %zu more", n - AGENTCMD_GROUP_LIST);
+		fmt_printf(out, "  %s", t->body);
+	}
+}
+
+void agentcmd_groups_free(struct agentcmd_groups *g)
+{
+	for (size_t i = 0; g->t && i < g->n; i++)
+		free(g->t[i].body);
+	free(g->t);
+	g->t = NULL;
+}

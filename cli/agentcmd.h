@@ -57,6 +57,7 @@ struct agentrun {
 	int nscripts;
 	char **args;			/* what follows "--" */
 	int nargs;
+	char *argline;			/* the same joined, for the audit log (or NULL) */
 	char batch[32];			/* one id per run, in the requests and the audit log */
 	size_t count[8];		/* targets per state */
 	double t0;
@@ -131,5 +132,26 @@ int agentcmd_uncertain(const struct wire_val *v);
 /* keep the scripts' sources in the local store (src/scriptstore.h), so
  * `patches --show` prints what a service runs; warns once on failure */
 void agentcmd_keep_sources(const struct agentcmd_script *sc, int n);
+
+/* targets with the same text shown once (diff, exec) */
+struct agentcmd_groups {
+	struct agentcmd_group_target {
+		size_t node;
+		uint32_t addr;
+		int state;
+		char *body;	/* what is printed for it, first line the verdict */
+		int shown;
+	} *t;
+	size_t n;
+};
+/* room for n targets; -1 when out of memory */
+int agentcmd_groups_init(struct agentcmd_groups *g, size_t n);
+/* the text of a settled target (malloc'd, taken; NULL: nothing to show) */
+void agentcmd_groups_add(struct agentcmd_groups *g, size_t node, uint32_t addr, int state,
+			 char *body);
+/* "[node/]:addr, ... [and N more]  BODY" per group, in first-target order */
+void agentcmd_groups_print(struct agentcmd_groups *g, const struct batch_node *nodes,
+			   size_t nnodes, struct fmt_buf *out);
+void agentcmd_groups_free(struct agentcmd_groups *g);
 
 #endif

@@ -64,7 +64,8 @@ static void agentrun_audit(struct agentrun *r, size_t node, const char *result, 
 		struct audit_record rec = { .op = r->c->cmd->name, .batch = r->batch,
 					    .node = r->nodes[node].name,
 					    .script = r->nscripts ? r->sc[s].path : NULL,
-					    .sha256 = r->nscripts ? r->sc[s].sha : NULL };
+					    .sha256 = r->nscripts ? r->sc[s].sha : NULL,
+					    .args = r->argline };
 		agentrun_audit_add(r->audit, &rec, result, target);
 	}
 }
@@ -214,6 +215,7 @@ static void agentrun_free(struct agentrun *r)
 	free(r->targets);
 	free(r->nodes);
 	agentcmd_scripts_free(r->sc, r->nscripts);
+	free(r->argline);
 	fmt_buf_free(&r->json);
 }
 
@@ -229,6 +231,7 @@ int agentrun_exec(struct cmd_ctx *c)
 		r.nscripts = c->dashdash >= 0 ? c->dashdash : c->argc;
 		r.args = c->argv + r.nscripts;
 		r.nargs = c->argc - r.nscripts;
+		r.argline = r.nargs ? cmd_join(c, r.nscripts, c->argc) : NULL;
 	}
 	if (c->every)
 		agentrun_every_lua(c);

@@ -17,23 +17,12 @@
 #include "agentcmd.h"
 #include "cmd.h"
 
-#define DIFF_LIST 6		/* targets named in a group's header before "and N more" */
-
-struct diff_target {
-	size_t node;
-	uint32_t addr;
-	int state;		/* enum batch_state */
-	char *body;		/* what is printed for it, first line the verdict */
-	int shown;
-};
-
 struct diff_run {
 	const struct batch_node *nodes;
 	size_t nnodes;
 	int journal;		/* no script: the patches in place */
 	const char *arrow;
-	struct diff_target *t;	/* every target, in batch order */
-	size_t nt;
+	struct agentcmd_groups g;	/* every target's text */
 	int stuck;		/* a dry run could not undo everything */
 	int uncertain;		/* something was not undone, or not tracked */
 };
@@ -47,7 +36,7 @@ static int diff_request(struct agentrun *ar, struct fmt_buf *b)
 		fprintf(stderr, "skyctl: diff: arguments after -- need a SCRIPT\n");
 		return ERR_USAGE;
 	}
-	if (!r || !(r->t = calloc(ar->total + 1, sizeof *r->t))) {
+	if (!r || agentcmd_groups_init(&r->g, ar->total) != 0) {
 		fprintf(stderr, "skyctl: out of memory\n");
 		return ERR_LOCAL;
 	}
@@ -203,11 +192,7 @@ static int diff_describe(struct agentrun *ar, size_t node, size_t i,
 			 struct fmt_buf *more)
 {
 	struct diff_run *r = ar->ud;
-	struct diff_target *t = &r->t[r->nt++];
 	struct fmt_buf b = { 0 };
-	t->node = node;
-	t->addr = r->nodes[node].addrs[i];
-	t->state = res->state;
 	r->stuck |= wire_get(res->val, "stuck") != NULL;
 	r->uncertain |= !r->journal && agentcmd_uncertain(res->val);
 	snprintf(what, len, "%s", res->err && res->state != BATCH_OK ? res->err : "");
@@ -222,27 +207,8 @@ static int diff_describe(struct agentrun *ar, size_t node, size_t i,
 		fmt_printf(&b, "failed: %s\n", res->err ? res->err : "failed");
 	else
 		diff_dry(r, &b, res);
-	t->body = b.oom ? NULL : b.p;
+	agentcmd_groups_add(&r->g, node, r->nodes[node].addrs[i], res->state, b.oom ? NULL : b.p);
 	return res->state;
-}
-
-/* print the targets with the same body as t (from t on) as one group */
-static void diff_group(struct diff_run *r, struct diff_target *t, struct fmt_buf *out)
-{
-	size_t n = 0;
-	for (struct diff_target *u = t; u < r->t + r->nt; u++) {
-		if (u->shown || u->state != t->state || !u->body || strcmp(u->body, t->body) != 0)
-			continue;
-		u->shown = 1;
-		if (n < DIFF_LIST)
-			fmt_printf(out, "%s%s%s:%08x", n ? ", " : "",
-				   r->nnodes > 1 ? r->nodes[u->node].name : "",
-				   r->nnodes > 1 ? "/" : "", (unsigned)u->addr);
-		n++;
-	}
-	if (n > DIFF_LIST)
-		fmt_printf(out, " and %zu more", n - DIFF_LIST);
-	fmt_printf(out, "  %s", t->body);
 }
 
 /* the targets grouped by what they would do (text); 1 if a dry run
@@ -250,9 +216,8 @@ static void diff_group(struct diff_run *r, struct diff_target *t, struct fmt_buf
 static int diff_report(struct agentrun *ar, struct fmt_buf *out)
 {
 	struct diff_run *r = ar->ud;
-	for (size_t i = 0; i < r->nt && !ar->c->o.json; i++)
-		if (!r->t[i].shown && r->t[i].body)
-			diff_group(r, &r->t[i], out);
+	if (!ar->c->o.json)
+		agentcmd_groups_print(&r->g, r->nodes, r->nnodes, out);
 	return r->stuck ? ERR_NODE : 0;
 }
 
@@ -274,10 +239,8 @@ static void diff_summary(struct agentrun *ar, struct fmt_buf *text, struct fmt_b
 static void diff_free(struct agentrun *ar)
 {
 	struct diff_run *r = ar->ud;
-	for (size_t i = 0; r && r->t && i < r->nt; i++)
-		free(r->t[i].body);
 	if (r)
-		free(r->t);
+		agentcmd_groups_free(&r->g);
 	free(r);
 }
 

@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "json.h"
 #include "patchset.h"
+#include "scriptstore.h"
 
 struct patches_run {
 	const struct agentrun *ar;
@@ -22,6 +23,36 @@ static const struct args_opt patches_opt_exit_code = {
 	.lng = "exit-code",
 	.help = "exit 1 if a service drifts (for CI checks)",
 };
+
+static const struct args_opt patches_opt_show = {
+	.lng = "show", .arg = "ID",
+	.help = "print the source of patch ID of the one TARGET, as kept when it was applied",
+	.want = "a patch id (>= 1)", .min = 1, .max = 1e15, .integer = 1,
+};
+
+/* the source of patch id of service s, from the local script store */
+static int patches_show(const struct patchset_svc *s, long long id, struct fmt_buf *out)
+{
+	struct err e;
+	for (size_t k = 0; k < s->ne; k++) {
+		const struct patchset_entry *p = &s->e[k];
+		if (p->id != id || strcmp(p->kind ? p->kind : "", "apply") != 0)
+			continue;
+		if (!p->sha) {
+			fprintf(stderr, "skyctl: patches: #%lld %s was made at a prompt: it has no "
+				"script (patches shows its changes)\n", id, p->name ? p->name : "");
+			return ERR_NODE;
+		}
+		if (scriptstore_get(p->sha, out, &e) != 0) {
+			fprintf(stderr, "skyctl: patches: #%lld %s: %s\n", id, p->name ? p->name : "",
+				e.msg);
+			return e.code;
+		}
+		return 0;
+	}
+	fprintf(stderr, "skyctl: patches: no patch #%lld in that service's journal\n", id);
+	return ERR_NODE;
+}
 
 /* {op="journal", brief=true}; a sweep of every service leaves no agent
  * behind where none was */
@@ -180,7 +211,13 @@ static int patches_report(struct agentrun *ar, struct fmt_buf *out)
 	struct fmt_col *cols = calloc(r->ps.np + 4, sizeof *cols);
 	char (*keys)[24] = calloc(r->ps.np + 1, sizeof *keys);
 	int rc = 0;
-	if (c->o.json) {
+	if (cmd_opt(c, &patches_opt_show) && r->ps.ns != 1) {
+		fprintf(stderr, "skyctl: patches: --show needs one TARGET service, not %zu\n",
+			r->ps.ns);
+		rc = ERR_USAGE;
+	} else if (cmd_opt(c, &patches_opt_show) && r->ps.s[0].ok) {
+		rc = patches_show(&r->ps.s[0], (long long)cmd_num(c, &patches_opt_show), &b);
+	} else if (c->o.json) {
 		patches_json(r, &b);
 	} else if (r->ps.ns == 1 && r->ps.s[0].ok) {
 		patches_journal(&r->ps.s[0], &t);
@@ -239,7 +276,8 @@ static const struct cmd_agent patches_agent = {
 const struct cmd_entry cmd_patches_entry = {
 	.name = "patches", .args = "[TARGET]",
 	.summary = "patch journals; several services: patches x services, drift flagged",
-	.options = CMD_OPTIONS(&agentcmd_opt_no_agent, &patches_opt_exit_code), .min = 0, .max = 0,
+	.options = CMD_OPTIONS(&agentcmd_opt_no_agent, &patches_opt_exit_code, &patches_opt_show),
+	.min = 0, .max = 0,
 	/* reads journals, changes nothing: not audited */
 	.flags = CMD_CONNECT | CMD_TARGETS | CMD_EVERY | CMD_CHECK_ALIVE | CMD_HANDLES | CMD_AGENT,
 	.agent = &patches_agent,

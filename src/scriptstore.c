@@ -26,8 +26,16 @@ static int scriptstore_dir(int create, struct err *e)
 	if (!slash || (size_t)(slash - path) + sizeof "/scripts" > sizeof path)
 		return err_set(e, ERR_LOCAL, "script store: path too long");
 	strcpy(slash, "/scripts");
-	if (create && mkdir(path, 0700) != 0 && errno != EEXIST)
-		return err_set(e, ERR_LOCAL, "%s: %s", path, strerror(errno));
+	/* every missing directory on the way, private */
+	for (char *p = strchr(path + 1, '/'); create; p = strchr(p + 1, '/')) {
+		if (p)
+			*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			return err_set(e, ERR_LOCAL, "%s: %s", path, strerror(errno));
+		if (!p)
+			break;
+		*p = '/';
+	}
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, ERR_LOCAL, "%s: %s", path, strerror(errno));
