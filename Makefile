@@ -21,7 +21,7 @@ endif
 
 SKYCTL_SRC := $(wildcard cli/*.c) $(wildcard src/*.c)
 SANDBOX_SRC := $(wildcard sandbox/*.c)
-SKYCTL_LUA := $(sort $(wildcard lua/*.lua))
+SKYCTL_LUA := $(sort $(wildcard lua/*.lua)) docs/hotfix.md
 SANDBOX_LUA := $(sort $(wildcard sandbox/lua/*.lua))
 
 SKYCTL_OBJ := $(SKYCTL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/skyctl_lua.o

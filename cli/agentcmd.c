@@ -25,6 +25,13 @@ const struct args_opt agentcmd_opt_canary = {
 	.help = "first run N targets; go on only if all succeed",
 	.want = "a count (>= 1)", .min = 1, .max = 1e9, .integer = 1,
 };
+/* one meaning for both: do it though skyctl would hold back */
+const struct args_opt agentcmd_opt_force = {
+	.lng = "force",
+	.help = "do it anyway: rollback restores items changed since the patch; inject "
+		"applies a script the checks found an error in",
+};
+
 const struct args_opt agentcmd_opt_no_agent = {
 	.lng = "no-agent",
 	.help = "leave nothing registered in the services (slower)",

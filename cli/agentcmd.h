@@ -40,7 +40,7 @@ void agentcmd_w_who(struct fmt_buf *b);
 /* options of the commands that run batches: --keep-going, --canary N,
  * --no-agent */
 extern const struct args_opt agentcmd_opt_keep_going, agentcmd_opt_canary,
-	agentcmd_opt_no_agent;
+	agentcmd_opt_no_agent, agentcmd_opt_force;
 
 /* the batch options c's command line asks for (keep-going, canary,
  * no-agent, timeout) */

@@ -17,11 +17,6 @@ static const struct args_opt inject_opt_again = {
 	.help = "apply a script even where its patch is in place already (a new patch)",
 };
 
-static const struct args_opt inject_opt_force = {
-	.lng = "force",
-	.help = "apply a script the checks found an error in (see skyctl help hotfix)",
-};
-
 /* the per-service request: {op="apply", scripts=, args=, who=, time=, batch=,
  * dry=, again=, force=} */
 static int inject_request(struct agentrun *r, struct fmt_buf *b)
@@ -34,7 +29,8 @@ static int inject_request(struct agentrun *r, struct fmt_buf *b)
 	agentcmd_w_who(b);
 	wire_put_cstr(b, "batch");
 	wire_put_cstr(b, r->batch);
-	const struct args_opt *flags[] = { &inject_opt_dry, &inject_opt_again, &inject_opt_force };
+	const struct args_opt *flags[] = { &inject_opt_dry, &inject_opt_again,
+					   &agentcmd_opt_force };
 	const char *keys[] = { "dry", "again", "force" };
 	for (size_t k = 0; k < 3; k++)
 		if (cmd_opt(r->c, flags[k])) {
@@ -143,7 +139,7 @@ const struct cmd_entry cmd_inject_entry = {
 	.summary = "run local hot-fix scripts inside live services (no file on the node)",
 	.options = CMD_OPTIONS(&agentcmd_opt_keep_going, &agentcmd_opt_canary,
 			       &agentcmd_opt_no_agent, &inject_opt_dry, &inject_opt_again,
-			       &inject_opt_force),
+			       &agentcmd_opt_force),
 	.min = 1, .max = -1,
 	/* changes services: audited */
 	.flags = CMD_CONNECT | CMD_TARGETS | CMD_CHECK_ALIVE | CMD_DASHARGS | CMD_HANDLES |

@@ -23,11 +23,6 @@ static const struct args_opt rollback_opt_all = {
 	.lng = "all",
 	.help = "undo every patch in place (every node: -a)",
 };
-static const struct args_opt rollback_opt_force = {
-	.lng = "force",
-	.help = "also restore items changed since the patch",
-};
-
 static int rollback_check(const struct cmd_ctx *c, struct err *e)
 {
 	if (cmd_opt(c, &rollback_opt_patch) && cmd_opt(c, &rollback_opt_all))
@@ -49,7 +44,7 @@ static int rollback_request(struct agentrun *r, struct fmt_buf *b)
 	wire_put_cstr(b, "all");
 	wire_put_bool(b, cmd_opt(c, &rollback_opt_all) != NULL);
 	wire_put_cstr(b, "force");
-	wire_put_bool(b, cmd_opt(c, &rollback_opt_force) != NULL);
+	wire_put_bool(b, cmd_opt(c, &agentcmd_opt_force) != NULL);
 	agentcmd_w_who(b);
 	wire_put_cstr(b, "batch");
 	wire_put_cstr(b, r->batch);
@@ -144,7 +139,7 @@ const struct cmd_entry cmd_rollback_entry = {
 	.summary = "undo the newest patch (or patch ID and all after it) in live services",
 	.options = CMD_OPTIONS(&agentcmd_opt_keep_going, &agentcmd_opt_canary,
 			       &agentcmd_opt_no_agent, &rollback_opt_patch, &rollback_opt_all,
-			       &rollback_opt_force),
+			       &agentcmd_opt_force),
 	.check = rollback_check, .min = 0, .max = 0,
 	/* changes services: audited */
 	.flags = CMD_CONNECT | CMD_TARGETS | CMD_CHECK_ALIVE | CMD_HANDLES | CMD_AGENT | CMD_AUDIT,
