@@ -2,7 +2,7 @@
  * evaluated by the agent), or with no TARGET a prompt running console
  * commands on the node.  This file picks the node and the service with the
  * core's target grammar and wires what the prompt borrows from the rest of
- * skyctl: console commands on its own connection, and .inject, .diff,
+ * skyctl: console commands on its own connection, and .inject, .exec, .diff,
  * .rollback and .patches run as the subcommands themselves (this binary in
  * a child process), on the prompt's service. */
 #include <errno.h>
@@ -147,6 +147,12 @@ static int cmd_repl_inject(const struct repl_conf *rc, uint32_t service, char **
 	return cmd_repl_sub(rc, "inject", service, paths, n);
 }
 
+static int cmd_repl_exec_scripts(const struct repl_conf *rc, uint32_t service, char **paths,
+				 int n)
+{
+	return cmd_repl_sub(rc, "exec", service, paths, n);
+}
+
 static int cmd_repl_diff(const struct repl_conf *rc, uint32_t service, const char *path)
 {
 	char *args[1] = { (char *)path };
@@ -172,6 +178,7 @@ static int cmd_repl_exec(struct cmd_ctx *c)
 		.node = cr.sn->name, .addr = cr.sn->addr, .timeout = c->o.timeout, .ud = &cr,
 		.hooks = {
 			.inject = cmd_repl_inject,
+			.exec = cmd_repl_exec_scripts,
 			.diff = cmd_repl_diff,
 			.rollback = cmd_repl_rollback,
 			.patches = cmd_repl_patches,

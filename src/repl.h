@@ -15,6 +15,7 @@ struct repl_conf;
  * status (0 ok). */
 struct repl_hooks {
 	int (*inject)(const struct repl_conf *c, uint32_t service, char **paths, int n);
+	int (*exec)(const struct repl_conf *c, uint32_t service, char **paths, int n);
 	int (*diff)(const struct repl_conf *c, uint32_t service, const char *path);
 	int (*rollback)(const struct repl_conf *c, uint32_t service, char **opts, int nopts);
 	int (*patches)(const struct repl_conf *c, uint32_t service);

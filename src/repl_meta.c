@@ -61,18 +61,30 @@ static void repl_meta_unavailable(struct repl *r, const char *what)
 	repl_fail(r, 1);
 }
 
-static void repl_meta_inject(struct repl *r, char **argv, int argc)
+/* .inject and .exec: FILE... run as that command would, on this service */
+static void repl_meta_scripts(struct repl *r, char **argv, int argc, const char *usage,
+			      int (*hook)(const struct repl_conf *, uint32_t, char **, int))
 {
 	if (argc < 2) {
-		repl_show(r, stderr, '!', "usage: .inject FILE...");
+		repl_show(r, stderr, '!', usage);
 		repl_fail(r, 2);
-	} else if (!r->c->hooks.inject) {
-		repl_meta_unavailable(r, ".inject");
+	} else if (!hook) {
+		repl_meta_unavailable(r, argv[0]);
 	} else {
 		fflush(stdout);
-		repl_fail(r, r->c->hooks.inject(r->c, r->service, argv + 1, argc - 1));
+		repl_fail(r, hook(r->c, r->service, argv + 1, argc - 1));
 		fflush(stdout);
 	}
+}
+
+static void repl_meta_inject(struct repl *r, char **argv, int argc)
+{
+	repl_meta_scripts(r, argv, argc, "usage: .inject FILE...", r->c->hooks.inject);
+}
+
+static void repl_meta_exec(struct repl *r, char **argv, int argc)
+{
+	repl_meta_scripts(r, argv, argc, "usage: .exec FILE...", r->c->hooks.exec);
 }
 
 static void repl_meta_diff(struct repl *r, char **argv, int argc)
@@ -130,6 +142,8 @@ static const struct repl_meta_cmd repl_meta_cmds[] = {
 	  repl_meta_target },
 	{ ".inject", "FILE...", "run hot-fix scripts in this service (as skyctl inject)", 1,
 	  repl_meta_inject },
+	{ ".exec", "FILE...", "run scripts in this service, not as a patch (as skyctl exec)", 1,
+	  repl_meta_exec },
 	{ ".diff", "[FILE]", "what FILE would change here (dry run); no FILE: the patches", 1,
 	  repl_meta_diff },
 	{ ".rollback", "[--patch ID | --all] [--force]",
