@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "audit.h"
 #include "embed.h"
 
 extern const struct embed_file skyctl_lua[];
@@ -174,6 +175,7 @@ static void repl_eval_quote(struct fmt_buf *b, const char *src)
 static void repl_eval_request(struct repl_eval *e, struct fmt_buf *req, const char *src,
 			      size_t len)
 {
+	char who[320];
 	wire_put_open(req);
 	wire_put_cstr(req, "op");
 	wire_put_cstr(req, "eval");
@@ -185,6 +187,8 @@ static void repl_eval_request(struct repl_eval *e, struct fmt_buf *req, const ch
 	wire_put_num(req, e->timeout * 0.8);
 	wire_put_cstr(req, "src");
 	wire_put_str(req, src, len);
+	wire_put_cstr(req, "who");	/* a code change here is journaled by whom */
+	wire_put_cstr(req, audit_who(who, sizeof who));
 	wire_put_close(req);
 }
 

@@ -28,7 +28,9 @@ def test_code_changed_at_the_prompt_is_a_patch(node, env, tmp_path):
     script.write_text("return _P.lua.CMD.balance() * 2\n")
     ask(c, ".exec %s" % script, r"= 6")
     assert leave(c) == 0
-    assert [(e["kind"], e["name"][:5]) for e in journal(node, "a")] == \
+    entries = journal(node, "a")
+    assert [(e["kind"], e["name"][:5]) for e in entries] == \
         [("apply", "repl "), ("rollback", "repl ")]
+    assert "@" in entries[0]["who"]
     r = skyctl("-H", node.address, "patches", ":a", env=env)
     assert r.returncode == 0 and "rolled back" in r.stdout, r.stdout
