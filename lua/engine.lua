@@ -130,15 +130,22 @@ end
 
 ---------------------------------------------------------------- _P and _U
 
+-- the upvalues of f: for i, name, value in upvalues(f)
+local function upvalues(f)
+	local i = 0
+	return function()
+		i = i + 1
+		local name, v = getupvalue(f, i)
+		if name ~= nil then
+			return i, name, v
+		end
+	end
+end
+
 -- stock inject's walk: table-valued upvalues of f and of the functions
 -- reachable through its upvalues, by name
 local function uptables(u, f, seen)
-	local i = 1
-	while true do
-		local name, v = getupvalue(f, i)
-		if name == nil then
-			return
-		end
+	for _, name, v in upvalues(f) do
 		local t = type(v)
 		if t == "table" then
 			u[name] = v
@@ -146,7 +153,6 @@ local function uptables(u, f, seen)
 			seen[v] = true
 			uptables(u, v, seen)
 		end
-		i = i + 1
 	end
 end
 
@@ -296,16 +302,10 @@ end
 
 -- the tables in the upvalues of f (at path) as roots
 local function snap_upvalues(snap, f, path)
-	local i = 1
-	while true do
-		local name, v = getupvalue(f, i)
-		if name == nil then
-			return
-		end
+	for _, name, v in upvalues(f) do
 		if type(v) == "table" and not snap.claimed[v] then
 			snap_root(snap, v, "(upvalue " .. name .. " of " .. path .. ")", 1)
 		end
-		i = i + 1
 	end
 end
 
@@ -551,15 +551,10 @@ end
 ---------------------------------------------------------------- scripts
 
 local function find_upvalue(f, name)
-	local i = 1
-	while true do
-		local n, v = getupvalue(f, i)
-		if n == nil then
-			return nil
-		elseif n == name then
+	for i, n, v in upvalues(f) do
+		if n == name then
 			return i, v
 		end
-		i = i + 1
 	end
 end
 
@@ -585,29 +580,20 @@ local function helpers()
 		dbg.setupvalue(f, i, v)
 	end
 	function H.upvalues(f)
-		local t, i = {}, 1
-		while true do
-			local n, v = getupvalue(f, i)
-			if n == nil then
-				return t
-			end
+		local t = {}
+		for _, n, v in upvalues(f) do
 			if active then
 				active.reach(f, n, v)
 			end
 			t[n] = v
-			i = i + 1
 		end
+		return t
 	end
 	function H.join(new, old)
 		if type(new) ~= "function" then
 			error("hotfix.join: the new value is not a function", 2)
 		end
-		local i = 1
-		while true do
-			local n = getupvalue(new, i)
-			if n == nil then
-				return new
-			end
+		for i, n in upvalues(new) do
 			local j = type(old) == "function" and find_upvalue(old, n)
 			if j then
 				dbg.upvaluejoin(new, i, old, j)
@@ -616,8 +602,8 @@ local function helpers()
 				local g = _G
 				dbg.upvaluejoin(new, i, function() return g end, 1)
 			end
-			i = i + 1
 		end
+		return new
 	end
 	function H.replace(t, k, new)
 		if type(t) ~= "table" then
@@ -923,15 +909,11 @@ local function nearest(name, names)
 end
 
 local function upvalue_names(f)
-	local names, ids, i = {}, {}, 1
-	while true do
-		local n = getupvalue(f, i)
-		if n == nil then
-			return names, ids
-		end
+	local names, ids = {}, {}
+	for i, n in upvalues(f) do
 		names[i], ids[upvalueid(f, i)] = n, true
-		i = i + 1
 	end
+	return names, ids
 end
 
 local function lua_function(f)
@@ -966,12 +948,9 @@ local function lint(changes, ctx, src, chunkname, snap)
 						where(old), oinfo.nparams, oinfo.isvararg and " and ..." or "")
 				end
 			end
-			local i, env = 1, nil
-			while true do
-				local name, v = getupvalue(new, i)
-				if name == nil then
-					break
-				elseif name == "_ENV" then
+			local env
+			for i, name, v in upvalues(new) do
+				if name == "_ENV" then
 					env = v
 				elseif v == nil and not ids[upvalueid(new, i)]
 					and not (ctx.joined[new] and ctx.joined[new][i]) then
@@ -987,7 +966,6 @@ local function lint(changes, ctx, src, chunkname, snap)
 							.. "joins nothing", name, label, where(new))
 					end
 				end
-				i = i + 1
 			end
 			if env ~= nil then
 				reads = reads or free_reads(src)

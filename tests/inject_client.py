@@ -239,3 +239,12 @@ def call(conn, hexaddr, expr):
 def agents(conn):
     out, _ = conn.cmd("list")
     return [int(l.split("\t")[0][1:], 16) for l in out.split("\n") if "\tsnlua agent" in l]
+
+
+def journal(node, hexaddr):
+    """the patch journal of service hexaddr of node, read through the agent"""
+    c = Client(node.port)
+    try:
+        return c.request(hexaddr, {"op": "journal"})["journal"]
+    finally:
+        c.close()

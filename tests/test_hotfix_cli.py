@@ -13,7 +13,7 @@ import stat
 
 import nodes
 from cli_helpers import skyctl, skyctl_at, write
-from inject_client import Client, Conn, call
+from inject_client import Conn, call, journal
 
 FIX = """local balance
 hotfix.replace(_P.lua.CMD, "deposit", function(n)
@@ -29,13 +29,6 @@ hotfix.replace(_P.lua.CMD, "deposit", function(n)
 end)
 """
 
-
-def journal(node, hexaddr):
-    c = Client(node.port)
-    try:
-        return c.request(hexaddr, {"op": "journal"})["journal"]
-    finally:
-        c.close()
 
 
 def test_inject_refuses_an_error_unless_forced(node, tmp_path, state):

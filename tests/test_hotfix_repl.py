@@ -3,15 +3,8 @@ hotfix helpers is journaled as a patch named after the session, which
 `patches` lists and `rollback` undoes; a line that only reads is not;
 `.exec` runs a script without making it a patch.  Sandbox and real skynet."""
 from cli_helpers import ask, leave, prompt, skyctl, spawn
-from inject_client import Client
+from inject_client import journal
 
-
-def journal(node, hexaddr):
-    c = Client(node.port)
-    try:
-        return c.request(hexaddr, {"op": "journal"})["journal"]
-    finally:
-        c.close()
 
 
 def test_code_changed_at_the_prompt_is_a_patch(node, env, tmp_path):

@@ -15,7 +15,7 @@ import pytest
 
 import nodes
 from cli_helpers import skyctl_at, write
-from inject_client import Client, Conn, agents, call
+from inject_client import Conn, agents, call, journal
 
 # the CLI entry for inject is wired once the core command table exists
 if not os.path.exists(nodes.SKYCTL):
@@ -48,13 +48,6 @@ _P.lua.CMD.touched = true
 def lines_for(out, target):
     return [l for l in out.splitlines() if target in l]
 
-
-def journal(node, hexaddr):
-    c = Client(node.port)
-    try:
-        return c.request(hexaddr, {"op": "journal"})["journal"]
-    finally:
-        c.close()
 
 
 def test_inject_one_service_keeps_state(node, tmp_path, state):

@@ -61,6 +61,7 @@ def args_for(tmp_path):
         "logoff": [":a,:b"], "signal": [":a,:b"], "getenv": ["agents"],
         "setenv": ["skyctl_json_key", "1"], "profactive": [], "dumpheap": [],
         "raw": ["list"], "inject": [":a,:b", str(fix)], "diff": [":a,:b", str(fix)],
+        "exec": [":a,:b", str(fix)],
         "patches": [":a,:b"], "rollback": [":a,:b"], "uninstall": [":a,:b"],
         "repl": [], "history": [], "help": [], "top": [":a,:b", "-d", "0.2"],
         "stuck": [":a,:b"], "complete": ["--", "li"],
@@ -76,7 +77,7 @@ def test_every_command_prints_one_document(node, tmp_path):
         doc = document(r)
         if name in ("ping", "call", "info", "logon", "kill"):
             assert len(doc["rows"]) == 2 and doc["summary"]["ok"] == 2, (name, doc)
-        if name in ("inject", "diff", "rollback", "uninstall"):
+        if name in ("inject", "exec", "diff", "rollback", "uninstall"):
             assert [t["target"] for t in doc["targets"]] == [":0000000a", ":0000000b"], name
 
 
