@@ -103,44 +103,6 @@ static size_t top_keep(const struct top_node *nd, struct sample_delta *d, size_t
 	return k;
 }
 
-static int top_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* the addresses of s's rows the TARGET selects on node i (the
- * dispatcher's resolver, on the sample's rows as services), sorted into
- * *keep (malloc'd); -1 when out of memory */
-static int top_select(struct cmd_ctx *c, size_t i, const struct sample *s, uint32_t **keep,
-		      size_t *n)
-{
-	struct cmd_node *nd = &c->nodes[i];
-	struct target_service *svc = malloc((s->n + 1) * sizeof *svc);
-	*keep = NULL;
-	*n = 0;
-	if (!svc)
-		return -1;
-	for (size_t k = 0; k < s->n; k++) {
-		svc[k].addr = s->rows[k].addr;
-		svc[k].cmd = (char *)sample_name(s, &s->rows[k]);
-	}
-	nd->svc = svc;
-	nd->nsvc = s->n;
-	int rc = cmd_resolve(c, nd, &c->targets);
-	nd->svc = NULL;	/* the sample's, not to be freed as a list */
-	nd->nsvc = 0;
-	free(svc);
-	*keep = rc == 0 ? malloc((nd->ntargets + 1) * sizeof **keep) : NULL;
-	if (!*keep)
-		return -1;
-	for (size_t k = 0; k < nd->ntargets; k++)
-		(*keep)[k] = nd->targets[k].addr;
-	*n = nd->ntargets;
-	qsort(*keep, *n, sizeof **keep, top_cmp);
-	return 0;
-}
-
 /* rebuild t->all from the nodes' samples (call only between polls) */
 static int top_build(struct top *t)
 {
@@ -168,7 +130,7 @@ static int top_build(struct top *t)
 			uint64_t sig = top_sig(s);
 			if (!nd->keep || sig != nd->keep_sig) {
 				free(nd->keep);
-				if (top_select(t->c, i, s, &nd->keep, &nd->nkeep) != 0)
+				if (cmd_select_sample(t->c, i, s, &nd->keep, &nd->nkeep) != 0)
 					return -1;
 				nd->keep_sig = sig;
 			}

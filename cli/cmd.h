@@ -185,6 +185,13 @@ void cmd_row(struct cmd_node *nd, const char *const *vals);
 /* take the node's services (nd->svc) from a reply to `list` */
 int cmd_services_from(struct cmd_node *nd, const struct proto_reply *r);
 
+/* CMD_REFRESH: the addresses of s's rows the TARGET selects on node i
+ * (cmd_resolve on the sample's rows as services), sorted into *keep
+ * (malloc'd); -1 when out of memory */
+struct sample;
+int cmd_select_sample(struct cmd_ctx *c, size_t i, const struct sample *s, uint32_t **keep,
+		      size_t *n);
+
 /* the launch command of addr from nd->svc, or NULL */
 const char *cmd_service_cmd(const struct cmd_node *nd, const char *addr);
 

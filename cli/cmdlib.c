@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "sample.h"
 
 const struct fmt_col cmd_output_cols[1] = { { "output", FMT_LINES } };
 const struct fmt_col cmd_target_cols[4] = {
@@ -160,3 +161,37 @@ int cmd_output(struct cmd_ctx *c, struct cmd_node *nd, const char *word)
 	return rc;
 }
 
+static int cmdlib_cmp_addr(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+int cmd_select_sample(struct cmd_ctx *c, size_t i, const struct sample *s, uint32_t **keep,
+		      size_t *n)
+{
+	struct cmd_node *nd = &c->nodes[i];
+	struct target_service *svc = malloc((s->n + 1) * sizeof *svc);
+	*keep = NULL;
+	*n = 0;
+	if (!svc)
+		return -1;
+	for (size_t k = 0; k < s->n; k++) {
+		svc[k].addr = s->rows[k].addr;
+		svc[k].cmd = (char *)sample_name(s, &s->rows[k]);
+	}
+	nd->svc = svc;
+	nd->nsvc = s->n;
+	int rc = cmd_resolve(c, nd, &c->targets);
+	nd->svc = NULL;	/* the sample's, not to be freed as a list */
+	nd->nsvc = 0;
+	free(svc);
+	*keep = rc == 0 ? malloc((nd->ntargets + 1) * sizeof **keep) : NULL;
+	if (!*keep)
+		return -1;
+	for (size_t k = 0; k < nd->ntargets; k++)
+		(*keep)[k] = nd->targets[k].addr;
+	*n = nd->ntargets;
+	qsort(*keep, *n, sizeof **keep, cmdlib_cmp_addr);
+	return 0;
+}

@@ -8,8 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "proto.h"
-
 #define POLLER_BACKOFF_MIN 0.5
 #define POLLER_BACKOFF_MAX 4.0
 #define POLLER_NAP_NS 4000000	/* between reads of a reply still coming */
@@ -118,6 +116,24 @@ int poller_poll(struct poller_node *p, int cs, int mem, double wait)
 	p->up = 1;
 	p->backoff = POLLER_BACKOFF_MIN;
 	return 0;
+}
+
+int poller_ask(struct poller_node *p, char *const *lines, size_t n, struct proto_reply *r,
+	       double deadline)
+{
+	size_t got = 0;
+	if (!p->conn)
+		return err_set(&p->why, ERR_CONNECT, "not connected");
+	if (proto_sendv(p->conn, lines, n, &p->why) == 0)
+		while (got < n && poller_read(p, &r[got], deadline) == 0)
+			got++;
+	if (got == n)
+		return 0;
+	while (got-- > 0)
+		proto_reply_free(&r[got]);
+	net_close(p->conn);
+	p->conn = NULL;
+	return -1;
 }
 
 const struct sample *poller_newest(const struct poller_node *p)

@@ -8,6 +8,7 @@
 
 #include "err.h"
 #include "net.h"
+#include "proto.h"
 #include "sample.h"
 
 struct poller_node {
@@ -34,6 +35,13 @@ void poller_free(struct poller_node *p);
  * connection, drops the samples, and sets why, retry_at and the backoff.
  * Returns 0, or -1 when the node did not answer. */
 int poller_poll(struct poller_node *p, int cs, int mem, double wait);
+
+/* Send n more lines on the node's connection (after a poll that left it
+ * up) and read their replies into r by deadline, as the poll reads its
+ * own; -1 (why set) when they did not come.  The connection is closed on
+ * a failure, so the next poll starts afresh. */
+int poller_ask(struct poller_node *p, char *const *lines, size_t n, struct proto_reply *r,
+	       double deadline);
 
 /* the newest sample and the one before it (NULL when not held) */
 const struct sample *poller_newest(const struct poller_node *p);
