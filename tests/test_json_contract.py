@@ -64,7 +64,7 @@ def args_for(tmp_path):
         "exec": [":a,:b", str(fix)],
         "patches": [":a,:b"], "rollback": [":a,:b"], "uninstall": [":a,:b"],
         "repl": [], "history": [], "help": [], "top": [":a,:b", "-d", "0.2"],
-        "stuck": [":a,:b"], "complete": ["--", "li"],
+        "stuck": [":a,:b"], "metrics": ["--top", "1"], "complete": ["--", "li"],
         "start": ["agent", "x"], "kill": [":c,:b"], "exit": [":a"],
     }
 
