@@ -173,6 +173,8 @@ void cmd_usage(const struct cmd_entry *e, struct fmt_buf *b)
 		fmt_puts(b, "\nOptions:\n");
 		args_usage_opts(e, b);
 	}
+	if (e->help_more)
+		e->help_more(b);
 	fmt_puts(b, "\nGlobal options:\n");
 	args_usage_opts(NULL, b);
 }
