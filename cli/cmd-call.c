@@ -4,7 +4,13 @@
  * as JSON values.  The console replies with the packed returns, one
  * "key\tvalue" line each, sorted by key ("1\t15", "n\t1"), every value
  * through tostring: so a string that reads as a number, a boolean or nil
- * comes out as that, and a table as the console's text of it (a string). */
+ * comes out as that, and a table as the console's text of it (a string).
+ * A call whose service raised an error fails with skynet's bare "call
+ * failed": the error and its traceback went to the node's log, which the
+ * console cannot read.  skyctl does not run the call again to catch the
+ * message (it may have changed state before it raised: a second run
+ * would do that twice); it says where that log is, from the node's
+ * config (`logger`, `logservice`). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,10 +87,52 @@ static char *call_json(const struct proto_reply *r)
 	return b.p;
 }
 
+/* the value of the node's config key, or NULL if unset; malloc'd */
+static char *call_getenv(struct cmd_ctx *c, struct cmd_node *nd, const char *line)
+{
+	struct proto_reply r;
+	char *v = NULL;
+	if (cmd_request(c, nd, line, &r) != 0)
+		return NULL;
+	const char *tab = r.ok && r.nlines ? strchr(r.lines[0], '\t') : NULL;
+	if (tab && strcmp(tab + 1, "nil") != 0)
+		v = strdup(tab + 1);
+	proto_reply_free(&r);
+	return v;
+}
+
+/* after a bare "call failed": where the service's error went */
+static void call_after(struct cmd_ctx *c, struct cmd_node *nd)
+{
+	size_t failed = 0;
+	for (size_t i = 0; nd->results && i < nd->ntargets; i++) {
+		const char *res = nd->results[i];	/* CMD_AUDIT keeps every result */
+		size_t n = res ? strlen(res) : 0;
+		failed += n >= 11 && strcmp(res + n - 11, "call failed") == 0;
+	}
+	if (!failed)
+		return;
+	char *logger = call_getenv(c, nd, "getenv logger");
+	char *service = call_getenv(c, nd, "getenv logservice");
+	char where[512];
+	if (service && strcmp(service, "logger") != 0)
+		snprintf(where, sizeof where, "wherever its log service %s writes", service);
+	else if (logger)
+		snprintf(where, sizeof where, "%s (its config's logger)", logger);
+	else
+		snprintf(where, sizeof where, "the node process's standard output "
+			 "(no logger in its config)");
+	fmt_printf(&nd->errs, "skyctl: %s: call: skynet reports only \"call failed\" (the service "
+		   "raised an error, or is gone); the error and its traceback are in the node's "
+		   "log: %s\n", nd->sn->name, where);
+	free(logger);
+	free(service);
+}
+
 const struct cmd_entry cmd_call_entry = {
 	.name = "call", .args = "TARGET LUA-ARGS...",
 	.summary = "skynet.call the service's lua protocol; args are a Lua expression list",
 	/* changes whatever the called function changes: audited */
 	.min = 1, .max = -1, .flags = CMD_CONNECT | CMD_TARGETS | CMD_AUDIT,
-	.cols = call_cols, .ncols = 5, .json = call_json,
+	.cols = call_cols, .ncols = 5, .json = call_json, .after = call_after,
 };

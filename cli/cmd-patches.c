@@ -2,7 +2,12 @@
  * no TARGET: every Lua service of the nodes.
  * One service: its journal, newest first.  Several: the matrix of the
  * patches in place × services with drift flagged (cli/patchset.c finds
- * both).  --json: one document with every journal and the drift. */
+ * both).  --json: one document with every journal and the drift.
+ * The matrix's columns P1, P2, ... are told above it: on a terminal as
+ * "P1  fix.lua  sha256 1ce44f4e3fc9  in place on 2 of 3 services", in a
+ * pipe as "# P1<TAB>fix.lua<TAB>SHA256<TAB>2<TAB>3" lines before the rows
+ * (as JSON's "patches": column, name, sha256, services; then how many
+ * services were asked), which `grep -v '^#'` leaves out. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,8 +229,14 @@ static int patches_report(struct agentrun *ar, struct fmt_buf *out)
 		fmt_render(&t, c->mode, c->color, &b);
 	} else if (cols && keys) {
 		for (size_t k = 0; k < r->ps.np; k++)
-			fmt_printf(&legend, "P%zu  %s  sha256 %.12s  in place on %zu of %zu services\n",
-				   k + 1, r->ps.p[k].name, r->ps.p[k].sha, r->ps.p[k].carriers, r->ps.ns);
+			if (c->mode == FMT_TABLE)
+				fmt_printf(&legend, "P%zu  %s  sha256 %.12s  in place on %zu of %zu "
+					   "services\n", k + 1, r->ps.p[k].name, r->ps.p[k].sha,
+					   r->ps.p[k].carriers, r->ps.ns);
+			else	/* the JSON's "patches": column, name, sha256, services */
+				fmt_printf(&legend, "# P%zu\t%s\t%s\t%zu\t%zu\n", k + 1,
+					   r->ps.p[k].name, r->ps.p[k].sha, r->ps.p[k].carriers,
+					   r->ps.ns);
 		patches_matrix(r, &t, cols, keys);
 		if (!c->sess.named)
 			t.hide_text |= 1u;	/* one node: no NODE column */
@@ -236,7 +247,7 @@ static int patches_report(struct agentrun *ar, struct fmt_buf *out)
 		rc = ERR_LOCAL;
 	} else {
 		if (legend.len)
-			fwrite(legend.p, 1, legend.len, c->mode == FMT_TABLE ? stdout : stderr);
+			fmt_putn(out, legend.p, legend.len);
 		if (b.len)
 			fmt_putn(out, b.p, b.len);
 	}

@@ -195,10 +195,17 @@ static int cmd_repl_exec(struct cmd_ctx *c)
 	return repl_run(&rc);
 }
 
+/* skyctl help repl: the meta-commands too */
+static void cmd_repl_help(struct fmt_buf *b)
+{
+	fmt_puts(b, "\nAt the prompt, lines starting with '.' are skyctl's own:\n");
+	repl_meta_list(b);
+}
+
 const struct cmd_entry cmd_repl_entry = {
 	.name = "repl", .args = "[TARGET]",
 	.summary = "a Lua prompt inside a live service (no TARGET: the node's console)",
 	.min = 0, .max = 0,
 	.flags = CMD_CONNECT | CMD_TARGETS | CMD_TARGET_OPT | CMD_ONE | CMD_HANDLES | CMD_KEEPCONN,
-	.exec = cmd_repl_exec,
+	.exec = cmd_repl_exec, .help_more = cmd_repl_help,
 };

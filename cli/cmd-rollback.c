@@ -139,9 +139,11 @@ const struct cmd_entry cmd_rollback_entry = {
 	.summary = "undo the newest patch (or patch ID and all after it) in live services",
 	.options = CMD_OPTIONS(&agentcmd_opt_keep_going, &agentcmd_opt_canary,
 			       &agentcmd_opt_no_agent, &rollback_opt_patch, &rollback_opt_all,
-			       &agentcmd_opt_force),
+			       &agentcmd_opt_force, &args_opt_yes),
 	.check = rollback_check, .min = 0, .max = 0,
-	/* changes services: audited */
-	.flags = CMD_CONNECT | CMD_TARGETS | CMD_CHECK_ALIVE | CMD_HANDLES | CMD_AGENT | CMD_AUDIT,
+	/* changes services: audited; --all undoes every patch: asked first */
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_CHECK_ALIVE | CMD_HANDLES | CMD_AGENT | CMD_AUDIT |
+		 CMD_CONFIRM,
+	.confirm_when = &rollback_opt_all,
 	.agent = &rollback_agent,
 };

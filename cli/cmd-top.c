@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "poller.h"
@@ -41,7 +43,7 @@ static const struct args_opt top_opt_iterations = {
 static const struct fmt_col top_cols[] = {
 	{ "address", FMT_STR }, { "name", FMT_STR }, { "cpu", FMT_NUM }, { "msg", FMT_NUM },
 	{ "queue", FMT_INT }, { "tasks", FMT_INT }, { "mem", FMT_BYTES },
-	{ "mem_change", FMT_INT }, { "state", FMT_STR },
+	{ "mem_change", FMT_BYTES }, { "state", FMT_STR },
 	{ "sample", FMT_INT },	/* which table of --iterations (JSON only) */
 };
 #define TOP_SAMPLE_COL 10	/* its index, after the implicit "node" */
@@ -194,7 +196,70 @@ static void top_rows(struct top *t, long sample)
 	}
 }
 
-/* the rows of one table: sorted, "sample" hidden from text */
+/* the terminal's width, or 0: no limit (a pipe; SKYCTL_FORCE_TTY without
+ * COLUMNS) */
+static size_t top_columns(void)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+		return ws.ws_col;
+	return env ? strtoul(env, NULL, 10) : 0;
+}
+
+/* the widest line of t as a table, and NAME's width */
+static size_t top_width(const struct fmt_table *t, size_t *name)
+{
+	struct fmt_buf b = { 0 };
+	size_t w = 0, cur = 0;
+	fmt_render(t, FMT_TABLE, 0, &b);
+	for (size_t i = 0; i < b.len; i++) {
+		if (b.p[i] == '\n')
+			cur = 0;
+		else if (((unsigned char)b.p[i] & 0xc0) != 0x80 && ++cur > w)
+			w = cur;
+	}
+	fmt_buf_free(&b);
+	*name = 4;	/* "NAME" */
+	for (size_t r = 0; r < t->nrows; r++) {
+		const char *s = t->cells[r * (size_t)t->ncols + 2];
+		*name = s && strlen(s) > *name ? strlen(s) : *name;
+	}
+	return w;
+}
+
+/* NAME's cells cut to at most keep characters (the last one "~") */
+static void top_cut_names(struct fmt_table *out, size_t keep)
+{
+	for (size_t r = 0; r < out->nrows; r++) {
+		char *s = out->cells[r * (size_t)out->ncols + 2];
+		if (s && strlen(s) > keep) {
+			s[keep - 1] = '~';
+			s[keep] = '\0';
+		}
+	}
+}
+
+/* a table that fits the terminal: the least telling columns go first
+ * (tasks, queue), then long names are cut, then mem_change and msg go,
+ * then names are cut shorter still */
+static void top_fit(struct fmt_table *out)
+{
+	static const int step[] = { 6, 5, -20, 8, 4, -12 };	/* n: hide column n (after
+								 * the node's); -n: cut names to n */
+	size_t cols = top_columns(), name, w = top_width(out, &name);
+	for (size_t k = 0; cols && w > cols && k < sizeof step / sizeof *step; k++) {
+		size_t keep = (size_t)-step[k], excess = w - cols;
+		if (step[k] > 0)
+			out->hide_text |= 1u << step[k];
+		else if (name > keep)
+			top_cut_names(out, name > keep + excess ? name - excess : keep);
+		w = top_width(out, &name);
+	}
+}
+
+/* the rows of one table: sorted, "sample" hidden from text, cut to a
+ * terminal's width */
 static void top_table_ready(struct top *t)
 {
 	struct cmd_ctx *c = t->c;
@@ -204,6 +269,8 @@ static void top_table_ready(struct top *t)
 		out->hide_text |= out->hide_json |= 1u;
 	out->hide_text |= 1u << TOP_SAMPLE_COL;
 	fmt_sort(out, c->o.sort, &e);
+	if (c->mode == FMT_TABLE)
+		top_fit(out);
 }
 
 /* render and write the rows gathered so far (an iteration before the

@@ -1,7 +1,7 @@
 /* The command table's types and what command files may use.  Each
  * cli/cmd-<name>.c exports one `const struct cmd_entry`; cli/cmds.c lists
  * them; the dispatcher (cli/main.c, cli/run.c, cli/agentrun.c,
- * cli/output.c, cli/cmdaudit.c) does everything the flags ask for:
+ * cli/output.c, cli/cmdaudit.c, cli/confirm.c) does everything the flags ask for:
  * parsing, choosing nodes, connecting, resolving targets, pipelining,
  * agent batches, output, the audit log and exit codes. */
 #ifndef CMD_H
@@ -38,6 +38,8 @@ enum cmd_flags {
 	CMD_AUDIT = 4096,	/* changes a service or a node: the dispatcher writes
 				 * an audit record before and after (src/audit.h);
 				 * cli/cmds.c says which commands and why */
+	CMD_CONFIRM = 8192,	/* destroys: selecting more than one service asks first on
+				 * a terminal and needs --yes in a pipe (run.c) */
 };
 
 /* One option.  The global ones are args.c's table; a command declares
@@ -60,6 +62,8 @@ struct args_opt {
 
 /* --sort FIELD: the dispatcher sorts the rows (c->o.sort) */
 extern const struct args_opt args_opt_sort;
+/* --yes: a CMD_CONFIRM command goes ahead without asking */
+extern const struct args_opt args_opt_yes;
 
 /* what the command line said: the global options */
 struct cmd_opts {
@@ -91,6 +95,10 @@ struct cmd_entry {
 	int (*check)(const struct cmd_ctx *, struct err *);
 	int min, max;		/* positional arguments after the target list; max -1: any */
 	int flags;		/* enum cmd_flags */
+	/* CMD_CONFIRM only when this option is given (rollback --all); NULL: always */
+	const struct args_opt *confirm_when;
+	/* more text for its help, after the options (repl: the meta-commands) */
+	void (*help_more)(struct fmt_buf *b);
 	const struct fmt_col *cols;	/* output columns, after the implicit "node" */
 	int ncols;
 	/* one of these does the work: */
@@ -105,6 +113,11 @@ struct cmd_entry {
 	/* a fifth cell after address, output, ok, error (a FMT_RAW column):
 	 * JSON text from the reply, malloc'd (call: the typed values) */
 	char *(*json)(const struct proto_reply *r);
+	/* around a node's lines: before checks the node first (logon: it has a
+	 * logpath), -1 after recording why, and nothing is sent; after adds to
+	 * what the replies said (call: where a failure's error went) */
+	int (*before)(struct cmd_ctx *, struct cmd_node *);
+	void (*after)(struct cmd_ctx *, struct cmd_node *);
 };
 
 struct cmd_node {
@@ -263,6 +276,10 @@ void output_json(struct cmd_ctx *c, int status);
 /* run exec; with --json a command without columns has its text output
  * caught as the document's "output" lines */
 int output_exec(struct cmd_ctx *c, int (*exec)(struct cmd_ctx *));
+
+/* CMD_CONFIRM with ntargets settled: 0 to go on, else the exit status
+ * (declined, or no terminal to ask on and no --yes); cli/confirm.c */
+int confirm_targets(struct cmd_ctx *c, size_t ntargets);
 
 /* connect, resolve and run c on its nodes; returns the exit status */
 int run_command(struct cmd_ctx *c);

@@ -146,8 +146,10 @@ static void cmd_usage_main(struct fmt_buf *b)
 		 "\nExit status:\n"
 		 "  0  success\n"
 		 "  1  the node or a service reported a failure (<CMD Error>, Can't open,\n"
-		 "     kill of a dead address, some targets failed, a selector matched nothing)\n"
-		 "  2  usage error\n"
+		 "     kill of a dead address, some targets failed, a selector matched nothing,\n"
+		 "     getenv of a key not set, a question answered no)\n"
+		 "  2  usage error; kill, exit, signal, rollback --all of several services in a\n"
+		 "     pipe without --yes\n"
 		 "  3  cannot connect (refused, unknown host, closed before replying)\n"
 		 "  4  timed out (--timeout)\n"
 		 "  5  protocol error (not a skynet console, connection closed mid-reply)\n"
@@ -173,6 +175,8 @@ void cmd_usage(const struct cmd_entry *e, struct fmt_buf *b)
 		fmt_puts(b, "\nOptions:\n");
 		args_usage_opts(e, b);
 	}
+	if (e->help_more)
+		e->help_more(b);
 	fmt_puts(b, "\nGlobal options:\n");
 	args_usage_opts(NULL, b);
 }

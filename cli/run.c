@@ -233,10 +233,13 @@ static void run_node(void *ud, size_t i)
 	struct cmd_node *nd = &c->nodes[i];
 	if (!nd->sn->conn || nd->status > ERR_NODE)
 		return;
-	if (c->cmd->node)
+	if (c->cmd->node) {
 		c->cmd->node(c, nd);
-	else if (nd->ntargets)
+	} else if (nd->ntargets && (!c->cmd->before || c->cmd->before(c, nd) == 0)) {
 		run_targets(c, nd);
+		if (c->cmd->after)
+			c->cmd->after(c, nd);
+	}
 	if (c->cmd->node && c->targets.n)
 		run_filter(nd);
 }
@@ -360,6 +363,8 @@ int run_command(struct cmd_ctx *c)
 		for (size_t i = 0; exec && i < c->sess.n; i++)
 			if (c->nodes[i].status)	/* a batch starts only if every node is ready */
 				status = err_worst(status, c->nodes[i].status);
+		if (status == 0)
+			status = confirm_targets(c, ntargets);
 		if (status == 0 && !exec && (c->cmd->flags & CMD_AUDIT))
 			run_audit_before(c);
 		if (status == 0 && !exec)

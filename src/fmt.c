@@ -246,7 +246,7 @@ static const char *fmt_cell_text(const struct fmt_col *c, const char *s, int tab
 	if (table && c->type == FMT_BYTES && fmt_is_number(s, &v)) {
 		static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 		int u = 0;
-		while (v >= 1024 && u < 4) {
+		while (fabs(v) >= 1024 && u < 4) {	/* a change may be negative */
 			v /= 1024;
 			u++;
 		}

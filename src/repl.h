@@ -9,6 +9,11 @@
 #include <stdint.h>
 
 struct repl_conf;
+struct fmt_buf;
+
+/* the prompt's meta-commands (.help, .target, ...), a line each, and its
+ * keys: what .help and `skyctl help repl` print */
+void repl_meta_list(struct fmt_buf *b);
 
 /* What the command line wires in for meta-commands the library does not
  * implement itself (NULL: "not available yet").  Each returns an exit

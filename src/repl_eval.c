@@ -101,7 +101,11 @@ static int repl_eval_call(struct repl_eval *e, uint32_t service, struct fmt_buf 
 	if (!e->sess) {
 		e->sess = agent_open(e->addr, NULL, 0, e->timeout, err);
 		e->ready = 0;
-		if (!e->sess) {
+		if (!e->sess) {	/* say which node: the bare reason ("Connection refused") does not */
+			char why[sizeof err->msg];
+			snprintf(why, sizeof why, "%s", err->msg);
+			if (strncmp(why, e->addr, strlen(e->addr)) != 0)
+				err_set(err, err->code, "%s: cannot reach the node: %s", e->addr, why);
 			fmt_buf_free(req);
 			return err->code;
 		}

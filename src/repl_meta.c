@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "repl_int.h"
 #include "repl_watch.h"
 
@@ -173,9 +174,20 @@ static void repl_meta_help(struct repl *r, char **argv, int argc)
 		       "hotfix are there, as in inject.  Long values are cut: .more.\n");
 	else
 		printf("Lines are console commands (list, stat, mem, ...), run on the node.\n");
+	struct fmt_buf b = { 0 };
+	repl_meta_list(&b);
+	fwrite(b.p ? b.p : "", 1, b.len, stdout);
+	fmt_buf_free(&b);
+}
+
+void repl_meta_list(struct fmt_buf *b)
+{
 	for (const struct repl_meta_cmd *m = repl_meta_cmds; m->name; m++)
-		printf("  %-9s %-8s %s\n", m->name, m->args, m->help);
-	printf("Ctrl-C clears the line or abandons a waiting one; Ctrl-R searches history.\n");
+		if (strlen(m->args) > 8)	/* its help on a line of its own */
+			fmt_printf(b, "  %s %s\n  %-9s %-8s %s\n", m->name, m->args, "", "", m->help);
+		else
+			fmt_printf(b, "  %-9s %-8s %s\n", m->name, m->args, m->help);
+	fmt_puts(b, "Ctrl-C clears the line or abandons a waiting one; Ctrl-R searches history.\n");
 }
 
 /* the entry named by word (exact or unique prefix); NULL with a message */

@@ -60,6 +60,7 @@ def test_no_target_sweeps_every_lua_service(node, tmp_path, state):
     r = skyctl_at(state, "patches", node=node)
     assert r.returncode == 0, r.stderr
     rows = {x[0]: x[1:] for x in (l.split("\t") for l in r.stdout.splitlines())}
+    assert rows.pop("# P1")[0] == "fix.lua"    # the legend, first
     assert rows[":0000000a"] == ["snlua agent 1", "#1", ""]
     assert rows[":0000000c"] == ["snlua agent 3", "-", "lacks P1 (fix.lua)"]
     assert rows[":00000008"] == ["snlua main", "-", ""]
@@ -91,14 +92,20 @@ def test_drift_in_a_cluster(cluster, tmp_path, state):
     assert skyctl_at(state, "inject", "n1/:a", extra, config=conf).returncode == 0
     r = skyctl_at(state, "patches", "*/@agent", config=conf)
     assert r.returncode == 0, r.stderr
-    rows = {(x[0], x[1]): x[2:] for x in (l.split("\t") for l in r.stdout.splitlines())}
+    legend = [l.split("\t") for l in r.stdout.splitlines() if l.startswith("# ")]
+    rows = {(x[0], x[1]): x[2:] for x in (l.split("\t") for l in r.stdout.splitlines()
+                                          if not l.startswith("# "))}
     assert len(rows) == 6
+    # in a pipe the legend comes first on stdout: column, name, sha256, carriers, services
+    assert [x[:2] + x[3:] for x in legend] == [["# P1", "extra.lua", "1", "6"],
+                                               ["# P2", "fix.lua", "5", "6"]]
+    assert all(re.fullmatch("[0-9a-f]{64}", x[2]) for x in legend)
     # columns: service, P1 (extra.lua, the newest), P2 (fix.lua), drift
     assert rows[("n1", ":0000000a")] == ["snlua agent 1", "#2", "#1", "extra P1 (extra.lua)"]
     assert rows[("n1", ":0000000b")] == ["snlua agent 2", "-", "#1", ""]
     assert rows[("n2", ":0000000c")] == ["snlua agent 3", "-", "-", "lacks P2 (fix.lua)"]
     assert rows[("n2", ":0000000a")] == ["snlua agent 1", "-", "#1", ""]
-    assert "P1  extra.lua" in r.stderr and "in place on 5 of 6 services" in r.stderr
+    assert "P1" not in r.stderr
     assert "patches: 6 services, 2 patches in place, 2 drifting" in r.stderr
     env = dict(os.environ, XDG_STATE_HOME=str(state), SKYCTL_FORCE_TTY="1", NO_COLOR="1")
     t = subprocess.run([nodes.SKYCTL, "--config", str(conf), "patches", "*/@agent"], env=env,
