@@ -48,6 +48,10 @@ static void batch_request(struct fmt_buf *b, const struct batch_job *j)
 	wire_put_bool(b, !j->opts->keep_going);
 	wire_put_cstr(b, "par");
 	wire_put_int(b, j->opts->par > 0 ? j->opts->par : 8);
+	/* the hub answers by then with what it has: a stuck target ends
+	 * pending alone, the others are settled (the reply beats our timeout) */
+	wire_put_cstr(b, "wait");
+	wire_put_num(b, j->opts->timeout * 0.75);
 	wire_put_cstr(b, "sub");
 	wire_put_raw(b, j->sub->p, j->sub->len);
 	wire_put_close(b);
@@ -93,8 +97,11 @@ static int batch_settle(struct batch_job *j, size_t ni, const struct batch_hooks
 			r.state = j->sent ? BATCH_UNKNOWN : BATCH_FAILED;
 			r.err = j->err.msg;
 		} else if ((r.val = wire_at(results, (long long)(i - j->lo + 1)))) {
-			r.state = wire_getb(r.val, "ok") ? BATCH_OK : BATCH_FAILED;
+			r.state = wire_getb(r.val, "ok") ? BATCH_OK :
+				  wire_getb(r.val, "pending") ? BATCH_UNKNOWN : BATCH_FAILED;
 			r.err = wire_gets(r.val, "err", "failed");
+			r.code = r.state == BATCH_UNKNOWN ? ERR_TIMEOUT : 0;	/* no answer in time */
+			*status = *status ? *status : r.code;
 		} else if (!results) {
 			r.state = BATCH_FAILED;
 			r.err = wire_gets(j->rep, "err", "the agent's reply has no results");

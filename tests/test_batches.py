@@ -1,0 +1,57 @@
+"""Batches that hold up: a stuck target settles alone (the healthy ones
+settle ok beside it), a dead node is skipped with --keep-going, SIGINT
+leaves a summary and complete audit records, a failing canary stops the
+batch, identical results are grouped."""
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+import nodes
+from cli_helpers import skyctl_at, write
+
+pytestmark = pytest.mark.skipif(not os.path.exists(nodes.SKYCTL), reason="no skyctl binary")
+
+FIX = "_P.lua.CMD.touched = true\n"
+
+
+@pytest.fixture
+def loopy(backend):
+    n = nodes.Node(backend, agents=3, services=("loopy",)).start(timeout=30)
+    yield n
+    n.stop()
+
+
+def spin(node):
+    """.loopy spinning from a connection of its own; returns the console"""
+    con = nodes.Console(node.port)
+    con.banner()
+    assert con.cmd('call .loopy "count"')[1] == "OK"
+    con.send('call .loopy "spin"\n')
+    node.wait_log("loopy: spinning")
+    return con
+
+
+def audit_records(state):
+    with open(state / "skyctl" / "audit.log") as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def test_a_stuck_target_settles_alone(loopy, tmp_path, state):
+    con = spin(loopy)
+    try:
+        fix = write(tmp_path, "fix.lua", FIX)
+        r = skyctl_at(state, "inject", "--keep-going", "--timeout", "2", "@agent,@loopy", fix,
+                      node=loopy)
+        assert r.returncode == 4, (r.returncode, r.stdout, r.stderr)
+        lines = r.stdout.splitlines()
+        oks = [l for l in lines if re.search(r"\sok\s+patch #1, 1 change$", l)]
+        unknown = [l for l in lines if re.search(r"\sunknown\s+no answer within", l)]
+        assert len(oks) == 3 and len(unknown) == 1, r.stdout
+        assert re.search(r"inject: 3 ok, 0 failed, 1 unknown", r.stdout), r.stdout
+    finally:
+        con.close()
