@@ -119,7 +119,7 @@ static void agentrun_settled(void *ud, size_t node, size_t i, const struct batch
 	if (json) {
 		agentrun_json_target(r, node, target, a->states[state], what, res->val);
 	} else if (!a->report) {
-		if (r->nnodes > 1)
+		if (r->c->sess.n > 1)	/* also when a lost node left one */
 			printf("%s/", r->nodes[node].name);
 		printf("%s  %-*s %s\n", target, a->width, a->states[state], what);
 		if (more.len)
@@ -190,13 +190,16 @@ static void agentrun_summary(struct agentrun *r, struct fmt_buf *out)
 		text.len = 0;
 		a->summary(r, &text, &json);
 	}
+	size_t lost = 0;	/* nodes skipped (--keep-going): their errors follow */
+	for (size_t i = 0; i < r->c->sess.n; i++)
+		lost += r->c->nodes[i].status != 0;
 	if (r->c->o.json) {
-		fmt_printf(out, "%s,\"targets\":%zu,\"nodes\":%zu,\"seconds\":%.3f",
-			   json.p ? json.p : "", r->total, r->nnodes, secs);
+		fmt_printf(out, "%s,\"targets\":%zu,\"nodes\":%zu,\"nodes_lost\":%zu,"
+			   "\"seconds\":%.3f", json.p ? json.p : "", r->total, r->nnodes, lost, secs);
 	} else {
-		fmt_printf(out, "%s: %s (%zu target%s on %zu node%s, %.3f s)\n", r->c->cmd->name,
+		fmt_printf(out, "%s: %s (%zu target%s on %zu node%s%s, %.3f s)\n", r->c->cmd->name,
 			   text.p ? text.p : "", r->total, r->total == 1 ? "" : "s", r->nnodes,
-			   r->nnodes == 1 ? "" : "s", secs);
+			   r->nnodes == 1 ? "" : "s", lost ? ", unreachable nodes skipped" : "", secs);
 	}
 	fmt_buf_free(&text);
 	fmt_buf_free(&json);

@@ -55,3 +55,23 @@ def test_a_stuck_target_settles_alone(loopy, tmp_path, state):
         assert re.search(r"inject: 3 ok, 0 failed, 1 unknown", r.stdout), r.stdout
     finally:
         con.close()
+
+
+def test_keep_going_skips_a_dead_node(backend, tmp_path, state):
+    live = nodes.Node(backend).start()
+    try:
+        dead_port = nodes.free_port()
+        conf = tmp_path / "nodes.lua"
+        conf.write_text('nodes = {\n  live = "%s",\n  dead = "127.0.0.1:%d",\n}\n'
+                        % (live.address, dead_port))
+        fix = write(tmp_path, "fix.lua", FIX)
+        r = skyctl_at(state, "--config", str(conf), "-a", "inject", "--keep-going", "*/@agent",
+                      fix)
+        assert r.returncode == 3, (r.returncode, r.stdout, r.stderr)
+        assert len(re.findall(r"^live/:\w+\s+ok\s+patch #1", r.stdout, re.M)) == 3, r.stdout
+        assert re.search(r"dead.*[Cc]onnection refused", r.stderr), r.stderr
+        # without --keep-going nothing is sent anywhere
+        r = skyctl_at(state, "--config", str(conf), "-a", "inject", "*/@agent", fix)
+        assert r.returncode == 3 and "ok" not in r.stdout, (r.stdout, r.stderr)
+    finally:
+        live.stop()
