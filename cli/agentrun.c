@@ -194,8 +194,9 @@ static void agentrun_summary(struct agentrun *r, struct fmt_buf *out)
 	for (size_t i = 0; i < r->c->sess.n; i++)
 		lost += r->c->nodes[i].status != 0;
 	if (r->c->o.json) {
-		fmt_printf(out, "%s,\"targets\":%zu,\"nodes\":%zu,\"nodes_lost\":%zu,"
-			   "\"seconds\":%.3f", json.p ? json.p : "", r->total, r->nnodes, lost, secs);
+		/* the lost nodes are in the summary's "errors" */
+		fmt_printf(out, "%s,\"targets\":%zu,\"nodes\":%zu,\"seconds\":%.3f",
+			   json.p ? json.p : "", r->total, r->nnodes, secs);
 	} else {
 		fmt_printf(out, "%s: %s (%zu target%s on %zu node%s%s, %.3f s)\n", r->c->cmd->name,
 			   text.p ? text.p : "", r->total, r->total == 1 ? "" : "s", r->nnodes,
@@ -265,6 +266,9 @@ int agentrun_exec(struct cmd_ctx *c)
 		if (r.count[k])	/* a command's own states are failures (a conflict) */
 			status = ERR_NODE;
 	agentrun_audit_flush(&audit);
+	if (status == BATCH_INTERRUPTED)
+		fprintf(stderr, "skyctl: %s: interrupted: nothing more was sent; every target "
+			"sent is settled above and in the audit log\n", c->cmd->name);
 	if (a->report)
 		status = err_worst(status, a->report(&r, c->o.json ? &c->json : &out));
 	if (c->o.json && !c->json.len)

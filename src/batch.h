@@ -50,10 +50,17 @@ struct batch_hooks {
 	void *ud;
 };
 
+/* the exit status of a batch stopped by SIGINT or SIGTERM (128 + SIGINT) */
+#define BATCH_INTERRUPTED 130
+
 /* Run the operation whose per-service request is the wire table sub on
  * every target.  Every target is settled through hooks exactly once
  * (skipped ones too).  Returns 0 if all succeeded, else the exit status:
- * the first transport status met (3, 4, 5), or 1. */
+ * the first transport status met (3, 4, 5), or 1.  A first SIGINT or
+ * SIGTERM stops sending, waits for the rounds in flight and settles the
+ * rest skipped; a second settles the rounds in flight unknown at once:
+ * both return BATCH_INTERRUPTED, and after the second the caller must
+ * exit (the rounds in flight go on alone). */
 int batch_run(struct batch_node *nodes, size_t nnodes, const struct batch_opts *opts,
 	      const struct fmt_buf *sub, const struct batch_hooks *hooks);
 

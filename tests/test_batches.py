@@ -75,3 +75,59 @@ def test_keep_going_skips_a_dead_node(backend, tmp_path, state):
         assert r.returncode == 3 and "ok" not in r.stdout, (r.stdout, r.stderr)
     finally:
         live.stop()
+
+
+def wait_pending(state, n, timeout=10):
+    """wait until the audit log holds n "pending" records"""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if sum(r.get("result") == "pending" for r in audit_records(state)) >= n:
+                return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
+    raise AssertionError("no pending records")
+
+
+def start_inject(state, node, *args):
+    env = dict(os.environ, XDG_STATE_HOME=str(state), NO_COLOR="1")
+    return subprocess.Popen([nodes.SKYCTL, "-H", node.address, "inject"] + list(args),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_sigint_waits_for_flight_and_records_every_outcome(loopy, tmp_path, state):
+    con = spin(loopy)
+    try:
+        fix = write(tmp_path, "fix.lua", FIX)
+        p = start_inject(state, loopy, "--keep-going", "--timeout", "3", "@agent,@loopy", fix)
+        wait_pending(state, 4)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=20)
+        assert p.returncode == 130, (p.returncode, out, err)
+        assert re.search(r"inject: 3 ok, 0 failed, 1 unknown", out), out
+        assert "interrupted" in err
+        recs = audit_records(state)
+        pending = {r["target"] for r in recs if r["result"] == "pending"}
+        settled = {r["target"] for r in recs if r["result"] != "pending"}
+        assert len(pending) == 4 and pending == settled, recs
+    finally:
+        con.close()
+
+
+def test_second_sigint_exits_at_once_recording_interrupted(loopy, tmp_path, state):
+    con = spin(loopy)
+    try:
+        fix = write(tmp_path, "fix.lua", FIX)
+        p = start_inject(state, loopy, "--keep-going", "--timeout", "30", "@agent,@loopy", fix)
+        wait_pending(state, 4)
+        p.send_signal(signal.SIGINT)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=10)     # not the 30 s the hub would wait
+        assert p.returncode == 130, (p.returncode, out, err)
+        recs = audit_records(state)
+        results = [r["result"] for r in recs if r["result"] != "pending"]
+        assert len(results) == 4 and all("interrupted" in r for r in results), recs
+        assert re.search(r"inject: 0 ok, 0 failed, 4 unknown", out), out
+    finally:
+        con.close()
