@@ -85,7 +85,8 @@ static void agentrun_sending(void *ud, size_t node, size_t lo, size_t hi)
 
 /* {"node":,"target":,"status":,"detail":,"result":} into r->json */
 static void agentrun_json_target(struct agentrun *r, size_t node, const char *target,
-				 const char *state, const char *what, const struct wire_val *val)
+				 const char *state, const char *what, const struct wire_val *val,
+				 int canary)
 {
 	struct fmt_buf *b = &r->json;
 	fmt_puts(b, b->len ? ",\n{\"node\":" : "\n{\"node\":");
@@ -98,7 +99,16 @@ static void agentrun_json_target(struct agentrun *r, size_t node, const char *ta
 	json_string(b, what, strlen(what));
 	fmt_puts(b, ",\"result\":");
 	json_value(b, val);
-	fmt_puts(b, "}");
+	fmt_puts(b, canary ? ",\"canary\":true}" : "}");
+}
+
+static void agentrun_canary_lost(void *ud, size_t node, size_t i, const char *why)
+{
+	struct agentrun *r = ud;
+	r->canaries_lost++;
+	fprintf(stderr, "skyctl: %s: canary %s%s:%08x stopped answering during --canary-wait: %s\n",
+		r->c->cmd->name, r->c->sess.n > 1 ? r->nodes[node].name : "",
+		r->c->sess.n > 1 ? "/" : "", (unsigned)r->nodes[node].addrs[i], why);
 }
 
 static void agentrun_settled(void *ud, size_t node, size_t i, const struct batch_result *res)
@@ -112,16 +122,18 @@ static void agentrun_settled(void *ud, size_t node, size_t i, const struct batch
 	what[0] = '\0';
 	int state = a->describe(r, node, i, res, what, sizeof what, json ? NULL : &more);
 	r->count[state]++;
+	r->canaries_lost += res->canary && state != BATCH_OK;
 	if (r->c->cmd->flags & CMD_AUDIT) {
 		snprintf(audit, sizeof audit, "%s%s%s", a->states[state], *what ? ": " : "", what);
 		agentrun_audit(r, node, audit, target);
 	}
 	if (json) {
-		agentrun_json_target(r, node, target, a->states[state], what, res->val);
+		agentrun_json_target(r, node, target, a->states[state], what, res->val, res->canary);
 	} else if (!a->report) {
 		if (r->c->sess.n > 1)	/* also when a lost node left one */
 			printf("%s/", r->nodes[node].name);
-		printf("%s  %-*s %s\n", target, a->width, a->states[state], what);
+		printf("%s  %-*s %s%s\n", target, a->width, a->states[state], what,
+		       res->canary ? "  [canary]" : "");
 		if (more.len)
 			fwrite(more.p, 1, more.len, stdout);
 	}
@@ -256,16 +268,26 @@ int agentrun_exec(struct cmd_ctx *c)
 	snprintf(r.batch, sizeof r.batch, "%s", c->batch);
 	if ((status = a->request(&r, &sub)) != 0)
 		goto done;
-	struct batch_opts bo = agentcmd_batch_opts(c);
+	struct batch_opts bo;
+	if (agentcmd_batch_opts(c, &bo) != 0) {
+		fprintf(stderr, "skyctl: %s: --canary wants a count (>= 1) or a percentage "
+			"(1%%-100%%); --canary-wait needs it\n", c->cmd->name);
+		status = ERR_USAGE;
+		goto done;
+	}
 	bo.keep_going |= a->keep_going;
 	if (a->no_agent || c->every)	/* a sweep leaves no agent behind where none was */
 		bo.flags = AGENT_NO_AGENT;
-	struct batch_hooks hooks = { agentrun_sending, agentrun_settled, &r };
+	struct batch_hooks hooks = { agentrun_sending, agentrun_settled, agentrun_canary_lost, &r };
 	status = batch_run(r.nodes, r.nnodes, &bo, &sub, &hooks);
 	for (size_t k = BATCH_UNKNOWN + 1; !status && k < sizeof r.count / sizeof *r.count; k++)
 		if (r.count[k])	/* a command's own states are failures (a conflict) */
 			status = ERR_NODE;
 	agentrun_audit_flush(&audit);
+	if (r.canaries_lost)
+		fprintf(stderr, "skyctl: %s: a canary failed: the batch stopped; %zu target%s "
+			"not sent\n", c->cmd->name, r.count[BATCH_SKIPPED],
+			r.count[BATCH_SKIPPED] == 1 ? "" : "s");
 	if (status == BATCH_INTERRUPTED)
 		fprintf(stderr, "skyctl: %s: interrupted: nothing more was sent; every target "
 			"sent is settled above and in the audit log\n", c->cmd->name);

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "net.h"
+
 /* targets per request when several nodes share a batch: small enough that
  * a failure on one node stops the others soon, big enough to stay fast */
 #define BATCH_CHUNK 256
@@ -29,6 +31,7 @@ struct batch_job {
 	size_t hub;		/* index of the hub among the node's targets */
 	size_t next;		/* first target not yet sent */
 	size_t limit;		/* targets to send in this phase */
+	size_t canaries;	/* its first targets are canaries */
 	int dead;		/* the node is lost: send it nothing more */
 	/* one round */
 	size_t lo, hi;
@@ -140,7 +143,8 @@ static int batch_settle(struct batch_job *j, size_t ni, const struct batch_hooks
 	int failed = 0;
 	const struct wire_val *results = wire_get(j->rep, "results");
 	for (size_t i = j->lo; i < j->hi; i++) {
-		struct batch_result r = { .state = BATCH_SKIPPED, .code = j->rc ? j->err.code : 0 };
+		struct batch_result r = { .state = BATCH_SKIPPED, .code = j->rc ? j->err.code : 0,
+					  .canary = i < j->canaries };
 		if (j->rc != 0) {
 			r.state = j->sent ? BATCH_UNKNOWN : BATCH_FAILED;
 			r.err = j->err.msg;
@@ -247,6 +251,55 @@ static int batch_catch(int on)
 	return 0;
 }
 
+/* the canaries of each node for opts */
+static size_t batch_canaries(const struct batch_opts *o, size_t n)
+{
+	size_t k = o->canary ? o->canary : (size_t)(o->canary_pct * (double)n / 100.0 + 0.999999);
+	return k < n ? k : n;
+}
+
+/* For opts->canary_wait seconds, ask every canary for its journal each
+ * half second (through its node's hub, as the batch went): 0 if each
+ * answered every time, else 1 after telling canary_lost. */
+static int batch_watch(struct batch_job *jobs, size_t n, const struct batch_opts *o,
+		       const struct batch_hooks *h)
+{
+	static const char probe[] = "{s2:ops7:journal}";
+	struct fmt_buf sub = { .p = (char *)probe, .len = sizeof probe - 1 };
+	double end = net_now() + o->canary_wait;
+	int lost = 0;
+	while (!lost && !batch_signals) {
+		for (size_t i = 0; i < n && !lost; i++) {
+			struct batch_job *j = &jobs[i];
+			if (j->dead || !j->canaries)
+				continue;
+			const struct fmt_buf *real = j->sub;
+			struct batch_opts keep = *o;	/* every canary is asked */
+			const struct batch_opts *was = j->opts;
+			keep.keep_going = 1;
+			j->sub = &sub, j->opts = &keep, j->lo = 0, j->hi = j->canaries;
+			batch_round(j);
+			const struct wire_val *res = wire_get(j->rep, "results");
+			for (size_t t = 0; t < j->canaries && !lost; t++) {
+				const struct wire_val *v = wire_at(res, (long long)t + 1);
+				if (j->rc == 0 && v && wire_getb(v, "ok"))
+					continue;
+				h->canary_lost(h->ud, i, t, j->rc ? j->err.msg :
+					       wire_gets(v, "err", "no answer"));
+				lost = 1;
+			}
+			wire_val_free(j->rep);
+			j->rep = NULL;
+			j->sub = real, j->opts = was, j->lo = j->hi = 0;
+		}
+		double left = end - net_now();
+		if (lost || left <= 0)
+			break;
+		usleep((useconds_t)((left < 0.5 ? left : 0.5) * 1e6));
+	}
+	return lost;
+}
+
 int batch_run(struct batch_node *nodes, size_t nnodes, const struct batch_opts *opts,
 	      const struct fmt_buf *sub, const struct batch_hooks *hooks)
 {
@@ -256,15 +309,16 @@ int batch_run(struct batch_node *nodes, size_t nnodes, const struct batch_opts *
 		free(jobs);
 		return 1;
 	}
-	size_t canary = opts->canary;
+	int canary = opts->canary || opts->canary_pct > 0;
 	for (size_t i = 0; i < nnodes; i++) {
 		jobs[i] = (struct batch_job){ .node = &nodes[i], .opts = opts, .sub = sub };
-		jobs[i].limit = canary < nodes[i].n ? canary : nodes[i].n;
-		canary -= jobs[i].limit;
+		jobs[i].limit = jobs[i].canaries = batch_canaries(opts, nodes[i].n);
 	}
-	if (opts->canary)
+	if (canary)
 		failed = batch_phase(jobs, nnodes, opts, hooks, &status);
-	if (!failed || (failed > 0 && opts->keep_going && !opts->canary)) {
+	if (canary && !failed && opts->canary_wait > 0 && batch_watch(jobs, nnodes, opts, hooks))
+		failed = 1, status = status ? status : ERR_NODE;
+	if (!failed || (failed > 0 && opts->keep_going && !canary)) {
 		for (size_t i = 0; i < nnodes; i++)
 			jobs[i].limit = nodes[i].n;
 		int f = batch_phase(jobs, nnodes, opts, hooks, &status);

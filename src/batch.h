@@ -21,7 +21,11 @@ struct batch_node {
 
 struct batch_opts {
 	int keep_going;		/* go on after a failing target */
-	size_t canary;		/* first run this many targets; go on only if all succeed */
+	/* canaries: first run this many targets of each node (or this
+	 * percentage of them, rounded up); go on only if all succeed and,
+	 * for canary_wait seconds after, keep answering */
+	size_t canary;
+	double canary_pct, canary_wait;
 	int flags;		/* AGENT_NO_AGENT */
 	double timeout;		/* seconds, for every wait */
 	int par;		/* services a hub works on at once */
@@ -40,6 +44,7 @@ struct batch_result {
 	const struct wire_val *val;
 	const char *err;	/* FAILED / UNKNOWN: why */
 	int code;		/* enum err_code of a transport failure (UNKNOWN), else 0 */
+	int canary;		/* the target was one of its node's canaries */
 };
 
 struct batch_hooks {
@@ -47,6 +52,8 @@ struct batch_hooks {
 	void (*sending)(void *ud, size_t node, size_t lo, size_t hi);
 	/* target i of node is settled (called in target order per node) */
 	void (*settled)(void *ud, size_t node, size_t i, const struct batch_result *r);
+	/* canary i of node, settled ok, stopped answering during canary_wait */
+	void (*canary_lost)(void *ud, size_t node, size_t i, const char *why);
 	void *ud;
 };
 

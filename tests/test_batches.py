@@ -131,3 +131,61 @@ def test_second_sigint_exits_at_once_recording_interrupted(loopy, tmp_path, stat
         assert re.search(r"inject: 0 ok, 0 failed, 4 unknown", out), out
     finally:
         con.close()
+
+
+FAIL_ON_B = """local skynet = require "skynet"
+if skynet.self() & 0xffffff == 0xb then error("no luck in :b") end
+_P.lua.CMD.touched = true
+"""
+
+# a patch that kills its service a moment later: fine at first, gone soon
+DIES_LATER = """local skynet = require "skynet"
+skynet.timeout(20, function() skynet.exit() end)
+"""
+
+
+def test_canaries_per_node_marked(backend, tmp_path, state):
+    pair = [nodes.Node(backend).start(), nodes.Node(backend).start()]
+    try:
+        conf = nodes.node_file(tmp_path / "nodes.lua", pair)
+        fix = write(tmp_path, "fix.lua", FIX)
+        r = skyctl_at(state, "--config", str(conf), "-a", "inject", "--canary", "1",
+                      "*/@agent", fix)
+        assert r.returncode == 0, (r.stdout, r.stderr)
+        canaries = [l for l in r.stdout.splitlines() if l.endswith("[canary]")]
+        assert sorted(l.split("/")[0] for l in canaries) == ["n1", "n2"], r.stdout
+        assert "6 ok" in r.stdout
+        r = skyctl_at(state, "--config", str(conf), "-a", "inject", "--canary", "50%",
+                      "--json", "*/@agent", fix)
+        doc = json.loads(r.stdout)
+        assert sum(bool(t.get("canary")) for t in doc["targets"]) == 4, r.stdout
+    finally:
+        for n in pair:
+            n.stop()
+
+
+def test_a_failing_canary_stops_the_batch(node, tmp_path, state):
+    fail = write(tmp_path, "fail.lua", FAIL_ON_B)
+    r = skyctl_at(state, "inject", "--canary", "2", "--keep-going", "@agent", fail, node=node)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert re.search(r"^:0000000b\s+failed\s+.*no luck in :b.*\[canary\]$", r.stdout, re.M), \
+        r.stdout
+    assert "1 ok, 1 failed, 0 unknown, 1 skipped" in r.stdout
+    assert "a canary failed: the batch stopped; 1 target not sent" in r.stderr
+
+
+def test_a_canary_that_stops_answering_stops_the_batch(node, tmp_path, state):
+    dies = write(tmp_path, "dies.lua", DIES_LATER)
+    r = skyctl_at(state, "inject", "--canary", "1", "--canary-wait", "3", "@agent", dies,
+                  node=node)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert re.search(r"canary :0000000a stopped answering during --canary-wait", r.stderr), \
+        r.stderr
+    assert "1 ok, 0 failed, 0 unknown, 2 skipped" in r.stdout
+
+
+def test_canary_usage(node, tmp_path, state):
+    fix = write(tmp_path, "fix.lua", FIX)
+    for bad in (["--canary", "0"], ["--canary", "x%"], ["--canary-wait", "1"]):
+        r = skyctl_at(state, "inject", *bad, ":a", fix, node=node)
+        assert r.returncode == 2 and "--canary" in r.stderr, (bad, r.stderr)
