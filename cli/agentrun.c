@@ -102,6 +102,13 @@ static void agentrun_json_target(struct agentrun *r, size_t node, const char *ta
 	fmt_puts(b, canary ? ",\"canary\":true}" : "}");
 }
 
+static void agentrun_interrupted(void *ud)
+{
+	struct agentrun *r = ud;
+	fprintf(stderr, "skyctl: %s: interrupted: sending nothing more, waiting for the targets "
+		"in flight (interrupt again to leave now)\n", r->c->cmd->name);
+}
+
 static void agentrun_canary_lost(void *ud, size_t node, size_t i, const char *why)
 {
 	struct agentrun *r = ud;
@@ -278,7 +285,8 @@ int agentrun_exec(struct cmd_ctx *c)
 	bo.keep_going |= a->keep_going;
 	if (a->no_agent || c->every)	/* a sweep leaves no agent behind where none was */
 		bo.flags = AGENT_NO_AGENT;
-	struct batch_hooks hooks = { agentrun_sending, agentrun_settled, agentrun_canary_lost, &r };
+	struct batch_hooks hooks = { agentrun_sending, agentrun_settled, agentrun_interrupted,
+				     agentrun_canary_lost, &r };
 	status = batch_run(r.nodes, r.nnodes, &bo, &sub, &hooks);
 	for (size_t k = BATCH_UNKNOWN + 1; !status && k < sizeof r.count / sizeof *r.count; k++)
 		if (r.count[k])	/* a command's own states are failures (a conflict) */

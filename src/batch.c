@@ -121,9 +121,12 @@ static void *batch_round_thread(void *arg)
 
 /* wait until running rounds have finished (each is bounded by the
  * timeout); 0, or -1 at a second interrupt (the rounds go on alone) */
-static int batch_wait(size_t running)
+static int batch_wait(size_t running, const struct batch_hooks *h)
 {
+	int told = 0;
 	while (running) {
+		if (batch_signals == 1 && !told++)
+			h->interrupted(h->ud);
 		struct pollfd p = { .fd = batch_pipe[0], .events = POLLIN };
 		char buf[64];
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)
@@ -202,7 +205,7 @@ static int batch_phase(struct batch_job *jobs, size_t n, const struct batch_opts
 				batch_round(j);
 			running += started[i];
 		}
-		if (batch_wait(running) != 0) {
+		if (batch_wait(running, h) != 0) {
 			for (size_t i = 0; i < n; i++) {
 				struct batch_result r = { .state = BATCH_UNKNOWN, .code = ERR_TIMEOUT,
 							  .err = "interrupted while in flight" };

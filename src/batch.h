@@ -52,6 +52,9 @@ struct batch_hooks {
 	void (*sending)(void *ud, size_t node, size_t lo, size_t hi);
 	/* target i of node is settled (called in target order per node) */
 	void (*settled)(void *ud, size_t node, size_t i, const struct batch_result *r);
+	/* a first interrupt came: nothing more is sent; what is in flight
+	 * is waited for */
+	void (*interrupted)(void *ud);
 	/* canary i of node, settled ok, stopped answering during canary_wait */
 	void (*canary_lost)(void *ud, size_t node, size_t i, const char *why);
 	void *ud;

@@ -5,6 +5,7 @@ batch, identical results are grouped."""
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import time
@@ -90,6 +91,12 @@ def wait_pending(state, n, timeout=10):
     raise AssertionError("no pending records")
 
 
+def read_line(f, timeout):
+    """a line from the pipe f, waiting at most timeout seconds"""
+    ready, _, _ = select.select([f], [], [], timeout)
+    return f.readline() if ready else ""
+
+
 def start_inject(state, node, *args):
     env = dict(os.environ, XDG_STATE_HOME=str(state), NO_COLOR="1")
     return subprocess.Popen([nodes.SKYCTL, "-H", node.address, "inject"] + list(args),
@@ -122,6 +129,8 @@ def test_second_sigint_exits_at_once_recording_interrupted(loopy, tmp_path, stat
         p = start_inject(state, loopy, "--keep-going", "--timeout", "30", "@agent,@loopy", fix)
         wait_pending(state, 4)
         p.send_signal(signal.SIGINT)
+        first = read_line(p.stderr, 10)      # two at once would be one signal
+        assert "interrupt again to leave now" in first, first
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=10)     # not the 30 s the hub would wait
         assert p.returncode == 130, (p.returncode, out, err)
