@@ -36,6 +36,10 @@ const struct args_opt agentcmd_opt_force = {
 		"applies a script the checks found an error in",
 };
 
+const struct args_opt agentcmd_opt_failures = {
+	.lng = "failures",
+	.help = "show only the targets that did not succeed (all are counted and audited)",
+};
 const struct args_opt agentcmd_opt_no_agent = {
 	.lng = "no-agent",
 	.help = "leave nothing registered in the services (slower)",

@@ -38,9 +38,11 @@ void agentcmd_w_args(struct fmt_buf *b, char **args, int nargs);
 void agentcmd_w_who(struct fmt_buf *b);
 
 /* options of the commands that run batches: --keep-going, --canary N|P%,
- * --canary-wait SECONDS, --no-agent */
+ * --canary-wait SECONDS, --no-agent, --failures (show only the targets
+ * that did not succeed) */
 extern const struct args_opt agentcmd_opt_keep_going, agentcmd_opt_canary,
-	agentcmd_opt_canary_wait, agentcmd_opt_no_agent, agentcmd_opt_force;
+	agentcmd_opt_canary_wait, agentcmd_opt_no_agent, agentcmd_opt_force,
+	agentcmd_opt_failures;
 
 /* the batch options c's command line asks for (keep-going, canary,
  * no-agent, timeout) into o; -1 if --canary is not a count or a
@@ -68,6 +70,7 @@ struct agentrun {
 	uint32_t **addrs;
 	struct agentcmd_audit *audit;
 	struct fmt_buf json;		/* the targets so far (--json) */
+	struct agentcmd_groups *groups;	/* a big batch's text, grouped at the end (or NULL) */
 };
 
 /* What an agent command declares (cmd_entry.agent); the driver does the

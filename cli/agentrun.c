@@ -14,6 +14,8 @@
 #include "cmd.h"
 #include "json.h"
 
+#define AGENTRUN_GROUP_MIN 32	/* targets above which identical results are grouped */
+
 const int agentcmd_order[5] = { BATCH_OK, BATCH_FAILED, BATCH_UNKNOWN, BATCH_SKIPPED, -1 };
 
 /* audit-log records waiting to be written */
@@ -134,8 +136,16 @@ static void agentrun_settled(void *ud, size_t node, size_t i, const struct batch
 		snprintf(audit, sizeof audit, "%s%s%s", a->states[state], *what ? ": " : "", what);
 		agentrun_audit(r, node, audit, target);
 	}
-	if (json) {
+	if (state == BATCH_OK && cmd_opt(r->c, &agentcmd_opt_failures)) {
+		/* counted and audited, not shown */
+	} else if (json) {
 		agentrun_json_target(r, node, target, a->states[state], what, res->val, res->canary);
+	} else if (r->groups) {
+		struct fmt_buf body = { 0 };
+		fmt_printf(&body, "%-*s %s%s\n", a->width, a->states[state], what,
+			   res->canary ? "  [canary]" : "");
+		fmt_putn(&body, more.p ? more.p : "", more.len);
+		agentcmd_groups_add(r->groups, node, r->nodes[node].addrs[i], state, body.p);
 	} else if (!a->report) {
 		if (r->c->sess.n > 1)	/* also when a lost node left one */
 			printf("%s/", r->nodes[node].name);
@@ -285,6 +295,11 @@ int agentrun_exec(struct cmd_ctx *c)
 	bo.keep_going |= a->keep_going;
 	if (a->no_agent || c->every)	/* a sweep leaves no agent behind where none was */
 		bo.flags = AGENT_NO_AGENT;
+	/* a big batch shows identical results once (diff's grouping) */
+	struct agentcmd_groups groups = { 0 };
+	if (!c->o.json && !a->report && r.total > AGENTRUN_GROUP_MIN &&
+	    agentcmd_groups_init(&groups, r.total) == 0)
+		r.groups = &groups;
 	struct batch_hooks hooks = { agentrun_sending, agentrun_settled, agentrun_interrupted,
 				     agentrun_canary_lost, &r };
 	status = batch_run(r.nodes, r.nnodes, &bo, &sub, &hooks);
@@ -301,6 +316,9 @@ int agentrun_exec(struct cmd_ctx *c)
 			"sent is settled above and in the audit log\n", c->cmd->name);
 	if (a->report)
 		status = err_worst(status, a->report(&r, c->o.json ? &c->json : &out));
+	if (r.groups)
+		agentcmd_groups_print(r.groups, r.nodes, r.nnodes, &out);
+	agentcmd_groups_free(&groups);
 	if (c->o.json && !c->json.len)
 		fmt_printf(&c->json, "\"targets\":[%s\n]", r.json.p ? r.json.p : "");
 	if (out.len)

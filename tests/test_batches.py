@@ -198,3 +198,26 @@ def test_canary_usage(node, tmp_path, state):
     for bad in (["--canary", "0"], ["--canary", "x%"], ["--canary-wait", "1"]):
         r = skyctl_at(state, "inject", *bad, ":a", fix, node=node)
         assert r.returncode == 2 and "--canary" in r.stderr, (bad, r.stderr)
+
+
+def test_big_batches_group_and_failures_only(backend, tmp_path, state):
+    n = nodes.Node(backend, agents=40).start(timeout=30)
+    try:
+        fix = write(tmp_path, "fix.lua", FIX)
+        r = skyctl_at(state, "inject", "@agent", fix, node=n)
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.splitlines()
+        assert len(lines) == 2, r.stdout        # one group, the summary
+        assert re.match(r"^:\w+(, :\w+){5} and 34 more  ok\s+patch #1, 1 change$", lines[0]), \
+            lines[0]
+        fail = write(tmp_path, "fail.lua", FAIL_ON_B)
+        r = skyctl_at(state, "inject", "--keep-going", "--failures", "@agent", fail, node=n)
+        assert r.returncode == 1, r.stderr
+        lines = r.stdout.splitlines()
+        assert len(lines) == 2 and re.match(r"^:0000000b\s+failed\s.*no luck", lines[0]), \
+            r.stdout
+        assert "inject: 39 ok, 1 failed" in lines[1]
+        recs = [x for x in audit_records(state) if x["result"].startswith("ok")]
+        assert len(recs) == 40 + 39
+    finally:
+        n.stop()
