@@ -97,19 +97,23 @@ def read_line(f, timeout):
     return f.readline() if ready else ""
 
 
-def start_inject(state, node, *args):
+def interrupted_inject(node, tmp_path, state, timeout):
+    """start inject into the agents and the spinning .loopy; once all is
+    in flight (audited pending), interrupt it; returns the process"""
+    fix = write(tmp_path, "fix.lua", FIX)
     env = dict(os.environ, XDG_STATE_HOME=str(state), NO_COLOR="1")
-    return subprocess.Popen([nodes.SKYCTL, "-H", node.address, "inject"] + list(args),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    p = subprocess.Popen([nodes.SKYCTL, "-H", node.address, "inject", "--keep-going",
+                          "--timeout", timeout, "@agent,@loopy", fix],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    wait_pending(state, 4)
+    p.send_signal(signal.SIGINT)
+    return p
 
 
 def test_sigint_waits_for_flight_and_records_every_outcome(loopy, tmp_path, state):
     con = spin(loopy)
     try:
-        fix = write(tmp_path, "fix.lua", FIX)
-        p = start_inject(state, loopy, "--keep-going", "--timeout", "3", "@agent,@loopy", fix)
-        wait_pending(state, 4)
-        p.send_signal(signal.SIGINT)
+        p = interrupted_inject(loopy, tmp_path, state, "3")
         out, err = p.communicate(timeout=20)
         assert p.returncode == 130, (p.returncode, out, err)
         assert re.search(r"inject: 3 ok, 0 failed, 1 unknown", out), out
@@ -125,10 +129,7 @@ def test_sigint_waits_for_flight_and_records_every_outcome(loopy, tmp_path, stat
 def test_second_sigint_exits_at_once_recording_interrupted(loopy, tmp_path, state):
     con = spin(loopy)
     try:
-        fix = write(tmp_path, "fix.lua", FIX)
-        p = start_inject(state, loopy, "--keep-going", "--timeout", "30", "@agent,@loopy", fix)
-        wait_pending(state, 4)
-        p.send_signal(signal.SIGINT)
+        p = interrupted_inject(loopy, tmp_path, state, "30")
         first = read_line(p.stderr, 10)      # two at once would be one signal
         assert "interrupt again to leave now" in first, first
         p.send_signal(signal.SIGINT)
@@ -138,8 +139,6 @@ def test_second_sigint_exits_at_once_recording_interrupted(loopy, tmp_path, stat
         results = [r["result"] for r in recs if r["result"] != "pending"]
         assert len(results) == 4 and all("interrupted" in r for r in results), recs
         assert re.search(r"inject: 0 ok, 0 failed, 4 unknown", out), out
-    finally:
-        con.close()
 
 
 FAIL_ON_B = """local skynet = require "skynet"
