@@ -139,6 +139,8 @@ def test_second_sigint_exits_at_once_recording_interrupted(loopy, tmp_path, stat
         results = [r["result"] for r in recs if r["result"] != "pending"]
         assert len(results) == 4 and all("interrupted" in r for r in results), recs
         assert re.search(r"inject: 0 ok, 0 failed, 4 unknown", out), out
+    finally:
+        con.close()
 
 
 FAIL_ON_B = """local skynet = require "skynet"
