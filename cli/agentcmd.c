@@ -21,9 +21,13 @@ const struct args_opt agentcmd_opt_keep_going = {
 	.help = "go on after a failing target",
 };
 const struct args_opt agentcmd_opt_canary = {
-	.lng = "canary", .arg = "N",
-	.help = "first run N targets; go on only if all succeed",
-	.want = "a count (>= 1)", .min = 1, .max = 1e9, .integer = 1,
+	.lng = "canary", .arg = "N|P%",
+	.help = "first run N targets (or P% of them) on each node; go on only if all succeed",
+};
+const struct args_opt agentcmd_opt_canary_wait = {
+	.lng = "canary-wait", .arg = "SECONDS",
+	.help = "after the canaries, wait this long; go on only if they keep answering",
+	.want = "seconds (>= 0)", .min = 0, .max = 86400,
 };
 /* one meaning for both: do it though skyctl would hold back */
 const struct args_opt agentcmd_opt_force = {
@@ -32,19 +36,36 @@ const struct args_opt agentcmd_opt_force = {
 		"applies a script the checks found an error in",
 };
 
+const struct args_opt agentcmd_opt_failures = {
+	.lng = "failures",
+	.help = "show only the targets that did not succeed (all are counted and audited)",
+};
 const struct args_opt agentcmd_opt_no_agent = {
 	.lng = "no-agent",
 	.help = "leave nothing registered in the services (slower)",
 };
 
-struct batch_opts agentcmd_batch_opts(const struct cmd_ctx *c)
+int agentcmd_batch_opts(const struct cmd_ctx *c, struct batch_opts *o)
 {
-	return (struct batch_opts){
+	const char *canary = cmd_opt(c, &agentcmd_opt_canary);
+	*o = (struct batch_opts){
 		.keep_going = cmd_opt(c, &agentcmd_opt_keep_going) != NULL,
-		.canary = (size_t)cmd_num(c, &agentcmd_opt_canary),
+		.canary_wait = cmd_opt(c, &agentcmd_opt_canary_wait) ?
+			       cmd_num(c, &agentcmd_opt_canary_wait) : 0,
 		.flags = cmd_opt(c, &agentcmd_opt_no_agent) ? AGENT_NO_AGENT : 0,
 		.timeout = c->o.timeout, .par = 8,
 	};
+	if (!canary)
+		return o->canary_wait > 0 ? -1 : 0;
+	char *end;
+	double v = strtod(canary, &end);
+	if (end != canary && strcmp(end, "%") == 0 && v > 0 && v <= 100)
+		o->canary_pct = v;
+	else if (end != canary && !*end && v >= 1 && v <= 1e9 && v == (double)(size_t)v)
+		o->canary = (size_t)v;
+	else
+		return -1;
+	return 0;
 }
 
 const char *const agentcmd_state[4] = { "skipped", "ok", "failed", "unknown" };

@@ -37,14 +37,17 @@ void agentcmd_w_args(struct fmt_buf *b, char **args, int nargs);
 /* write the "who" and "time" fields of a request that changes a service */
 void agentcmd_w_who(struct fmt_buf *b);
 
-/* options of the commands that run batches: --keep-going, --canary N,
- * --no-agent */
+/* options of the commands that run batches: --keep-going, --canary N|P%,
+ * --canary-wait SECONDS, --no-agent, --failures (show only the targets
+ * that did not succeed) */
 extern const struct args_opt agentcmd_opt_keep_going, agentcmd_opt_canary,
-	agentcmd_opt_no_agent, agentcmd_opt_force;
+	agentcmd_opt_canary_wait, agentcmd_opt_no_agent, agentcmd_opt_force,
+	agentcmd_opt_failures;
 
 /* the batch options c's command line asks for (keep-going, canary,
- * no-agent, timeout) */
-struct batch_opts agentcmd_batch_opts(const struct cmd_ctx *c);
+ * no-agent, timeout) into o; -1 if --canary is not a count or a
+ * percentage, or --canary-wait comes without it */
+int agentcmd_batch_opts(const struct cmd_ctx *c, struct batch_opts *o);
 
 /* The run of an agent command (CMD_AGENT): the dispatcher's driver
  * (cli/agentrun.c) fills it, the command's hooks (struct cmd_agent) read it. */
@@ -60,12 +63,14 @@ struct agentrun {
 	char *argline;			/* the same joined, for the audit log (or NULL) */
 	char batch[32];			/* one id per run, in the requests and the audit log */
 	size_t count[8];		/* targets per state */
+	size_t canaries_lost;		/* canaries that failed, or stopped answering */
 	double t0;
 	void *ud;			/* the command's own */
 	/* the driver's: */
 	uint32_t **addrs;
 	struct agentcmd_audit *audit;
 	struct fmt_buf json;		/* the targets so far (--json) */
+	struct agentcmd_groups *groups;	/* a big batch's text, grouped at the end (or NULL) */
 };
 
 /* What an agent command declares (cmd_entry.agent); the driver does the

@@ -14,6 +14,8 @@
 #include "cmd.h"
 #include "json.h"
 
+#define AGENTRUN_GROUP_MIN 32	/* targets above which identical results are grouped */
+
 const int agentcmd_order[5] = { BATCH_OK, BATCH_FAILED, BATCH_UNKNOWN, BATCH_SKIPPED, -1 };
 
 /* audit-log records waiting to be written */
@@ -85,7 +87,8 @@ static void agentrun_sending(void *ud, size_t node, size_t lo, size_t hi)
 
 /* {"node":,"target":,"status":,"detail":,"result":} into r->json */
 static void agentrun_json_target(struct agentrun *r, size_t node, const char *target,
-				 const char *state, const char *what, const struct wire_val *val)
+				 const char *state, const char *what, const struct wire_val *val,
+				 int canary)
 {
 	struct fmt_buf *b = &r->json;
 	fmt_puts(b, b->len ? ",\n{\"node\":" : "\n{\"node\":");
@@ -98,7 +101,23 @@ static void agentrun_json_target(struct agentrun *r, size_t node, const char *ta
 	json_string(b, what, strlen(what));
 	fmt_puts(b, ",\"result\":");
 	json_value(b, val);
-	fmt_puts(b, "}");
+	fmt_puts(b, canary ? ",\"canary\":true}" : "}");
+}
+
+static void agentrun_interrupted(void *ud)
+{
+	struct agentrun *r = ud;
+	fprintf(stderr, "skyctl: %s: interrupted: sending nothing more, waiting for the targets "
+		"in flight (interrupt again to leave now)\n", r->c->cmd->name);
+}
+
+static void agentrun_canary_lost(void *ud, size_t node, size_t i, const char *why)
+{
+	struct agentrun *r = ud;
+	r->canaries_lost++;
+	fprintf(stderr, "skyctl: %s: canary %s%s:%08x stopped answering during --canary-wait: %s\n",
+		r->c->cmd->name, r->c->sess.n > 1 ? r->nodes[node].name : "",
+		r->c->sess.n > 1 ? "/" : "", (unsigned)r->nodes[node].addrs[i], why);
 }
 
 static void agentrun_settled(void *ud, size_t node, size_t i, const struct batch_result *res)
@@ -112,16 +131,26 @@ static void agentrun_settled(void *ud, size_t node, size_t i, const struct batch
 	what[0] = '\0';
 	int state = a->describe(r, node, i, res, what, sizeof what, json ? NULL : &more);
 	r->count[state]++;
+	r->canaries_lost += res->canary && state != BATCH_OK;
 	if (r->c->cmd->flags & CMD_AUDIT) {
 		snprintf(audit, sizeof audit, "%s%s%s", a->states[state], *what ? ": " : "", what);
 		agentrun_audit(r, node, audit, target);
 	}
-	if (json) {
-		agentrun_json_target(r, node, target, a->states[state], what, res->val);
+	if (state == BATCH_OK && cmd_opt(r->c, &agentcmd_opt_failures)) {
+		/* counted and audited, not shown */
+	} else if (json) {
+		agentrun_json_target(r, node, target, a->states[state], what, res->val, res->canary);
+	} else if (r->groups) {
+		struct fmt_buf body = { 0 };
+		fmt_printf(&body, "%-*s %s%s\n", a->width, a->states[state], what,
+			   res->canary ? "  [canary]" : "");
+		fmt_putn(&body, more.p ? more.p : "", more.len);
+		agentcmd_groups_add(r->groups, node, r->nodes[node].addrs[i], state, body.p);
 	} else if (!a->report) {
-		if (r->nnodes > 1)
+		if (r->c->sess.n > 1)	/* also when a lost node left one */
 			printf("%s/", r->nodes[node].name);
-		printf("%s  %-*s %s\n", target, a->width, a->states[state], what);
+		printf("%s  %-*s %s%s\n", target, a->width, a->states[state], what,
+		       res->canary ? "  [canary]" : "");
 		if (more.len)
 			fwrite(more.p, 1, more.len, stdout);
 	}
@@ -190,13 +219,17 @@ static void agentrun_summary(struct agentrun *r, struct fmt_buf *out)
 		text.len = 0;
 		a->summary(r, &text, &json);
 	}
+	size_t lost = 0;	/* nodes skipped (--keep-going): their errors follow */
+	for (size_t i = 0; i < r->c->sess.n; i++)
+		lost += r->c->nodes[i].status != 0;
 	if (r->c->o.json) {
+		/* the lost nodes are in the summary's "errors" */
 		fmt_printf(out, "%s,\"targets\":%zu,\"nodes\":%zu,\"seconds\":%.3f",
 			   json.p ? json.p : "", r->total, r->nnodes, secs);
 	} else {
-		fmt_printf(out, "%s: %s (%zu target%s on %zu node%s, %.3f s)\n", r->c->cmd->name,
+		fmt_printf(out, "%s: %s (%zu target%s on %zu node%s%s, %.3f s)\n", r->c->cmd->name,
 			   text.p ? text.p : "", r->total, r->total == 1 ? "" : "s", r->nnodes,
-			   r->nnodes == 1 ? "" : "s", secs);
+			   r->nnodes == 1 ? "" : "s", lost ? ", unreachable nodes skipped" : "", secs);
 	}
 	fmt_buf_free(&text);
 	fmt_buf_free(&json);
@@ -252,18 +285,40 @@ int agentrun_exec(struct cmd_ctx *c)
 	snprintf(r.batch, sizeof r.batch, "%s", c->batch);
 	if ((status = a->request(&r, &sub)) != 0)
 		goto done;
-	struct batch_opts bo = agentcmd_batch_opts(c);
+	struct batch_opts bo;
+	if (agentcmd_batch_opts(c, &bo) != 0) {
+		fprintf(stderr, "skyctl: %s: --canary wants a count (>= 1) or a percentage "
+			"(1%%-100%%); --canary-wait needs it\n", c->cmd->name);
+		status = ERR_USAGE;
+		goto done;
+	}
 	bo.keep_going |= a->keep_going;
 	if (a->no_agent || c->every)	/* a sweep leaves no agent behind where none was */
 		bo.flags = AGENT_NO_AGENT;
-	struct batch_hooks hooks = { agentrun_sending, agentrun_settled, &r };
+	/* a big batch shows identical results once (diff's grouping) */
+	struct agentcmd_groups groups = { 0 };
+	if (!c->o.json && !a->report && r.total > AGENTRUN_GROUP_MIN &&
+	    agentcmd_groups_init(&groups, r.total) == 0)
+		r.groups = &groups;
+	struct batch_hooks hooks = { agentrun_sending, agentrun_settled, agentrun_interrupted,
+				     agentrun_canary_lost, &r };
 	status = batch_run(r.nodes, r.nnodes, &bo, &sub, &hooks);
 	for (size_t k = BATCH_UNKNOWN + 1; !status && k < sizeof r.count / sizeof *r.count; k++)
 		if (r.count[k])	/* a command's own states are failures (a conflict) */
 			status = ERR_NODE;
 	agentrun_audit_flush(&audit);
+	if (r.canaries_lost)
+		fprintf(stderr, "skyctl: %s: a canary failed: the batch stopped; %zu target%s "
+			"not sent\n", c->cmd->name, r.count[BATCH_SKIPPED],
+			r.count[BATCH_SKIPPED] == 1 ? "" : "s");
+	if (status == BATCH_INTERRUPTED)
+		fprintf(stderr, "skyctl: %s: interrupted: nothing more was sent; every target "
+			"sent is settled above and in the audit log\n", c->cmd->name);
 	if (a->report)
 		status = err_worst(status, a->report(&r, c->o.json ? &c->json : &out));
+	if (r.groups)
+		agentcmd_groups_print(r.groups, r.nodes, r.nnodes, &out);
+	agentcmd_groups_free(&groups);
 	if (c->o.json && !c->json.len)
 		fmt_printf(&c->json, "\"targets\":[%s\n]", r.json.p ? r.json.p : "");
 	if (out.len)

@@ -138,6 +138,7 @@ const struct cmd_entry cmd_inject_entry = {
 	.name = "inject", .args = "TARGET SCRIPT... [-- ARGS...]",
 	.summary = "run local hot-fix scripts inside live services (no file on the node)",
 	.options = CMD_OPTIONS(&agentcmd_opt_keep_going, &agentcmd_opt_canary,
+			       &agentcmd_opt_canary_wait, &agentcmd_opt_failures,
 			       &agentcmd_opt_no_agent, &inject_opt_dry, &inject_opt_again,
 			       &agentcmd_opt_force),
 	.min = 1, .max = -1,

@@ -138,6 +138,7 @@ const struct cmd_entry cmd_rollback_entry = {
 	.name = "rollback", .args = "TARGET [--patch ID | --all] [--force]",
 	.summary = "undo the newest patch (or patch ID and all after it) in live services",
 	.options = CMD_OPTIONS(&agentcmd_opt_keep_going, &agentcmd_opt_canary,
+			       &agentcmd_opt_canary_wait, &agentcmd_opt_failures,
 			       &agentcmd_opt_no_agent, &rollback_opt_patch, &rollback_opt_all,
 			       &agentcmd_opt_force, &args_opt_yes),
 	.check = rollback_check, .min = 0, .max = 0,

@@ -360,8 +360,12 @@ int run_command(struct cmd_ctx *c)
 				c->targets.v[0].orig, ntargets);
 			status = ERR_USAGE;
 		}
-		for (size_t i = 0; exec && i < c->sess.n; i++)
-			if (c->nodes[i].status)	/* a batch starts only if every node is ready */
+		/* a batch starts only if every node is ready, or with --keep-going
+		 * on those that are (the others' errors are reported at the end) */
+		int skip_lost = (c->cmd->flags & CMD_AGENT) &&
+				(c->cmd->agent->keep_going || cmd_opt(c, &agentcmd_opt_keep_going));
+		for (size_t i = 0; exec && !skip_lost && i < c->sess.n; i++)
+			if (c->nodes[i].status)
 				status = err_worst(status, c->nodes[i].status);
 		if (status == 0)
 			status = confirm_targets(c, ntargets);

@@ -368,20 +368,34 @@ local function fanout(req, once)
 		end
 	end
 	local par = math.min(req.par or 1, #targets)
-	if par <= 1 or not (skynet.fork and skynet.wait and skynet.wakeup) then
+	if (par <= 1 and not req.wait) or not (skynet.fork and skynet.wait and skynet.wakeup) then
 		work()
 	else
-		local co, running = coroutine.running(), par
+		-- a token of this fan-out's own: a late timer or worker cannot
+		-- wake a later wait of this coroutine
+		local token, running = {}, par
 		for _ = 1, par do
 			skynet.fork(function()
 				work()
 				running = running - 1
 				if running == 0 then
-					skynet.wakeup(co)
+					skynet.wakeup(token)
 				end
 			end)
 		end
-		skynet.wait(co)
+		if req.wait then
+			skynet.timeout(math.floor(req.wait * 100), function()
+				skynet.wakeup(token)
+			end)
+		end
+		skynet.wait(token)
+		stop = true
+	end
+	-- a target still running at the deadline settles "pending" (it may or
+	-- may not finish): the others' results go back now, not with it
+	for k = 1, nextk - 1 do
+		results[k] = results[k] or { ok = false, pending = true, addr = targets[k],
+			err = ("no answer within %g s"):format(req.wait or 0) }
 	end
 	return { ok = true, results = results, n = #targets }
 end

@@ -6,10 +6,17 @@
  * keep_going, so at any time exactly which targets ran is known. */
 #include "batch.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "net.h"
 
 /* targets per request when several nodes share a batch: small enough that
  * a failure on one node stops the others soon, big enough to stay fast */
@@ -24,6 +31,7 @@ struct batch_job {
 	size_t hub;		/* index of the hub among the node's targets */
 	size_t next;		/* first target not yet sent */
 	size_t limit;		/* targets to send in this phase */
+	size_t canaries;	/* its first targets are canaries */
 	int dead;		/* the node is lost: send it nothing more */
 	/* one round */
 	size_t lo, hi;
@@ -48,6 +56,10 @@ static void batch_request(struct fmt_buf *b, const struct batch_job *j)
 	wire_put_bool(b, !j->opts->keep_going);
 	wire_put_cstr(b, "par");
 	wire_put_int(b, j->opts->par > 0 ? j->opts->par : 8);
+	/* the hub answers by then with what it has: a stuck target ends
+	 * pending alone, the others are settled (the reply beats our timeout) */
+	wire_put_cstr(b, "wait");
+	wire_put_num(b, j->opts->timeout * 0.75);
 	wire_put_cstr(b, "sub");
 	wire_put_raw(b, j->sub->p, j->sub->len);
 	wire_put_close(b);
@@ -82,19 +94,69 @@ static void *batch_round(void *arg)
 	return NULL;
 }
 
+/* Interrupts: SIGINT and SIGTERM count in batch_signals and wake the
+ * waiting main thread through batch_pipe, as a finished round does. */
+static volatile sig_atomic_t batch_signals;
+static int batch_pipe[2] = { -1, -1 };
+
+static void batch_on_signal(int sig)
+{
+	int saved = errno;
+	(void)sig;
+	batch_signals++;
+	if (write(batch_pipe[1], "s", 1) < 0) {
+		/* full: the main thread has wakeups enough */
+	}
+	errno = saved;
+}
+
+static void *batch_round_thread(void *arg)
+{
+	batch_round(arg);
+	if (write(batch_pipe[1], "d", 1) < 0) {
+		/* cannot happen short of a full pipe: 64 KB of unread wakeups */
+	}
+	return NULL;
+}
+
+/* wait until running rounds have finished (each is bounded by the
+ * timeout); 0, or -1 at a second interrupt (the rounds go on alone) */
+static int batch_wait(size_t running, const struct batch_hooks *h)
+{
+	int told = 0;
+	while (running) {
+		if (batch_signals == 1 && !told++)
+			h->interrupted(h->ud);
+		struct pollfd p = { .fd = batch_pipe[0], .events = POLLIN };
+		char buf[64];
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			return -1;
+		ssize_t n = read(batch_pipe[0], buf, sizeof buf);
+		for (ssize_t k = 0; k < n; k++)
+			running -= buf[k] == 'd';
+		if (batch_signals >= 2)
+			return -1;
+	}
+	return 0;
+}
+
 /* settle the targets of one finished round; returns 1 if one failed */
 static int batch_settle(struct batch_job *j, size_t ni, const struct batch_hooks *h, int *status)
 {
 	int failed = 0;
 	const struct wire_val *results = wire_get(j->rep, "results");
 	for (size_t i = j->lo; i < j->hi; i++) {
-		struct batch_result r = { .state = BATCH_SKIPPED, .code = j->rc ? j->err.code : 0 };
+		struct batch_result r = { .state = BATCH_SKIPPED, .code = j->rc ? j->err.code : 0,
+					  .canary = i < j->canaries };
 		if (j->rc != 0) {
 			r.state = j->sent ? BATCH_UNKNOWN : BATCH_FAILED;
 			r.err = j->err.msg;
 		} else if ((r.val = wire_at(results, (long long)(i - j->lo + 1)))) {
-			r.state = wire_getb(r.val, "ok") ? BATCH_OK : BATCH_FAILED;
+			r.state = wire_getb(r.val, "ok") ? BATCH_OK :
+				  wire_getb(r.val, "pending") ? BATCH_UNKNOWN : BATCH_FAILED;
 			r.err = wire_gets(r.val, "err", "failed");
+			r.code = r.state == BATCH_UNKNOWN ? ERR_TIMEOUT : 0;	/* no answer in time */
+			*status = *status ? *status : r.code;
 		} else if (!results) {
 			r.state = BATCH_FAILED;
 			r.err = wire_gets(j->rep, "err", "the agent's reply has no results");
@@ -110,18 +172,22 @@ static int batch_settle(struct batch_job *j, size_t ni, const struct batch_hooks
 	return failed;
 }
 
-/* run rounds until every node has sent its targets up to its limit, or a
- * failure stops the batch; returns 1 if a target failed */
+/* run rounds until every node has sent its targets up to its limit, a
+ * failure stops the batch or an interrupt does; returns 1 if a target
+ * failed, -1 if a second interrupt abandoned the rounds in flight (their
+ * targets settled unknown) */
 static int batch_phase(struct batch_job *jobs, size_t n, const struct batch_opts *o,
 		       const struct batch_hooks *h, int *status)
 {
 	int failed = 0;
-	for (;;) {
-		size_t active = 0;
+	while (!batch_signals) {
+		size_t active = 0, running = 0;
 		for (size_t i = 0; i < n; i++)
 			active += !jobs[i].dead && jobs[i].next < jobs[i].limit;
+		if (!active)
+			return failed;
 		pthread_t tid[n];
-		int started[n], any = 0;
+		int started[n];
 		for (size_t i = 0; i < n; i++) {
 			struct batch_job *j = &jobs[i];
 			started[i] = 0;
@@ -133,14 +199,21 @@ static int batch_phase(struct batch_job *jobs, size_t n, const struct batch_opts
 			j->next = j->hi;
 			if (h->sending)
 				h->sending(h->ud, i, j->lo, j->hi);
-			/* one node works on this thread: no thread to start */
-			started[i] = active > 1 && pthread_create(&tid[i], NULL, batch_round, j) == 0;
+			/* on threads, so that an interrupt finds the main one free */
+			started[i] = pthread_create(&tid[i], NULL, batch_round_thread, j) == 0;
 			if (!started[i])
 				batch_round(j);
-			any = 1;
+			running += started[i];
 		}
-		if (!any)
-			return failed;
+		if (batch_wait(running, h) != 0) {
+			for (size_t i = 0; i < n; i++) {
+				struct batch_result r = { .state = BATCH_UNKNOWN, .code = ERR_TIMEOUT,
+							  .err = "interrupted while in flight" };
+				for (size_t t = jobs[i].lo; started[i] && t < jobs[i].hi; t++)
+					h->settled(h->ud, i, t, &r);
+			}
+			return -1;
+		}
 		for (size_t i = 0; i < n; i++) {
 			struct batch_job *j = &jobs[i];
 			if (started[i])
@@ -155,6 +228,79 @@ static int batch_phase(struct batch_job *jobs, size_t n, const struct batch_opts
 		if (failed && !o->keep_going)
 			return failed;
 	}
+	return failed;
+}
+
+/* catch SIGINT and SIGTERM for the batch (on), or restore what was (off) */
+static int batch_catch(int on)
+{
+	static struct sigaction old_int, old_term;
+	if (!on) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+		return 0;
+	}
+	if (batch_pipe[0] < 0) {
+		if (pipe(batch_pipe) != 0)
+			return -1;
+		for (int k = 0; k < 2; k++)
+			fcntl(batch_pipe[k], F_SETFL, O_NONBLOCK);
+	}
+	struct sigaction sa = { .sa_handler = batch_on_signal };	/* no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	batch_signals = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	return 0;
+}
+
+/* the canaries of each node for opts */
+static size_t batch_canaries(const struct batch_opts *o, size_t n)
+{
+	size_t k = o->canary ? o->canary : (size_t)(o->canary_pct * (double)n / 100.0 + 0.999999);
+	return k < n ? k : n;
+}
+
+/* For opts->canary_wait seconds, ask every canary for its journal each
+ * half second (through its node's hub, as the batch went): 0 if each
+ * answered every time, else 1 after telling canary_lost. */
+static int batch_watch(struct batch_job *jobs, size_t n, const struct batch_opts *o,
+		       const struct batch_hooks *h)
+{
+	static const char probe[] = "{s2:ops7:journal}";
+	struct fmt_buf sub = { .p = (char *)probe, .len = sizeof probe - 1 };
+	double end = net_now() + o->canary_wait;
+	int lost = 0;
+	while (!lost && !batch_signals) {
+		for (size_t i = 0; i < n && !lost; i++) {
+			struct batch_job *j = &jobs[i];
+			if (j->dead || !j->canaries)
+				continue;
+			const struct fmt_buf *real = j->sub;
+			struct batch_opts keep = *o;	/* every canary is asked */
+			const struct batch_opts *was = j->opts;
+			keep.keep_going = 1;
+			j->sub = &sub, j->opts = &keep, j->lo = 0, j->hi = j->canaries;
+			batch_round(j);
+			const struct wire_val *res = wire_get(j->rep, "results");
+			for (size_t t = 0; t < j->canaries && !lost; t++) {
+				const struct wire_val *v = wire_at(res, (long long)t + 1);
+				if (j->rc == 0 && v && wire_getb(v, "ok"))
+					continue;
+				h->canary_lost(h->ud, i, t, j->rc ? j->err.msg :
+					       wire_gets(v, "err", "no answer"));
+				lost = 1;
+			}
+			wire_val_free(j->rep);
+			j->rep = NULL;
+			j->sub = real, j->opts = was, j->lo = j->hi = 0;
+		}
+		double left = end - net_now();
+		if (lost || left <= 0)
+			break;
+		usleep((useconds_t)((left < 0.5 ? left : 0.5) * 1e6));
+	}
+	return lost;
 }
 
 int batch_run(struct batch_node *nodes, size_t nnodes, const struct batch_opts *opts,
@@ -162,27 +308,38 @@ int batch_run(struct batch_node *nodes, size_t nnodes, const struct batch_opts *
 {
 	struct batch_job *jobs = calloc(nnodes ? nnodes : 1, sizeof *jobs);
 	int status = 0, failed = 0;
-	if (!jobs)
+	if (!jobs || batch_catch(1) != 0) {
+		free(jobs);
 		return 1;
-	size_t canary = opts->canary;
+	}
+	int canary = opts->canary || opts->canary_pct > 0;
 	for (size_t i = 0; i < nnodes; i++) {
 		jobs[i] = (struct batch_job){ .node = &nodes[i], .opts = opts, .sub = sub };
-		jobs[i].limit = canary < nodes[i].n ? canary : nodes[i].n;
-		canary -= jobs[i].limit;
+		jobs[i].limit = jobs[i].canaries = batch_canaries(opts, nodes[i].n);
 	}
-	if (opts->canary)
+	if (canary)
 		failed = batch_phase(jobs, nnodes, opts, hooks, &status);
-	if (!failed || (opts->keep_going && !opts->canary)) {
+	if (canary && !failed && opts->canary_wait > 0 && batch_watch(jobs, nnodes, opts, hooks))
+		failed = 1, status = status ? status : ERR_NODE;
+	if (!failed || (failed > 0 && opts->keep_going && !canary)) {
 		for (size_t i = 0; i < nnodes; i++)
 			jobs[i].limit = nodes[i].n;
-		failed |= batch_phase(jobs, nnodes, opts, hooks, &status);
+		int f = batch_phase(jobs, nnodes, opts, hooks, &status);
+		failed = f < 0 ? -1 : failed | f;
 	}
+	batch_catch(0);
 	for (size_t i = 0; i < nnodes; i++) {
-		struct batch_result skipped = { .state = BATCH_SKIPPED };
+		struct batch_result skipped = { .state = BATCH_SKIPPED,
+						.err = batch_signals ? "interrupted" : NULL };
 		for (size_t t = jobs[i].next; t < nodes[i].n; t++)
 			hooks->settled(hooks->ud, i, t, &skipped);
-		agent_close(jobs[i].sess);
 	}
+	if (failed < 0)		/* the rounds in flight still use jobs: leave them */
+		return BATCH_INTERRUPTED;
+	for (size_t i = 0; i < nnodes; i++)
+		agent_close(jobs[i].sess);
 	free(jobs);
+	if (batch_signals)
+		return BATCH_INTERRUPTED;
 	return status ? status : failed;
 }

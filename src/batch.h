@@ -21,7 +21,11 @@ struct batch_node {
 
 struct batch_opts {
 	int keep_going;		/* go on after a failing target */
-	size_t canary;		/* first run this many targets; go on only if all succeed */
+	/* canaries: first run this many targets of each node (or this
+	 * percentage of them, rounded up); go on only if all succeed and,
+	 * for canary_wait seconds after, keep answering */
+	size_t canary;
+	double canary_pct, canary_wait;
 	int flags;		/* AGENT_NO_AGENT */
 	double timeout;		/* seconds, for every wait */
 	int par;		/* services a hub works on at once */
@@ -40,6 +44,7 @@ struct batch_result {
 	const struct wire_val *val;
 	const char *err;	/* FAILED / UNKNOWN: why */
 	int code;		/* enum err_code of a transport failure (UNKNOWN), else 0 */
+	int canary;		/* the target was one of its node's canaries */
 };
 
 struct batch_hooks {
@@ -47,13 +52,25 @@ struct batch_hooks {
 	void (*sending)(void *ud, size_t node, size_t lo, size_t hi);
 	/* target i of node is settled (called in target order per node) */
 	void (*settled)(void *ud, size_t node, size_t i, const struct batch_result *r);
+	/* a first interrupt came: nothing more is sent; what is in flight
+	 * is waited for */
+	void (*interrupted)(void *ud);
+	/* canary i of node, settled ok, stopped answering during canary_wait */
+	void (*canary_lost)(void *ud, size_t node, size_t i, const char *why);
 	void *ud;
 };
+
+/* the exit status of a batch stopped by SIGINT or SIGTERM (128 + SIGINT) */
+#define BATCH_INTERRUPTED 130
 
 /* Run the operation whose per-service request is the wire table sub on
  * every target.  Every target is settled through hooks exactly once
  * (skipped ones too).  Returns 0 if all succeeded, else the exit status:
- * the first transport status met (3, 4, 5), or 1. */
+ * the first transport status met (3, 4, 5), or 1.  A first SIGINT or
+ * SIGTERM stops sending, waits for the rounds in flight and settles the
+ * rest skipped; a second settles the rounds in flight unknown at once:
+ * both return BATCH_INTERRUPTED, and after the second the caller must
+ * exit (the rounds in flight go on alone). */
 int batch_run(struct batch_node *nodes, size_t nnodes, const struct batch_opts *opts,
 	      const struct fmt_buf *sub, const struct batch_hooks *hooks);
 

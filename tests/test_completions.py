@@ -54,7 +54,7 @@ def test_commands(sh):
 def test_options_are_per_command(sh):
     assert sh.candidates("skyctl top --it") == ["--iterations"]
     assert sorted(sh.candidates("skyctl stuck --s")) == ["--signal", "--sort"]
-    assert sh.candidates("skyctl inject --can") == ["--canary"]
+    assert sh.candidates("skyctl inject --can") == ["--canary", "--canary-wait"]
     assert sh.candidates("skyctl list --can") == []
     assert sh.candidates("skyctl --ver") == ["--version"]
 
