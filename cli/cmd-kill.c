@@ -7,6 +7,6 @@
 const struct cmd_entry cmd_kill_entry = {
 	.name = "kill", .args = "TARGET",
 	.summary = "kill the service at once (through the launcher)",
-	.min = 0, .max = 0, .flags = CMD_CONNECT | CMD_TARGETS | CMD_CHECK_ALIVE | CMD_AUDIT,
+	.min = 0, .max = 0, .flags = CMD_CONNECT | CMD_TARGETS | CMD_CHECK_ALIVE | CMD_LOCAL | CMD_AUDIT,
 	.cols = cmd_target_cols, .ncols = 4, .form = TARGET_FORM_HEX,
 };

@@ -6,6 +6,6 @@
 const struct cmd_entry cmd_signal_entry = {
 	.name = "signal", .args = "TARGET [SIG]",
 	.summary = "interrupt a service stuck in a loop (traceback in the node's log)",
-	.min = 0, .max = 1, .flags = CMD_CONNECT | CMD_TARGETS | CMD_FRESH | CMD_AUDIT,
+	.min = 0, .max = 1, .flags = CMD_CONNECT | CMD_TARGETS | CMD_FRESH | CMD_LOCAL | CMD_AUDIT,
 	.cols = cmd_target_cols, .ncols = 4,
 };

@@ -304,6 +304,6 @@ const struct cmd_entry cmd_stuck_entry = {
 	.name = "stuck", .args = "[TARGET]",
 	.summary = "find services that answer nothing (endless loops); --signal interrupts them",
 	.options = CMD_OPTIONS(&args_opt_sort, &stuck_opt_signal), .min = 0, .max = 0,
-	.flags = CMD_TARGETS | CMD_TARGET_OPT,
+	.flags = CMD_TARGETS | CMD_TARGET_OPT | CMD_HANDLES | CMD_LOCAL,
 	.cols = stuck_cols, .ncols = 4, .exec = stuck_exec,
 };

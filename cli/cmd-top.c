@@ -111,7 +111,8 @@ static int top_cmp(const void *a, const void *b)
 
 /* the addresses of s's rows the TARGET selects on node i (the
  * dispatcher's resolver, on the sample's rows as services), sorted into
- * *keep (malloc'd); -1 when out of memory */
+ * *keep (malloc'd); else the exit status, with the node's errors recorded
+ * (a name nobody has, a service on another harbor) */
 static int top_select(struct cmd_ctx *c, size_t i, const struct sample *s, uint32_t **keep,
 		      size_t *n)
 {
@@ -119,8 +120,10 @@ static int top_select(struct cmd_ctx *c, size_t i, const struct sample *s, uint3
 	struct target_service *svc = malloc((s->n + 1) * sizeof *svc);
 	*keep = NULL;
 	*n = 0;
-	if (!svc)
-		return -1;
+	if (!svc) {
+		cmd_fail(nd, ERR_LOCAL, "top", "out of memory");
+		return ERR_LOCAL;
+	}
 	for (size_t k = 0; k < s->n; k++) {
 		svc[k].addr = s->rows[k].addr;
 		svc[k].cmd = (char *)sample_name(s, &s->rows[k]);
@@ -131,9 +134,13 @@ static int top_select(struct cmd_ctx *c, size_t i, const struct sample *s, uint3
 	nd->svc = NULL;	/* the sample's, not to be freed as a list */
 	nd->nsvc = 0;
 	free(svc);
-	*keep = rc == 0 ? malloc((nd->ntargets + 1) * sizeof **keep) : NULL;
-	if (!*keep)
-		return -1;
+	if (rc != 0 || nd->status)
+		return nd->status ? nd->status : ERR_NODE;
+	*keep = malloc((nd->ntargets + 1) * sizeof **keep);
+	if (!*keep) {
+		cmd_fail(nd, ERR_LOCAL, "top", "out of memory");
+		return ERR_LOCAL;
+	}
 	for (size_t k = 0; k < nd->ntargets; k++)
 		(*keep)[k] = nd->targets[k].addr;
 	*n = nd->ntargets;
@@ -141,7 +148,8 @@ static int top_select(struct cmd_ctx *c, size_t i, const struct sample *s, uint3
 	return 0;
 }
 
-/* rebuild t->all from the nodes' samples (call only between polls) */
+/* rebuild t->all from the nodes' samples (call only between polls); an
+ * exit status, the errors recorded in the nodes */
 static int top_build(struct top *t)
 {
 	size_t need = 0;
@@ -152,8 +160,10 @@ static int top_build(struct top *t)
 		struct sample_delta *s = a ? realloc(t->shown, need * sizeof *s) : NULL;
 		if (a)
 			t->all = a;
-		if (!s)
-			return -1;
+		if (!s) {
+			cmd_fail(&t->c->nodes[0], ERR_LOCAL, "top", "out of memory");
+			return ERR_LOCAL;
+		}
 		t->shown = s;
 		t->cap = need;
 	}
@@ -168,8 +178,9 @@ static int top_build(struct top *t)
 			uint64_t sig = top_sig(s);
 			if (!nd->keep || sig != nd->keep_sig) {
 				free(nd->keep);
-				if (top_select(t->c, i, s, &nd->keep, &nd->nkeep) != 0)
-					return -1;
+				int st = top_select(t->c, i, s, &nd->keep, &nd->nkeep);
+				if (st)
+					return st;
 				nd->keep_sig = sig;
 			}
 			m = top_keep(nd, t->all + t->nall, m);
@@ -293,10 +304,9 @@ static int top_batch(struct top *t)
 			}
 			nd->reported |= !nd->p.up;
 		}
-		if (top_build(t) != 0) {
-			fprintf(stderr, "skyctl: out of memory\n");
-			return ERR_LOCAL;
-		}
+		int st = top_build(t);
+		if (st)	/* the dispatcher prints the nodes' errors */
+			return st;
 		top_view(t);
 		top_rows(t, k);
 		if (k < n)
@@ -358,7 +368,7 @@ static int top_live(struct top *t)
 {
 	struct screen_frame f = { 0 };
 	pthread_t th;
-	int polling = 0, paused = 0, editing = 0, polls = 0, quit = 0;
+	int polling = 0, paused = 0, editing = 0, polls = 0, quit = 0, status = 0;
 	double next = 0;
 	if (screen_open() != 0) {
 		fprintf(stderr, "skyctl: top: cannot take over the terminal (%s); "
@@ -383,7 +393,7 @@ static int top_live(struct top *t)
 			pthread_join(th, NULL);
 			polling = 0;
 			polls++;
-			if (top_build(t) != 0)
+			if ((status = top_build(t)) != 0)
 				break;
 			redraw = 1;
 		}
@@ -415,7 +425,7 @@ static int top_live(struct top *t)
 	if (polling)
 		pthread_join(th, NULL);	/* bounded by the poll's own deadlines */
 	screen_frame_free(&f);
-	return 0;
+	return status;
 }
 
 static int top_exec(struct cmd_ctx *c)
@@ -456,6 +466,6 @@ const struct cmd_entry cmd_top_entry = {
 	.summary = "cpu, message rate, queue and memory of every service, live",
 	.options = CMD_OPTIONS(&args_opt_sort, &top_opt_delay, &top_opt_once, &top_opt_iterations),
 	.min = 0, .max = 0,
-	.flags = CMD_TARGETS | CMD_TARGET_OPT | CMD_REFRESH,
+	.flags = CMD_TARGETS | CMD_TARGET_OPT | CMD_REFRESH | CMD_HANDLES | CMD_LOCAL,
 	.cols = top_cols, .ncols = 10, .exec = top_exec,
 };
