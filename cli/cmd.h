@@ -189,6 +189,13 @@ int cmd_resolve_read(struct cmd_node *nd, const char *line);
  * on its connection (0 with neither); -1 after recording why */
 int cmd_harbor(struct cmd_ctx *c, struct cmd_node *nd);
 
+/* The services an agent command may take as its hub on nd, in order, into
+ * hubs (room for nd->ntargets + 1): its targets on the node's own harbor;
+ * with none, the node's first Lua service that is neither the console nor
+ * the harbor's own (the hub is reached in debug mode, which does not
+ * cross harbors; it reaches the other targets with skynet.call).  0: none. */
+size_t cmd_hubs(const struct cmd_node *nd, uint32_t *hubs);
+
 /* why, reworded when it is the node's "call failed" for a target on
  * another harbor (a dead remote handle); else why itself */
 const char *cmd_remote_failure(const struct cmd_node *nd, const struct target *t,

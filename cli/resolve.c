@@ -132,7 +132,8 @@ static void resolve_dedup(struct cmd_node *nd)
 
 /* CMD_LOCAL: a service on another harbor is out of the command's reach
  * (kill asks this node's launcher, logon and signal are this node's C
- * commands, list/stat/top show this node's services) */
+ * commands, list/stat/top show this node's services, the repl attaches
+ * in debug mode, which fails across harbors) */
 static void resolve_refuse_remote(struct cmd_ctx *c, struct cmd_node *nd)
 {
 	size_t k = 0;
@@ -144,8 +145,8 @@ static void resolve_refuse_remote(struct cmd_ctx *c, struct cmd_node *nd)
 			continue;
 		}
 		snprintf(what, sizeof what, "%s :%08x", c->cmd->name, (unsigned)t->addr);
-		snprintf(why, sizeof why, "the service is on harbor %u and %s reaches only this "
-			 "node's (harbor %d): run it against harbor %u's console", t->addr >> 24,
+		snprintf(why, sizeof why, "on harbor %u; %s works on this node's services only "
+			 "(harbor %d): run it against harbor %u's console", t->addr >> 24,
 			 c->cmd->name, nd->harbor, t->addr >> 24);
 		cmd_fail(nd, ERR_USAGE, what, why);
 	}
@@ -280,4 +281,31 @@ const char *cmd_remote_failure(const struct cmd_node *nd, const struct target *t
 		return why;
 	snprintf(buf, len, "no such service on harbor %u (%s)", t->addr >> 24, why);
 	return buf;
+}
+
+/* a service fit to be the hub for targets on other harbors: Lua, and
+ * neither the console (it would wait on itself) nor the harbor's own */
+static int resolve_hub_fit(const char *cmd)
+{
+	static const char *const skip[] = { "debug_console", "cmaster", "cslave", "cdummy" };
+	char name[64];
+	if (strncmp(cmd, "snlua ", 6) != 0)
+		return 0;
+	target_service_name(cmd, name, sizeof name);
+	for (size_t i = 0; i < sizeof skip / sizeof *skip; i++)
+		if (strcmp(name, skip[i]) == 0)
+			return 0;
+	return 1;
+}
+
+size_t cmd_hubs(const struct cmd_node *nd, uint32_t *hubs)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < nd->ntargets; i++)
+		if (!resolve_remote(nd, &nd->targets[i]))
+			hubs[n++] = nd->targets[i].addr;
+	for (size_t i = 0; n == 0 && i < nd->nsvc; i++)
+		if (resolve_hub_fit(nd->svc[i].cmd))
+			hubs[n++] = nd->svc[i].addr;
+	return n;
 }
