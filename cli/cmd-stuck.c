@@ -47,6 +47,7 @@ struct stuck_node {
 	struct poller_node p;
 	struct target_service *svc;	/* its `list` */
 	size_t nsvc;
+	size_t nsel;		/* the services looked at: the TARGET's, or all */
 	struct stuck_probe *probes;
 	size_t nprobes;
 	atomic_size_t next;	/* the next probe a worker takes */
@@ -214,7 +215,8 @@ static void stuck_node(void *ud, size_t i)
 		t = cn->targets;
 		nt = cn->ntargets;
 	}
-	nd->probes = calloc((s->c->targets.n ? nt : nd->nsvc) + 1, sizeof *nd->probes);
+	nd->nsel = s->c->targets.n ? nt : nd->nsvc;
+	nd->probes = calloc(nd->nsel + 1, sizeof *nd->probes);
 	if (!nd->probes) {
 		free(t);
 		stuck_fail(nd, "", &(struct err){ ERR_LOCAL, "out of memory" });
@@ -245,7 +247,7 @@ static int stuck_report(struct stuck *s)
 		struct stuck_node *nd = &s->nodes[i];
 		size_t here = 0;
 		status = err_worst(status, nd->status);
-		nsvc += nd->nsvc;
+		nsvc += nd->nsel;
 		for (size_t k = 0; k < nd->nprobes; k++) {
 			struct stuck_probe *pr = &nd->probes[k];
 			char reason[160];

@@ -246,7 +246,8 @@ int run_command(struct cmd_ctx *c)
 		for (size_t i = 0; i < c->sess.n; i++)
 			ntargets += c->nodes[i].ntargets;
 		status = run_check_matched(c);
-		if (!status && (c->cmd->flags & CMD_ONE) && c->targets.n && ntargets != 1) {
+		if (!status && (c->cmd->flags & CMD_ONE) && c->targets.n && ntargets != 1 &&
+		    !c->nodes[0].status) {	/* else the node said why */
 			fprintf(stderr, "skyctl: %s matches %zu services: name one\n",
 				c->targets.v[0].orig, ntargets);
 			status = ERR_USAGE;
