@@ -208,7 +208,7 @@ static void stuck_node(void *ud, size_t i)
 		int rc = cmd_resolve(s->c, cn, &s->c->targets);
 		cn->svc = NULL;
 		cn->nsvc = 0;
-		if (rc != 0) {
+		if (rc != 0 || cn->status) {	/* cn->errs says why */
 			nd->status = err_worst(nd->status, cn->status);
 			return;
 		}
@@ -275,6 +275,8 @@ static int stuck_report(struct stuck *s)
 	}
 	fmt_printf(&c->json_summary, "\"stuck\":%zu,\"services\":%zu,\"left\":%zu", nstuck, nsvc,
 		   sig ? nleft : nstuck);
+	if (nsvc == 0 && status)	/* the nodes' errors say it all */
+		return status;
 	fprintf(stderr, "stuck: %zu of %zu service%s did not answer within %g s%s\n", nstuck, nsvc,
 		nsvc == 1 ? "" : "s", c->o.timeout,
 		nstuck && !sig ? " (skyctl stuck --signal interrupts them; the traceback "
