@@ -169,7 +169,8 @@ static int agentrun_nodes(struct cmd_ctx *c, struct agentrun *r)
 		struct cmd_node *nd = &c->nodes[i];
 		if (!nd->ntargets)
 			continue;
-		uint32_t *addrs = r->addrs[r->nnodes] = calloc(nd->ntargets, sizeof *addrs);
+		/* the targets, then the services that may be the hub */
+		uint32_t *addrs = r->addrs[r->nnodes] = calloc(2 * nd->ntargets + 1, sizeof *addrs);
 		if (!addrs)
 			return ERR_LOCAL;
 		for (size_t k = 0; k < nd->ntargets; k++)
@@ -177,7 +178,9 @@ static int agentrun_nodes(struct cmd_ctx *c, struct agentrun *r)
 		/* the batch goes on with the connection the targets were listed on */
 		r->nodes[r->nnodes] = (struct batch_node){ .name = nd->sn->name,
 							   .addr = nd->sn->addr, .addrs = addrs,
-							   .n = nd->ntargets, .conn = nd->sn->conn };
+							   .n = nd->ntargets, .conn = nd->sn->conn,
+							   .hubs = addrs + nd->ntargets,
+							   .nhubs = cmd_hubs(nd, addrs + nd->ntargets) };
 		nd->sn->conn = NULL;
 		r->targets[r->nnodes++] = nd->targets;
 		r->total += nd->ntargets;

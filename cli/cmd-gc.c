@@ -11,6 +11,6 @@ const struct cmd_entry cmd_gc_entry = {
 	.name = "gc", .args = "[TARGET]",
 	.summary = "collect garbage in every service, then show mem",
 	.options = CMD_OPTIONS(&args_opt_sort), .min = 0, .max = 0,
-	.flags = CMD_CONNECT | CMD_TARGETS | CMD_TARGET_OPT | CMD_HANDLES | CMD_AUDIT,
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_TARGET_OPT | CMD_HANDLES | CMD_LOCAL | CMD_AUDIT,
 	.cols = cmd_mem_cols, .ncols = 3, .node = cmd_gc_node,
 };

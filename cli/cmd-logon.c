@@ -38,6 +38,6 @@ static int logon_before(struct cmd_ctx *c, struct cmd_node *nd)
 const struct cmd_entry cmd_logon_entry = {
 	.name = "logon", .args = "TARGET",
 	.summary = "log the service's messages to the node's log directory (its logpath)",
-	.min = 0, .max = 0, .flags = CMD_CONNECT | CMD_TARGETS | CMD_AUDIT,
+	.min = 0, .max = 0, .flags = CMD_CONNECT | CMD_TARGETS | CMD_LOCAL | CMD_AUDIT,
 	.cols = cmd_target_cols, .ncols = 4, .before = logon_before,
 };

@@ -42,6 +42,6 @@ static int cmd_mem_node(struct cmd_ctx *c, struct cmd_node *nd)
 const struct cmd_entry cmd_mem_entry = {
 	.name = "mem", .args = "[TARGET]", .summary = "Lua memory of every service, in bytes",
 	.options = CMD_OPTIONS(&args_opt_sort), .min = 0, .max = 0,
-	.flags = CMD_CONNECT | CMD_TARGETS | CMD_TARGET_OPT | CMD_HANDLES,
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_TARGET_OPT | CMD_HANDLES | CMD_LOCAL,
 	.cols = cmd_mem_cols, .ncols = 3, .node = cmd_mem_node,
 };

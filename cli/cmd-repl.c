@@ -206,6 +206,7 @@ const struct cmd_entry cmd_repl_entry = {
 	.name = "repl", .args = "[TARGET]",
 	.summary = "a Lua prompt inside a live service (no TARGET: the node's console)",
 	.min = 0, .max = 0,
-	.flags = CMD_CONNECT | CMD_TARGETS | CMD_TARGET_OPT | CMD_ONE | CMD_HANDLES | CMD_KEEPCONN,
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_TARGET_OPT | CMD_ONE | CMD_HANDLES | CMD_KEEPCONN |
+		 CMD_LOCAL,
 	.exec = cmd_repl_exec, .help_more = cmd_repl_help,
 };

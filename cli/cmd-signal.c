@@ -7,6 +7,6 @@ const struct cmd_entry cmd_signal_entry = {
 	.name = "signal", .args = "TARGET [SIG]",
 	.summary = "interrupt a service stuck in a loop (traceback in the node's log)",
 	.min = 0, .max = 1, .options = CMD_OPTIONS(&args_opt_yes),
-	.flags = CMD_CONNECT | CMD_TARGETS | CMD_FRESH | CMD_AUDIT | CMD_CONFIRM,
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_FRESH | CMD_LOCAL | CMD_AUDIT | CMD_CONFIRM,
 	.cols = cmd_target_cols, .ncols = 4,
 };

@@ -56,6 +56,6 @@ const struct cmd_entry cmd_stat_entry = {
 	.name = "stat", .args = "[TARGET]",
 	.summary = "cpu, messages, queue length and tasks of every service",
 	.options = CMD_OPTIONS(&args_opt_sort), .min = 0, .max = 0,
-	.flags = CMD_CONNECT | CMD_TARGETS | CMD_TARGET_OPT | CMD_HANDLES,
+	.flags = CMD_CONNECT | CMD_TARGETS | CMD_TARGET_OPT | CMD_HANDLES | CMD_LOCAL,
 	.cols = cmd_stat_cols, .ncols = 6, .node = cmd_stat_node,
 };

@@ -47,6 +47,7 @@ struct stuck_node {
 	struct poller_node p;
 	struct target_service *svc;	/* its `list` */
 	size_t nsvc;
+	size_t nsel;		/* the services looked at: the TARGET's, or all */
 	struct stuck_probe *probes;
 	size_t nprobes;
 	atomic_size_t next;	/* the next probe a worker takes */
@@ -207,14 +208,15 @@ static void stuck_node(void *ud, size_t i)
 		int rc = cmd_resolve(s->c, cn, &s->c->targets);
 		cn->svc = NULL;
 		cn->nsvc = 0;
-		if (rc != 0) {
+		if (rc != 0 || cn->status) {	/* cn->errs says why */
 			nd->status = err_worst(nd->status, cn->status);
 			return;
 		}
 		t = cn->targets;
 		nt = cn->ntargets;
 	}
-	nd->probes = calloc((s->c->targets.n ? nt : nd->nsvc) + 1, sizeof *nd->probes);
+	nd->nsel = s->c->targets.n ? nt : nd->nsvc;
+	nd->probes = calloc(nd->nsel + 1, sizeof *nd->probes);
 	if (!nd->probes) {
 		free(t);
 		stuck_fail(nd, "", &(struct err){ ERR_LOCAL, "out of memory" });
@@ -245,7 +247,7 @@ static int stuck_report(struct stuck *s)
 		struct stuck_node *nd = &s->nodes[i];
 		size_t here = 0;
 		status = err_worst(status, nd->status);
-		nsvc += nd->nsvc;
+		nsvc += nd->nsel;
 		for (size_t k = 0; k < nd->nprobes; k++) {
 			struct stuck_probe *pr = &nd->probes[k];
 			char reason[160];
@@ -273,6 +275,8 @@ static int stuck_report(struct stuck *s)
 	}
 	fmt_printf(&c->json_summary, "\"stuck\":%zu,\"services\":%zu,\"left\":%zu", nstuck, nsvc,
 		   sig ? nleft : nstuck);
+	if (nsvc == 0 && status)	/* the nodes' errors say it all */
+		return status;
 	fprintf(stderr, "stuck: %zu of %zu service%s did not answer within %g s%s\n", nstuck, nsvc,
 		nsvc == 1 ? "" : "s", c->o.timeout,
 		nstuck && !sig ? " (skyctl stuck --signal interrupts them; the traceback "
@@ -304,6 +308,6 @@ const struct cmd_entry cmd_stuck_entry = {
 	.name = "stuck", .args = "[TARGET]",
 	.summary = "find services that answer nothing (endless loops); --signal interrupts them",
 	.options = CMD_OPTIONS(&args_opt_sort, &stuck_opt_signal), .min = 0, .max = 0,
-	.flags = CMD_TARGETS | CMD_TARGET_OPT,
+	.flags = CMD_TARGETS | CMD_TARGET_OPT | CMD_HANDLES | CMD_LOCAL,
 	.cols = stuck_cols, .ncols = 4, .exec = stuck_exec,
 };

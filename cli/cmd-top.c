@@ -105,7 +105,8 @@ static size_t top_keep(const struct top_node *nd, struct sample_delta *d, size_t
 	return k;
 }
 
-/* rebuild t->all from the nodes' samples (call only between polls) */
+/* rebuild t->all from the nodes' samples (call only between polls); an
+ * exit status, the errors recorded in the nodes */
 static int top_build(struct top *t)
 {
 	size_t need = 0;
@@ -116,8 +117,10 @@ static int top_build(struct top *t)
 		struct sample_delta *s = a ? realloc(t->shown, need * sizeof *s) : NULL;
 		if (a)
 			t->all = a;
-		if (!s)
-			return -1;
+		if (!s) {
+			cmd_fail(&t->c->nodes[0], ERR_LOCAL, "top", "out of memory");
+			return ERR_LOCAL;
+		}
 		t->shown = s;
 		t->cap = need;
 	}
@@ -132,8 +135,9 @@ static int top_build(struct top *t)
 			uint64_t sig = top_sig(s);
 			if (!nd->keep || sig != nd->keep_sig) {
 				free(nd->keep);
-				if (cmd_select_sample(t->c, i, s, &nd->keep, &nd->nkeep) != 0)
-					return -1;
+				int st = cmd_select_sample(t->c, i, s, &nd->keep, &nd->nkeep);
+				if (st)
+					return st;
 				nd->keep_sig = sig;
 			}
 			m = top_keep(nd, t->all + t->nall, m);
@@ -322,10 +326,9 @@ static int top_batch(struct top *t)
 			}
 			nd->reported |= !nd->p.up;
 		}
-		if (top_build(t) != 0) {
-			fprintf(stderr, "skyctl: out of memory\n");
-			return ERR_LOCAL;
-		}
+		int st = top_build(t);
+		if (st)	/* the dispatcher prints the nodes' errors */
+			return st;
 		top_view(t);
 		top_rows(t, k);
 		if (k < n)
@@ -387,7 +390,7 @@ static int top_live(struct top *t)
 {
 	struct screen_frame f = { 0 };
 	pthread_t th;
-	int polling = 0, paused = 0, editing = 0, polls = 0, quit = 0;
+	int polling = 0, paused = 0, editing = 0, polls = 0, quit = 0, status = 0;
 	double next = 0;
 	if (screen_open() != 0) {
 		fprintf(stderr, "skyctl: top: cannot take over the terminal (%s); "
@@ -412,7 +415,7 @@ static int top_live(struct top *t)
 			pthread_join(th, NULL);
 			polling = 0;
 			polls++;
-			if (top_build(t) != 0)
+			if ((status = top_build(t)) != 0)
 				break;
 			redraw = 1;
 		}
@@ -444,7 +447,7 @@ static int top_live(struct top *t)
 	if (polling)
 		pthread_join(th, NULL);	/* bounded by the poll's own deadlines */
 	screen_frame_free(&f);
-	return 0;
+	return status;
 }
 
 static int top_exec(struct cmd_ctx *c)
@@ -485,6 +488,6 @@ const struct cmd_entry cmd_top_entry = {
 	.summary = "cpu, message rate, queue and memory of every service, live",
 	.options = CMD_OPTIONS(&args_opt_sort, &top_opt_delay, &top_opt_once, &top_opt_iterations),
 	.min = 0, .max = 0,
-	.flags = CMD_TARGETS | CMD_TARGET_OPT | CMD_REFRESH,
+	.flags = CMD_TARGETS | CMD_TARGET_OPT | CMD_REFRESH | CMD_HANDLES | CMD_LOCAL,
 	.cols = top_cols, .ncols = 10, .exec = top_exec,
 };

@@ -40,6 +40,8 @@ enum cmd_flags {
 				 * cli/cmds.c says which commands and why */
 	CMD_CONFIRM = 8192,	/* destroys: selecting more than one service asks first on
 				 * a terminal and needs --yes in a pipe (run.c) */
+	CMD_LOCAL = 16384,	/* reaches only the node's own services: a target on
+				 * another harbor is refused (kill, logon, list...) */
 };
 
 /* One option.  The global ones are args.c's table; a command declares
@@ -132,6 +134,8 @@ struct cmd_node {
 	int status;		/* exit status for this node */
 	char **results;		/* CMD_AUDIT: per target, "ok" or "failed: why"
 				 * (NULL: no reply) */
+	int harbor;		/* the node's harbor (cmd_harbor), once harbor_known */
+	int harbor_known;
 };
 
 struct cmd_ctx {
@@ -178,12 +182,37 @@ int cmd_check(struct cmd_node *nd, const char *line, const struct proto_reply *r
 /* record an error line "skyctl: NODE: what: msg" and worsen the status */
 void cmd_fail(struct cmd_node *nd, int code, const char *what, const char *msg);
 
-/* Resolve tl on nd into nd->targets: the one place targets are resolved.
- * The node's services (nd->svc) are fetched with `list` on its connection
- * when a selector or CMD_CHECK_ALIVE needs them and nd->svc is empty;
- * registered names are looked up (CMD_HANDLES), dead addresses dropped
- * (CMD_CHECK_ALIVE).  -1 after recording why. */
+/* Resolve tl on nd into nd->targets: the one place targets are resolved
+ * (cli/resolve.c).  The node's services (nd->svc) are fetched with `list`
+ * on its connection when a selector or CMD_CHECK_ALIVE needs them and
+ * nd->svc is empty; global names are looked up, and registered names
+ * (CMD_HANDLES); handles get the node's harbor; targets on another harbor
+ * are refused (CMD_LOCAL) or pinged through the node, dead addresses
+ * dropped (CMD_CHECK_ALIVE); each failure is recorded and drops its
+ * target.  -1 after recording why when nothing could be resolved. */
 int cmd_resolve(struct cmd_ctx *c, struct cmd_node *nd, const struct target_list *tl);
+
+/* the line resolving tl starts with ("list", or the node's harbor), to
+ * go with the connection; NULL: none */
+const char *cmd_resolve_first(const struct cmd_ctx *c, const struct target_list *tl);
+/* read the reply to that line; -1 after recording why */
+int cmd_resolve_read(struct cmd_node *nd, const char *line);
+
+/* the node's harbor: from its services' handles when fetched, else asked
+ * on its connection (0 with neither); -1 after recording why */
+int cmd_harbor(struct cmd_ctx *c, struct cmd_node *nd);
+
+/* The services an agent command may take as its hub on nd, in order, into
+ * hubs (room for nd->ntargets + 1): its targets on the node's own harbor;
+ * with none, the node's first Lua service that is neither the console nor
+ * the harbor's own (the hub is reached in debug mode, which does not
+ * cross harbors; it reaches the other targets with skynet.call).  0: none. */
+size_t cmd_hubs(const struct cmd_node *nd, uint32_t *hubs);
+
+/* why, reworded when it is the node's "call failed" for a target on
+ * another harbor (a dead remote handle); else why itself */
+const char *cmd_remote_failure(const struct cmd_node *nd, const struct target *t,
+			       const char *why, char *buf, size_t len);
 
 /* append n records to the audit log (src/audit.h); warn once when it
  * cannot be written.  c->batch is set on the first call. */
@@ -200,7 +229,7 @@ int cmd_services_from(struct cmd_node *nd, const struct proto_reply *r);
 
 /* CMD_REFRESH: the addresses of s's rows the TARGET selects on node i
  * (cmd_resolve on the sample's rows as services), sorted into *keep
- * (malloc'd); -1 when out of memory */
+ * (malloc'd); else the exit status, the errors recorded in the node */
 struct sample;
 int cmd_select_sample(struct cmd_ctx *c, size_t i, const struct sample *s, uint32_t **keep,
 		      size_t *n);

@@ -174,8 +174,10 @@ int cmd_select_sample(struct cmd_ctx *c, size_t i, const struct sample *s, uint3
 	struct target_service *svc = malloc((s->n + 1) * sizeof *svc);
 	*keep = NULL;
 	*n = 0;
-	if (!svc)
-		return -1;
+	if (!svc) {
+		cmd_fail(nd, ERR_LOCAL, c->cmd->name, "out of memory");
+		return ERR_LOCAL;
+	}
 	for (size_t k = 0; k < s->n; k++) {
 		svc[k].addr = s->rows[k].addr;
 		svc[k].cmd = (char *)sample_name(s, &s->rows[k]);
@@ -186,9 +188,13 @@ int cmd_select_sample(struct cmd_ctx *c, size_t i, const struct sample *s, uint3
 	nd->svc = NULL;	/* the sample's, not to be freed as a list */
 	nd->nsvc = 0;
 	free(svc);
-	*keep = rc == 0 ? malloc((nd->ntargets + 1) * sizeof **keep) : NULL;
-	if (!*keep)
-		return -1;
+	if (rc != 0 || nd->status)
+		return nd->status ? nd->status : ERR_NODE;
+	*keep = malloc((nd->ntargets + 1) * sizeof **keep);
+	if (!*keep) {
+		cmd_fail(nd, ERR_LOCAL, c->cmd->name, "out of memory");
+		return ERR_LOCAL;
+	}
 	for (size_t k = 0; k < nd->ntargets; k++)
 		(*keep)[k] = nd->targets[k].addr;
 	*n = nd->ntargets;

@@ -11,111 +11,11 @@
 
 #include "agentcmd.h"
 #include "cmd.h"
-#include "names.h"
 
 #define RUN_BATCH 256	/* lines written before their replies are read */
 
-/* read the reply to the `list` sent with the connection into nd->svc */
-static int run_read_list(struct cmd_node *nd)
-{
-	struct proto_reply r;
-	struct err e = { 0 };
-	if (proto_read_reply(nd->sn->conn, &r, 0, &e) != 0) {
-		cmd_fail(nd, e.code, "list", e.msg);
-		return -1;
-	}
-	int rc = cmd_services_from(nd, &r);
-	proto_reply_free(&r);
-	return rc;
-}
-
-/* ---- phases ---- */
-
-static int run_applies(const struct target_sel *sel, void *ud)
-{
-	return session_applies(sel, ud);
-}
-
-/* kill/exit of an address that is not in `list` would be framed as
- * success (docs/protocol.md, Quirks): drop such targets with an error */
-static void run_check_alive(struct cmd_ctx *c, struct cmd_node *nd)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < nd->ntargets; i++) {
-		struct target *t = &nd->targets[i];
-		char what[64], addr[32];
-		if (t->name || t->cmd) {
-			nd->targets[k++] = *t;
-			continue;
-		}
-		snprintf(what, sizeof what, "%s %s", c->cmd->name,
-			 target_format(t, TARGET_FORM_COLON, addr, sizeof addr));
-		cmd_fail(nd, ERR_NODE, what, "no such service");
-	}
-	nd->ntargets = k;
-}
-
-/* give every target named ".name" its handle (and launch command); drop
- * the ones that cannot be looked up, with an error */
-static void run_lookup_names(struct cmd_ctx *c, struct cmd_node *nd)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < nd->ntargets; i++) {
-		struct target *t = &nd->targets[i];
-		struct err e = { 0 };
-		if (t->name && names_resolve(nd->sn->addr, t->name, c->o.timeout, &t->addr, &e) != 0) {
-			cmd_fail(nd, e.code, c->cmd->name, e.msg);
-			continue;
-		}
-		char addr[16];
-		snprintf(addr, sizeof addr, ":%08x", (unsigned)t->addr);
-		if (t->name && !t->cmd)
-			t->cmd = cmd_service_cmd(nd, addr);
-		size_t j = 0;
-		while (j < k && nd->targets[j].addr != t->addr)
-			j++;
-		if (j == k)	/* ".name,:f" is one target when .name is :f */
-			nd->targets[k++] = *t;
-	}
-	nd->ntargets = k;
-}
-
-/* whether resolving tl on a node needs its `list` */
-static int run_needs_list(const struct cmd_ctx *c, const struct target_list *tl)
-{
-	return (c->cmd->flags & CMD_CHECK_ALIVE) || target_needs_list(tl);
-}
-
-int cmd_resolve(struct cmd_ctx *c, struct cmd_node *nd, const struct target_list *tl)
-{
-	struct err e = { 0 };
-	struct proto_reply r;
-	free(nd->targets);
-	nd->targets = NULL;
-	nd->ntargets = 0;
-	if (!nd->svc && run_needs_list(c, tl)) {
-		if (cmd_request(c, nd, "list", &r) != 0)
-			return -1;
-		int rc = cmd_services_from(nd, &r);
-		proto_reply_free(&r);
-		if (rc != 0)
-			return -1;
-	}
-	/* target_resolve only reads the list; it is not declared const */
-	if (target_resolve((struct target_list *)tl, run_applies, nd->sn, nd->svc, nd->nsvc,
-			   &nd->targets, &nd->ntargets, nd->matched, &e) != 0) {
-		cmd_fail(nd, e.code, c->cmd->name, e.msg);
-		return -1;
-	}
-	if (c->cmd->flags & CMD_HANDLES)
-		run_lookup_names(c, nd);
-	if (c->cmd->flags & CMD_CHECK_ALIVE)
-		run_check_alive(c, nd);
-	return 0;
-}
-
-/* phase one, per node: connect (the `list` resolving needs goes with
- * the connection), resolve targets */
+/* phase one, per node: connect (the first line resolving needs goes
+ * with the connection), resolve targets */
 static void run_prepare(void *ud, size_t i)
 {
 	struct cmd_ctx *c = ud;
@@ -123,13 +23,13 @@ static void run_prepare(void *ud, size_t i)
 	const struct cmd_entry *cmd = c->cmd;
 	struct err e = { 0 };
 	int targets = (cmd->flags & CMD_TARGETS) && c->targets.n;
-	int list = targets && run_needs_list(c, &c->targets);
-	nd->sn->conn = proto_open_send(nd->sn->addr, c->o.timeout, list ? "list" : NULL, &e);
+	const char *first = targets ? cmd_resolve_first(c, &c->targets) : NULL;
+	nd->sn->conn = proto_open_send(nd->sn->addr, c->o.timeout, first, &e);
 	if (!nd->sn->conn) {
 		cmd_fail(nd, e.code, cmd->name, e.msg);
 		return;
 	}
-	if (list && run_read_list(nd) != 0)
+	if (first && cmd_resolve_read(nd, first) != 0)
 		return;
 	if (targets)
 		cmd_resolve(c, nd, &c->targets);
@@ -141,12 +41,12 @@ static int run_target_reply(struct cmd_ctx *c, struct cmd_node *nd, const struct
 {
 	struct proto_reply r;
 	struct err e = { 0 };
-	char addr[64], buf[64];
+	char addr[64], buf[64], remote[300];
 	if (proto_read_reply(nd->sn->conn, &r, 0, &e) != 0) {
 		cmd_fail(nd, e.code, line, e.msg);
 		return -1;
 	}
-	const char *why = proto_failure(line, &r);
+	const char *why = cmd_remote_failure(nd, t, proto_failure(line, &r), remote, sizeof remote);
 	target_format(t, TARGET_FORM_COLON, addr, sizeof addr);
 	if (why)
 		cmd_fail(nd, ERR_NODE, line, why);
@@ -282,12 +182,6 @@ static int run_targets_parse(struct cmd_ctx *c, struct err *e)
 		return -1;
 	if ((cmd->flags & CMD_ONE) && c->targets.n > 1)
 		return err_set(e, ERR_USAGE, "%s: one service, please (not a list)", cmd->name);
-	for (size_t i = 0; (cmd->flags & CMD_REFRESH) && i < c->targets.n; i++)
-		if (c->targets.v[i].kind == TARGET_NAME)
-			return err_set(e, ERR_USAGE,
-				       "%s: a registered name cannot be told from stat rows; "
-				       "give its address (:a) or launch name (@name)",
-				       c->targets.v[i].orig);
 	return 0;
 }
 
@@ -355,7 +249,8 @@ int run_command(struct cmd_ctx *c)
 		for (size_t i = 0; i < c->sess.n; i++)
 			ntargets += c->nodes[i].ntargets;
 		status = run_check_matched(c);
-		if (!status && (c->cmd->flags & CMD_ONE) && c->targets.n && ntargets != 1) {
+		if (!status && (c->cmd->flags & CMD_ONE) && c->targets.n && ntargets != 1 &&
+		    !c->nodes[0].status) {	/* else the node said why */
 			fprintf(stderr, "skyctl: %s matches %zu services: name one\n",
 				c->targets.v[0].orig, ntargets);
 			status = ERR_USAGE;

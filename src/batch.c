@@ -28,7 +28,7 @@ struct batch_job {
 	const struct batch_opts *opts;
 	const struct fmt_buf *sub;
 	struct agent_sess *sess;
-	size_t hub;		/* index of the hub among the node's targets */
+	size_t hub;		/* index of the hub among the node's hubs */
 	size_t next;		/* first target not yet sent */
 	size_t limit;		/* targets to send in this phase */
 	size_t canaries;	/* its first targets are canaries */
@@ -84,12 +84,17 @@ static void *batch_round(void *arg)
 	}
 	batch_request(&req, j);
 	for (int tries = 0; tries < BATCH_HUBS; tries++) {
-		j->rc = agent_request(j->sess, j->node->addrs[j->hub], &req, &j->rep, &j->err);
-		if (j->rc == 0 || !agent_attach_failed(j->sess) || j->hub + 1 >= j->node->n)
+		if (j->hub >= j->node->nhubs) {
+			j->rc = err_set(&j->err, ERR_NODE, "no service of the node can be the hub "
+					"(a Lua service on its own harbor)");
+			break;
+		}
+		j->rc = agent_request(j->sess, j->node->hubs[j->hub], &req, &j->rep, &j->err);
+		if (j->rc == 0 || !agent_attach_failed(j->sess) || j->hub + 1 >= j->node->nhubs)
 			break;
 		j->hub++;
 	}
-	j->sent = j->rc == 0 || !agent_attach_failed(j->sess);
+	j->sent = j->hub < j->node->nhubs && (j->rc == 0 || !agent_attach_failed(j->sess));
 	fmt_buf_free(&req);
 	return NULL;
 }

@@ -17,6 +17,10 @@ struct batch_node {
 	const uint32_t *addrs;	/* its targets, in order */
 	size_t n;
 	struct net_conn *conn;	/* greeted and idle, or NULL: a session takes it */
+	const uint32_t *hubs;	/* the services that may be the hub, in order: on
+				 * the node's own harbor (debug mode does not
+				 * cross harbors); the hub reaches the targets */
+	size_t nhubs;
 };
 
 struct batch_opts {

@@ -153,8 +153,6 @@ def test_usage_errors(tmp_path):
     assert r.returncode == 2
     r = skyctl("top", "--sort", "colour", "--once")
     assert r.returncode == 2 and "cannot sort by" in r.stderr
-    r = skyctl("top", ".launcher", "--once")
-    assert r.returncode == 2 and "registered name" in r.stderr
     r = skyctl("top", ":a", ":b")
     assert r.returncode == 2
     r = skyctl("top")       # no terminal: the live view cannot start
