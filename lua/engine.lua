@@ -1255,12 +1255,13 @@ function OPS.ping()
 	return { ok = true, version = VERSION, journal = #S.journal }
 end
 
--- unregister the commands; keep only the journal in package.loaded.skyctl
+-- unregister the commands; keep only the journal (and the patch set it was
+-- brought to) in package.loaded.skyctl
 function OPS.remove()
 	sdebug.reg_debugcmd(CMD, nil)
 	sdebug.reg_debugcmd(LOADER, nil)
 	for k in pairs(S) do
-		if k ~= "journal" and k ~= "nextid" then
+		if k ~= "journal" and k ~= "nextid" and k ~= "set" then
 			S[k] = nil
 		end
 	end
@@ -1272,7 +1273,7 @@ local E = {
 	S = S, OPS = OPS, same = same, undo = undo, export = export, export_all = export_all,
 	describe = describe, errmsg = errmsg, helpers = helpers, printer = printer,
 	watchdog = watchdog, inject_tables = inject_tables, current = current,
-	is_current = is_current, run_line = run_line,
+	is_current = is_current, run_line = run_line, journal_add = journal_add,
 }
 
 local function handle_local(req)
