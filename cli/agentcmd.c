@@ -252,6 +252,23 @@ int agentcmd_uncertain(const struct wire_val *v)
 		wire_getb(u, "truncated") || wire_count(wire_get(u, "uncopied"));
 }
 
+void agentcmd_undone(const struct wire_val *v, char *buf, size_t len)
+{
+	const struct wire_val *stuck = wire_get(v, "stuck");
+	long long undone = wire_geti(v, "undone", 0);
+	if (wire_getb(v, "refused"))
+		snprintf(buf, len, " (refused: nothing applied; --force applies it anyway)");
+	else if (stuck)
+		snprintf(buf, len, " (%lld change%s undone; not undone: %s%s)", undone,
+			 undone == 1 ? "" : "s", wire_at(stuck, 1)->s,
+			 wire_count(stuck) > 1 ? " and more" : "");
+	else if (agentcmd_uncertain(v))
+		snprintf(buf, len, " (its %lld tracked change%s undone; what it changed elsewhere "
+			 "stays: see the ! lines)", undone, undone == 1 ? "" : "s");
+	else
+		snprintf(buf, len, " (all its changes undone)");
+}
+
 void agentcmd_keep_sources(const struct agentcmd_script *sc, int n)
 {
 	struct err e;

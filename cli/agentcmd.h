@@ -134,6 +134,11 @@ void agentcmd_warnings(struct fmt_buf *b, const struct wire_val *v, const char *
  * then no summary may say "nothing was changed" or "all undone" */
 int agentcmd_uncertain(const struct wire_val *v);
 
+/* what a failed apply of scripts undid (its reply v), honestly, as
+ * " (all its changes undone)": "all" only when nothing was left or left
+ * out */
+void agentcmd_undone(const struct wire_val *v, char *buf, size_t len);
+
 /* keep the scripts' sources in the local store (src/scriptstore.h), so
  * `patches --show` prints what a service runs; warns once on failure */
 void agentcmd_keep_sources(const struct agentcmd_script *sc, int n);

@@ -203,7 +203,13 @@ int args_parse(int argc, char **argv, struct cmd_ctx *c, struct err *e)
 	const struct cmd_entry *cmd = c->cmd;
 	if (!(cmd->flags & CMD_DASHARGS))
 		c->dashdash = -1;	/* "--" only ended the options */
-	if ((cmd->flags & CMD_EVERY) && (c->argc < 1 || c->dashdash == 0)) {
+	int second = (cmd->flags & CMD_TARGET_SECOND) != 0;
+	if (second && c->argc >= 2) {	/* the target list first, as for the others */
+		char *t = c->argv[1];
+		c->argv[1] = c->argv[0];
+		c->argv[0] = t;
+	}
+	if ((cmd->flags & CMD_EVERY) && (c->argc < 1 + second || c->dashdash == 0)) {
 		c->target_spec = "@*";
 		c->every = 1;
 	} else if ((cmd->flags & CMD_TARGET_OPT) && (c->argc < 1 || c->dashdash == 0)) {

@@ -43,25 +43,6 @@ static int inject_request(struct agentrun *r, struct fmt_buf *b)
 	return 0;
 }
 
-/* what a failed inject undid, honestly: "all" only when nothing was left
- * or left out */
-static void inject_undone(const struct wire_val *v, char *buf, size_t len)
-{
-	const struct wire_val *stuck = wire_get(v, "stuck");
-	long long undone = wire_geti(v, "undone", 0);
-	if (wire_getb(v, "refused"))
-		snprintf(buf, len, " (refused: nothing applied; --force applies it anyway)");
-	else if (stuck)
-		snprintf(buf, len, " (%lld change%s undone; not undone: %s%s)", undone,
-			 undone == 1 ? "" : "s", wire_at(stuck, 1)->s,
-			 wire_count(stuck) > 1 ? " and more" : "");
-	else if (agentcmd_uncertain(v))
-		snprintf(buf, len, " (its %lld tracked change%s undone; what it changed elsewhere "
-			 "stays: see the ! lines)", undone, undone == 1 ? "" : "s");
-	else
-		snprintf(buf, len, " (all its changes undone)");
-}
-
 /* "patch #3, 2 changes" / "already in place" / the error; the checks'
  * lines and the scripts' output in more */
 static int inject_describe(struct agentrun *r, size_t node, size_t i,
@@ -101,7 +82,7 @@ static int inject_describe(struct agentrun *r, size_t node, size_t i,
 		break;
 	case BATCH_FAILED:
 		if (res->val && !wire_getb(res->val, "unreached"))
-			inject_undone(res->val, undone, sizeof undone);
+			agentcmd_undone(res->val, undone, sizeof undone);
 		snprintf(buf, len, "%s%s", res->err ? res->err : "failed", undone);
 		break;
 	case BATCH_UNKNOWN:

@@ -42,6 +42,8 @@ enum cmd_flags {
 				 * a terminal and needs --yes in a pipe (run.c) */
 	CMD_LOCAL = 16384,	/* reaches only the node's own services: a target on
 				 * another harbor is refused (kill, logon, list...) */
+	CMD_TARGET_SECOND = 32768,	/* with CMD_TARGETS: the target list is the second
+				 * argument, after the first (apply DIR [TARGET]) */
 };
 
 /* One option.  The global ones are args.c's table; a command declares
@@ -309,6 +311,10 @@ int output_exec(struct cmd_ctx *c, int (*exec)(struct cmd_ctx *));
 /* CMD_CONFIRM with ntargets settled: 0 to go on, else the exit status
  * (declined, or no terminal to ask on and no --yes); cli/confirm.c */
 int confirm_targets(struct cmd_ctx *c, size_t ntargets);
+
+/* connect to every node again and resolve c's targets anew, from fresh
+ * `list`s (apply --follow); failures are recorded in the nodes */
+void run_reconnect(struct cmd_ctx *c);
 
 /* connect, resolve and run c on its nodes; returns the exit status */
 int run_command(struct cmd_ctx *c);

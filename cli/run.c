@@ -35,6 +35,17 @@ static void run_prepare(void *ud, size_t i)
 		cmd_resolve(c, nd, &c->targets);
 }
 
+void run_reconnect(struct cmd_ctx *c)
+{
+	for (size_t i = 0; i < c->sess.n; i++) {
+		struct cmd_node *nd = &c->nodes[i];
+		target_services_free(nd->svc, nd->nsvc);
+		nd->svc = NULL;
+		nd->nsvc = 0;
+	}
+	session_run(c->sess.n, run_prepare, c);
+}
+
 /* read the reply to lines[i] of target t and add its row */
 static int run_target_reply(struct cmd_ctx *c, struct cmd_node *nd, const struct target *t,
 			    const char *line)
@@ -239,7 +250,9 @@ int run_command(struct cmd_ctx *c)
 	struct err e = { 0 };
 	int status = 0;
 	size_t ntargets = 0;
-	int (*exec)(struct cmd_ctx *) = c->cmd->flags & CMD_AGENT ? agentrun_exec : c->cmd->exec;
+	/* an agent command's own exec wraps the driver (apply --follow) */
+	int (*exec)(struct cmd_ctx *) = c->cmd->flags & CMD_AGENT && !c->cmd->exec ?
+		agentrun_exec : c->cmd->exec;
 	if (run_setup(c, &e) != 0) {
 		fprintf(stderr, "skyctl: %s\n", e.msg);
 		return e.code;
