@@ -121,7 +121,7 @@ static void patches_journal(const struct patchset_svc *s, struct fmt_table *t)
 static void patches_matrix(struct patches_run *r, struct fmt_table *t, struct fmt_col *cols,
 			   char (*keys)[24])
 {
-	size_t nc = r->ps.np + 4;
+	size_t nc = r->ps.np + 4 + (r->ps.nset > 0);	/* a SET column when apply was run */
 	cols[0] = (struct fmt_col){ "node", FMT_STR };
 	cols[1] = (struct fmt_col){ "address", FMT_STR };
 	cols[2] = (struct fmt_col){ "service", FMT_STR };
@@ -129,6 +129,8 @@ static void patches_matrix(struct patches_run *r, struct fmt_table *t, struct fm
 		snprintf(keys[k], sizeof keys[k], "p%zu", k + 1);
 		cols[3 + k] = (struct fmt_col){ keys[k], FMT_STR };
 	}
+	if (r->ps.nset)
+		cols[nc - 2] = (struct fmt_col){ "set", FMT_STR };
 	cols[nc - 1] = (struct fmt_col){ "drift", FMT_STR };
 	fmt_table_init(t, cols, (int)nc);
 	const char **vals = calloc(nc, sizeof *vals);
@@ -148,6 +150,8 @@ static void patches_matrix(struct patches_run *r, struct fmt_table *t, struct fm
 				snprintf(cells[3 + k], sizeof cells[3 + k], "%s", s->ok ? "-" : "?");
 			vals[3 + k] = cells[3 + k];
 		}
+		if (r->ps.nset)
+			vals[nc - 2] = s->set;
 		vals[nc - 1] = s->ok ? s->drift : s->err;
 		fmt_add_row(t, vals);
 	}
@@ -187,6 +191,11 @@ static void patches_json(const struct patches_run *r, struct fmt_buf *b)
 			json_string(b, s->err, strlen(s->err));
 		else
 			fmt_puts(b, "null");
+		fmt_puts(b, ",\"set\":");
+		if (*s->set)
+			json_string(b, s->set, strlen(s->set));
+		else
+			fmt_puts(b, "null");
 		fmt_printf(b, ",\"journal\":%s,\"drift\":[", s->json ? s->json : "null");
 		for (const char *d = s->drift; *d;) {
 			char item[256];
@@ -213,7 +222,7 @@ static int patches_report(struct agentrun *ar, struct fmt_buf *out)
 		fprintf(stderr, "skyctl: out of memory\n");
 		return ERR_LOCAL;
 	}
-	struct fmt_col *cols = calloc(r->ps.np + 4, sizeof *cols);
+	struct fmt_col *cols = calloc(r->ps.np + 5, sizeof *cols);
 	char (*keys)[24] = calloc(r->ps.np + 1, sizeof *keys);
 	int rc = 0;
 	if (cmd_opt(c, &patches_opt_show) && r->ps.ns != 1) {
@@ -226,6 +235,9 @@ static int patches_report(struct agentrun *ar, struct fmt_buf *out)
 		patches_json(r, &b);
 	} else if (r->ps.ns == 1 && r->ps.s[0].ok) {
 		patches_journal(&r->ps.s[0], &t);
+		if (*r->ps.s[0].set)
+			fmt_printf(&legend, "set %s (skyctl apply: version, patches held of the set)\n",
+				   r->ps.s[0].set);
 		fmt_render(&t, c->mode, c->color, &b);
 	} else if (cols && keys) {
 		for (size_t k = 0; k < r->ps.np; k++)

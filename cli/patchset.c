@@ -40,6 +40,12 @@ void patchset_add(struct patchset *ps, size_t node, const char *nodename, uint32
 		s->err = strdup(res->err ? res->err : agentcmd_state[res->state]);
 		return;
 	}
+	const struct wire_val *set = wire_get(res->val, "set");
+	if (set) {
+		ps->nset++;
+		snprintf(s->set, sizeof s->set, "%s %lld/%lld", wire_gets(set, "version", "?"),
+			 wire_geti(set, "held", 0), wire_geti(set, "total", 0));
+	}
 	json_value(&b, j);
 	s->json = b.oom ? NULL : b.p;
 	s->ne = wire_count(j);

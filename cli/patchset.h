@@ -28,6 +28,7 @@ struct patchset_svc {
 	struct patchset_entry *e;
 	size_t ne;
 	char drift[256];
+	char set[96];		/* the patch set it was brought to (apply): "v2 2/3", or "" */
 };
 
 /* a patch in place somewhere: the matrix's columns */
@@ -40,6 +41,7 @@ struct patchset_patch {
 struct patchset {
 	struct patchset_svc *s;
 	size_t ns;
+	size_t nset;		/* services brought to a patch set */
 	struct patchset_patch *p;
 	size_t np;
 };
