@@ -203,3 +203,30 @@ def test_dry_run_out_of_order_and_usage(node, tmp_path, state):
     doc = json.loads(j.stdout)
     assert j.returncode == 0 and doc["summary"]["holding"] == 2, j.stdout
     assert [t["result"]["held"] for t in doc["targets"]] == [2, 2]
+
+
+def test_rollback_to_the_previous_set_and_prune_conflicts(node, tmp_path, state):
+    v1 = patch_set(tmp_path, "v1", ("double", DOUBLE), ("version", VERSION), version="v1")
+    v2 = patch_set(tmp_path, "v2", ("double", DOUBLE), ("version", VERSION),
+                   ("extra", EXTRA), version="v2")
+    assert skyctl_at(state, "apply", v2, ":a,:b", node=node).returncode == 0
+    assert call(state, node, ":a", '"extra"') == "extra"
+    r = skyctl_at(state, "apply", "--prune", v1, ":a,:b", node=node)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"^:0000000a, :0000000b  ok +holds set v1 \(2 of 2\): nothing changed\n"
+                     r"    - rolled back #3 003-extra\.lua \(1 restored\)$", r.stdout, re.M), \
+        r.stdout
+    assert applied(node, "a") == ["001-double.lua", "002-version.lua"]
+    assert skyctl_at(state, "call", ":a", '"extra"', node=node).returncode != 0
+    # forward again; then the extra item changes behind skyctl's back
+    assert skyctl_at(state, "apply", v2, ":b", node=node).returncode == 0
+    meddle = write(tmp_path, "meddle.lua", '_P.lua.CMD.extra = function() return 0 end\n')
+    assert skyctl_at(state, "exec", ":b", meddle, node=node).returncode == 0
+    r = skyctl_at(state, "apply", "--prune", v1, ":b", node=node)
+    assert r.returncode == 1
+    assert re.search(r"^:0000000b  conflict +holds set v1 \(2 of 2\): nothing changed\n"
+                     r"    - rolled back #5 003-extra\.lua \(0 restored; 1 conflict left alone: "
+                     r"--force restores it\)$", r.stdout, re.M), r.stdout
+    r = skyctl_at(state, "apply", "--prune", "--force", v1, ":b", node=node)
+    assert r.returncode == 0, r.stdout
+    assert applied(node, "b") == ["001-double.lua", "002-version.lua"]
