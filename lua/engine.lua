@@ -1079,17 +1079,22 @@ local function is_current(c)
 	return same(current(c), c.new)
 end
 
+-- whether every change of patch e is still what it put in place
+local function wholly(e)
+	for _, c in ipairs(e.changes) do
+		if not is_current(c) then
+			return false
+		end
+	end
+	return true
+end
+
 -- the journal entry of a patch with this sha256 still wholly in place
 local function in_place(sha)
 	for i = #S.journal, 1, -1 do
 		local e = S.journal[i]
 		if sha and e.sha == sha and e.kind == "apply" and e.state == "applied" then
-			for _, c in ipairs(e.changes) do
-				if not is_current(c) then
-					return nil
-				end
-			end
-			return e
+			return wholly(e) and e or nil
 		end
 	end
 end
@@ -1273,7 +1278,7 @@ local E = {
 	S = S, OPS = OPS, same = same, undo = undo, export = export, export_all = export_all,
 	describe = describe, errmsg = errmsg, helpers = helpers, printer = printer,
 	watchdog = watchdog, inject_tables = inject_tables, current = current,
-	is_current = is_current, run_line = run_line, journal_add = journal_add,
+	is_current = is_current, run_line = run_line, journal_add = journal_add, wholly = wholly,
 }
 
 local function handle_local(req)

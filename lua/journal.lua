@@ -18,7 +18,8 @@
 local E = ...
 local S, OPS, undo, export, export_all, describe =
 	E.S, E.OPS, E.undo, E.export, E.export_all, E.describe
-local current, is_current, journal_add = E.current, E.is_current, E.journal_add
+local current, is_current, journal_add, wholly =
+	E.current, E.is_current, E.journal_add, E.wholly
 local ipairs, tostring, format, sort = ipairs, tostring, string.format, table.sort
 
 -- a journal entry as the client sees it; brief leaves out the changes
@@ -107,16 +108,6 @@ function OPS.rollback(req)
 end
 
 ---------------------------------------------------------------- patch sets
-
--- whether every change of patch e is still what it put in place
-local function wholly(e)
-	for _, c in ipairs(e.changes) do
-		if not is_current(c) then
-			return false
-		end
-	end
-	return true
-end
 
 -- How far the service got along a set (its scripts' sha256, in order):
 -- held, the length of the prefix of the set in place in order, each
