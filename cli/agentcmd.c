@@ -29,11 +29,16 @@ const struct args_opt agentcmd_opt_canary_wait = {
 	.help = "after the canaries, wait this long; go on only if they keep answering",
 	.want = "seconds (>= 0)", .min = 0, .max = 86400,
 };
-/* one meaning for both: do it though skyctl would hold back */
+/* one meaning for all: do it though skyctl would hold back */
 const struct args_opt agentcmd_opt_force = {
 	.lng = "force",
-	.help = "do it anyway: rollback restores items changed since the patch; inject "
-		"applies a script the checks found an error in",
+	.help = "do it anyway: rollback (apply --prune) restores items changed since the "
+		"patch; inject (apply) applies a script the checks found an error in",
+};
+
+const struct args_opt agentcmd_opt_dry = {
+	.lng = "dry-run",
+	.help = "run the scripts, then undo every change (see diff)",
 };
 
 const struct args_opt agentcmd_opt_failures = {

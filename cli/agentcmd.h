@@ -39,10 +39,10 @@ void agentcmd_w_who(struct fmt_buf *b);
 
 /* options of the commands that run batches: --keep-going, --canary N|P%,
  * --canary-wait SECONDS, --no-agent, --failures (show only the targets
- * that did not succeed) */
+ * that did not succeed), --force; --dry-run (inject, apply) */
 extern const struct args_opt agentcmd_opt_keep_going, agentcmd_opt_canary,
 	agentcmd_opt_canary_wait, agentcmd_opt_no_agent, agentcmd_opt_force,
-	agentcmd_opt_failures;
+	agentcmd_opt_failures, agentcmd_opt_dry;
 
 /* the batch options c's command line asks for (keep-going, canary,
  * no-agent, timeout) into o; -1 if --canary is not a count or a

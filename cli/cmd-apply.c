@@ -26,10 +26,6 @@ enum { APPLY_CONFLICT = 4 };	/* a target state beyond enum batch_state */
 
 static const char *const apply_state[5] = { "skipped", "ok", "failed", "unknown", "conflict" };
 
-static const struct args_opt apply_opt_dry = {
-	.lng = "dry-run",
-	.help = "show what each service would get (tried and undone, as diff does)",
-};
 static const struct args_opt apply_opt_prune = {
 	.lng = "prune",
 	.help = "roll back the patches a service carries that are not the set's",
@@ -182,7 +178,7 @@ static int apply_request(struct agentrun *ar, struct fmt_buf *b)
 	wire_put_cstr(b, "version");
 	wire_put_cstr(b, r->version);
 	agentcmd_w_scripts(b, ar->sc, ar->nscripts);
-	const struct args_opt *flags[] = { &apply_opt_prune, &agentcmd_opt_force, &apply_opt_dry };
+	const struct args_opt *flags[] = { &apply_opt_prune, &agentcmd_opt_force, &agentcmd_opt_dry };
 	const char *keys[] = { "prune", "force", "dry" };
 	for (size_t k = 0; k < 3; k++)
 		if (cmd_opt(ar->c, flags[k])) {
@@ -193,7 +189,7 @@ static int apply_request(struct agentrun *ar, struct fmt_buf *b)
 	wire_put_cstr(b, "batch");
 	wire_put_cstr(b, ar->batch);
 	wire_put_close(b);
-	if (!cmd_opt(ar->c, &apply_opt_dry))
+	if (!cmd_opt(ar->c, &agentcmd_opt_dry))
 		agentcmd_keep_sources(ar->sc, ar->nscripts);
 	return 0;
 }
@@ -322,9 +318,9 @@ static int apply_report(struct agentrun *ar, struct fmt_buf *out)
 static void apply_summary(struct agentrun *ar, struct fmt_buf *text, struct fmt_buf *json)
 {
 	struct apply_run *r = ar->ud;
-	const char *dry = cmd_opt(ar->c, &apply_opt_dry) ? "would hold" : "hold";
+	const char *dry = cmd_opt(ar->c, &agentcmd_opt_dry) ? "would hold" : "hold";
 	fmt_printf(text, "set %s (%d patch%s): %zu %s it, ", r->version, r->n,
-		   r->n == 1 ? "" : "es", cmd_opt(ar->c, &apply_opt_dry) ? ar->count[BATCH_OK] :
+		   r->n == 1 ? "" : "es", cmd_opt(ar->c, &agentcmd_opt_dry) ? ar->count[BATCH_OK] :
 		   r->holding, dry);
 	for (int k = 0; ar->c->cmd->agent->order[k] >= 0; k++) {
 		int s = ar->c->cmd->agent->order[k];
@@ -337,7 +333,7 @@ static void apply_summary(struct agentrun *ar, struct fmt_buf *text, struct fmt_
 	fmt_puts(json, ",\"version\":");
 	json_string(json, r->version, strlen(r->version));
 	fmt_printf(json, ",\"patches\":%d,\"holding\":%zu,\"prefix\":%zu,\"dry_run\":%s", r->n,
-		   r->holding, r->prefix, cmd_opt(ar->c, &apply_opt_dry) ? "true" : "false");
+		   r->holding, r->prefix, cmd_opt(ar->c, &agentcmd_opt_dry) ? "true" : "false");
 	for (int k = 0; ar->c->cmd->agent->order[k] >= 0; k++) {
 		int s = ar->c->cmd->agent->order[k];
 		fmt_printf(json, ",\"%s\":%zu", apply_state[s], ar->count[s]);
@@ -358,7 +354,7 @@ static void apply_free(struct agentrun *ar)
 
 static int apply_check(const struct cmd_ctx *c, struct err *e)
 {
-	if (cmd_opt(c, &apply_opt_dry) && cmd_opt(c, &apply_opt_prune))
+	if (cmd_opt(c, &agentcmd_opt_dry) && cmd_opt(c, &apply_opt_prune))
 		return err_set(e, ERR_USAGE, "apply: --dry-run shows what --prune would roll back "
 			       "without it");
 	return apply_follow_check(c, e);
@@ -376,7 +372,7 @@ const struct cmd_entry cmd_apply_entry = {
 	.name = "apply", .args = "DIR [TARGET]",
 	.summary = "bring services to a patch set (DIR/NNN-name.lua, in order); idempotent",
 	.options = CMD_OPTIONS(&agentcmd_opt_keep_going, &agentcmd_opt_canary,
-			       &agentcmd_opt_no_agent, &apply_opt_dry, &apply_opt_prune,
+			       &agentcmd_opt_no_agent, &agentcmd_opt_dry, &apply_opt_prune,
 			       &agentcmd_opt_force, &apply_opt_follow),
 	.check = apply_check, .min = 1, .max = 1,
 	/* changes services: audited */

@@ -7,11 +7,6 @@
 #include "agentcmd.h"
 #include "cmd.h"
 
-static const struct args_opt inject_opt_dry = {
-	.lng = "dry-run",
-	.help = "run the scripts, then undo every change (see diff)",
-};
-
 static const struct args_opt inject_opt_again = {
 	.lng = "again",
 	.help = "apply a script even where its patch is in place already (a new patch)",
@@ -29,7 +24,7 @@ static int inject_request(struct agentrun *r, struct fmt_buf *b)
 	agentcmd_w_who(b);
 	wire_put_cstr(b, "batch");
 	wire_put_cstr(b, r->batch);
-	const struct args_opt *flags[] = { &inject_opt_dry, &inject_opt_again,
+	const struct args_opt *flags[] = { &agentcmd_opt_dry, &inject_opt_again,
 					   &agentcmd_opt_force };
 	const char *keys[] = { "dry", "again", "force" };
 	for (size_t k = 0; k < 3; k++)
@@ -38,7 +33,7 @@ static int inject_request(struct agentrun *r, struct fmt_buf *b)
 			wire_put_bool(b, 1);
 		}
 	wire_put_close(b);
-	if (!cmd_opt(r->c, &inject_opt_dry))
+	if (!cmd_opt(r->c, &agentcmd_opt_dry))
 		agentcmd_keep_sources(r->sc, r->nscripts);
 	return 0;
 }
@@ -120,7 +115,7 @@ const struct cmd_entry cmd_inject_entry = {
 	.summary = "run local hot-fix scripts inside live services (no file on the node)",
 	.options = CMD_OPTIONS(&agentcmd_opt_keep_going, &agentcmd_opt_canary,
 			       &agentcmd_opt_canary_wait, &agentcmd_opt_failures,
-			       &agentcmd_opt_no_agent, &inject_opt_dry, &inject_opt_again,
+			       &agentcmd_opt_no_agent, &agentcmd_opt_dry, &inject_opt_again,
 			       &agentcmd_opt_force),
 	.min = 1, .max = -1,
 	/* changes services: audited */

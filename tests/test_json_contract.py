@@ -52,6 +52,9 @@ def args_for(tmp_path):
     takes targets; commands that end services go last (the dict's order)"""
     fix = tmp_path / "fix.lua"
     fix.write_text(FIX)
+    patch_set = tmp_path / "set"
+    patch_set.mkdir()
+    (patch_set / "001-fix.lua").write_text(FIX)
     return {
         "list": [], "stat": [], "mem": [], "gc": [], "info": [":a,:b"],
         "ping": [":a,:b"], "task": [":a,:b"], "uniqtask": [":a,:b"],
@@ -61,7 +64,7 @@ def args_for(tmp_path):
         "logoff": [":a,:b"], "signal": [":a,:b", "--yes"], "getenv": ["agents"],
         "setenv": ["skyctl_json_key", "1"], "profactive": [], "dumpheap": [],
         "raw": ["list"], "inject": [":a,:b", str(fix)], "diff": [":a,:b", str(fix)],
-        "exec": [":a,:b", str(fix)],
+        "exec": [":a,:b", str(fix)], "apply": [str(patch_set), ":a,:b"],
         "patches": [":a,:b"], "rollback": [":a,:b"], "uninstall": [":a,:b"],
         "repl": [], "history": [], "help": [], "top": [":a,:b", "-d", "0.2"],
         "stuck": [":a,:b"], "metrics": ["--top", "1"], "complete": ["--", "li"],
@@ -79,7 +82,7 @@ def test_every_command_prints_one_document(node, tmp_path):
             assert len(doc["rows"]) == 2 and doc["summary"]["ok"] == 2, (name, doc)
         if name == "logon":     # the node has no logpath: nothing sent, a failed row each
             assert len(doc["rows"]) == 2 and doc["summary"]["failed"] == 2, (name, doc)
-        if name in ("inject", "exec", "diff", "rollback", "uninstall"):
+        if name in ("inject", "exec", "apply", "diff", "rollback", "uninstall"):
             assert [t["target"] for t in doc["targets"]] == [":0000000a", ":0000000b"], name
 
 
