@@ -100,6 +100,7 @@ int apply_follow_exec(struct cmd_ctx *c)
 	for (size_t i = 0; seen && i < c->sess.n; i++)
 		if (apply_follow_fresh(&c->nodes[i], &seen[i]) != 0)
 			status = ERR_LOCAL;
+	fflush(stdout);
 	fprintf(stderr, "skyctl: apply: following new services for %g s (Ctrl-C stops)\n",
 		cmd_num(c, &apply_opt_follow));
 	while (seen && status != ERR_LOCAL && !apply_follow_stop && net_now() < end) {
@@ -116,6 +117,7 @@ int apply_follow_exec(struct cmd_ctx *c)
 		}
 		if (fresh)
 			status = err_worst(status, agentrun_exec(c));
+		fflush(stdout);	/* each round as it ends, also in a pipe */
 	}
 	apply_follow_close(c);
 	sigaction(SIGINT, &oldint, NULL);

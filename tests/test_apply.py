@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 
 import nodes
@@ -100,6 +101,20 @@ def test_a_service_started_afterwards_gets_the_whole_set(node, tmp_path, state):
     assert call(state, node, late, '"deposit", 3') == "6"
 
 
+def lines_of(stream):
+    """a list that a thread fills with the lines of stream as they come"""
+    out = []
+    threading.Thread(target=lambda: out.extend(iter(stream.readline, "")), daemon=True).start()
+    return out
+
+
+def wait_for(lines, text, p, timeout=30):
+    deadline = time.monotonic() + timeout
+    while not any(text in l for l in lines):
+        assert time.monotonic() < deadline and p.poll() is None, "".join(lines)
+        time.sleep(0.05)
+
+
 def test_follow_converges_a_service_that_appears(node, tmp_path, state):
     d = patch_set(tmp_path, "set", ("double", DOUBLE), ("version", VERSION))
     env = dict(os.environ, XDG_STATE_HOME=str(state), NO_COLOR="1")
@@ -107,20 +122,18 @@ def test_follow_converges_a_service_that_appears(node, tmp_path, state):
                           "--follow", "120"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, env=env)
     try:
-        deadline = time.monotonic() + 30
-        while len(applied(node, "c")) < 2:      # the first round is done
-            assert time.monotonic() < deadline and p.poll() is None
-            time.sleep(0.05)
+        out, err = lines_of(p.stdout), lines_of(p.stderr)
+        wait_for(err, "following new services for 120 s", p)    # the first round is done
         late = skyctl_at(state, "start", "agent", "late", node=node).stdout.split("\t")[0]
-        while len(applied(node, late[1:].lstrip("0"))) < 2:
-            assert time.monotonic() < deadline and p.poll() is None
-            time.sleep(0.05)
+        wait_for(out, late, p)      # each round's report is flushed as it ends
     finally:
         p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=30)
+        p.wait(timeout=30)
+    out, err = "".join(out), "".join(err)
     assert p.returncode == 0, err
     assert re.search(r"^%s  ok +holds set \S+ \(2 of 2\): applied 2$" % late, out, re.M), out
-    assert "following new services for 120 s" in err and "stopped following (signal)" in err
+    assert "stopped following (signal)" in err
+    assert applied(node, late[1:].lstrip("0")) == ["001-double.lua", "002-version.lua"]
     assert call(state, node, late, '"version"') == "v2"
 
 
