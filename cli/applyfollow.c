@@ -89,7 +89,7 @@ static void apply_follow_close(struct cmd_ctx *c)
 int apply_follow_exec(struct cmd_ctx *c)
 {
 	int status = agentrun_exec(c);
-	if (!cmd_opt(c, &apply_opt_follow))
+	if (!cmd_opt(c, &apply_opt_follow) || status == BATCH_INTERRUPTED)
 		return status;
 	struct apply_seen *seen = calloc(c->sess.n, sizeof *seen);
 	struct sigaction sa = { .sa_handler = apply_follow_signal }, oldint, oldterm;
@@ -115,8 +115,10 @@ int apply_follow_exec(struct cmd_ctx *c)
 				status = ERR_LOCAL;
 			fresh += c->nodes[i].ntargets;
 		}
-		if (fresh)
-			status = err_worst(status, agentrun_exec(c));
+		int rc = fresh ? agentrun_exec(c) : 0;
+		status = err_worst(status, rc);
+		if (rc == BATCH_INTERRUPTED)	/* the batch caught the signal: stop here too */
+			break;
 		fflush(stdout);	/* each round as it ends, also in a pipe */
 	}
 	apply_follow_close(c);

@@ -36,7 +36,6 @@ struct apply_run {
 	const struct agentcmd_script *sc;	/* the same, read (the driver's) */
 	int n;
 	char version[80];
-	struct agentcmd_groups g;	/* every target's text */
 	const char *arrow;
 	size_t holding, prefix;	/* targets that hold the set; stopped at a prefix */
 };
@@ -165,7 +164,7 @@ static int apply_request(struct agentrun *ar, struct fmt_buf *b)
 {
 	struct apply_run *r = ar->ud = calloc(1, sizeof *r);
 	int rc;
-	if (!r || agentcmd_groups_init(&r->g, ar->total) != 0) {
+	if (!r) {
 		fprintf(stderr, "skyctl: out of memory\n");
 		return ERR_LOCAL;
 	}
@@ -287,8 +286,8 @@ static int apply_describe(struct agentrun *ar, size_t node, size_t i,
 			  struct fmt_buf *more)
 {
 	struct apply_run *r = ar->ud;
-	struct fmt_buf b = { 0 };
 	int state = res->state;
+	(void)node, (void)i;
 	if (res->val && wire_get(res->val, "total") && (state == BATCH_OK || state == BATCH_FAILED))
 		state = apply_verdict(r, res, what, len);
 	else if (state == BATCH_UNKNOWN)
@@ -297,22 +296,9 @@ static int apply_describe(struct agentrun *ar, size_t node, size_t i,
 		snprintf(what, len, "not sent (the batch stopped)");
 	else
 		snprintf(what, len, "%s", res->err ? res->err : "failed");
-	if (!more)
-		return state;
-	fmt_printf(&b, "%-8s %s\n", apply_state[state], what);
-	if (res->val)
-		apply_details(r, res->val, &b);
-	agentcmd_groups_add(&r->g, node, ar->nodes[node].addrs[i], state, b.oom ? NULL : b.p);
+	if (more && res->val)
+		apply_details(r, res->val, more);
 	return state;
-}
-
-/* the targets, those with the same text shown once (text) */
-static int apply_report(struct agentrun *ar, struct fmt_buf *out)
-{
-	struct apply_run *r = ar->ud;
-	if (!ar->c->o.json)
-		agentcmd_groups_print(&r->g, ar->nodes, ar->nnodes, out);
-	return 0;
 }
 
 static void apply_summary(struct agentrun *ar, struct fmt_buf *text, struct fmt_buf *json)
@@ -345,7 +331,6 @@ static void apply_free(struct agentrun *ar)
 	struct apply_run *r = ar->ud;
 	if (!r)
 		return;
-	agentcmd_groups_free(&r->g);
 	for (int i = 0; i < r->n; i++)
 		free(r->paths[i]);
 	free(r->paths);
@@ -364,7 +349,7 @@ static const struct cmd_agent apply_agent = {
 	.states = apply_state,
 	.order = (const int[]){ BATCH_OK, APPLY_CONFLICT, BATCH_FAILED, BATCH_UNKNOWN,
 				BATCH_SKIPPED, -1 },
-	.request = apply_request, .describe = apply_describe, .report = apply_report,
+	.width = 8, .request = apply_request, .describe = apply_describe,
 	.summary = apply_summary, .free = apply_free,
 };
 
@@ -372,6 +357,7 @@ const struct cmd_entry cmd_apply_entry = {
 	.name = "apply", .args = "DIR [TARGET]",
 	.summary = "bring services to a patch set (DIR/NNN-name.lua, in order); idempotent",
 	.options = CMD_OPTIONS(&agentcmd_opt_keep_going, &agentcmd_opt_canary,
+			       &agentcmd_opt_canary_wait, &agentcmd_opt_failures,
 			       &agentcmd_opt_no_agent, &agentcmd_opt_dry, &apply_opt_prune,
 			       &agentcmd_opt_force, &apply_opt_follow),
 	.check = apply_check, .min = 1, .max = 1,

@@ -235,9 +235,9 @@ static int patches_report(struct agentrun *ar, struct fmt_buf *out)
 		patches_json(r, &b);
 	} else if (r->ps.ns == 1 && r->ps.s[0].ok) {
 		patches_journal(&r->ps.s[0], &t);
-		if (*r->ps.s[0].set)
-			fmt_printf(&legend, "set %s (skyctl apply: version, patches held of the set)\n",
-				   r->ps.s[0].set);
+		if (*r->ps.s[0].set)	/* in a pipe, a "# " line as the matrix's legend */
+			fmt_printf(&legend, c->mode == FMT_TABLE ? "set %s (skyctl apply: version, "
+				   "patches held of the set)\n" : "# set\t%s\n", r->ps.s[0].set);
 		fmt_render(&t, c->mode, c->color, &b);
 	} else if (cols && keys) {
 		for (size_t k = 0; k < r->ps.np; k++)

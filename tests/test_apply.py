@@ -56,10 +56,9 @@ def test_set_converges_then_second_run_is_a_no_op(node, tmp_path, state):
     d = patch_set(tmp_path, "v2", ("double", DOUBLE), ("version", VERSION), version="v2")
     r = skyctl_at(state, "apply", d, "@agent", node=node)
     assert r.returncode == 0, r.stderr
-    # the same result in each service is shown once
-    assert re.search(r"^:0000000a, :0000000b, :0000000c  ok +holds set v2 \(2 of 2\): "
-                     r"applied 2$", r.stdout, re.M), r.stdout
     for h in "abc":
+        assert re.search(r"^:0000000%s  ok +holds set v2 \(2 of 2\): applied 2$" % h,
+                         r.stdout, re.M), r.stdout
         assert applied(node, h) == ["001-double.lua", "002-version.lua"]
     assert "+ #1 001-double.lua, 1 change\n      | deposits count double" in r.stdout
     assert "apply: set v2 (2 patches): 3 hold it, 0 conflict, 0 failed, 0 unknown, " \
@@ -69,16 +68,19 @@ def test_set_converges_then_second_run_is_a_no_op(node, tmp_path, state):
     before = journal(node, "a")
     again = skyctl_at(state, "apply", d, "@agent", node=node)
     assert again.returncode == 0, again.stderr
-    assert re.search(r"^:0000000a, :0000000b, :0000000c  ok +holds set v2 \(2 of 2\): "
-                     r"nothing changed$", again.stdout, re.M), again.stdout
+    assert re.findall(r"^:0000000[abc]  ok +holds set v2 \(2 of 2\): nothing changed$",
+                      again.stdout, re.M) == [":0000000%s  ok       holds set v2 (2 of 2): "
+                                              "nothing changed" % h for h in "abc"], again.stdout
     assert journal(node, "a") == before
     assert call(state, node, ":a", '"balance"') == "10"
     assert call(state, node, ":a", '"deposit", 1') == "12"
     # patches: each service's set and how far it got
     p = skyctl_at(state, "patches", "@agent", node=node)
     assert p.returncode == 0, p.stderr
-    rows = [l.split("\t") for l in p.stdout.splitlines()]
+    rows = [l.split("\t") for l in p.stdout.splitlines() if not l.startswith("# ")]
     assert [x[-2] for x in rows] == ["v2 2/2"] * 3, p.stdout
+    one = skyctl_at(state, "patches", ":a", node=node)
+    assert one.stdout.startswith("# set\tv2 2/2\n"), one.stdout
     # the audit log has a record per script, before and after
     log = (state / "skyctl" / "audit.log").read_text().splitlines()
     recs = [json.loads(l) for l in log]
@@ -96,8 +98,8 @@ def test_a_service_started_afterwards_gets_the_whole_set(node, tmp_path, state):
     assert r.returncode == 0, r.stderr
     assert re.search(r"^%s  ok +holds set [0-9a-f]{12} \(2 of 2\): applied 2$" % late,
                      r.stdout, re.M), r.stdout
-    assert re.search(r"^:0000000a, :0000000b, :0000000c  ok +.*nothing changed$",
-                     r.stdout, re.M), r.stdout
+    assert len(re.findall(r"^:0000000[abc]  ok +.*nothing changed$", r.stdout, re.M)) == 3, \
+        r.stdout
     assert call(state, node, late, '"deposit", 3') == "6"
 
 
@@ -168,20 +170,29 @@ def test_a_failing_patch_in_the_middle_leaves_a_clean_prefix(node, tmp_path, sta
     assert r.returncode == 1
     for h in "abc":
         assert applied(node, h) == ["001-double.lua"]
-    assert re.search(r"^:0000000a, :0000000b, :0000000c  failed +002-broken\.lua failed: "
-                     r"002-broken\.lua:2: half-way \(all its changes undone\); holds 1 of 3 "
-                     r"of set v3, a clean prefix$", r.stdout, re.M), r.stdout
+    for h in "abc":
+        assert re.search(r"^:0000000%s  failed +002-broken\.lua failed: 002-broken\.lua:2: "
+                         r"half-way \(all its changes undone\); holds 1 of 3 of set v3, a "
+                         r"clean prefix$" % h, r.stdout, re.M), r.stdout
     assert "+ #1 001-double.lua, 1 change" in r.stdout
     assert "apply: set v3 (3 patches): 0 hold it, 0 conflict, 3 failed, 0 unknown, " \
         "0 skipped; 3 stopped at a clean prefix" in r.stdout
     assert call(state, node, ":a", '"deposit", 1') == "2"  # 001 in place, deposit kept
     p = skyctl_at(state, "patches", ":a,:b", node=node)
-    assert [l.split("\t")[-2] for l in p.stdout.splitlines()] == ["v3 1/3"] * 2, p.stdout
+    assert [l.split("\t")[-2] for l in p.stdout.splitlines() if not l.startswith("# ")] == \
+        ["v3 1/3"] * 2, p.stdout
     # without --keep-going the first failure stops the batch
     d2 = patch_set(tmp_path, "bad2", ("double", DOUBLE), ("broken", BROKEN))
     r = skyctl_at(state, "apply", d2, "@agent", node=node)
     assert r.returncode == 1
     assert "1 failed, 0 unknown, 2 skipped" in r.stdout, r.stdout
+    # a canary that fails stops the batch, as for inject
+    d3 = patch_set(tmp_path, "bad3", ("version", VERSION), ("broken", BROKEN))
+    r = skyctl_at(state, "apply", "--canary", "1", d3, "@agent", node=node)
+    assert r.returncode == 1
+    assert re.search(r"^:0000000a  failed +002-broken\.lua failed: .*a clean prefix  \[canary\]$",
+                     r.stdout, re.M), r.stdout
+    assert "a canary failed: the batch stopped; 2 targets not sent" in r.stderr
 
 
 def test_dry_run_out_of_order_and_usage(node, tmp_path, state):
@@ -226,9 +237,10 @@ def test_rollback_to_the_previous_set_and_prune_conflicts(node, tmp_path, state)
     assert call(state, node, ":a", '"extra"') == "extra"
     r = skyctl_at(state, "apply", "--prune", v1, ":a,:b", node=node)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert re.search(r"^:0000000a, :0000000b  ok +holds set v1 \(2 of 2\): nothing changed\n"
-                     r"    - rolled back #3 003-extra\.lua \(1 restored\)$", r.stdout, re.M), \
-        r.stdout
+    for h in "ab":
+        assert re.search(r"^:0000000%s  ok +holds set v1 \(2 of 2\): nothing changed\n"
+                         r"    - rolled back #3 003-extra\.lua \(1 restored\)$" % h,
+                         r.stdout, re.M), r.stdout
     assert applied(node, "a") == ["001-double.lua", "002-version.lua"]
     assert skyctl_at(state, "call", ":a", '"extra"', node=node).returncode != 0
     # forward again; then the extra item changes behind skyctl's back
