@@ -4,7 +4,7 @@
  * share.  The first output line is "files" when the shell should also offer
  * local file names, else "words"; every further line is a candidate, a tab
  * and a description.  Commands and options come from the tables, what each
- * argument is from the command's usage words (TARGET, SCRIPT, FILE,
+ * argument is from the command's usage words (TARGET, SCRIPT, FILE, DIR,
  * COMMAND, history's ID), node names from the node file, session ids from
  * the transcripts `skyctl history` lists, addresses and @names from the
  * node's `list`: within a second, nothing at all on any failure, and never
@@ -280,7 +280,7 @@ static int cmd_complete_exec(struct cmd_ctx *c)
 		complete_usage_word(l.cmd, l.npos, word, sizeof word);
 	int files = (l.pending && strcmp(l.pending->arg, "FILE") == 0) ||
 		(l.dashdash && l.cmd && (l.cmd->flags & CMD_DASHARGS)) ||
-		strcmp(word, "SCRIPT") == 0 || strcmp(word, "FILE") == 0;
+		strcmp(word, "SCRIPT") == 0 || strcmp(word, "FILE") == 0 || strcmp(word, "DIR") == 0;
 	printf("%s\n", files ? "files" : "words");
 	if (l.lost || files)	/* nothing more (the shell adds the files) */
 		goto done;

@@ -90,6 +90,7 @@ def test_files_for_scripts(sh):
     assert sh.candidates("skyctl inject game1/@agent fix") == ["fix.lua"]
     assert sorted(sh.candidates("skyctl inject :a fix.lua fi")) == ["fig.txt", "fix.lua"]
     assert sh.candidates("skyctl --config=fig") == ["--config=fig.txt"]
+    assert sorted(sh.candidates("skyctl apply fi")) == ["fig.txt", "fix.lua"]   # a set's DIR
     assert sh.candidates("skyctl ping :a fi") == []  # ping takes no file
 
 
