@@ -86,6 +86,8 @@ struct cmd_agent {
 	/* write the per-service request into b; 0, or an exit status after
 	 * printing why */
 	int (*request)(struct agentrun *r, struct fmt_buf *b);
+	/* optional: change the batch's options (profile: its window) */
+	void (*batch)(struct agentrun *r, struct batch_opts *bo);
 	/* Target i of node settled: its state (an index of states), a line
 	 * saying what happened into what, and (without --json) text lines
 	 * to print after it into more. */

@@ -296,6 +296,8 @@ int agentrun_exec(struct cmd_ctx *c)
 		goto done;
 	}
 	bo.keep_going |= a->keep_going;
+	if (a->batch)
+		a->batch(&r, &bo);
 	if (a->no_agent || c->every)	/* a sweep leaves no agent behind where none was */
 		bo.flags = AGENT_NO_AGENT;
 	/* a big batch shows identical results once (diff's grouping) */

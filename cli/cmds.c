@@ -17,7 +17,7 @@ extern const struct cmd_entry cmd_list_entry, cmd_stat_entry, cmd_mem_entry, cmd
 	cmd_help_entry, cmd_top_entry, cmd_stuck_entry, cmd_metrics_entry, cmd_complete_entry;
 extern const struct cmd_entry cmd_repl_entry, cmd_history_entry;
 extern const struct cmd_entry cmd_apply_entry, cmd_diff_entry, cmd_patches_entry,
-	cmd_rollback_entry, cmd_uninstall_entry, cmd_exec_entry;
+	cmd_rollback_entry, cmd_uninstall_entry, cmd_exec_entry, cmd_profile_entry;
 
 /* CMD_AUDIT (a record before and after, in the audit log) is on every
  * command that changes a service or a node: kill, exit, killtask, signal
@@ -42,7 +42,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_profactive_entry, &cmd_dumpheap_entry, &cmd_raw_entry, &cmd_inject_entry,
 	&cmd_exec_entry, &cmd_apply_entry, &cmd_diff_entry, &cmd_patches_entry,
 	&cmd_rollback_entry, &cmd_uninstall_entry,
-	&cmd_repl_entry, &cmd_history_entry,
+	&cmd_repl_entry, &cmd_history_entry, &cmd_profile_entry,
 	&cmd_help_entry, &cmd_top_entry, &cmd_stuck_entry, &cmd_metrics_entry, &cmd_complete_entry, NULL,
 };
 

@@ -353,7 +353,7 @@ local function fanout(req, once)
 	-- this service's own turn comes first, alone: a script that yields
 	-- must not see the fan-out's own traffic change code tables meanwhile
 	for k, t in ipairs(targets) do
-		if t == me then
+		if t == me and not sub.together then -- (a profile's window runs everywhere at once)
 			run(k)
 			break
 		end

@@ -1282,7 +1282,14 @@ local E = {
 }
 
 local function handle_local(req)
-	if not OPS[req.op] and req.journal_ops == false then
+	if req.chunk then -- an operation brought by the request (lua/profile.lua): run once, kept nowhere
+		local chunk, err = load(req.chunk, "=skyctl-" .. tostring(req.op), "t", _G)
+		local ok, res = chunk ~= nil, err
+		if chunk then
+			ok, res = xpcall(chunk, errmsg, E, req)
+		end
+		return ok and res or { ok = false, err = "skyctl agent: " .. tostring(res) }
+	elseif not OPS[req.op] and req.journal_ops == false then
 		-- a hub that believed this service had lua/journal.lua: it sends
 		-- the chunk again (the engine was installed anew since)
 		return { ok = false, journal_missing = true }

@@ -1,0 +1,59 @@
+-- A service with a known hot function, for `skyctl profile`: a driver
+-- sends this service "work" messages; each is handled in one of skynet's
+-- pooled coroutines, where CMD.work calls `crunch`, which burns about
+-- hot_ms ms of cpu (default 10), then the driver sleeps hot_sleep ticks
+-- (default 1, 1/100 s each).  CMD.bench(n) runs crunch n times and returns
+-- the cpu seconds they took (bench/bench_profile.py).  Registered as
+-- `.hot`.  Only the common skynet API, so it runs unchanged on real skynet.
+local skynet = require "skynet"
+require "skynet.manager"
+
+-- the hot function: arithmetic on a small table, all in Lua
+local function crunch(rounds)
+	local t, x = { 1, 2, 3, 4, 5, 6, 7, 8 }, 0
+	for i = 1, rounds do
+		x = (x + t[i % 8 + 1] * i) % 1000003
+	end
+	return x
+end
+
+-- crunch for about ms of cpu
+local function burn(ms)
+	local stop, x = os.clock() + ms / 1000, 0
+	while os.clock() < stop do
+		x = x + crunch(2000)
+	end
+	return x
+end
+
+local CMD = {}
+
+function CMD.work(ms)
+	local x = burn(ms)	-- not a tail call: CMD.work stays on the stack
+	return x
+end
+
+function CMD.bench(n)
+	local t0 = os.clock()
+	for _ = 1, n do
+		crunch(2000)
+	end
+	return os.clock() - t0
+end
+
+skynet.start(function()
+	local ms = tonumber(skynet.getenv "hot_ms") or 10
+	local ticks = tonumber(skynet.getenv "hot_sleep") or 1
+	skynet.dispatch("lua", function(_, _, cmd, ...)
+		skynet.ret(skynet.pack(CMD[cmd](...)))
+	end)
+	skynet.register ".hot"
+	if ms > 0 then
+		skynet.fork(function()
+			while true do
+				skynet.call(skynet.self(), "lua", "work", ms)
+				skynet.sleep(ticks)
+			end
+		end)
+	end
+end)
