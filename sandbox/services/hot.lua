@@ -3,7 +3,8 @@
 -- pooled coroutines, where CMD.work calls `crunch`, which burns about
 -- hot_ms ms of cpu (default 10), then the driver sleeps hot_sleep ticks
 -- (default 1, 1/100 s each).  CMD.bench(n) runs crunch n times and returns
--- the cpu seconds they took (bench/bench_profile.py).  Registered as
+-- the cpu seconds they took (bench/bench_profile.py); CMD.leftovers says
+-- what a profile left in the service (the tests).  Registered as
 -- `.hot`.  Only the common skynet API, so it runs unchanged on real skynet.
 local skynet = require "skynet"
 require "skynet.manager"
@@ -39,6 +40,29 @@ function CMD.bench(n)
 		crunch(2000)
 	end
 	return os.clock() - t0
+end
+
+-- what a profile would leave behind, for the tests: a hook on this
+-- (pooled) coroutine or the main thread, coroutine functions not the
+-- service's own
+local resume, create, wrap = coroutine.resume, coroutine.create, coroutine.wrap
+function CMD.leftovers()
+	local main
+	for _, k in ipairs({ 1, 3 }) do	-- LUA_RIDX_MAINTHREAD in Lua 5.4, 5.5
+		local t = debug.getregistry()[k]
+		main = main or (type(t) == "thread" and t)
+	end
+	local left = {}
+	if debug.gethook() then
+		left[#left + 1] = "hook on the handler's coroutine"
+	end
+	if main and debug.gethook(main) then
+		left[#left + 1] = "hook on the main thread"
+	end
+	if coroutine.resume ~= resume or coroutine.create ~= create or coroutine.wrap ~= wrap then
+		left[#left + 1] = "coroutine functions replaced"
+	end
+	return table.concat(left, ", ")
 end
 
 skynet.start(function()
