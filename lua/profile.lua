@@ -3,33 +3,37 @@
 -- with each profile request (req.chunk); lua/engine.lua runs it once and
 -- keeps nothing of it.
 --
--- A count hook is set per coroutine (debug.sethook hooks one thread):
--- on the main thread, and on each coroutine the moment it is resumed
--- during the window, by standing in for the `cresume` upvalue of skynet's
--- scheduler (every message handler, pooled or new, timeout and fork is
--- resumed through it) and for the globals coroutine.resume, .create and
--- .wrap (coroutines of the service's own).  Every COUNT instructions the
--- hook reads a clock; once per 1/hz s of Lua running it records the stack,
--- so samples follow the service's cpu time, not the wall clock.  A
--- coroutine that already has a hook (a debugger's, a watchdog's) is left
--- alone.
+-- A Lua count hook costs while it is set, whatever its count: every
+-- instruction of the hooked thread goes through the hook check (about
+-- twice as slow).  So no hook stays set: each coroutine is looked at as
+-- it is resumed, by standing in for the resume function of skynet's
+-- scheduler (the upvalue `cresume`: every message handler, pooled or new,
+-- timeout and fork runs through it), of other modules that keep
+-- coroutine.resume, and for the global coroutine.resume.  The stand-in
+-- adds up the time coroutines run; once per 1/hz s of it, the coroutine
+-- being resumed gets a count hook due after a random number of
+-- instructions (up to KMAX), which records the stack and removes itself.
+-- So samples follow the service's cpu time; a single run that lasts long
+-- (a handler busy for many ms) gives one sample, early in it.  Coroutines
+-- of coroutine.wrap are not seen; one with a hook of its own (a
+-- debugger's, a watchdog's) is left alone.
 --
--- The window ends inside the service (skynet.timeout): every hook set is
--- removed and every function stood in for is put back, whether or not
--- anyone still waits for the reply.  A hook that fires after the end
+-- The window ends inside the service (skynet.timeout): every hook still
+-- set is removed and every function stood in for is put back, whether or
+-- not anyone still waits for the reply.  A hook that fires after the end
 -- removes itself.
 local E, req = ...
 local skynet = require "skynet"
 local dbg = debug
 local getinfo, sethook, gethook, getupvalue, setupvalue =
 	dbg.getinfo, dbg.sethook, dbg.gethook, dbg.getupvalue, dbg.setupvalue
-local co_running, concat, pairs, type = coroutine.running, table.concat, pairs, type
+local co_running, concat, pairs, type, random = coroutine.running, table.concat, pairs, type,
+	math.random
 
-local COUNT = req.count or 1000	-- instructions between two looks at the clock
+local KMAX = req.kmax or 4000	-- instructions before an armed hook fires, at most
 local MAXDEPTH, MAXSTACKS = 64, 4000
-local GAP = 0.0005	-- a longer time between two looks is idle time, mostly
 local seconds = math.max(0.01, req.seconds or 5)
-local hz = math.max(1, req.hz or 100)
+local period = 1 / math.max(1, req.hz or 100)
 
 -- a clock in seconds: skynet's high-performance counter when it has one
 local clock = os.clock
@@ -37,11 +41,11 @@ if type(skynet.hpc) == "function" then
 	local hpc = skynet.hpc
 	clock = function() return hpc() * 1e-9 end
 end
-local period = 1 / hz
 
-local active, last, credit = true, clock(), 0
+local active, busy, due = true, 0, 0	-- busy: seconds coroutines ran in the window
 local stacks, nstacks, samples = {}, 0, 0
-local hooked = setmetatable({}, { __mode = "k" })	-- co -> true (ours) / false (foreign)
+local armed = setmetatable({}, { __mode = "k" })	-- co -> true (our hook is set)
+local seen = setmetatable({}, { __mode = "k" })	-- co -> true (ours) / false (foreign)
 local ncoroutines, nforeign = 0, 0
 local names = setmetatable({}, { __mode = "k" })	-- function -> frame text
 local frames = {}
@@ -103,21 +107,14 @@ local function frame(level)
 end
 
 local function hook()
+	local co = co_running()
+	sethook()
+	armed[co] = nil
 	if not active then
-		return sethook()
-	end
-	-- sample once per period of Lua running: the time between two looks
-	-- counts, up to GAP (beyond it the service was mostly idle)
-	local now = clock()
-	local gap = now - last
-	last = now
-	credit = credit + (gap < GAP and gap or GAP)
-	if credit < period then
 		return
 	end
-	credit = credit - period
 	local n = 0
-	for level = 3, MAXDEPTH + 2 do	-- 1 is this hook, 2 frame's caller: start past both
+	for level = 3, MAXDEPTH + 2 do	-- 1 is frame, 2 this hook: start past both
 		local s = frame(level)
 		if not s then
 			break
@@ -139,26 +136,38 @@ local function hook()
 	samples = samples + 1
 end
 
--- hook co for the window, unless it has a hook of its own
-local function watch(co)
-	if hooked[co] ~= nil or not active then
+-- arm the hook in co, unless it has a hook of its own
+local function arm(co)
+	if gethook(co) then
+		if seen[co] == nil then
+			nforeign = nforeign + 1
+		end
+		seen[co] = false
 		return
 	end
-	if gethook(co) then
-		hooked[co], nforeign = false, nforeign + 1
-	else
-		sethook(co, hook, "", COUNT)
-		hooked[co], ncoroutines = true, ncoroutines + 1
+	if not seen[co] then
+		seen[co], ncoroutines = true, ncoroutines + 1
 	end
+	armed[co] = true
+	sethook(co, hook, "", random(KMAX))
+	due = busy + period
 end
 
--- a resume function that hooks the coroutine first
+local function ran(t0, ...)
+	busy = busy + (clock() - t0)
+	return ...
+end
+
+-- a resume function that times the run and arms the hook when one is due
 local function resumer(resume)
 	return function(co, ...)
-		if hooked[co] == nil and active then
-			watch(co)
+		if not active then
+			return resume(co, ...)
 		end
-		return resume(co, ...)
+		if busy >= due and not armed[co] and seen[co] ~= false then
+			arm(co)
+		end
+		return ran(clock(), resume(co, ...))
 	end
 end
 
@@ -166,68 +175,52 @@ end
 -- for a field, { f = , i = , old = , new = } for an upvalue
 local swaps = {}
 
--- the scheduler's resume: the upvalue `cresume` of a function reachable
--- from the skynet module's functions through upvalues
-local function swap_scheduler()
-	local seen, queue, qn = {}, {}, 0
-	for _, f in pairs(skynet) do
-		if type(f) == "function" then
-			qn = qn + 1
-			queue[qn] = f
+-- Stand in for every upvalue reachable from the loaded modules' functions
+-- that holds coroutine.resume or is called `cresume` (skynet's scheduler);
+-- true if skynet's scheduler was among them.
+local function swap_upvalues()
+	local real, scheduler = coroutine.resume, false
+	local visited, queue, qn = {}, {}, 0
+	for _, m in pairs(package.loaded) do
+		if type(m) == "table" then
+			for _, f in pairs(m) do
+				if type(f) == "function" and qn < 20000 then
+					qn = qn + 1
+					queue[qn] = f
+				end
+			end
 		end
 	end
 	local qi = 1
 	while qi <= qn and qi <= 20000 do
 		local f = queue[qi]
 		qi = qi + 1
-		if not seen[f] then
-			seen[f] = true
+		if not visited[f] then
+			visited[f] = true
 			for i = 1, 255 do
 				local name, v = getupvalue(f, i)
 				if name == nil then
 					break
-				elseif name == "cresume" and type(v) == "function" then
+				elseif type(v) == "function" and (v == real or name == "cresume") then
 					local new = resumer(v)
 					setupvalue(f, i, new)
 					swaps[#swaps + 1] = { f = f, i = i, old = v, new = new }
-					return true
-				elseif type(v) == "function" and not seen[v] then
+					scheduler = scheduler or name == "cresume"
+				elseif type(v) == "function" and not visited[v] then
 					qn = qn + 1
 					queue[qn] = v
 				end
 			end
 		end
 	end
-	return false
-end
-
--- a coroutine body that hooks its own coroutine when it starts
-local function starter(f)
-	return function(...)
-		watch(co_running())
-		return f(...)
-	end
-end
-
-local function swap_field(t, k, new)
-	swaps[#swaps + 1] = { t = t, k = k, old = t[k], new = new }
-	t[k] = new
+	return scheduler
 end
 
 local function start()
-	local reg = dbg.getregistry()
-	for _, k in ipairs({ 1, 3 }) do	-- LUA_RIDX_MAINTHREAD: 1 in Lua 5.4, 3 in 5.5
-		if type(reg[k]) == "thread" then
-			watch(reg[k])
-			break
-		end
-	end
-	local scheduler = swap_scheduler()
+	local scheduler = swap_upvalues()
 	local co = coroutine
-	local create, wrap = co.create, co.wrap
-	swap_field(co, "resume", resumer(co.resume))
-	swap_field(co, "create", function(f) return create(starter(f)) end)
-	swap_field(co, "wrap", function(f) return wrap(starter(f)) end)
+	swaps[#swaps + 1] = { t = co, k = "resume", old = co.resume, new = resumer(co.resume) }
+	co.resume = swaps[#swaps].new
 	return scheduler
 end
 
@@ -244,15 +237,16 @@ local function stop()
 			setupvalue(s.f, s.i, s.old)
 		end
 	end
-	for co, ours in pairs(hooked) do
-		if ours and gethook(co) == hook then
+	for co in pairs(armed) do
+		if gethook(co) == hook then
 			sethook(co)
 		end
+		armed[co] = nil
 	end
 end
 
 local me = co_running()
-hooked[me] = false	-- the window's own wait is not the service's work
+seen[me] = false	-- the window's own wait is not the service's work
 local scheduler = start()
 skynet.timeout(math.ceil(seconds * 100), function()
 	stop()
@@ -261,6 +255,6 @@ end)
 skynet.wait(me)
 stop()
 return {
-	ok = true, stacks = stacks, samples = samples, seconds = seconds, hz = hz,
+	ok = true, stacks = stacks, samples = samples, seconds = seconds, busy = busy,
 	coroutines = ncoroutines, foreign = nforeign, scheduler = scheduler,
 }
