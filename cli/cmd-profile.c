@@ -14,13 +14,10 @@
 
 #include "agentcmd.h"
 #include "cmd.h"
-#include "embed.h"
 #include "json.h"
 #include "profile.h"
 
 #define PROFILE_TOP 15		/* functions of the table, by self and by total */
-
-extern const struct embed_file skyctl_lua[];
 
 static const struct args_opt profile_opt_seconds = {
 	.lng = "seconds", .arg = "N", .help = "length of the window (default 5)",
@@ -85,27 +82,18 @@ static double profile_seconds(const struct cmd_ctx *c)
 	return cmd_opt(c, &profile_opt_seconds) ? cmd_num(c, &profile_opt_seconds) : 5;
 }
 
-/* {op="profile", chunk=<lua/profile.lua>, seconds=, hz=, together=true} */
-static int profile_request(struct agentrun *ar, struct fmt_buf *b)
+static int profile_request_hook(struct agentrun *ar, struct fmt_buf *b)
 {
-	const struct embed_file *chunk = embed_find(skyctl_lua, "profile.lua");
 	struct profile_run *r = ar->ud = calloc(1, sizeof *r);
-	if (!r || !(r->svc = calloc(ar->total + 1, sizeof *r->svc)) || !chunk) {
-		fprintf(stderr, "skyctl: %s\n", chunk ? "out of memory" : "lua/profile.lua is missing");
+	double hz = cmd_opt(ar->c, &profile_opt_hz) ? cmd_num(ar->c, &profile_opt_hz) : 100;
+	if (!r || !(r->svc = calloc(ar->total + 1, sizeof *r->svc))) {
+		fprintf(stderr, "skyctl: out of memory\n");
 		return ERR_LOCAL;
 	}
-	wire_put_open(b);
-	wire_put_cstr(b, "op");
-	wire_put_cstr(b, "profile");
-	wire_put_cstr(b, "chunk");
-	wire_put_str(b, chunk->data, chunk->size);
-	wire_put_cstr(b, "seconds");
-	wire_put_num(b, profile_seconds(ar->c));
-	wire_put_cstr(b, "hz");
-	wire_put_num(b, cmd_opt(ar->c, &profile_opt_hz) ? cmd_num(ar->c, &profile_opt_hz) : 100);
-	wire_put_cstr(b, "together");
-	wire_put_bool(b, 1);
-	wire_put_close(b);
+	if (profile_request(b, profile_seconds(ar->c), hz) != 0) {
+		fprintf(stderr, "skyctl: lua/profile.lua is missing\n");
+		return ERR_LOCAL;
+	}
 	return 0;
 }
 
@@ -137,10 +125,7 @@ static int profile_describe(struct agentrun *ar, size_t node, size_t i,
 		r->stuck |= silent;
 		return res->state;
 	}
-	const struct wire_val *st = wire_get(res->val, "stacks");
-	for (size_t k = 0; st && st->type == WIRE_TABLE && k < st->len; k++)
-		if (st->k[k].type == WIRE_STR && st->v[k].type == WIRE_INT)
-			profile_add(&s->p, NULL, st->k[k].s, st->k[k].len, st->v[k].i);
+	profile_add_reply(&s->p, NULL, res->val);
 	s->ok = 1;
 	r->samples += s->p.samples;
 	r->coroutines += wire_geti(res->val, "coroutines", 0);
@@ -298,7 +283,7 @@ static void profile_free_run(struct agentrun *ar)
 
 static const struct cmd_agent profile_agent = {
 	.states = agentcmd_state, .order = agentcmd_order, .keep_going = 1,
-	.request = profile_request, .batch = profile_batch, .describe = profile_describe,
+	.request = profile_request_hook, .batch = profile_batch, .describe = profile_describe,
 	.report = profile_report, .summary = profile_summary, .summary_stderr = 1,
 	.free = profile_free_run,
 };

@@ -19,6 +19,7 @@
 
 #include "cmd.h"
 #include "poller.h"
+#include "profile.h"
 #include "screen.h"
 #include "topview.h"
 
@@ -434,6 +435,10 @@ static int top_live(struct top *t)
 				editing = 1;
 			else if (key == 'p' || key == ' ')
 				paused = !paused;
+			else if (key == 'P' && t->nshown)	/* the top row's functions */
+				quit = profile_top(&f, t->nodes[t->shown[0].node].p.addr,
+						   t->shown[0].row->addr, t->shown[0].name,
+						   t->c->o.timeout) < 0;
 			else if (key == '+' || key == '-')
 				top_set_delay(t, fmax(0.1, fmin(3600, key == '+' ? t->delay * 2 :
 								 t->delay / 2)));

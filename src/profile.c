@@ -1,10 +1,43 @@
-/* Profiles of Lua stacks (profile.h): merging, the per-function table and
- * the folded lines. */
+/* Profiles of Lua stacks (profile.h): the request and its replies,
+ * merging, the per-function table and the folded lines. */
 #include "profile.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "embed.h"
+#include "wire.h"
+
+extern const struct embed_file skyctl_lua[];
+
+int profile_request(struct fmt_buf *b, double seconds, double hz)
+{
+	const struct embed_file *chunk = embed_find(skyctl_lua, "profile.lua");
+	if (!chunk)
+		return -1;
+	wire_put_open(b);
+	wire_put_cstr(b, "op");
+	wire_put_cstr(b, "profile");
+	wire_put_cstr(b, "chunk");
+	wire_put_str(b, chunk->data, chunk->size);
+	wire_put_cstr(b, "seconds");
+	wire_put_num(b, seconds);
+	wire_put_cstr(b, "hz");
+	wire_put_num(b, hz);
+	wire_put_cstr(b, "together");	/* a hub runs it in itself alongside the others */
+	wire_put_bool(b, 1);
+	wire_put_close(b);
+	return 0;
+}
+
+void profile_add_reply(struct profile *p, const char *root, const struct wire_val *rep)
+{
+	const struct wire_val *st = wire_get(rep, "stacks");
+	for (size_t k = 0; st && st->type == WIRE_TABLE && k < st->len; k++)
+		if (st->k[k].type == WIRE_STR && st->v[k].type == WIRE_INT)
+			profile_add(p, root, st->k[k].s, st->k[k].len, st->v[k].i);
+}
 
 void profile_add(struct profile *p, const char *root, const char *stack, size_t len,
 		 long long count)

@@ -59,6 +59,23 @@ void profile_speedscope(struct profile *const *p, const char *const *names, size
  * zoom, search */
 void profile_svg(struct profile *p, const char *title, struct fmt_buf *b);
 
+/* the request that runs lua/profile.lua (embedded) in a service for
+ * seconds at hz: {op="profile", chunk=, seconds=, hz=, together=true};
+ * -1 if the chunk is missing */
+int profile_request(struct fmt_buf *b, double seconds, double hz);
+struct wire_val;
+/* add the stacks of a service's reply to p, under root when not NULL */
+void profile_add_reply(struct profile *p, const char *root, const struct wire_val *rep);
+
+struct screen_frame;
+/* `top`'s key: profile service addr of the node at node (its console,
+ * "host:port" or ssh://) for PROFILE_TOP_SECONDS, leaving nothing in it,
+ * drawing progress and then its top functions on f until a key is typed;
+ * returns that key (screen_key: < 0 to quit) */
+#define PROFILE_TOP_SECONDS 3
+int profile_top(struct screen_frame *f, const char *node, unsigned addr, const char *name,
+		double timeout);
+
 /* a frame's parts: its function name and where it is defined ("hot.lua:8",
  * "[C]"), into the buffers */
 void profile_frame_split(const char *frame, size_t len, char *name, size_t nlen, char *where,

@@ -130,5 +130,5 @@ void topview_draw(const struct topview *v, struct screen_frame *f)
 		screen_line(f, 1, "filter by name: %s_   (Enter: keep, Esc: clear)",
 			    v->filter ? v->filter : "");
 	else
-		screen_line(f, 1, "c cpu  m mem  l queue  r msg/s  / filter  p pause  +/- interval  q quit");
+		screen_line(f, 1, "c cpu  m mem  l queue  r msg/s  / filter  p pause  +/- interval  q quit  P profile");
 }

@@ -233,3 +233,26 @@ def test_usage():
     assert r.returncode == 2 and "--hz" in r.stderr
     r = skyctl("profile", "--help")
     assert r.returncode == 0 and "--per-service" in r.stdout
+
+
+def test_top_key_profiles_the_top_service(hot):
+    import pexpect
+    e = dict(os.environ, TERM="xterm")
+    child = pexpect.spawn(nodes.SKYCTL, ["-H", hot.address, "top", "-d", "0.5"], env=e,
+                          dimensions=(40, 120), encoding="utf-8", timeout=30)
+    try:
+        child.expect_exact("snlua hot")
+        child.send("/hot\r")                    # the filter leaves .hot on top
+        child.expect_exact("filter: hot")
+        child.send("P")
+        child.expect_exact("sampling its Lua stacks")
+        child.expect(r"profile :[0-9a-f]{8} snlua hot: \d+ samples in \d+ s")
+        child.expect(r"crunch\s+" + re.escape(CRUNCH))
+        child.expect_exact("any key: back to top")
+        child.send("x")
+        child.expect_exact("sort: cpu")
+        child.send("q")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert leftovers(hot) == ""
