@@ -148,30 +148,33 @@ static void profile_text(struct cmd_ctx *c, struct profile *p, const char *headi
 	fmt_table_free(&t);
 }
 
-/* {"name":,"samples":,"functions":[...],"stacks":[...]} */
-static void profile_json(struct profile *p, const char *name, struct fmt_buf *b)
+/* --json: p's functions as "rows" members and its stacks as "stacks"
+ * members (into rows and stacks), each naming its profile */
+static void profile_json(struct profile *p, const char *name, struct fmt_buf *rows,
+			 struct fmt_buf *stacks)
 {
 	size_t n;
 	struct profile_func *fn = profile_funcs(p, &n);
-	fmt_puts(b, "{\"name\":");
-	json_string(b, name, strlen(name));
-	fmt_printf(b, ",\"samples\":%lld,\"functions\":[", p->samples);
 	for (size_t i = 0; fn && i < n; i++) {
 		char fname[256], where[256];
 		profile_frame_split(fn[i].frame, fn[i].len, fname, sizeof fname, where, sizeof where);
-		fmt_puts(b, i ? ",{\"function\":" : "{\"function\":");
-		json_string(b, fname, strlen(fname));
-		fmt_puts(b, ",\"where\":");
-		json_string(b, where, strlen(where));
-		fmt_printf(b, ",\"self\":%lld,\"total\":%lld}", fn[i].self, fn[i].total);
+		fmt_puts(rows, rows->len ? ",\n{\"profile\":" : "\n{\"profile\":");
+		json_string(rows, name, strlen(name));
+		fmt_puts(rows, ",\"function\":");
+		json_string(rows, fname, strlen(fname));
+		fmt_puts(rows, ",\"where\":");
+		json_string(rows, where, strlen(where));
+		fmt_printf(rows, ",\"self\":%lld,\"total\":%lld}", fn[i].self, fn[i].total);
 	}
-	fmt_puts(b, "],\"stacks\":[");
 	for (size_t i = 0; i < p->n; i++) {
-		fmt_puts(b, i ? ",{\"stack\":" : "{\"stack\":");
-		json_string(b, p->v[i].frames, strlen(p->v[i].frames));
-		fmt_printf(b, ",\"count\":%lld}", p->v[i].count);
+		fmt_puts(stacks, stacks->len ? ",\n{\"profile\":" : "\n{\"profile\":");
+		json_string(stacks, name, strlen(name));
+		fmt_puts(stacks, ",\"stack\":");
+		json_string(stacks, p->v[i].frames, strlen(p->v[i].frames));
+		fmt_printf(stacks, ",\"count\":%lld}", p->v[i].count);
 	}
-	fmt_puts(b, "]}");
+	if (!fn)
+		rows->oom = 1;
 	free(fn);
 }
 
@@ -200,12 +203,14 @@ static void profile_write(struct cmd_ctx *c, struct profile_run *r, struct fmt_b
 	if (!ps || !names) {
 		b->oom = 1;
 	} else if (c->o.json) {
-		fmt_puts(b, "\"profiles\":[");
-		for (size_t i = 0; i < (per ? np : 1); i++) {
-			fmt_puts(b, i ? "," : "");
-			profile_json(per ? ps[i] : &all, per ? names[i] : c->target_spec, b);
-		}
-		fmt_puts(b, "]");
+		struct fmt_buf rows = { 0 }, stacks = { 0 };
+		for (size_t i = 0; i < (per ? np : 1); i++)
+			profile_json(per ? ps[i] : &all, per ? names[i] : c->target_spec, &rows, &stacks);
+		fmt_printf(b, "\"rows\":[%s\n],\"stacks\":[%s\n]", rows.p ? rows.p : "",
+			   stacks.p ? stacks.p : "");
+		b->oom |= rows.oom | stacks.oom;
+		fmt_buf_free(&rows);
+		fmt_buf_free(&stacks);
 	} else if (!strcmp(fmt, "table")) {
 		for (size_t i = 0; i < (per ? np : 1); i++)
 			profile_text(c, per ? ps[i] : &all, per ? names[i] : NULL, b);

@@ -68,6 +68,7 @@ def args_for(tmp_path):
         "patches": [":a,:b"], "rollback": [":a,:b"], "uninstall": [":a,:b"],
         "repl": [], "history": [], "help": [], "top": [":a,:b", "-d", "0.2"],
         "stuck": [":a,:b"], "metrics": ["--top", "1"], "complete": ["--", "li"],
+        "profile": [":a,:b", "--seconds", "0.2"],
         "start": ["agent", "x"], "kill": [":c,:b", "--yes"], "exit": [":a"],
     }
 

@@ -109,9 +109,10 @@ def test_several_services_merge_or_stay_apart(hot):
     assert any(x.endswith("snlua hot") for x in roots)
     r = skyctl("profile", "@agent,.hot", "--seconds", "1", "--per-service", "--json", node=hot)
     doc = json.loads(r.stdout)
-    assert len(doc["profiles"]) == 3 and doc["summary"]["samples"] > 0
-    hot_profile = [p for p in doc["profiles"] if p["name"].endswith("snlua hot")][0]
-    assert hot_profile["functions"][0]["function"] == "crunch"
+    assert doc["summary"]["samples"] > 0 and doc["summary"]["ok"] == 3
+    hot_rows = [x for x in doc["rows"] if x["profile"].endswith("snlua hot")]
+    assert hot_rows[0]["function"] == "crunch" and hot_rows[0]["where"] == CRUNCH
+    assert sum(x["count"] for x in doc["stacks"]) == doc["summary"]["samples"]
 
 
 def test_speedscope_file(hot, tmp_path):
