@@ -10,12 +10,15 @@
 -- scheduler (the upvalue `cresume`: every message handler, pooled or new,
 -- timeout and fork runs through it), of other modules that keep
 -- coroutine.resume, and for the global coroutine.resume.  The stand-in
--- adds up the time coroutines run; once per 1/hz s of it, the coroutine
--- being resumed gets a count hook due after a random number of
--- instructions (up to KMAX), which records the stack and removes itself.
--- So samples follow the service's cpu time; a single run that lasts long
--- (a handler busy for many ms) gives one sample, early in it.  Coroutines
--- of coroutine.wrap are not seen; one with a hook of its own (a
+-- times each run.  A coroutine being resumed gets, with a chance of its
+-- typical run time (its recent runs) times hz, a count hook due after a
+-- random number of instructions within such a run (at the measured
+-- instruction rate), which records the stack and removes itself; a hook
+-- still set when the run ends is removed then.  So samples follow the
+-- service's cpu time and land anywhere in a run.  The instructions run
+-- with a hook set are kept under BUDGET of all (scaled with hz): services
+-- whose runs are long (a handler busy for many ms) get fewer samples.
+-- Coroutines of coroutine.wrap are not seen; one with a hook of its own (a
 -- debugger's, a watchdog's) is left alone.
 --
 -- The window ends inside the service (skynet.timeout): every hook still
@@ -30,10 +33,11 @@ local getinfo, sethook, gethook, getupvalue, setupvalue =
 local co_running, concat, pairs, type, random = coroutine.running, table.concat, pairs, type,
 	math.random
 
-local KMAX = req.kmax or 4000	-- instructions before an armed hook fires, at most
+local hz = math.max(1, req.hz or 100)
+local BUDGET = 0.03 * hz / 100	-- share of the instructions run with a hook set, at most
+local KCAP = 2e7	-- instructions before an armed hook fires, at most
 local MAXDEPTH, MAXSTACKS = 64, 4000
 local seconds = math.max(0.01, req.seconds or 5)
-local period = 1 / math.max(1, req.hz or 100)
 
 -- a clock in seconds: skynet's high-performance counter when it has one
 local clock = os.clock
@@ -42,9 +46,12 @@ if type(skynet.hpc) == "function" then
 	clock = function() return hpc() * 1e-9 end
 end
 
-local active, busy, due = true, 0, 0	-- busy: seconds coroutines ran in the window
+local active, busy = true, 0	-- busy: seconds coroutines ran in the window
+local ips, cost, typical = 1e8, 0, 0	-- instructions per second; armed so far; a run's s
+local runtime = setmetatable({}, { __mode = "k" })	-- co -> its typical run, s
+local armed_at = setmetatable({}, { __mode = "k" })	-- co -> clock when armed
 local stacks, nstacks, samples = {}, 0, 0
-local armed = setmetatable({}, { __mode = "k" })	-- co -> true (our hook is set)
+local armed = setmetatable({}, { __mode = "k" })	-- co -> instructions our hook waits
 local seen = setmetatable({}, { __mode = "k" })	-- co -> true (ours) / false (foreign)
 local ncoroutines, nforeign = 0, 0
 local names = setmetatable({}, { __mode = "k" })	-- function -> frame text
@@ -108,10 +115,14 @@ end
 
 local function hook()
 	local co = co_running()
+	local k, dt = armed[co], clock() - (armed_at[co] or 0)
 	sethook()
 	armed[co] = nil
 	if not active then
 		return
+	end
+	if k and k >= 10000 and dt > 0 then	-- hooked code runs at about half speed
+		ips = math.max(2e7, math.min(2e9, ips + (2 * k / dt - ips) * 0.25))
 	end
 	local n = 0
 	for level = 3, MAXDEPTH + 2 do	-- 1 is frame, 2 this hook: start past both
@@ -148,13 +159,23 @@ local function arm(co)
 	if not seen[co] then
 		seen[co], ncoroutines = true, ncoroutines + 1
 	end
-	armed[co] = true
-	sethook(co, hook, "", random(KMAX))
-	due = busy + period
+	local span = math.floor((runtime[co] or typical) * ips)
+	local k = random(1, math.max(100, math.min(KCAP, span)))
+	armed[co], armed_at[co], cost = k, clock(), cost + k
+	sethook(co, hook, "", k)
 end
 
-local function ran(t0, ...)
-	busy = busy + (clock() - t0)
+local function ran(co, t0, ...)
+	local d = clock() - t0
+	busy = busy + d
+	if armed[co] then	-- the run ended first
+		if gethook(co) == hook then
+			sethook(co)
+		end
+		armed[co] = nil
+	end
+	runtime[co] = (runtime[co] or d) * 0.75 + d * 0.25
+	typical = typical * 0.9 + d * 0.1
 	return ...
 end
 
@@ -164,10 +185,11 @@ local function resumer(resume)
 		if not active then
 			return resume(co, ...)
 		end
-		if busy >= due and not armed[co] and seen[co] ~= false then
+		if not armed[co] and seen[co] ~= false and random() < (runtime[co] or typical) * hz
+			and cost <= BUDGET * busy * ips then
 			arm(co)
 		end
-		return ran(clock(), resume(co, ...))
+		return ran(co, clock(), resume(co, ...))
 	end
 end
 

@@ -1,8 +1,8 @@
 -- A service with a known hot function, for `skyctl profile`: a driver
--- sends this service "work" messages; each is handled in one of skynet's
--- pooled coroutines, where CMD.work calls `crunch`, which burns about
--- hot_ms ms of cpu (default 10), then the driver sleeps hot_sleep ticks
--- (default 1, 1/100 s each).  CMD.bench(n) runs crunch n times, in
+-- sends this service "work" messages, 20 at a time; each is handled in
+-- one of skynet's pooled coroutines, where CMD.work calls `crunch` (and
+-- the lighter `rank`) for about hot_ms ms of cpu (default 0.25); then
+-- the driver sleeps hot_sleep ticks (default 1, 1/100 s each).  CMD.bench(n) runs crunch n times, in
 -- messages of 10, and returns the node's cpu seconds meanwhile
 -- (bench/bench_profile.py); CMD.leftovers says
 -- what a profile left in the service (the tests).  Registered as
@@ -19,11 +19,26 @@ local function crunch(rounds)
 	return x
 end
 
--- crunch for about ms of cpu
+-- a lighter one: rank a few numbers (an insertion sort, all in Lua)
+local function rank(x)
+	local a = {}
+	for i = 1, 40 do
+		local v, j = (x * i) % 97, i - 1
+		while j > 0 and a[j] > v do
+			a[j + 1] = a[j]
+			j = j - 1
+		end
+		a[j + 1] = v
+	end
+	return a[1]
+end
+
+-- crunch (and rank) for about ms of cpu
 local function burn(ms)
 	local stop, x = os.clock() + ms / 1000, 0
 	while os.clock() < stop do
 		x = x + crunch(2000)
+		x = x + rank(x)
 	end
 	return x
 end
@@ -75,7 +90,7 @@ function CMD.leftovers()
 end
 
 skynet.start(function()
-	local ms = tonumber(skynet.getenv "hot_ms") or 10
+	local ms = tonumber(skynet.getenv "hot_ms") or 0.25
 	local ticks = tonumber(skynet.getenv "hot_sleep") or 1
 	skynet.dispatch("lua", function(_, _, cmd, ...)
 		skynet.ret(skynet.pack(CMD[cmd](...)))
@@ -84,7 +99,9 @@ skynet.start(function()
 	if ms > 0 then
 		skynet.fork(function()
 			while true do
-				skynet.call(skynet.self(), "lua", "work", ms)
+				for _ = 1, 20 do
+					skynet.call(skynet.self(), "lua", "work", ms)
+				end
 				skynet.sleep(ticks)
 			end
 		end)
