@@ -221,6 +221,12 @@ def test_a_stuck_service_is_pointed_to_stuck(backend):
         assert r.returncode != 0
         assert "skyctl stuck" in r.stderr and "cannot be profiled" in r.stderr, r.stderr
         assert r.stdout == ""
+        # with others: they are profiled, the stuck one is told apart
+        r = skyctl("profile", "@agent,@loopy", "--seconds", "0.5", "--timeout", "1", node=n,
+                   timeout=20)
+        assert r.returncode != 0
+        assert re.search(r"skyctl: profile: :[0-9a-f]{8} snlua loopy: .*skyctl stuck", r.stderr)
+        assert "samples from 1 service" in r.stderr, r.stderr
         assert skyctl("signal", ".loopy", node=n).returncode == 0
         con.close()
     finally:
