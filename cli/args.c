@@ -25,6 +25,7 @@ static const struct args_opt args_opts[] = {
 #define ARGS_NOPTS (sizeof args_opts / sizeof args_opts[0])
 
 const struct args_opt args_opt_sort = { .lng = "sort", .arg = "FIELD", .help = "sort rows by FIELD (numbers: biggest first)" };
+const struct args_opt args_opt_per_service = { .lng = "per-service", .help = "each service on its own (metrics: not only the top K; profile: not merged)" };
 
 const struct args_opt *args_nth(const struct cmd_entry *cmd, size_t i)
 {

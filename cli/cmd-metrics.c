@@ -32,10 +32,6 @@ static const struct args_opt metrics_opt_openmetrics = {
 	.lng = "openmetrics",
 	.help = "OpenMetrics 1.0 instead of Prometheus's text format",
 };
-static const struct args_opt metrics_opt_per_service = {
-	.lng = "per-service",
-	.help = "series for every service (default: the top K of each node)",
-};
 static const struct args_opt metrics_opt_top = {
 	.lng = "top", .arg = "K",
 	.help = "per node, series for the K services with the most cpu, memory, queue (default 10)",
@@ -220,7 +216,7 @@ static int metrics_exec(struct cmd_ctx *c)
 		return ERR_USAGE;
 	}
 	run.o.openmetrics = cmd_opt(c, &metrics_opt_openmetrics) != NULL;
-	run.o.per_service = cmd_opt(c, &metrics_opt_per_service) != NULL;
+	run.o.per_service = cmd_opt(c, &args_opt_per_service) != NULL;
 	run.o.top = cmd_opt(c, &metrics_opt_top) ? (size_t)cmd_num(c, &metrics_opt_top) : METRICS_TOP;
 	run.v = calloc(run.n + 1, sizeof *run.v);
 	if (!run.v)
@@ -241,7 +237,7 @@ static int metrics_exec(struct cmd_ctx *c)
 const struct cmd_entry cmd_metrics_entry = {
 	.name = "metrics", .args = "[TARGET]",
 	.summary = "services, kinds and nodes in Prometheus's format; --listen serves them",
-	.options = CMD_OPTIONS(&metrics_opt_openmetrics, &metrics_opt_per_service, &metrics_opt_top,
+	.options = CMD_OPTIONS(&metrics_opt_openmetrics, &args_opt_per_service, &metrics_opt_top,
 			       &metrics_opt_listen, &metrics_opt_textfile),
 	.min = 0, .max = 0,
 	.flags = CMD_TARGETS | CMD_TARGET_OPT | CMD_REFRESH,

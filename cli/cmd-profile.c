@@ -34,9 +34,6 @@ static const struct args_opt profile_opt_format = {
 static const struct args_opt profile_opt_output = {
 	.lng = "output", .shrt = 'o', .arg = "FILE", .help = "write the profile to FILE",
 };
-static const struct args_opt profile_opt_per_service = {
-	.lng = "per-service", .help = "one profile per service, not one merged",
-};
 
 static const char *const profile_formats[] = { "table", "folded", "speedscope", "svg", NULL };
 
@@ -183,7 +180,7 @@ static void profile_json(struct profile *p, const char *name, struct fmt_buf *ro
 static void profile_write(struct cmd_ctx *c, struct profile_run *r, struct fmt_buf *b)
 {
 	const char *fmt = profile_format(c);
-	int per = cmd_opt(c, &profile_opt_per_service) != NULL;
+	int per = cmd_opt(c, &args_opt_per_service) != NULL;
 	struct profile all = { 0 };
 	struct profile **ps = calloc(r->n + 1, sizeof *ps);
 	const char **names = calloc(r->n + 1, sizeof *names);
@@ -298,7 +295,7 @@ const struct cmd_entry cmd_profile_entry = {
 	.name = "profile", .args = "TARGET",
 	.summary = "sample the Lua stacks of services: top functions, folded, speedscope, svg",
 	.options = CMD_OPTIONS(&profile_opt_seconds, &profile_opt_hz, &profile_opt_format,
-			       &profile_opt_output, &profile_opt_per_service, &agentcmd_opt_no_agent),
+			       &profile_opt_output, &args_opt_per_service, &agentcmd_opt_no_agent),
 	.check = profile_check, .min = 0, .max = 0,
 	/* its hooks leave with the window: not audited */
 	.flags = CMD_CONNECT | CMD_TARGETS | CMD_CHECK_ALIVE | CMD_HANDLES | CMD_AGENT,

@@ -66,6 +66,8 @@ struct args_opt {
 
 /* --sort FIELD: the dispatcher sorts the rows (c->o.sort) */
 extern const struct args_opt args_opt_sort;
+/* --per-service, shared by the commands that sum services up (metrics, profile) */
+extern const struct args_opt args_opt_per_service;
 /* --yes: a CMD_CONFIRM command goes ahead without asking */
 extern const struct args_opt args_opt_yes;
 
