@@ -103,10 +103,15 @@ def test_a_service_started_afterwards_gets_the_whole_set(node, tmp_path, state):
     assert call(state, node, late, '"deposit", 3') == "6"
 
 
+class Lines(list):
+    """the lines of a stream, filled by a thread as they come (reader)"""
+
+
 def lines_of(stream):
-    """a list that a thread fills with the lines of stream as they come"""
-    out = []
-    threading.Thread(target=lambda: out.extend(iter(stream.readline, "")), daemon=True).start()
+    out = Lines()
+    out.reader = threading.Thread(target=lambda: out.extend(iter(stream.readline, "")),
+                                  daemon=True)
+    out.reader.start()
     return out
 
 
@@ -131,6 +136,8 @@ def test_follow_converges_a_service_that_appears(node, tmp_path, state):
     finally:
         p.send_signal(signal.SIGINT)
         p.wait(timeout=30)
+    for lines in (out, err):        # the last lines may still be on their way
+        lines.reader.join(timeout=10)
     out, err = "".join(out), "".join(err)
     assert p.returncode == 0, err
     assert re.search(r"^%s  ok +holds set \S+ \(2 of 2\): applied 2$" % late, out, re.M), out
