@@ -91,7 +91,7 @@ int cmd_services_from(struct cmd_node *nd, const struct proto_reply *r)
 	target_services_free(nd->svc, nd->nsvc);	/* a fresh list replaces one fetched before */
 	nd->svc = NULL;
 	nd->nsvc = 0;
-	if (target_parse_list(r->lines, r->nlines, &nd->svc, &nd->nsvc, &e) != 0) {
+	if (target_parse_list(r->lines, r->nlines, 0, &nd->svc, &nd->nsvc, &e) != 0) {
 		cmd_fail(nd, e.code, "list", e.msg);
 		return -1;
 	}

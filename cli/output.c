@@ -108,6 +108,7 @@ int output_rows(struct cmd_ctx *c, size_t ntargets)
 	}
 	if (!c->sess.named)
 		all.hide_text |= all.hide_json |= 1u;
+	all.bytes = (c->cmd->flags & CMD_BYTES) && c->mode == FMT_TSV;
 	if (c->o.sort)
 		fmt_sort(&all, c->o.sort, &e);
 	fmt_render(&all, c->mode, c->color, &b);
