@@ -115,9 +115,11 @@ static void agentrun_canary_lost(void *ud, size_t node, size_t i, const char *wh
 {
 	struct agentrun *r = ud;
 	r->canaries_lost++;
-	fprintf(stderr, "skyctl: %s: canary %s%s:%08x stopped answering during --canary-wait: %s\n",
+	fprintf(stderr, "skyctl: %s: canary %s%s:%08x stopped answering during --canary-wait: ",
 		r->c->cmd->name, r->c->sess.n > 1 ? r->nodes[node].name : "",
-		r->c->sess.n > 1 ? "/" : "", (unsigned)r->nodes[node].addrs[i], why);
+		r->c->sess.n > 1 ? "/" : "", (unsigned)r->nodes[node].addrs[i]);
+	fmt_fsafe(stderr, why, strlen(why), "");
+	fputc('\n', stderr);
 }
 
 static void agentrun_settled(void *ud, size_t node, size_t i, const struct batch_result *res)
