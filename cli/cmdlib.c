@@ -151,11 +151,12 @@ int cmd_output(struct cmd_ctx *c, struct cmd_node *nd, const char *word)
 		cmd_fail(nd, ERR_LOCAL, c->cmd->name, "out of memory");
 	else if (cmd_request(c, nd, line, &r) == 0) {
 		rc = cmd_check(nd, line, &r);
+		char *text = proto_reply_take(&r);	/* its lines go before the row's copy */
 		if (rc == 0) {
-			const char *vals[1] = { r.text };
+			const char *vals[1] = { text };
 			cmd_row(nd, vals);
 		}
-		proto_reply_free(&r);
+		free(text);
 	}
 	free(line);
 	return rc;
