@@ -90,6 +90,14 @@ static int agentcmd_read(struct agentcmd_script *sc, const char *path)
 		sc->len += n;
 		if (sc->len < cap)
 			break;
+		if (sc->len > net_max()) {	/* /dev/zero, a log file by mistake */
+			fprintf(stderr, "skyctl: %s: larger than %zu bytes (see --max-reply)\n", path,
+				net_max());
+			fclose(f);
+			free(sc->src);
+			sc->src = NULL;
+			return -1;
+		}
 		char *p = realloc(sc->src, cap *= 2);
 		if (!p)
 			free(sc->src);
@@ -322,7 +330,8 @@ void agentcmd_groups_print(struct agentcmd_groups *g, const struct batch_node *n
 		}
 		if (n > AGENTCMD_GROUP_LIST)
 			fmt_printf(out, " and %zu more", n - AGENTCMD_GROUP_LIST);
-		fmt_printf(out, "  %s", t->body);
+		fmt_puts(out, "  ");	/* the node's words, its print output */
+		fmt_safe(out, t->body, strlen(t->body), "\n\t");
 	}
 }
 

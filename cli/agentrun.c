@@ -115,9 +115,11 @@ static void agentrun_canary_lost(void *ud, size_t node, size_t i, const char *wh
 {
 	struct agentrun *r = ud;
 	r->canaries_lost++;
-	fprintf(stderr, "skyctl: %s: canary %s%s:%08x stopped answering during --canary-wait: %s\n",
+	fprintf(stderr, "skyctl: %s: canary %s%s:%08x stopped answering during --canary-wait: ",
 		r->c->cmd->name, r->c->sess.n > 1 ? r->nodes[node].name : "",
-		r->c->sess.n > 1 ? "/" : "", (unsigned)r->nodes[node].addrs[i], why);
+		r->c->sess.n > 1 ? "/" : "", (unsigned)r->nodes[node].addrs[i]);
+	fmt_fsafe(stderr, why, strlen(why), "");
+	fputc('\n', stderr);
 }
 
 static void agentrun_settled(void *ud, size_t node, size_t i, const struct batch_result *res)
@@ -149,10 +151,11 @@ static void agentrun_settled(void *ud, size_t node, size_t i, const struct batch
 	} else if (!a->report) {
 		if (r->c->sess.n > 1)	/* also when a lost node left one */
 			printf("%s/", r->nodes[node].name);
-		printf("%s  %-*s %s%s\n", target, a->width, a->states[state], what,
-		       res->canary ? "  [canary]" : "");
-		if (more.len)
-			fwrite(more.p, 1, more.len, stdout);
+		printf("%s  %-*s ", target, a->width, a->states[state]);
+		fmt_fsafe(stdout, what, strlen(what), "");	/* the node's words */
+		puts(res->canary ? "  [canary]" : "");
+		if (more.len)	/* print output, tracebacks: lines of the node's text */
+			fmt_fsafe(stdout, more.p, more.len, "\n\t");
 	}
 	fmt_buf_free(&more);
 }
@@ -284,7 +287,9 @@ int agentrun_exec(struct cmd_ctx *c)
 	r.sc = calloc((size_t)r.nscripts + 1, sizeof *r.sc);
 	if (!r.sc || agentcmd_load(r.sc, r.nscripts, c->argv) != 0)
 		goto done;
-	cmd_audit(c, NULL, 0);	/* the run's batch id */
+	cmd_audit_id(c);	/* the run's batch id */
+	if ((c->cmd->flags & CMD_AUDIT) && cmd_audit(c, NULL, 0) != 0)
+		goto done;	/* nothing is sent without its audit record */
 	snprintf(r.batch, sizeof r.batch, "%s", c->batch);
 	if ((status = a->request(&r, &sub)) != 0)
 		goto done;

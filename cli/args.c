@@ -10,6 +10,7 @@
 
 enum args_id {
 	OPT_HOST = 1, OPT_NODE, OPT_ALL, OPT_CONFIG, OPT_TIMEOUT, OPT_JSON, OPT_HELP, OPT_VERSION,
+	OPT_MAX_REPLY, OPT_NO_AUDIT,
 };
 
 static const struct args_opt args_opts[] = {
@@ -18,6 +19,8 @@ static const struct args_opt args_opts[] = {
 	{ .lng = "all", .shrt = 'a', .help = "every node of the node file, in parallel", .id = OPT_ALL },
 	{ .lng = "config", .arg = "FILE", .help = "the node file (default $XDG_CONFIG_HOME/skyctl/config.lua)", .id = OPT_CONFIG },
 	{ .lng = "timeout", .arg = "SECONDS", .help = "give up any wait after this long (default 5)", .id = OPT_TIMEOUT, .want = "seconds (> 0)", .min = 1e-9, .max = 86400 },
+	{ .lng = "max-reply", .arg = "SIZE", .help = "refuse a reply or script bigger than SIZE (default 64M)", .id = OPT_MAX_REPLY },
+	{ .lng = "no-audit", .help = "run even if the audit log cannot be written", .id = OPT_NO_AUDIT },
 	{ .lng = "json", .help = "one JSON document with typed fields", .id = OPT_JSON },
 	{ .lng = "help", .shrt = 'h', .help = "show this help", .id = OPT_HELP },
 	{ .lng = "version", .help = "show skyctl's version", .id = OPT_VERSION },
@@ -99,7 +102,18 @@ static int args_set(struct cmd_ctx *c, const struct args_opt *o, const char *val
 		return 0;
 	}
 	switch (o->id) {
-	case OPT_HOST: c->o.sess.host = val; break;
+	case OPT_HOST:
+		if (!val[0])	/* else it would silently mean the default */
+			return err_set(e, ERR_USAGE, "-H wants HOST:PORT, not an empty string");
+		c->o.sess.host = val;
+		break;
+	case OPT_MAX_REPLY:
+		c->o.max_reply = fmt_parse_size(val);
+		if (c->o.max_reply < 1024 || c->o.max_reply > ((long long)1 << 40))
+			return err_set(e, ERR_USAGE, "--max-reply wants a size from 1K to 1T (e.g. 64M), not '%s'", val);
+		net_set_max((size_t)c->o.max_reply);
+		break;
+	case OPT_NO_AUDIT: c->o.no_audit = 1; break;
 	case OPT_NODE: c->o.sess.node = val; break;
 	case OPT_ALL: c->o.sess.all = 1; break;
 	case OPT_CONFIG: c->o.config = val; break;

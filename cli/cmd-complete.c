@@ -136,7 +136,7 @@ static int complete_services(const char *addr, struct target_service **svc, size
 	net_close(conn);
 	if (rc != 0)
 		return -1;
-	rc = r.ok ? target_parse_list(r.lines, r.nlines, svc, n, &e) : -1;
+	rc = r.ok ? target_parse_list(r.lines, r.nlines, 0, svc, n, &e) : -1;
 	proto_reply_free(&r);
 	return rc;
 }

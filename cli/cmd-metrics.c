@@ -115,11 +115,13 @@ static void metrics_log_changes(struct metrics_run *run)
 		struct metrics_src *src = &run->v[i];
 		if (src->was_up == src->m.up)
 			continue;
-		if (src->m.up)
+		if (src->m.up) {
 			fprintf(stderr, "skyctl: metrics: %s: up\n", src->p.name);
-		else
-			fprintf(stderr, "skyctl: metrics: %s: down (skynet_up 0): %s\n", src->p.name,
-				src->p.why.msg);
+		} else {
+			fprintf(stderr, "skyctl: metrics: %s: down (skynet_up 0): ", src->p.name);
+			fmt_fsafe(stderr, src->p.why.msg, strlen(src->p.why.msg), "");
+			fputc('\n', stderr);
+		}
 		src->was_up = src->m.up;
 	}
 }
@@ -196,9 +198,11 @@ static int metrics_once(struct metrics_run *run)
 	run->timeout = run->c->o.timeout;
 	int status = metrics_gather(run, &b);
 	for (size_t i = 0; i < run->n; i++)
-		if (!run->v[i].m.up)
-			fprintf(stderr, "skyctl: %s: metrics: %s (skynet_up 0)\n", run->v[i].p.name,
-				run->v[i].p.why.msg);
+		if (!run->v[i].m.up) {
+			fprintf(stderr, "skyctl: %s: metrics: ", run->v[i].p.name);
+			fmt_fsafe(stderr, run->v[i].p.why.msg, strlen(run->v[i].p.why.msg), "");
+			fputs(" (skynet_up 0)\n", stderr);
+		}
 	if (!b.oom && file)
 		status = err_worst(status, metrics_textfile(file, &b));
 	else if (!b.oom)

@@ -240,15 +240,15 @@ static int patches_report(struct agentrun *ar, struct fmt_buf *out)
 				   "patches held of the set)\n" : "# set\t%s\n", r->ps.s[0].set);
 		fmt_render(&t, c->mode, c->color, &b);
 	} else if (cols && keys) {
-		for (size_t k = 0; k < r->ps.np; k++)
-			if (c->mode == FMT_TABLE)
-				fmt_printf(&legend, "P%zu  %s  sha256 %.12s  in place on %zu of %zu "
-					   "services\n", k + 1, r->ps.p[k].name, r->ps.p[k].sha,
-					   r->ps.p[k].carriers, r->ps.ns);
-			else	/* the JSON's "patches": column, name, sha256, services */
-				fmt_printf(&legend, "# P%zu\t%s\t%s\t%zu\t%zu\n", k + 1,
-					   r->ps.p[k].name, r->ps.p[k].sha, r->ps.p[k].carriers,
-					   r->ps.ns);
+		for (size_t k = 0; k < r->ps.np; k++) {
+			const struct patchset_patch *p = &r->ps.p[k];
+			/* the JSON's "patches" in TSV: column, name, sha256, services */
+			fmt_printf(&legend, c->mode == FMT_TABLE ? "P%zu  " : "# P%zu\t", k + 1);
+			fmt_safe(&legend, p->name, strlen(p->name), "");	/* the node's */
+			fmt_printf(&legend, c->mode == FMT_TABLE ? "  sha256 %.12s  in place on %zu "
+				   "of %zu services\n" : "\t%s\t%zu\t%zu\n", p->sha, p->carriers,
+				   r->ps.ns);
+		}
 		patches_matrix(r, &t, cols, keys);
 		if (!c->sess.named)
 			t.hide_text |= 1u;	/* one node: no NODE column */

@@ -31,22 +31,33 @@ static int cmd_repl_command(const struct repl_conf *rc, const char *line, int qu
 	if (out)
 		*out = NULL;
 	if (!cr->sn->conn && !(cr->sn->conn = proto_open(cr->sn->addr, rc->timeout, &e))) {
-		if (!quiet)
-			fprintf(stderr, "skyctl: %s: %s\n", cr->sn->name, e.msg);
+		if (!quiet) {
+			fprintf(stderr, "skyctl: %s: ", cr->sn->name);
+			fmt_fsafe(stderr, e.msg, strlen(e.msg), "");
+			fputc('\n', stderr);
+		}
 		return e.code;
 	}
 	if (proto_request(cr->sn->conn, line, &r, &e) != 0) {
-		if (!quiet)
-			fprintf(stderr, "skyctl: %s: %s: %s\n", cr->sn->name, line, e.msg);
+		if (!quiet) {
+			fprintf(stderr, "skyctl: %s: %s: ", cr->sn->name, line);
+			fmt_fsafe(stderr, e.msg, strlen(e.msg), "");
+			fputc('\n', stderr);
+		}
 		net_close(cr->sn->conn);	/* out of step now: a fresh one next time */
 		cr->sn->conn = NULL;
 		return e.code;
 	}
 	const char *why = proto_failure(line, &r);
-	if (!quiet && r.len)
-		printf("%s\n", r.text);
-	if (!quiet && why)
-		fprintf(stderr, "skyctl: %s: %s\n", line, why);
+	if (!quiet && r.len) {
+		fmt_fsafe(stdout, r.text, r.len, "\n\t");
+		putchar('\n');
+	}
+	if (!quiet && why) {
+		fprintf(stderr, "skyctl: %s: ", line);
+		fmt_fsafe(stderr, why, strlen(why), "");
+		fputc('\n', stderr);
+	}
 	fflush(stdout);
 	if (out)
 		*out = strdup(r.text ? r.text : "");
@@ -76,7 +87,7 @@ static uint32_t cmd_repl_resolve(const struct repl_conf *rc, const char *word)
 	nd->svc = NULL;
 	nd->nsvc = 0;
 	if (cmd_resolve(c, nd, &tl) != 0) {
-		fputs(nd->errs.p ? nd->errs.p : "", stderr);
+		fmt_fsafe(stderr, nd->errs.p ? nd->errs.p : "", nd->errs.len, "\n");
 		nd->errs.len = 0;
 		nd->status = 0;
 		net_close(cr->sn->conn);	/* maybe out of step: a fresh one next time */
@@ -85,7 +96,7 @@ static uint32_t cmd_repl_resolve(const struct repl_conf *rc, const char *word)
 		return 0;
 	}
 	if (nd->errs.len) {
-		fputs(nd->errs.p, stderr);
+		fmt_fsafe(stderr, nd->errs.p, nd->errs.len, "\n");
 		nd->errs.len = 0;
 		nd->status = 0;
 	} else if (nd->ntargets != 1) {

@@ -166,7 +166,7 @@ static int stuck_list(struct stuck_node *nd, struct err *e)
 	struct proto_reply r;
 	if (proto_request(nd->p.conn, "list", &r, e) != 0)
 		return -1;
-	int rc = r.ok ? target_parse_list(r.lines, r.nlines, &nd->svc, &nd->nsvc, e) :
+	int rc = r.ok ? target_parse_list(r.lines, r.nlines, 0, &nd->svc, &nd->nsvc, e) :
 		err_set(e, ERR_NODE, "%.200s", r.nlines ? r.lines[0] : "error");
 	proto_reply_free(&r);
 	return rc;
@@ -174,7 +174,9 @@ static int stuck_list(struct stuck_node *nd, struct err *e)
 
 static int stuck_fail(struct stuck_node *nd, const char *what, const struct err *e)
 {
-	fprintf(stderr, "skyctl: %s: stuck: %s%s%s\n", nd->p.name, what, *what ? ": " : "", e->msg);
+	fprintf(stderr, "skyctl: %s: stuck: %s%s", nd->p.name, what, *what ? ": " : "");
+	fmt_fsafe(stderr, e->msg, strlen(e->msg), "");	/* may quote the node */
+	fputc('\n', stderr);
 	nd->status = err_worst(nd->status, e->code ? e->code : ERR_NODE);
 	return -1;
 }

@@ -322,7 +322,9 @@ static int top_batch(struct top *t)
 		for (size_t i = 0; i < t->n; i++) {
 			struct top_node *nd = &t->nodes[i];
 			if (!nd->p.up && !nd->reported) {
-				fprintf(stderr, "skyctl: %s: top: %s\n", nd->p.name, nd->p.why.msg);
+				fprintf(stderr, "skyctl: %s: top: ", nd->p.name);
+				fmt_fsafe(stderr, nd->p.why.msg, strlen(nd->p.why.msg), "");
+				fputc('\n', stderr);
 				status = err_worst(status, nd->p.why.code);
 			}
 			nd->reported |= !nd->p.up;

@@ -44,6 +44,8 @@ enum cmd_flags {
 				 * another harbor is refused (kill, logon, list...) */
 	CMD_TARGET_SECOND = 32768,	/* with CMD_TARGETS: the target list is the second
 				 * argument, after the first (apply DIR [TARGET]) */
+	CMD_BYTES = 65536,	/* into a pipe its output is the node's bytes as they
+				 * are (raw); on a terminal it is escaped as all is */
 };
 
 /* One option.  The global ones are args.c's table; a command declares
@@ -77,6 +79,8 @@ struct cmd_opts {
 	const char *config;	/* --config FILE */
 	double timeout;		/* --timeout, seconds */
 	int json, help, version;
+	int no_audit;		/* --no-audit: run even if the audit log cannot be written */
+	long long max_reply;	/* --max-reply, bytes (0: net.h's default) */
 	const char *sort;	/* --sort (args_opt_sort) */
 };
 
@@ -161,7 +165,7 @@ struct cmd_ctx {
 	enum fmt_mode mode;
 	int color;
 	char batch[32];		/* one id per run, in requests and the audit log */
-	int audit_failed;	/* the audit log could not be written: warned */
+	int audit_failed;	/* the audit log could not be written: said so */
 	/* --json: the document's members and its summary's (run_json) */
 	struct fmt_buf json, json_summary;
 };
@@ -218,12 +222,17 @@ size_t cmd_hubs(const struct cmd_node *nd, uint32_t *hubs);
 const char *cmd_remote_failure(const struct cmd_node *nd, const struct target *t,
 			       const char *why, char *buf, size_t len);
 
-/* append n records to the audit log (src/audit.h); warn once when it
- * cannot be written.  c->batch is set on the first call. */
-void cmd_audit(struct cmd_ctx *c, const struct audit_record *r, size_t n);
+/* c->batch, the id of this run's audit records, set once */
+void cmd_audit_id(struct cmd_ctx *c);
+/* append n records to the audit log (src/audit.h; n 0: check it can be
+ * written); c->batch is set on the first call.  When it cannot be written:
+ * -1 after saying so once, and the command ends with ERR_LOCAL; with
+ * --no-audit a warning, and 0. */
+int cmd_audit(struct cmd_ctx *c, const struct audit_record *r, size_t n);
 /* CMD_AUDIT console commands: the records of every target (node-wide:
- * node) that is sent, before (after 0: "pending") or with the result */
-void cmd_audit_run(struct cmd_ctx *c, int after);
+ * node) that is sent, before (after 0: "pending") or with the result;
+ * -1 as cmd_audit */
+int cmd_audit_run(struct cmd_ctx *c, int after);
 
 /* add a row; vals has the entry's ncols cells (the node cell is added) */
 void cmd_row(struct cmd_node *nd, const char *const *vals);

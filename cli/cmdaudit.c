@@ -11,16 +11,25 @@
 
 #include "cmd.h"
 
-void cmd_audit(struct cmd_ctx *c, const struct audit_record *r, size_t n)
+void cmd_audit_id(struct cmd_ctx *c)
 {
-	struct err err;
 	if (!c->batch[0])
 		snprintf(c->batch, sizeof c->batch, "%lx-%x", (unsigned long)time(NULL),
 			 (unsigned)getpid());
-	if (n && audit_append(r, n, &err) != 0 && !c->audit_failed) {
-		fprintf(stderr, "skyctl: warning: %s\n", err.msg);
-		c->audit_failed = 1;
-	}
+}
+
+int cmd_audit(struct cmd_ctx *c, const struct audit_record *r, size_t n)
+{
+	struct err err;
+	cmd_audit_id(c);
+	if (audit_append(r, n, &err) == 0)
+		return 0;
+	if (!c->audit_failed)
+		fprintf(stderr, c->o.no_audit ? "skyctl: warning: %s\n" :
+			"skyctl: %s (nothing more is sent; --no-audit runs without the log)\n",
+			err.msg);
+	c->audit_failed = 1;
+	return c->o.no_audit ? 0 : -1;
 }
 
 /* the result of a node-wide command on nd into buf: "ok", or "failed: "
@@ -35,23 +44,22 @@ static const char *cmdaudit_node_result(const struct cmd_node *nd, char *buf, si
 }
 
 /* the records of c on ready nodes: before (after 0: "pending") or after */
-void cmd_audit_run(struct cmd_ctx *c, int after)
+int cmd_audit_run(struct cmd_ctx *c, int after)
 {
 	/* a node-wide command's TARGET only filters what it shows (gc) */
 	int targets = (c->cmd->flags & CMD_TARGETS) && c->targets.n && !c->cmd->node;
 	char *args = cmd_join(c, 0, c->argc);
 	size_t n = 0, cap = 0;
+	int rc = -1;
 	for (size_t i = 0; i < c->sess.n; i++)
 		cap += targets ? c->nodes[i].ntargets : 1;
 	struct audit_record *v = calloc(cap + 1, sizeof *v);
 	char (*addr)[16] = calloc(cap + 1, sizeof *addr), (*res)[512] = calloc(cap + 1, sizeof *res);
 	if (!v || !addr || !res || !args) {
-		fprintf(stderr, "skyctl: warning: out of memory for the audit log\n");
+		fprintf(stderr, "skyctl: out of memory for the audit log\n");
 		goto done;
 	}
-	if (!c->batch[0])
-		snprintf(c->batch, sizeof c->batch, "%lx-%x", (unsigned long)time(NULL),
-			 (unsigned)getpid());
+	cmd_audit_id(c);
 	for (size_t i = 0; i < c->sess.n; i++) {
 		struct cmd_node *nd = &c->nodes[i];
 		if (!after && (!nd->sn->conn || nd->status))
@@ -72,10 +80,11 @@ void cmd_audit_run(struct cmd_ctx *c, int after)
 						      .args = args, .result = result };
 		}
 	}
-	cmd_audit(c, v, n);
+	rc = cmd_audit(c, v, n);
 done:
 	free(v);
 	free(addr);
 	free(res);
 	free(args);
+	return rc;
 }

@@ -91,7 +91,7 @@ int cmd_services_from(struct cmd_node *nd, const struct proto_reply *r)
 	target_services_free(nd->svc, nd->nsvc);	/* a fresh list replaces one fetched before */
 	nd->svc = NULL;
 	nd->nsvc = 0;
-	if (target_parse_list(r->lines, r->nlines, &nd->svc, &nd->nsvc, &e) != 0) {
+	if (target_parse_list(r->lines, r->nlines, 0, &nd->svc, &nd->nsvc, &e) != 0) {
 		cmd_fail(nd, e.code, "list", e.msg);
 		return -1;
 	}
@@ -151,11 +151,12 @@ int cmd_output(struct cmd_ctx *c, struct cmd_node *nd, const char *word)
 		cmd_fail(nd, ERR_LOCAL, c->cmd->name, "out of memory");
 	else if (cmd_request(c, nd, line, &r) == 0) {
 		rc = cmd_check(nd, line, &r);
+		char *text = proto_reply_take(&r);	/* its lines go before the row's copy */
 		if (rc == 0) {
-			const char *vals[1] = { r.text };
+			const char *vals[1] = { text };
 			cmd_row(nd, vals);
 		}
-		proto_reply_free(&r);
+		free(text);
 	}
 	free(line);
 	return rc;

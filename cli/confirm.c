@@ -27,9 +27,11 @@ static void confirm_list(const struct cmd_ctx *c, size_t total)
 		const struct cmd_node *nd = &c->nodes[i];
 		for (size_t k = 0; k < nd->ntargets && shown < CONFIRM_SHOWN; k++, shown++) {
 			const struct target *t = &nd->targets[k];
-			fprintf(stderr, "  %s%s:%08x  %s\n", c->sess.named ? nd->sn->name : "",
-				c->sess.named ? "/" : "", (unsigned)t->addr,
-				t->cmd ? t->cmd : t->name ? t->name : "");
+			const char *what = t->cmd ? t->cmd : t->name ? t->name : "";
+			fprintf(stderr, "  %s%s:%08x  ", c->sess.named ? nd->sn->name : "",
+				c->sess.named ? "/" : "", (unsigned)t->addr);
+			fmt_fsafe(stderr, what, strlen(what), "");	/* as the node has it */
+			fputc('\n', stderr);
 		}
 	}
 	if (total > shown)

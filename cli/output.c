@@ -26,16 +26,11 @@ static void output_count_ok(struct cmd_ctx *c, const struct fmt_table *t)
  * "status": exit status, "errors": [the error lines]}}.  Commands add
  * their members (c->json: "rows", "targets", "output") and summary
  * members (c->json_summary); a command that did not get to run shows
- * an empty list. */
+ * an empty list.  The members are written as they are (they may be most
+ * of skyctl's memory), then the summary. */
 void output_json(struct cmd_ctx *c, int status)
 {
 	struct fmt_buf b = { 0 };
-	fmt_puts(&b, "{");
-	if (c->json.len)
-		fmt_putn(&b, c->json.p, c->json.len);
-	else
-		fmt_puts(&b, c->cmd->flags & CMD_AGENT ? "\"targets\":[]" :
-			 c->cmd->ncols ? "\"rows\":[]" : "\"output\":[]");
 	fmt_puts(&b, ",\n\"summary\":{");
 	if (c->json_summary.len) {
 		fmt_putn(&b, c->json_summary.p, c->json_summary.len);
@@ -53,10 +48,17 @@ void output_json(struct cmd_ctx *c, int status)
 		}
 	}
 	fmt_puts(&b, "]}}\n");
-	if (b.oom)
+	if (b.oom) {
 		fputs("skyctl: out of memory\n", stderr);
-	else
+	} else {
+		fputs("{", stdout);
+		if (c->json.len)
+			fwrite(c->json.p, 1, c->json.len, stdout);
+		else
+			fputs(c->cmd->flags & CMD_AGENT ? "\"targets\":[]" :
+			      c->cmd->ncols ? "\"rows\":[]" : "\"output\":[]", stdout);
 		fwrite(b.p, 1, b.len, stdout);
+	}
 	fmt_buf_free(&b);
 }
 
@@ -108,15 +110,17 @@ int output_rows(struct cmd_ctx *c, size_t ntargets)
 	}
 	if (!c->sess.named)
 		all.hide_text |= all.hide_json |= 1u;
+	all.bytes = (c->cmd->flags & CMD_BYTES) && c->mode == FMT_TSV;
 	if (c->o.sort)
 		fmt_sort(&all, c->o.sort, &e);
-	fmt_render(&all, c->mode, c->color, &b);
-	if (b.oom || all.oom) {
+	if (c->mode == FMT_JSON)	/* straight into the document: it may be big */
+		fmt_puts(&c->json, "\"rows\":");
+	fmt_render(&all, c->mode, c->color, c->mode == FMT_JSON ? &c->json : &b);
+	if (b.oom || all.oom || c->json.oom) {
 		fprintf(stderr, "skyctl: out of memory\n");
+		fmt_buf_free(&c->json);	/* no half a document: an empty list */
 		rc = ERR_LOCAL;
 	} else if (c->mode == FMT_JSON) {
-		fmt_puts(&c->json, "\"rows\":");
-		fmt_putn(&c->json, b.p, b.len);
 		fmt_printf(&c->json_summary, "%s\"rows\":%zu,\"nodes\":%zu",
 			   c->json_summary.len ? "," : "", all.nrows, c->sess.n);
 		output_count_ok(c, &all);

@@ -155,13 +155,14 @@ static void run_node(void *ud, size_t i)
 		run_filter(nd);
 }
 
-/* the "pending" records, and room for the per-target results */
-static void run_audit_before(struct cmd_ctx *c)
+/* the "pending" records, and room for the per-target results; an exit
+ * status: nothing is sent without its record */
+static int run_audit_before(struct cmd_ctx *c)
 {
 	for (size_t i = 0; i < c->sess.n; i++)
 		if (c->nodes[i].ntargets)
 			c->nodes[i].results = calloc(c->nodes[i].ntargets, sizeof(char *));
-	cmd_audit_run(c, 0);
+	return cmd_audit_run(c, 0) != 0 ? ERR_LOCAL : 0;
 }
 
 /* 0 if every selector matched a service on a node that answered */
@@ -254,7 +255,9 @@ int run_command(struct cmd_ctx *c)
 	int (*exec)(struct cmd_ctx *) = c->cmd->flags & CMD_AGENT && !c->cmd->exec ?
 		agentrun_exec : c->cmd->exec;
 	if (run_setup(c, &e) != 0) {
-		fprintf(stderr, "skyctl: %s\n", e.msg);
+		fputs("skyctl: ", stderr);
+		fmt_fsafe(stderr, e.msg, strlen(e.msg), "");
+		fputc('\n', stderr);
 		return e.code;
 	}
 	if (c->cmd->flags & CMD_CONNECT) {
@@ -278,7 +281,7 @@ int run_command(struct cmd_ctx *c)
 		if (status == 0)
 			status = confirm_targets(c, ntargets);
 		if (status == 0 && !exec && (c->cmd->flags & CMD_AUDIT))
-			run_audit_before(c);
+			status = run_audit_before(c);
 		if (status == 0 && !exec)
 			session_run(c->sess.n, run_node, c);
 		if (status == 0 && !exec && (c->cmd->flags & CMD_AUDIT))
@@ -296,9 +299,11 @@ int run_command(struct cmd_ctx *c)
 	for (size_t i = 0; i < c->sess.n; i++) {
 		struct cmd_node *nd = &c->nodes[i];
 		if (nd->errs.len)
-			fputs(nd->errs.p, stderr);
+			fmt_fsafe(stderr, nd->errs.p, strlen(nd->errs.p), "\n");
 		status = err_worst(status, nd->status);
 	}
+	if (c->audit_failed && !c->o.no_audit)
+		status = err_worst(status, ERR_LOCAL);
 	if (c->o.json)
 		output_json(c, status);
 	return status;

@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct target_service *svc = NULL;
 	size_t nsvc = 0;
 	struct err e;
-	if (target_parse_list(lines, n, &svc, &nsvc, &e) == 0) {
+	if (target_parse_list(lines, n, size && data[0] & 1 ? TARGET_LIST_SHOW : 0, &svc, &nsvc,
+			      &e) == 0) {
 		char buf[256];
 		for (size_t i = 0; i < nsvc; i++)
 			target_service_name(svc[i].cmd, buf, sizeof buf);

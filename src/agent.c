@@ -250,8 +250,10 @@ static int agent_parse(struct proto_reply *r, struct wire_val **reply)
 		return 0;
 	char *body = out + sizeof prefix - 1;
 	size_t len = proto_unescape(body, r->len - (sizeof prefix - 1));
-	*reply = wire_decode(body, len);
-	return *reply && (*reply)->type == WIRE_TABLE ? 1 : -1;
+	if (len == 0 || body[0] != '{' || !(*reply = wire_decode(body, len, out)))
+		return -1;	/* a reply is a table */
+	proto_reply_take(r);	/* the tree's strings are in it */
+	return 1;
 }
 
 /* run one agent command line; 1/0/-1 as agent_parse (-1 with e set,
@@ -266,7 +268,8 @@ static int agent_exchange(struct agent_sess *s, const char *line, struct wire_va
 		char why[sizeof e->msg];
 		strcpy(why, e->msg);
 		err_set(e, e->code, "%s: %s: %s", s->addr,
-			e->code == ERR_TIMEOUT ? "no reply in time" : "connection lost", why);
+			e->code == ERR_TIMEOUT ? "no reply in time" :
+			e->code == ERR_PROTO ? "a reply it cannot take" : "connection lost", why);
 		return -3;
 	}
 	if (!r.ok) {

@@ -75,8 +75,8 @@ int audit_path(char *buf, size_t len)
 	return n > 0 && (size_t)n < len ? 0 : -1;
 }
 
-/* create every missing directory above the file at path with mode 0700, and
- * make the innermost one (skyctl's own) private even if it existed */
+/* create every missing directory above the file at path with mode 0700;
+ * one that exists is left as it is (it may be a link the user made) */
 static int audit_mkdirs(char *path)
 {
 	char *slash = strrchr(path, '/');
@@ -92,13 +92,29 @@ static int audit_mkdirs(char *path)
 		if (r != 0 && errno != EEXIST)
 			goto fail;
 	}
-	if (mkdir(path, 0700) != 0 && (errno != EEXIST || chmod(path, 0700) != 0))
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
 		goto fail;
 	*slash = '/';
 	return 0;
 fail:
 	*slash = '/';
 	return -1;
+}
+
+/* the log opened for appending: created 0600 if missing, never through a
+ * symbolic link, and only a regular file; -1 with *why set */
+static int audit_open(const char *path, const char **why)
+{
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	*why = fd < 0 && errno == ELOOP ? "it is a symbolic link (skyctl does not follow one)" :
+	       fd < 0 ? strerror(errno) : NULL;
+	if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		*why = "not a regular file";
+		return -1;
+	}
+	return fd;
 }
 
 /* the records as JSON lines; -1 when out of memory */
@@ -134,17 +150,19 @@ int audit_append(const struct audit_record *r, size_t n, struct err *e)
 	char path[4096];
 	struct fmt_buf b = { 0 };
 	int fd = -1;
-	const char *what = "no home directory for the audit log";
+	const char *what = "no home directory for the audit log", *why;
 	path[0] = '\0';
 	if (audit_path(path, sizeof path) != 0)
 		goto fail;
 	what = "cannot create the audit log's directory";
 	if (audit_mkdirs(path) != 0)
 		goto fail;
-	what = "cannot open the audit log";
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || fchmod(fd, 0600) != 0)
-		goto fail;
+	if ((fd = audit_open(path, &why)) < 0) {
+		err_set(e, ERR_LOCAL, "cannot open the audit log %s: %s", path, why);
+		return -1;
+	}
+	if (n == 0)
+		goto done;
 	what = "out of memory";
 	if (audit_format(&b, r, n) != 0)
 		goto fail;
@@ -161,6 +179,7 @@ int audit_append(const struct audit_record *r, size_t n, struct err *e)
 	}
 	if (fsync(fd) != 0)
 		goto fail;
+done:
 	close(fd);
 	fmt_buf_free(&b);
 	return 0;

@@ -28,7 +28,9 @@ char *audit_who(char *buf, size_t len);
 int audit_path(char *buf, size_t len);
 
 /* Append n records with one write and fsync, creating the file 0600 and its
- * directories 0700.  Returns 0, or -1 with e set (ERR_LOCAL). */
+ * missing directories 0700 (n 0: only check that it can be opened).  A
+ * symbolic link as the file is refused and nothing skyctl did not create
+ * has its mode changed.  Returns 0, or -1 with e set (ERR_LOCAL). */
 int audit_append(const struct audit_record *r, size_t n, struct err *e);
 
 #endif

@@ -165,6 +165,13 @@ static int batch_settle(struct batch_job *j, size_t ni, const struct batch_hooks
 		} else if (!results) {
 			r.state = BATCH_FAILED;
 			r.err = wire_gets(j->rep, "err", "the agent's reply has no results");
+		} else if (!failed) {	/* after a failure the agent stops: skipped */
+			/* it ran the round, but says nothing of this one */
+			r.state = BATCH_UNKNOWN;
+			r.code = ERR_PROTO;
+			r.err = "the agent's reply has no result for this service";
+			if (!*status)
+				*status = ERR_PROTO;
 		}
 		failed |= r.state != BATCH_OK && r.state != BATCH_SKIPPED;
 		h->settled(h->ud, ni, i, &r);

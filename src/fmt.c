@@ -65,6 +65,60 @@ void fmt_buf_free(struct fmt_buf *b)
 	memset(b, 0, sizeof *b);
 }
 
+/* the length of the sequence at s that shows as it is, 0 if it needs
+ * escaping */
+static size_t fmt_plain(const unsigned char *s, size_t n, const char *keep)
+{
+	size_t l;
+	if (s[0] < 0x80)
+		return (s[0] >= 0x20 && s[0] != 0x7f) || (s[0] && strchr(keep, s[0]));
+	l = json_utf8_len(s, n);
+	return l == 2 && s[0] == 0xc2 && s[1] < 0xa0 ? 0 : l;	/* C1 */
+}
+
+size_t fmt_safe_len(const char *s, size_t n, const char *keep)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, l;
+	while (i < n && (l = fmt_plain(u + i, n - i, keep)) != 0)
+		i += l;
+	return i;
+}
+
+void fmt_safe(struct fmt_buf *b, const char *s, size_t n, const char *keep)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t k = fmt_safe_len(s + i, n - i, keep);
+		fmt_putn(b, s + i, k);
+		i += k;
+		if (i >= n)
+			break;
+		unsigned char c = u[i++];
+		if (c == 0x1b)
+			fmt_putn(b, "\\e", 2);
+		else if (c == '\t' || c == '\n' || c == '\r')
+			fmt_putn(b, c == '\t' ? "\\t" : c == '\n' ? "\\n" : "\\r", 2);
+		else if (c == 0xc2 && i < n && u[i] >= 0x80 && u[i] < 0xa0)
+			fmt_printf(b, "\\u%04x", u[i++]);
+		else
+			fmt_printf(b, "\\x%02x", c);
+	}
+}
+
+void fmt_fsafe(FILE *f, const char *s, size_t n, const char *keep)
+{
+	size_t k = fmt_safe_len(s, n, keep);
+	fwrite(s, 1, k, f);
+	if (k < n) {
+		struct fmt_buf b = { 0 };
+		fmt_safe(&b, s + k, n - k, keep);
+		if (b.len)
+			fwrite(b.p, 1, b.len, f);
+		fmt_buf_free(&b);
+	}
+}
+
 void fmt_table_init(struct fmt_table *t, const struct fmt_col *cols, int ncols)
 {
 	memset(t, 0, sizeof *t);
@@ -282,14 +336,13 @@ static size_t fmt_row_lines(const struct fmt_table *t, size_t r, int *lcol)
 	return 1;
 }
 
-/* line k of s (s has k+1 lines at least): pointer and length */
-static const char *fmt_line(const char *s, size_t k, size_t *len)
+/* the line at *cur (NULL: an empty one) and its length; *cur moves to the
+ * next, so a cell's lines are walked once however many there are */
+static const char *fmt_next_line(const char **cur, size_t *len)
 {
-	if (!s)
-		s = "";
-	while (k-- > 0)
-		s = strchr(s, '\n') + 1;
+	const char *s = *cur ? *cur : "";
 	*len = strcspn(s, "\n");
+	*cur = s + *len + (s[*len] == '\n');
 	return s;
 }
 
@@ -304,10 +357,10 @@ static void fmt_render_text(const struct fmt_table *t, int table, int color, str
 		last = i;
 		width[i] = strlen(t->cols[i].key);
 		for (size_t r = 0; table && r < t->nrows; r++) {
-			const char *s = t->cells[r * (size_t)t->ncols + (size_t)i];
+			const char *s = t->cells[r * (size_t)t->ncols + (size_t)i], *cur = s;
 			size_t nl = fmt_row_lines(t, r, &lcol), l;
 			for (size_t k = 0; k < (i == lcol ? nl : 1); k++) {
-				const char *x = i == lcol ? fmt_line(s, k, &l) :
+				const char *x = i == lcol ? fmt_next_line(&cur, &l) :
 					fmt_cell_text(&t->cols[i], s, table, buf, sizeof buf);
 				l = fmt_width(x, i == lcol ? l : strlen(x));
 				width[i] = l > width[i] ? l : width[i];
@@ -340,6 +393,7 @@ static void fmt_render_text(const struct fmt_table *t, int table, int color, str
 	}
 	for (size_t r = 0; r < t->nrows; r++) {
 		size_t nl = fmt_row_lines(t, r, &lcol);
+		const char *cur = lcol >= 0 ? t->cells[r * (size_t)t->ncols + (size_t)lcol] : NULL;
 		for (size_t k = 0; k < nl; k++) {
 			int first = 1;
 			for (int i = 0; i <= last; i++) {
@@ -347,7 +401,7 @@ static void fmt_render_text(const struct fmt_table *t, int table, int color, str
 					continue;
 				const char *s = t->cells[r * (size_t)t->ncols + (size_t)i];
 				size_t l;
-				const char *x = i == lcol ? fmt_line(s, k, &l) :
+				const char *x = i == lcol ? fmt_next_line(&cur, &l) :
 					fmt_cell_text(&t->cols[i], s, table, buf, sizeof buf);
 				if (i != lcol)
 					l = strlen(x);
@@ -392,11 +446,12 @@ static void fmt_json_cell(const struct fmt_col *c, const char *s, struct fmt_buf
 		return;
 	case FMT_LINES: {
 		size_t nl = 1, l;
+		const char *cur = s;
 		for (const char *p = s; p && *p; p++)
 			nl += *p == '\n';
 		fmt_puts(out, "[");
 		for (size_t k = 0; s && *s && k < nl; k++) {
-			const char *x = fmt_line(s, k, &l);
+			const char *x = fmt_next_line(&cur, &l);
 			fmt_puts(out, k ? ", " : "");
 			json_string(out, x, l);
 		}
@@ -432,12 +487,59 @@ static void fmt_render_json(const struct fmt_table *t, struct fmt_buf *out)
 	fmt_puts(out, t->nrows ? "\n]\n" : "]\n");
 }
 
+/* t's cells as fmt_safe shows them (a LINES cell keeps its newlines: they
+ * make its output lines; its tabs too when it is all there is to show),
+ * sharing those that need no escaping; a table or TSV line then is one row
+ * and a column one field whatever a node sent */
+static char **fmt_safe_cells(const struct fmt_table *t)
+{
+	size_t n = t->nrows * (size_t)t->ncols;
+	char **v = malloc((n + 1) * sizeof *v);
+	int shown = 0;
+	for (int i = 0; i < t->ncols; i++)
+		shown += !(t->hide_text & (1u << i));
+	for (size_t i = 0; v && i < n; i++) {
+		char *s = t->cells[i];
+		const char *keep = t->cols[i % (size_t)t->ncols].type != FMT_LINES ? "" :
+			shown == 1 ? "\n\t" : "\n";
+		size_t l = s ? strlen(s) : 0;
+		v[i] = s;
+		if (s && fmt_safe_len(s, l, keep) < l) {
+			struct fmt_buf b = { 0 };
+			fmt_safe(&b, s, l, keep);
+			v[i] = b.p;
+			if (b.oom) {
+				free(b.p);
+				v[i] = NULL;
+				for (size_t k = i; k-- > 0;)
+					if (v[k] != t->cells[k])
+						free(v[k]);
+				free(v);
+				return NULL;
+			}
+		}
+	}
+	return v;
+}
+
 void fmt_render(const struct fmt_table *t, enum fmt_mode mode, int color, struct fmt_buf *out)
 {
-	if (mode == FMT_JSON)
+	if (mode == FMT_JSON) {
 		fmt_render_json(t, out);
-	else
-		fmt_render_text(t, mode == FMT_TABLE, color, out);
+	} else if (mode == FMT_TSV && t->bytes) {
+		fmt_render_text(t, 0, 0, out);
+	} else {
+		struct fmt_table safe = *t;
+		if (!(safe.cells = fmt_safe_cells(t))) {
+			out->oom = 1;
+			return;
+		}
+		fmt_render_text(&safe, mode == FMT_TABLE, color, out);
+		for (size_t i = 0; i < t->nrows * (size_t)t->ncols; i++)
+			if (safe.cells[i] != t->cells[i])
+				free(safe.cells[i]);
+		free(safe.cells);
+	}
 	if (t->oom)
 		out->oom = 1;
 }

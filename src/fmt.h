@@ -5,6 +5,7 @@
 #define FMT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "err.h"
 
@@ -36,6 +37,17 @@ void fmt_putn(struct fmt_buf *b, const char *s, size_t n);
 void fmt_printf(struct fmt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fmt_buf_free(struct fmt_buf *b);
 
+/* Text from a node, as a terminal may show it: s[0..n) with ESC as \e,
+ * tab, CR and newline as \t \r \n, other C0 controls and DEL as \xHH,
+ * C1 controls (U+0080..U+009F) as \u00HH and each byte that is not UTF-8
+ * as \xHH; the control bytes in keep (e.g. "\n\t") stay as they are.
+ * fmt_safe_len: the length of the prefix that needs none of that. */
+void fmt_safe(struct fmt_buf *b, const char *s, size_t n, const char *keep);
+size_t fmt_safe_len(const char *s, size_t n, const char *keep);
+
+/* fmt_safe to f (stdout, stderr) */
+void fmt_fsafe(FILE *f, const char *s, size_t n, const char *keep);
+
 struct fmt_table {
 	const struct fmt_col *cols;
 	int ncols;
@@ -43,6 +55,7 @@ struct fmt_table {
 	size_t nrows, cap;
 	unsigned hide_text;	/* bit i: leave column i out of table and TSV output */
 	unsigned hide_json;	/* bit i: leave column i out of JSON output */
+	int bytes;		/* TSV: cells as they are, not made safe (fmt_safe) */
 	int oom;
 };
 

@@ -132,7 +132,7 @@ static void history_rewrite(struct history_file *h)
 {
 	char tmp[4200];
 	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", h->path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	int bad = !f;
 	for (size_t i = 0; f && i < h->n; i++) {
@@ -152,12 +152,16 @@ static void history_rewrite(struct history_file *h)
 /* read the file's entries, keeping the last HISTORY_KEEP */
 static void history_read(struct history_file *h)
 {
-	FILE *f = fopen(h->path, "r");
+	int fd = open(h->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	char *line = NULL;
 	size_t cap = 0, total = 0;
 	ssize_t n;
-	if (!f)
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	h->entries = calloc(HISTORY_KEEP, sizeof *h->entries);
 	while (h->entries && (n = getline(&line, &cap, f)) > 0) {
 		if (line[n - 1] == '\n')
@@ -222,11 +226,11 @@ int history_append(struct history_file *h, const char *entry)
 	if (!h || !entry[0] || history_ignored(entry))
 		return 0;
 	char *line = history_encode(entry, &len);
-	int fd = line ? open(h->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
+	/* never through a link, and a file that exists keeps its mode */
+	int fd = line ? open(h->path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600) :
+		-1;
 	struct stat st;
-	int ok = fd >= 0;
-	if (ok && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
-		fchmod(fd, 0600);
+	int ok = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	ok = ok && write(fd, line, len) == (ssize_t)len;
 	if (fd >= 0)
 		close(fd);

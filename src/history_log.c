@@ -2,6 +2,7 @@
  * line per record with its UTC time, so a session killed with -9 keeps
  * everything up to its last line; read back by `skyctl history`. */
 #include "history.h"
+#include "fmt.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -108,17 +109,32 @@ static int history_is_log(const struct dirent *d)
 	return d->d_name[0] != '.' && n > 4 && strcmp(d->d_name + n - 4, ".log") == 0;
 }
 
+/* a session's summary fields, tab-separated, safe for a terminal */
+static void history_head(FILE *out, const char *id, const char *start, const char *node,
+			 const char *service)
+{
+	const char *f[4] = { id, start, node, service };
+	for (int i = 0; i < 4; i++) {
+		fputs(i ? "\t" : "", out);
+		fmt_fsafe(out, f[i], strlen(f[i]), "");
+	}
+}
+
 /* Print one session: its summary line (list) or every line (!list); with
  * re, only sessions having a matching line, and of their lines those. */
 static void history_print(FILE *out, const char *path, const char *id, const regex_t *re,
 			  int list)
 {
-	FILE *f = fopen(path, "r");
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	char *line = NULL, start[64] = "?", node[256] = "?", service[64] = "?";
 	size_t cap = 0, inputs = 0, hits = 0;
 	ssize_t n;
-	if (!f)
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	while ((n = getline(&line, &cap, f)) > 0) {
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
@@ -131,15 +147,21 @@ static void history_print(FILE *out, const char *path, const char *id, const reg
 		int match = !re || (line[0] != '#' && regexec(re, line, 0, NULL, 0) == 0);
 		if (!match)
 			continue;
-		if (list && re && hits == 0)
-			fprintf(out, "%s\t%s\t%s\t%s\n", id, start, node, service);
+		if (list && re && hits == 0) {
+			history_head(out, id, start, node, service);
+			fputc('\n', out);
+		}
 		hits++;
-		if (!list || re)
-			fprintf(out, "%s%s\n", list ? "    " : "", line);
+		if (!list || re) {	/* what a node printed once, escaped as it was shown */
+			fputs(list ? "    " : "", out);
+			fmt_fsafe(out, line, (size_t)n, "\t");
+			fputc('\n', out);
+		}
 	}
-	if (list && !re)
-		fprintf(out, "%s\t%s\t%s\t%s\t%zu line%s\n", id, start, node, service, inputs,
-			inputs == 1 ? "" : "s");
+	if (list && !re) {
+		history_head(out, id, start, node, service);
+		fprintf(out, "\t%zu line%s\n", inputs, inputs == 1 ? "" : "s");
+	}
 	free(line);
 	fclose(f);
 }

@@ -7,9 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* the length of the well-formed UTF-8 sequence at s (n bytes left), or 0
- * (overlong forms, surrogates and code points past U+10FFFF are not) */
-static size_t json_utf8_len(const unsigned char *s, size_t n)
+size_t json_utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
 	unsigned cp;

@@ -8,6 +8,10 @@
 #include "fmt.h"
 #include "wire.h"
 
+/* the length of the well-formed UTF-8 sequence at s (n bytes left), or 0
+ * (overlong forms, surrogates and code points past U+10FFFF are not) */
+size_t json_utf8_len(const unsigned char *s, size_t n);
+
 /* s[0..len) as a JSON string appended to b, always valid UTF-8: '"',
  * '\\' and control bytes escaped, valid UTF-8 as it is, and each byte that
  * is not part of valid UTF-8 as \u00XX, the code point of its value */

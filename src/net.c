@@ -25,9 +25,22 @@ struct net_conn {
 	const char *nudge;	/* see net_set_nudge; NULL: none */
 	int fresh;		/* data arrived since the last write or nudge */
 	double timeout;
+	size_t max;		/* net_max() when it was made */
 	char *buf;
 	size_t start, end, cap;	/* unconsumed bytes are buf[start..end) */
 };
+
+static size_t net_max_bytes = NET_MAX_DEFAULT;
+
+void net_set_max(size_t max)
+{
+	net_max_bytes = max;
+}
+
+size_t net_max(void)
+{
+	return net_max_bytes;
+}
 
 double net_now(void)
 {
@@ -73,6 +86,7 @@ static struct net_conn *net_new(int fd, int tcp, const struct net_peer *peer, do
 	if (peer)
 		c->peer = *peer;
 	c->timeout = timeout;
+	c->max = net_max_bytes;
 	return c;
 }
 
@@ -230,21 +244,26 @@ int net_write(struct net_conn *c, const void *p, size_t n, double deadline, stru
 	return 0;
 }
 
-/* room for at least 4 KB more at buf+end */
+/* room for at least 4 KB more at buf+end (less at the bound: the buffer
+ * never grows past max + 1 bytes) */
 static int net_reserve(struct net_conn *c)
 {
 	if (c->start > 0 && c->start == c->end)
 		c->start = c->end = 0;
 	if (c->cap - c->end >= 4096)
 		return 0;
-	if (c->start > c->cap / 2) {
+	if (c->start > 0 && (c->start > c->cap / 2 || c->cap > c->max)) {
 		memmove(c->buf, c->buf + c->start, c->end - c->start);
 		c->end -= c->start;
 		c->start = 0;
 		if (c->cap - c->end >= 4096)
 			return 0;
 	}
+	if (c->cap > c->max)
+		return c->end < c->cap ? 0 : -1;
 	size_t cap = c->cap ? c->cap * 2 : 65536;
+	if (cap > c->max + 1)
+		cap = c->max + 1;
 	char *p = realloc(c->buf, cap);
 	if (!p)
 		return -1;
@@ -263,11 +282,24 @@ static int net_ended(struct net_conn *c, int clean, struct err *e)
 	return 0;
 }
 
+static int net_too_much(const struct net_conn *c, struct err *e)
+{
+	char size[32];
+	if (c->max % (1 << 20) == 0)
+		snprintf(size, sizeof size, "%zuM", c->max >> 20);
+	else
+		snprintf(size, sizeof size, "%zu bytes", c->max);
+	return err_set(e, ERR_PROTO, "the node sent more than %s without ending its reply "
+		       "(see --max-reply)", size);
+}
+
 int net_fill(struct net_conn *c, double deadline, struct err *e)
 {
 	static const int one = 1;
 	if (deadline <= 0)
 		deadline = net_deadline(c);
+	if (c->end - c->start > c->max)
+		return net_too_much(c, e);
 	if (net_reserve(c) != 0)
 		return err_set(e, ERR_LOCAL, "out of memory");
 	for (;;) {
@@ -306,6 +338,38 @@ const char *net_data(const struct net_conn *c, size_t *len)
 void net_consume(struct net_conn *c, size_t n)
 {
 	c->start += n < c->end - c->start ? n : c->end - c->start;
+}
+
+char *net_take(struct net_conn *c, size_t n)
+{
+	size_t left = c->end - c->start;
+	if (n > left)
+		n = left;
+	if (c->start == 0 && n >= 65536 && left - n < n / 4) {
+		/* hand over the buffer; what follows n moves to a new one */
+		char *rest = malloc(left - n > 4096 ? left - n : 4096), *p;
+		if (!rest)
+			return NULL;
+		memcpy(rest, c->buf + n, left - n);
+		p = realloc(c->buf, n + 1);	/* shrinks it, but for one byte */
+		if (!p) {
+			free(rest);
+			return NULL;
+		}
+		p[n] = '\0';
+		c->buf = rest;
+		c->cap = left - n > 4096 ? left - n : 4096;
+		c->start = 0;
+		c->end = left - n;
+		return p;
+	}
+	char *out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	memcpy(out, c->buf ? c->buf + c->start : "", n);
+	out[n] = '\0';
+	net_consume(c, n);
+	return out;
 }
 
 char *net_read_until(struct net_conn *c, const char *marker, size_t *len, double deadline,

@@ -23,6 +23,14 @@ double net_now(void);
  * -1 (ERR_USAGE) if spec is not of that form. */
 int net_parse_addr(const char *spec, char *host, size_t hostlen, int *port, struct err *e);
 
+/* Every connection buffers at most this many unconsumed bytes (a reply
+ * being read); a peer that sends more without its reply ending fails the
+ * read (ERR_PROTO) rather than growing memory.  The default, NET_MAX_DEFAULT,
+ * is for connections opened afterwards (skyctl --max-reply). */
+#define NET_MAX_DEFAULT ((size_t)64 << 20)
+void net_set_max(size_t max);
+size_t net_max(void);
+
 /* TCP connect with TCP_NODELAY; QUICKACK is re-armed before every read.
  * timeout bounds the connect and becomes the connection's default wait.
  * NULL with e set on failure. */
@@ -64,12 +72,18 @@ double net_deadline(const struct net_conn *c);
 int net_write(struct net_conn *c, const void *p, size_t n, double deadline, struct err *e);
 
 /* Read whatever arrives next into the buffer.  1: got data; 0: the peer
- * closed (e says how, class ERR_CONNECT); -1: error or timeout (e set). */
+ * closed (e says how, class ERR_CONNECT); -1: error, timeout or more than
+ * net_max() bytes unconsumed (e set). */
 int net_fill(struct net_conn *c, double deadline, struct err *e);
 
 /* the unconsumed received bytes (not NUL-terminated) */
 const char *net_data(const struct net_conn *c, size_t *len);
 void net_consume(struct net_conn *c, size_t n);
+
+/* the first n unconsumed bytes as a malloc'd NUL-terminated string, consumed;
+ * a big one is the buffer itself, so it is never held twice.  NULL when out
+ * of memory. */
+char *net_take(struct net_conn *c, size_t n);
 
 /* Read until marker appears (e.g. a debug-mode prompt); return a malloc'd
  * NUL-terminated copy of everything through the marker (consumed), *len

@@ -9,8 +9,6 @@
 #include "proto.h"
 #include "ssh.h"
 
-#define PROTO_MAX_REPLY ((size_t)1 << 30)
-
 /* what the peer sent, quoted for a message: printable, at most 40 bytes */
 static void proto_quote(const char *d, size_t n, char *out, size_t outlen)
 {
@@ -115,28 +113,57 @@ int proto_sendv(struct net_conn *c, char *const *lines, size_t n, struct err *e)
 	return rc;
 }
 
-/* r from the bytes d[0..n) of output (without the terminator line) */
-static int proto_fill_reply(struct proto_reply *r, const char *d, size_t n, int ok, struct err *e)
+/* NUL bytes of t[0..*n) as U+FFFD (a field would end at them); t is
+ * freed when a new string is returned; NULL when out of memory */
+static char *proto_nul_free(char *t, size_t *n)
+{
+	static const char repl[] = "\xef\xbf\xbd";
+	size_t nul = 0, k = 0;
+	for (size_t i = 0; i < *n; i++)
+		nul += t[i] == '\0';
+	if (!nul)
+		return t;
+	char *out = malloc(*n + 2 * nul + 1);
+	if (out) {
+		for (size_t i = 0; i < *n; i++) {
+			if (t[i]) {
+				out[k++] = t[i];
+			} else {
+				memcpy(out + k, repl, 3);
+				k += 3;
+			}
+		}
+		out[k] = '\0';
+		*n = k;
+	}
+	free(t);
+	return out;
+}
+
+/* r from the output text t of n bytes (taken: r owns it), without the
+ * terminator line; the lines share t when there is only one */
+static int proto_fill_reply(struct proto_reply *r, char *t, size_t n, int ok, struct err *e)
 {
 	size_t nl = 0;
-	if (n > 0 && d[n - 1] == '\n')
-		n--;
+	if (n > 0 && t && t[n - 1] == '\n')
+		t[--n] = '\0';
 	r->ok = ok;
+	r->text = t ? proto_nul_free(t, &n) : NULL;
 	r->len = n;
-	r->text = malloc(2 * n + 2);
+	if (!r->text)
+		return err_set(e, ERR_LOCAL, "out of memory");
 	for (size_t i = 0; i < n; i++)
-		nl += d[i] == '\n';
+		nl += r->text[i] == '\n';
 	r->nlines = n ? nl + 1 : 0;
 	r->lines = malloc((r->nlines + 1) * sizeof *r->lines);
-	if (!r->text || !r->lines) {
+	r->copy = nl ? malloc(n + 1) : r->text;
+	if (!r->lines || !r->copy) {
 		proto_reply_free(r);
 		return err_set(e, ERR_LOCAL, "out of memory");
 	}
-	memcpy(r->text, d, n);
-	r->text[n] = '\0';
-	char *copy = r->text + n + 1;
-	memcpy(copy, d, n);
-	copy[n] = '\0';
+	char *copy = r->copy;
+	if (nl)
+		memcpy(copy, r->text, n + 1);
 	for (size_t i = 0; i < r->nlines; i++) {
 		r->lines[i] = copy;
 		char *end = strchr(copy, '\n');
@@ -206,12 +233,10 @@ static int proto_read_framed(struct net_conn *c, struct proto_reply *r, double d
 		int ok = prompted ? proto_find_prompted(d, n, &pos, &at, &tl) :
 				    proto_find_line(d, n, &pos, &at, &tl);
 		if (ok >= 0) {
-			int rc = proto_fill_reply(r, d, at, ok, e);
-			net_consume(c, at + tl);
-			return rc;
+			char *t = net_take(c, at);
+			net_consume(c, tl);
+			return proto_fill_reply(r, t, at, ok, e);
 		}
-		if (n > PROTO_MAX_REPLY)
-			return err_set(e, ERR_PROTO, "reply larger than 1 GB without a terminator");
 		int f = net_fill(c, deadline, e);
 		if (f == 0 && n > 0)
 			return err_set(e, ERR_PROTO, "connection closed in the middle of a reply");
@@ -245,11 +270,23 @@ int proto_request(struct net_conn *c, const char *line, struct proto_reply *r, s
 
 void proto_reply_free(struct proto_reply *r)
 {
+	if (r->copy != r->text)
+		free(r->copy);
 	free(r->text);
 	free(r->lines);
-	r->text = NULL;
+	r->text = r->copy = NULL;
 	r->lines = NULL;
 	r->nlines = r->len = 0;
+}
+
+char *proto_reply_take(struct proto_reply *r)
+{
+	char *t = r->text;
+	if (r->copy == r->text)
+		r->copy = NULL;
+	r->text = NULL;
+	proto_reply_free(r);
+	return t;
 }
 
 /* the first word of line is w */

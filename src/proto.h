@@ -18,6 +18,7 @@ struct proto_reply {
 	size_t len;		/* strlen(text) */
 	char **lines;		/* nlines pointers into a copy of text, NUL-terminated */
 	size_t nlines;
+	char *copy;		/* what lines point into (text itself for one line) */
 };
 
 /* Connect to a node given as an address spec ("host:port", or
@@ -42,6 +43,8 @@ int proto_send(struct net_conn *c, const char *line, struct err *e);
 int proto_sendv(struct net_conn *c, char *const *lines, size_t n, struct err *e);
 
 /* Read the next reply (deadline 0: the connection's timeout from now).
+ * A NUL byte in it becomes U+FFFD, so that no field is cut short; a reply
+ * of N bytes costs about 2N (net_max() bounds N).
  * 0 with r filled (r->ok tells OK from Error); -1 with e set: a timeout,
  * the node closing the connection (ERR_CONNECT before any byte of the
  * reply, ERR_PROTO in the middle of one). */
@@ -57,6 +60,9 @@ int proto_read_prompted(struct net_conn *c, struct proto_reply *r, double deadli
 int proto_request(struct net_conn *c, const char *line, struct proto_reply *r, struct err *e);
 
 void proto_reply_free(struct proto_reply *r);
+
+/* r's text, now the caller's (free it); r has no text or lines left */
+char *proto_reply_take(struct proto_reply *r);
 
 /* NULL if the reply to line succeeded; else a one-line reason: the error
  * text of <CMD Error>, or an OK-framed failure (`Can't open ...`, `kill` of

@@ -17,6 +17,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "fmt.h"
 #include "history.h"
 #include "lineedit.h"
 #include "repl_eval.h"
@@ -46,7 +47,7 @@ void repl_show(struct repl *r, FILE *f, char mark, const char *text)
 	if (!text || !text[0])
 		return;
 	size_t n = strlen(text);
-	fputs(text, f);
+	fmt_fsafe(f, text, n, "\n\t");
 	if (text[n - 1] != '\n')
 		fputc('\n', f);
 	fflush(f);

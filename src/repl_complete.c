@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "repl_eval.h"
 #include "repl_int.h"
 
@@ -17,12 +18,15 @@ static const char *const repl_console_cmds[] = {
 	"task", "trace", "uniqtask", NULL,
 };
 
-/* keep the candidates starting with prefix (n bytes); returns the count */
+/* keep the candidates starting with prefix (n bytes); returns the count.
+ * A name a terminal would act on (a service's global "\e[2J") is no
+ * candidate: the line editor shows candidates as they are. */
 static size_t repl_keep(char **c, size_t n, const char *prefix, size_t plen)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (strncmp(c[i], prefix, plen) == 0)
+		size_t l = strlen(c[i]);
+		if (strncmp(c[i], prefix, plen) == 0 && fmt_safe_len(c[i], l, "") == l)
 			c[k++] = c[i];
 		else
 			free(c[i]);
@@ -39,7 +43,7 @@ static size_t repl_from(const char *const *names, const char *(*next)(size_t), c
 		const char *s = names ? names[i] : next(i);
 		if (!s)
 			break;
-		if (strncmp(s, prefix, plen) != 0)
+		if (strncmp(s, prefix, plen) != 0 || fmt_safe_len(s, strlen(s), "") != strlen(s))
 			continue;
 		if (n == cap) {
 			char **p = realloc(*out, (cap = cap ? 2 * cap : 16) * sizeof *p);

@@ -128,34 +128,76 @@ void target_services_free(struct target_service *s, size_t n)
 	free(s);
 }
 
-int target_parse_list(char *const *lines, size_t n, struct target_service **out, size_t *nout,
-		      struct err *e)
+/* the handle of a `list` line ":hex\t...": 0 and *addr, or -1 */
+static int target_list_handle(const char *line, uint32_t *addr)
+{
+	char hex[16];
+	size_t hl = strcspn(line, "\t");
+	if (line[0] != ':' || !line[hl] || hl < 2 || hl > 9)
+		return -1;
+	memcpy(hex, line + 1, hl - 1);
+	hex[hl - 1] = '\0';
+	return target_hex(hex, addr);
+}
+
+/* lines[0..n) joined with newlines, the first from its tab on */
+static char *target_list_join(char *const *lines, size_t n)
+{
+	const char *first = lines[0] + strcspn(lines[0], "\t") + 1;
+	size_t len = strlen(first) + 1, at;
+	for (size_t i = 1; i < n; i++)
+		len += strlen(lines[i]) + 1;
+	char *cmd = malloc(len);
+	if (!cmd)
+		return NULL;
+	at = (size_t)sprintf(cmd, "%s", first);
+	for (size_t i = 1; i < n; i++)
+		at += (size_t)sprintf(cmd + at, "\n%s", lines[i]);
+	return cmd;
+}
+
+/* A service's launch arguments may hold newlines, and the console prints
+ * them as they are: a line that is not ":hex\t..." goes on the service
+ * above, and as the console sorts services by address, a handle that is
+ * not above the one before is a forged line, never a service (though the
+ * line before it may have been one: so it is an error, but for showing). */
+int target_parse_list(char *const *lines, size_t n, int flags, struct target_service **out,
+		      size_t *nout, struct err *e)
 {
 	struct target_service *s = calloc(n ? n : 1, sizeof *s);
+	size_t k = 0;
 	*out = NULL;
 	*nout = 0;
 	if (!s)
 		return err_set(e, ERR_LOCAL, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		const char *tab = strchr(lines[i], '\t');
-		char hex[16];
-		size_t hl = tab ? (size_t)(tab - lines[i]) : 0;
-		if (hl < 2 || hl > 9 || lines[i][0] != ':') {
-			target_services_free(s, i);
+	for (size_t i = 0, j; i < n; i = j) {
+		uint32_t addr, next;
+		if (target_list_handle(lines[i], &addr) != 0) {
+			target_services_free(s, k);
 			return err_set(e, ERR_PROTO, "unexpected line in the reply to list: '%.60s'",
 				       lines[i]);
 		}
-		memcpy(hex, lines[i] + 1, hl - 1);
-		hex[hl - 1] = '\0';
-		s[i].cmd = strdup(tab + 1);
-		if (target_hex(hex, &s[i].addr) != 0 || !s[i].cmd) {
-			target_services_free(s, i + 1);
-			return err_set(e, ERR_PROTO, "unexpected line in the reply to list: '%.60s'",
-				       lines[i]);
+		if (k > 0 && addr <= s[k - 1].addr) {
+			err_set(e, ERR_PROTO, "the reply to list is ambiguous: :%08x after :%08x "
+				"(a line in the launch arguments of :%08x looks like a service)",
+				(unsigned)addr, (unsigned)s[k - 1].addr, (unsigned)s[k - 1].addr);
+			target_services_free(s, k);
+			return -1;
+		}
+		for (j = i + 1; j < n && (target_list_handle(lines[j], &next) != 0 ||
+					 ((flags & TARGET_LIST_SHOW) && next <= addr)); j++)
+			if ((flags & TARGET_LIST_SHOW) && target_list_handle(lines[j], &next) == 0)
+				err_set(e, ERR_PROTO, "the reply to list is ambiguous: :%08x after "
+					":%08x (shown as part of the launch arguments of :%08x)",
+					(unsigned)next, (unsigned)addr, (unsigned)addr);
+		s[k].addr = addr;
+		if (!(s[k++].cmd = target_list_join(lines + i, j - i))) {
+			target_services_free(s, k);
+			return err_set(e, ERR_LOCAL, "out of memory");
 		}
 	}
 	*out = s;
-	*nout = n;
+	*nout = k;
 	return 0;
 }
 

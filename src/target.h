@@ -60,10 +60,15 @@ struct target_service {
 	char *cmd;		/* launch command, e.g. "snlua agent 1" */
 };
 
-/* parse the lines of a `list` reply; -1 (ERR_PROTO) on a line that is not
- * ":hex\tcommand" */
-int target_parse_list(char *const *lines, size_t n, struct target_service **out, size_t *nout,
-		      struct err *e);
+/* parse the lines of a `list` reply (":hex\tcommand", sorted by address; a
+ * line that is not one goes on the command above, a newline between);
+ * -1 (ERR_PROTO) if it starts with another line or a handle is out of
+ * order (a forged line), saying what was seen.  With TARGET_LIST_SHOW
+ * (what `list` shows) such a line goes on the command above too, and e
+ * says so, with 0. */
+enum { TARGET_LIST_SHOW = 1 };
+int target_parse_list(char *const *lines, size_t n, int flags, struct target_service **out,
+		      size_t *nout, struct err *e);
 void target_services_free(struct target_service *s, size_t n);
 
 /* the service's name for @globs: the script of `snlua NAME ...` (the snax

@@ -66,14 +66,15 @@ void wire_put_close(struct fmt_buf *b)
 }
 /* ---- decoding ---- */
 
-/* the text being decoded, and the entries of the tables being decoded:
- * a table takes its own from the top of this stack when it closes, so
- * each gets arrays of its exact size (a reply from a thousand services
- * has tens of thousands of small tables) */
+/* the text being decoded, and the keys and values of the tables being
+ * decoded: a table takes its own from the top of these stacks when it
+ * closes, so each gets arrays of its exact size (a reply from a thousand
+ * services has tens of thousands of small tables); one that is most of a
+ * stack takes the stack itself, so that a big table is never held twice */
 struct wire_in {
-	const char *s;
+	char *s;
 	size_t len, pos;
-	struct wire_val *stack;	/* key, value, key, value ... */
+	struct wire_val *ks, *vs;	/* keys, values */
 	size_t top, cap;
 };
 
@@ -86,9 +87,7 @@ static long wire_until(struct wire_in *in, char c)
 
 static void wire_val_clear(struct wire_val *v)
 {
-	if (v->type == WIRE_STR) {
-		free(v->s);
-	} else if (v->type == WIRE_TABLE) {
+	if (v->type == WIRE_TABLE) {
 		for (size_t i = 0; i < v->len; i++) {
 			wire_val_clear(&v->k[i]);
 			wire_val_clear(&v->v[i]);
@@ -102,16 +101,59 @@ static void wire_val_clear(struct wire_val *v)
 /* push a table entry being decoded; 0 or -1 */
 static int wire_push(struct wire_in *in, const struct wire_val *k, const struct wire_val *x)
 {
-	if (in->top + 2 > in->cap) {
-		size_t cap = in->cap ? in->cap * 2 : 64;
-		struct wire_val *p = realloc(in->stack, cap * sizeof *p);
-		if (!p)
+	if (in->top == in->cap) {
+		size_t cap = in->cap ? in->cap * 2 : 32;
+		struct wire_val *ks = realloc(in->ks, cap * sizeof *ks), *vs;
+		if (ks)
+			in->ks = ks;
+		if (!ks || !(vs = realloc(in->vs, cap * sizeof *vs)))
 			return -1;
-		in->stack = p;
+		in->vs = vs;
 		in->cap = cap;
 	}
-	in->stack[in->top++] = *k;
-	in->stack[in->top++] = *x;
+	in->ks[in->top] = *k;
+	in->vs[in->top++] = *x;
+	return 0;
+}
+
+/* stack[keep..keep+n) moved to its start and the block shrunk to them */
+static struct wire_val *wire_shrink(struct wire_val *stack, size_t keep, size_t n)
+{
+	memmove(stack, stack + keep, n * sizeof *stack);
+	struct wire_val *p = realloc(stack, n * sizeof *p);
+	return p ? p : stack;
+}
+
+/* the table v of the top n entries, popped: copies of them, or for a big
+ * table that is most of the stacks the stacks themselves (the entries
+ * below it are copied to new ones); -1 (nothing popped) if out of memory */
+static int wire_table(struct wire_in *in, struct wire_val *v, size_t n)
+{
+	size_t base = in->top - n;
+	int big = n >= base && in->cap >= 4096;
+	size_t m = big ? (base ? base : 1) : n;
+	struct wire_val *k = malloc(m * sizeof *k), *x = malloc(m * sizeof *x);
+	if (!k || !x) {
+		free(k);
+		free(x);
+		return -1;
+	}
+	if (big) {
+		memcpy(k, in->ks, base * sizeof *k);
+		memcpy(x, in->vs, base * sizeof *x);
+		v->k = wire_shrink(in->ks, base, n);
+		v->v = wire_shrink(in->vs, base, n);
+		in->ks = k;
+		in->vs = x;
+		in->cap = m;
+	} else {
+		memcpy(k, in->ks + base, n * sizeof *k);
+		memcpy(x, in->vs + base, n * sizeof *x);
+		v->k = k;
+		v->v = x;
+	}
+	v->len = n;
+	in->top = base;
 	return 0;
 }
 
@@ -155,10 +197,9 @@ static int wire_dec(struct wire_in *in, struct wire_val *v, int depth)
 		unsigned long long n = strtoull(in->s + in->pos, &stop, 10);
 		if (stop != in->s + colon || n > in->len - (size_t)colon - 1)
 			return -1;
-		v->s = malloc(n + 1);
-		if (!v->s)
-			return -1;
-		memcpy(v->s, in->s + colon + 1, n);
+		/* over the ':', so that the NUL goes where its last byte was */
+		v->s = in->s + colon;
+		memmove(v->s, v->s + 1, n);
 		v->s[n] = '\0';
 		v->len = n;
 		v->type = WIRE_STR;
@@ -182,48 +223,50 @@ static int wire_dec(struct wire_in *in, struct wire_val *v, int depth)
 	if (in->pos >= in->len)
 		goto fail;
 	in->pos++;
-	size_t n = (in->top - base) / 2;
-	if (n > 0) {
-		v->k = malloc(n * sizeof *v->k);
-		v->v = malloc(n * sizeof *v->v);
-		if (!v->k || !v->v)
-			goto fail;
-		for (size_t i = 0; i < n; i++) {
-			v->k[i] = in->stack[base + 2 * i];
-			v->v[i] = in->stack[base + 2 * i + 1];
-		}
-		v->len = n;
-	}
-	in->top = base;
+	if (in->top > base && wire_table(in, v, in->top - base) != 0)
+		goto fail;
 	return 0;
 fail:
-	while (in->top > base)
-		wire_val_clear(&in->stack[--in->top]);
+	while (in->top > base) {
+		in->top--;
+		wire_val_clear(&in->ks[in->top]);
+		wire_val_clear(&in->vs[in->top]);
+	}
 	wire_val_clear(v);
 	return -1;
 }
 
-struct wire_val *wire_decode(const char *s, size_t len)
+/* a decoded tree's root, and the text its strings are in */
+struct wire_root {
+	struct wire_val v;	/* first: a root's address is its value's */
+	void *own;
+};
+
+struct wire_val *wire_decode(char *s, size_t len, void *own)
 {
-	struct wire_in in = { s, len, 0, NULL, 0, 0 };
-	struct wire_val *v = malloc(sizeof *v);
-	if (!v)
+	struct wire_in in = { s, len, 0, NULL, NULL, 0, 0 };
+	struct wire_root *r = malloc(sizeof *r);
+	if (!r)
 		return NULL;
-	int bad = wire_dec(&in, v, 0) || in.pos != len;
-	free(in.stack);
+	int bad = wire_dec(&in, &r->v, 0) || in.pos != len;
+	free(in.ks);
+	free(in.vs);
 	if (bad) {
-		wire_val_clear(v);
-		free(v);
+		wire_val_clear(&r->v);
+		free(r);
 		return NULL;
 	}
-	return v;
+	r->own = own;
+	return &r->v;
 }
 
 void wire_val_free(struct wire_val *v)
 {
 	if (v) {
+		struct wire_root *r = (struct wire_root *)v;
 		wire_val_clear(v);
-		free(v);
+		free(r->own);
+		free(r);
 	}
 }
 

@@ -21,19 +21,28 @@ void wire_put_close(struct fmt_buf *b);	/* } */
 
 enum wire_type { WIRE_NIL, WIRE_BOOL, WIRE_INT, WIRE_NUM, WIRE_STR, WIRE_TABLE };
 
-/* a decoded value; strings are NUL-terminated copies (len excludes the NUL) */
+/* a decoded value (40 bytes: a reply's size is mostly these; read a
+ * member only for its type, but s, which is NULL but for a string); strings
+ * are NUL-terminated and point into the decoded text (len excludes the NUL) */
 struct wire_val {
 	enum wire_type type;
-	long long i;		/* WIRE_INT, and WIRE_BOOL as 0/1 */
-	double d;		/* WIRE_NUM */
-	char *s;		/* WIRE_STR */
 	size_t len;		/* WIRE_STR length, WIRE_TABLE pair count */
-	struct wire_val *k, *v;	/* WIRE_TABLE: len keys and values */
+	char *s;		/* WIRE_STR */
+	union {
+		long long i;	/* WIRE_INT, and WIRE_BOOL as 0/1 */
+		double d;	/* WIRE_NUM */
+		struct {
+			struct wire_val *k, *v;	/* WIRE_TABLE: len keys and values */
+		};
+	};
 };
 
-/* decode a wire string; NULL if it is not well formed */
-struct wire_val *wire_decode(const char *s, size_t len);
-void wire_val_free(struct wire_val *v);
+/* Decode a wire string in place: s is rewritten (each string moves one
+ * byte to make room for its NUL) and must outlive the result; own (the
+ * malloc'd block s is in, or NULL) is freed with the result.  NULL if s is
+ * not well formed (own is then the caller's still). */
+struct wire_val *wire_decode(char *s, size_t len, void *own);
+void wire_val_free(struct wire_val *v);	/* a tree wire_decode returned */
 
 /* field key of table t, entry i (1-based) of t; NULL when absent */
 const struct wire_val *wire_get(const struct wire_val *t, const char *key);
