@@ -57,29 +57,41 @@ static long call_key(const char *line)
 /* [v1, v2, ...] (n of them) from the reply's lines */
 static char *call_json(const struct proto_reply *r)
 {
+	enum { CALL_MAX_VALUES = 4096 };
 	struct fmt_buf b = { 0 };
 	const char *text = r->text ? r->text : "", *n = strstr(text, "\nn\t");
 	long count = strncmp(text, "n\t", 2) == 0 ? strtol(text + 2, NULL, 10) :
 		n ? strtol(n + 3, NULL, 10) : 0;
+	/* one pass: value k runs from its key line to the next key line */
+	const char **from = calloc(CALL_MAX_VALUES + 1, sizeof *from);
+	const char **to = calloc(CALL_MAX_VALUES + 1, sizeof *to);
+	long open = -1;
+	if (!from || !to) {
+		free(from);
+		free(to);
+		return NULL;
+	}
+	for (const char *p = text; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		long key = call_key(p);
+		if (key < 0)
+			continue;
+		if (open > 0)
+			to[open] = p - 1;	/* the newline before this key */
+		open = key >= 1 && key <= CALL_MAX_VALUES && !from[key] ? key : -1;
+		if (open > 0)
+			from[open] = strchr(p, '\t') + 1;
+	}
 	fmt_puts(&b, "[");
-	for (long k = 1; k <= count && k <= 4096; k++) {
-		const char *v = NULL, *end = NULL;
-		for (const char *p = text; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-			long key = call_key(p);
-			if (v && key >= 0) {
-				end = p - 1;	/* the newline before the next key */
-				break;
-			}
-			if (key == k)
-				v = strchr(p, '\t') + 1;
-		}
+	for (long k = 1; k <= count && k <= CALL_MAX_VALUES; k++) {
 		fmt_puts(&b, k > 1 ? "," : "");
-		if (v)
-			call_value(&b, v, end ? (size_t)(end - v) : strlen(v));
+		if (from[k])
+			call_value(&b, from[k], to[k] ? (size_t)(to[k] - from[k]) : strlen(from[k]));
 		else
 			fmt_puts(&b, "null");
 	}
 	fmt_puts(&b, "]");
+	free(from);
+	free(to);
 	if (b.oom) {
 		fmt_buf_free(&b);
 		return NULL;
