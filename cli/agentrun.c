@@ -282,7 +282,7 @@ int agentrun_exec(struct cmd_ctx *c)
 	}
 	status = ERR_LOCAL;
 	r.sc = calloc((size_t)r.nscripts + 1, sizeof *r.sc);
-	if (!r.sc || agentcmd_load(r.sc, r.nscripts, c->argv) != 0)
+	if (!r.sc || agentcmd_load(c, r.nodes, r.nnodes, r.sc, r.nscripts, c->argv) != 0)
 		goto done;
 	cmd_audit(c, NULL, 0);	/* the run's batch id */
 	snprintf(r.batch, sizeof r.batch, "%s", c->batch);

@@ -43,6 +43,11 @@ int agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
  * agent could be loaded or attached in the hub): another hub may do */
 int agent_attach_failed(const struct agent_sess *s);
 
+/* The node's Lua, its _VERSION ("Lua 5.5"), asked of the agent in hub
+ * once per session (the agent compiles in it: see lua/agent.lua's
+ * compile).  NULL with e set when it cannot be asked. */
+const char *agent_lua(struct agent_sess *s, uint32_t hub, struct err *e);
+
 /* how many debug-mode bootstraps and agent loads this session made */
 void agent_stats(const struct agent_sess *s, int *boots, int *loads);
 
