@@ -112,13 +112,14 @@ static int agentcmd_read(struct agentcmd_script *sc, const char *path)
 }
 
 /* The node's Lua is the truth: scripts that do not compile here (msg says
- * why) may compile in a node of another Lua (5.5 syntax).  Each node is
- * asked its Lua (the agent in its first target); for one of skyctl's own
- * (LUA_VERSION) msg stands, another compiles the scripts itself.  0 if
- * every node compiles them, else -1 after printing the first error. */
+ * why) may compile in a node of another Lua (5.5 syntax).  For a node of
+ * skyctl's own Lua msg stands; another compiles the scripts itself (the
+ * agent in its first target).  0 if every node compiles them, else -1
+ * after printing the first error. */
 static int agentcmd_node_compile(struct cmd_ctx *c, struct batch_node *nodes, size_t nnodes,
 				 const struct agentcmd_script *sc, int n, const char *msg)
 {
+	struct batch_opts bo = agentcmd_batch_opts(c);
 	struct fmt_buf req = { 0 };
 	int rc = 0;
 	wire_put_open(&req);
@@ -130,14 +131,13 @@ static int agentcmd_node_compile(struct cmd_ctx *c, struct batch_node *nodes, si
 		struct batch_node *nd = &nodes[i];
 		struct err e = { 0 };
 		struct wire_val *rep = NULL;
-		struct agent_sess *s = agent_open(nd->addr, nd->conn, c->o.no_agent ? AGENT_NO_AGENT : 0,
-						  c->o.timeout, &e);
-		const char *lua = s ? agent_lua(s, nd->addrs[0], &e) : NULL;
+		struct agent_sess *s = agent_open(nd->addr, nd->conn, bo.flags, bo.timeout, &e);
+		int foreign = s ? agent_lua_foreign(s, &e) : -1;
 		nd->conn = NULL;	/* the batch connects again */
 		rc = -1;
-		if (!lua)
+		if (foreign < 0)
 			fprintf(stderr, "skyctl: %s: %s\n", nd->name, e.msg);
-		else if (strcmp(lua, LUA_VERSION) == 0)
+		else if (!foreign)
 			fprintf(stderr, "%s\n", msg);
 		else if (agent_request(s, nd->addrs[0], &req, &rep, &e) != 0)
 			fprintf(stderr, "skyctl: %s: %s\n", nd->name, e.msg);

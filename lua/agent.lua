@@ -413,10 +413,10 @@ local function compile(scripts)
 	end
 end
 
--- req.scripts compiled, not run; the reply says which Lua this node runs
+-- req.scripts compiled in this node's Lua, not run
 function OPS.compile(req)
 	local err = compile(req.scripts)
-	return { ok = not err, err = err, lua = _VERSION }
+	return { ok = not err, err = err }
 end
 
 local function handle(req, once)

@@ -35,7 +35,7 @@ struct agent_sess {
 	int attach_failed;	/* see agent_attach_failed */
 	int route;		/* ROUTE_* */
 	uint32_t routed;	/* ROUTE_INFO: the hub last seen routed */
-	char lua[32];		/* the node's _VERSION, once learned; else "" */
+	int foreign;		/* agent_lua_foreign's answer; -1 until asked */
 	double timeout;
 };
 
@@ -137,6 +137,7 @@ struct agent_sess *agent_open(const char *addr, struct net_conn *conn, int flags
 		return NULL;
 	}
 	s->flags = flags;
+	s->foreign = -1;
 	s->timeout = timeout;
 	s->conn = conn;
 	if (!conn && agent_connect(s->addr, timeout, &s->conn, e) != 0) {
@@ -425,19 +426,17 @@ int agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
 	return rc;
 }
 
-const char *agent_lua(struct agent_sess *s, uint32_t hub, struct err *e)
+int agent_lua_foreign(struct agent_sess *s, struct err *e)
 {
-	struct fmt_buf req = { 0 };
-	struct wire_val *rep = NULL;
-	if (s->lua[0])
-		return s->lua;
-	wire_put_open(&req);
-	wire_put_cstr(&req, "op");
-	wire_put_cstr(&req, "compile");
-	wire_put_close(&req);
-	if (agent_request(s, hub, &req, &rep, e) == 0)
-		snprintf(s->lua, sizeof s->lua, "%s", wire_gets(rep, "lua", "?"));
-	fmt_buf_free(&req);
-	wire_val_free(rep);
-	return s->lua[0] ? s->lua : NULL;
+	struct proto_reply r;
+	if (s->foreign < 0) {
+		/* `call` compiles its arguments in the node's Lua; a function
+		 * value cannot be packed, so nothing is sent to any service */
+		if (agent_cmd(s->conn, "call 0 (function() global x end)", &r,
+			      net_now() + s->timeout, e) != 0)
+			return -1;
+		s->foreign = !strstr(r.text, "Invalid arguments");
+		proto_reply_free(&r);
+	}
+	return s->foreign;
 }

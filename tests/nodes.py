@@ -17,6 +17,9 @@ SERVICES = os.path.join(ROOT, "sandbox", "services")
 SKYCTL = os.path.join(BUILD, "skyctl")
 SANDBOX = os.path.join(BUILD, "skyctl-sandbox")
 SKYNET_ROOT = os.environ.get("SKYNET_ROOT")
+# SKYCTL_SANDBOX_CONSOLE=1.4: every sandbox node speaks the console of
+# skynet 1.4 (config key console_version), as `make test-matrix` runs it
+SANDBOX_CONSOLE = os.environ.get("SKYCTL_SANDBOX_CONSOLE")
 
 
 # Every node process started and not yet stopped, so none outlives the run
@@ -104,6 +107,8 @@ class Node:
         }
         if self.services:
             keys["services"] = ",".join(self.services)
+        if self.backend == "sandbox" and SANDBOX_CONSOLE:
+            keys["console_version"] = SANDBOX_CONSOLE
         keys.update(self.env)
         lines = []
         if self.backend == "skynet":
