@@ -287,6 +287,22 @@ static char *agent_line(const struct agent_sess *s, uint32_t hub, const char *cm
 	return line;
 }
 
+/* Learn the console's route once: a bare `dbgcmd` fails on any console,
+ * reaching no service, with "Invalid command" where there is none.  0, or
+ * -1 with e set. */
+static int agent_learn_route(struct agent_sess *s, struct err *e)
+{
+	static const char invalid[] = "Invalid command";
+	struct proto_reply r;
+	if (s->route != ROUTE_UNKNOWN)
+		return 0;
+	if (agent_cmd(s->conn, "dbgcmd", &r, net_now() + s->timeout, e) != 0)
+		return -1;
+	s->route = strncmp(r.text, invalid, sizeof invalid - 1) == 0 ? ROUTE_INFO : ROUTE_DBGCMD;
+	proto_reply_free(&r);
+	return 0;
+}
+
 /* On the info route, make sure hub is routed: `trace HUB SKYCTL?` answers
  * <CMD OK> only through the route (a stock service logs the unknown
  * protocol and fails the call); else one debug mode puts it there.  0, or
@@ -312,15 +328,15 @@ static int agent_route(struct agent_sess *s, uint32_t hub, struct err *e)
 /* Run debug command cmd with args in hub; 1/0/-1 as agent_parse (-1 with
  * e set, ERR_PROTO), -2 on <CMD Error> (the node's message in e,
  * ERR_NODE), -3 on a transport failure (e set), -4 when the info route
- * could not be put in hub (e set).  The first reply on a connection tells
- * which route the console takes. */
+ * could not be put in hub (e set). */
 static int agent_exchange(struct agent_sess *s, uint32_t hub, const char *cmd,
 			  const char *const *args, struct wire_val **reply, struct err *e)
 {
-	static const char invalid[] = "Invalid command";
 	struct proto_reply r;
 	char *line;
 	int rc;
+	if (agent_learn_route(s, e) != 0)
+		return -3;
 	if (s->route == ROUTE_INFO && agent_route(s, hub, e) != 0)
 		return e->code == ERR_NODE ? -4 : -3;
 	if (!(line = agent_line(s, hub, cmd, args))) {
@@ -335,14 +351,6 @@ static int agent_exchange(struct agent_sess *s, uint32_t hub, const char *cmd,
 		err_set(e, e->code, "%s: %s: %s", s->addr,
 			e->code == ERR_TIMEOUT ? "no reply in time" : "connection lost", why);
 		return -3;
-	}
-	if (s->route == ROUTE_UNKNOWN) {
-		s->route = !r.ok && strncmp(r.text, invalid, sizeof invalid - 1) == 0 ?
-				   ROUTE_INFO : ROUTE_DBGCMD;
-		if (s->route == ROUTE_INFO) {
-			proto_reply_free(&r);
-			return agent_exchange(s, hub, cmd, args, reply, e);
-		}
 	}
 	if (!r.ok) {
 		err_set(e, ERR_NODE, "%s", r.text[0] ? r.text : "<CMD Error>");
@@ -398,6 +406,10 @@ int agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
 				   agent_code.engine, agent_code.journal, esc, NULL };
 	const char *args[] = { agent_code.version, esc, NULL };
 	s->attach_failed = 0;
+	if (agent_learn_route(s, e) != 0) {	/* before a one-shot boot: it may need the route */
+		free(esc);
+		return -1;
+	}
 	for (int attempt = 0; attempt < 3; attempt++) {
 		if (once && agent_boot(s, hub, 1, e) != 0) {
 			s->attach_failed = e->code == ERR_NODE;

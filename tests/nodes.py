@@ -291,6 +291,22 @@ class Console:
         self.close()
 
 
+def lua_foreign(node):
+    """Whether node compiles what skyctl's Lua (5.4) rejects (Lua 5.5's
+    `global`), asked as skyctl asks: its console compiles call's arguments"""
+    with Console(node.port) as c:
+        out, _ = c.cmd("call 0 (function() global x end)")
+    return "Invalid arguments" not in "\n".join(out)
+
+
+def old_console(node):
+    """Whether node's console lacks dbgcmd (skynet 1.4, or the sandbox's
+    console_version = "1.4")"""
+    with Console(node.port) as c:
+        out, _ = c.cmd("help")
+    return not any(line.startswith("dbgcmd\t") for line in out)
+
+
 def harbor_pair(backend, agents=(3, 1), services=("named", "global"), env=None):
     """Start two nodes of one harbor network, as skynet's examples/config
     sets one up: harbor 1 is the master (`standalone`), harbor 2 joins it.
