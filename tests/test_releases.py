@@ -4,6 +4,7 @@ a console without dbgcmd (skynet 1.4, or the sandbox's console_version =
 the service, and the node's Lua being the truth (a Lua 5.5 node compiles
 5.5 scripts and REPL lines; a node of skyctl's own Lua gets the local syntax
 check, with nothing sent to its services)."""
+import json
 import re
 
 import pytest
@@ -135,3 +136,20 @@ def test_lua55_repl_lines(backend, env):
         assert r.returncode == 1 and "repl:1: unexpected symbol near '='" in r.stderr, r.stderr
     finally:
         n.stop()
+
+
+def test_jemalloc_figures(node):
+    """skynet's default build links jemalloc: jmem, cmem and top's memory
+    show its figures (a node without it skips)"""
+    r = skyctl_at(node.dir + "/state", "jmem", "--json", node=node)
+    assert r.returncode == 0, r.stderr
+    stats = {row["key"]: row for row in json.loads(r.stdout)}
+    if not any(isinstance(v, int) and v > 0 for row in stats.values() for v in row.values()):
+        pytest.skip("this node has no jemalloc (jmem reports zeros)")
+    r = skyctl_at(node.dir + "/state", "cmem", node=node)
+    rows = dict(line.split("\t") for line in r.stdout.splitlines())
+    assert int(rows["total"]) > 0 and int(rows[":0000000a"]) > 0, r.stdout
+    r = skyctl_at(node.dir + "/state", "top", "--once", "-d", "0.2", "--json", node=node)
+    assert r.returncode == 0, r.stderr
+    agents = [row for row in json.loads(r.stdout) if row["name"].startswith("snlua agent")]
+    assert len(agents) == 3 and all(row["mem"] > 0 for row in agents), agents
