@@ -24,8 +24,8 @@ static struct {
 
 /* How the console reaches the agent's debug commands: `dbgcmd` (skynet
  * 1.5 and later), or `info` through the route lua/boot.lua's third line
- * puts in each service (1.4, whose console has no dbgcmd).  Learned from
- * the first reply on a connection. */
+ * puts in each service (1.4, whose console has no dbgcmd).  Learned once
+ * per connection (agent_learn_route). */
 enum { ROUTE_UNKNOWN, ROUTE_DBGCMD, ROUTE_INFO };
 
 struct agent_sess {
@@ -192,7 +192,8 @@ static int agent_boot_wait(struct net_conn *dbg, struct net_conn *poke, const ch
 }
 
 /* Register the loader in service hub with one debug-mode line (lua/boot.lua;
- * the one-shot one when once), then leave debug mode.  The line and `cont`
+ * the one-shot one when once; on the info route the route's line too),
+ * then leave debug mode.  The line and `cont`
  * are sent with `debug` at once; a second connection pings the service so
  * it reads them now rather than at its next 0.1 s idle tick.  A service
  * already being debugged never shows a prompt: that ends in an error after
@@ -205,11 +206,12 @@ static int agent_boot(struct agent_sess *s, uint32_t hub, int once, struct err *
 	struct proto_reply r = { 0 };
 	char debug[32], ping[32];
 	int route = s->route == ROUTE_INFO, rc = -1, got = 0;
-	char *lines[4] = { debug, agent_code.boot[once != 0], "cont", "cont" };
-	if (route) {	/* the route first: the one-shot command runs through it */
-		lines[1] = agent_code.boot[2];
-		lines[2] = agent_code.boot[once != 0];
-	}
+	char *lines[4], **l = lines;
+	*l++ = debug;
+	if (route)	/* first: the one-shot command runs through it */
+		*l++ = agent_code.boot[2];
+	*l++ = agent_code.boot[once != 0];
+	*l++ = "cont";
 	s->boots++;
 	if (agent_connect(s->addr, s->timeout, &dbg, e) != 0 ||
 	    agent_connect(s->addr, s->timeout, &poke, e) != 0) {
@@ -220,7 +222,7 @@ static int agent_boot(struct agent_sess *s, uint32_t hub, int once, struct err *
 	snprintf(debug, sizeof debug, "debug %x", (unsigned)hub);
 	snprintf(ping, sizeof ping, "ping %x", (unsigned)hub);
 	/* the deadline is for debug mode (connecting may take longer over ssh) */
-	if (proto_sendv(dbg, lines, 3 + route, &dw) != 0)
+	if (proto_sendv(dbg, lines, (size_t)(l - lines), &dw) != 0)
 		why = &dw;
 	else
 		got = agent_boot_wait(dbg, poke, ping, net_now() + wait, &r, &dw, &pw, &why);
