@@ -143,7 +143,7 @@ def test_jemalloc_figures(node):
     show its figures (a node without it skips)"""
     r = skyctl_at(node.dir + "/state", "jmem", "--json", node=node)
     assert r.returncode == 0, r.stderr
-    stats = {row["key"]: row for row in json.loads(r.stdout)}
+    stats = {row["key"]: row for row in json.loads(r.stdout)["rows"]}
     if not any(isinstance(v, int) and v > 0 for row in stats.values() for v in row.values()):
         pytest.skip("this node has no jemalloc (jmem reports zeros)")
     r = skyctl_at(node.dir + "/state", "cmem", node=node)
@@ -151,5 +151,5 @@ def test_jemalloc_figures(node):
     assert int(rows["total"]) > 0 and int(rows[":0000000a"]) > 0, r.stdout
     r = skyctl_at(node.dir + "/state", "top", "--once", "-d", "0.2", "--json", node=node)
     assert r.returncode == 0, r.stderr
-    agents = [row for row in json.loads(r.stdout) if row["name"].startswith("snlua agent")]
+    agents = [row for row in json.loads(r.stdout)["rows"] if row["name"].startswith("snlua agent")]
     assert len(agents) == 3 and all(row["mem"] > 0 for row in agents), agents
