@@ -520,7 +520,8 @@ def test_cmem_jemalloc(con):
     need(con, "jemalloc", True)
     rows = dict(r.split("\t") for r in lines_of(reply(con, "cmem")))
     services = {k: int(v) for k, v in rows.items() if k.startswith(":")}
-    assert all(services[":%08x" % a] > 0 for a in (0xa, 0xb, 0xc)), rows
+    assert all(":%08x" % a in services for a in (0xa, 0xb, 0xc)), rows
+    assert services[":00000001"] > 0, rows   # the logger
     total = sum(services.values())
     assert 0.9 * total <= int(rows["total"]) <= 1.1 * total and int(rows["block"]) > 0, rows
 
