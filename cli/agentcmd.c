@@ -119,7 +119,8 @@ static int agentcmd_read(struct agentcmd_script *sc, const char *path)
 static int agentcmd_node_compile(struct cmd_ctx *c, struct batch_node *nodes, size_t nnodes,
 				 const struct agentcmd_script *sc, int n, const char *msg)
 {
-	struct batch_opts bo = agentcmd_batch_opts(c);
+	struct batch_opts bo;
+	agentcmd_batch_opts(c, &bo);	/* flags and timeout; the driver reports a bad --canary */
 	struct fmt_buf req = { 0 };
 	int rc = 0;
 	wire_put_open(&req);
