@@ -50,7 +50,7 @@ def test_old_console_runs_every_agent_command(old_node, tmp_path, state):
     r = skyctl_at(state, "call", ":b", '"deposit", 5', node=old_node)
     assert r.stdout.startswith("1\t10\n"), r.stdout
     r = skyctl_at(state, "patches", "@agent", node=old_node)
-    assert r.returncode == 0 and "in place on 3 of 3 services" in r.stderr, r.stderr
+    assert r.returncode == 0 and "3 services, 1 patch in place, 0 drifting" in r.stderr, r.stderr
     r = skyctl_at(state, "rollback", ":b", node=old_node)
     assert r.returncode == 0 and "rollback: 1 ok" in r.stdout, r.stdout + r.stderr
     r = skyctl_at(state, "inject", "--no-agent", ":c", fix, node=old_node)
