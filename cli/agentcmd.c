@@ -119,7 +119,50 @@ static int agentcmd_read(struct agentcmd_script *sc, const char *path)
 	return 0;
 }
 
-int agentcmd_load(struct agentcmd_script *sc, int n, char **paths)
+/* The node's Lua is the truth: scripts that do not compile here (msg says
+ * why) may compile in a node of another Lua (5.5 syntax).  For a node of
+ * skyctl's own Lua msg stands; another compiles the scripts itself (the
+ * agent in its first target).  0 if every node compiles them, else -1
+ * after printing the first error. */
+static int agentcmd_node_compile(struct cmd_ctx *c, struct batch_node *nodes, size_t nnodes,
+				 const struct agentcmd_script *sc, int n, const char *msg)
+{
+	struct batch_opts bo;
+	agentcmd_batch_opts(c, &bo);	/* flags and timeout; the driver reports a bad --canary */
+	struct fmt_buf req = { 0 };
+	int rc = 0;
+	wire_put_open(&req);
+	wire_put_cstr(&req, "op");
+	wire_put_cstr(&req, "compile");
+	agentcmd_w_scripts(&req, sc, n);
+	wire_put_close(&req);
+	for (size_t i = 0; i < nnodes && rc == 0; i++) {
+		struct batch_node *nd = &nodes[i];
+		struct err e = { 0 };
+		struct wire_val *rep = NULL;
+		struct agent_sess *s = agent_open(nd->addr, nd->conn, bo.flags, bo.timeout, &e);
+		int foreign = s ? agent_lua_foreign(s, &e) : -1;
+		nd->conn = NULL;	/* the batch connects again */
+		rc = -1;
+		if (foreign < 0)
+			fprintf(stderr, "skyctl: %s: %s\n", nd->name, e.msg);
+		else if (!foreign)
+			fprintf(stderr, "%s\n", msg);
+		else if (agent_request(s, nd->addrs[0], &req, &rep, &e) != 0)
+			fprintf(stderr, "skyctl: %s: %s\n", nd->name, e.msg);
+		else if (!wire_getb(rep, "ok"))
+			fprintf(stderr, "%s\n", wire_gets(rep, "err", "does not compile"));
+		else
+			rc = 0;
+		wire_val_free(rep);
+		agent_close(s);
+	}
+	fmt_buf_free(&req);
+	return rc;
+}
+
+int agentcmd_load(struct cmd_ctx *c, struct batch_node *nodes, size_t nnodes,
+		  struct agentcmd_script *sc, int n, char **paths)
 {
 	lua_State *L = luaL_newstate();
 	int rc = L ? 0 : -1;
@@ -130,12 +173,16 @@ int agentcmd_load(struct agentcmd_script *sc, int n, char **paths)
 			break;
 		}
 		snprintf(chunk, sizeof chunk, "@%s", sc[i].name);
-		if (luaL_loadbufferx(L, sc[i].src, sc[i].len, chunk, "t") != LUA_OK) {
-			fprintf(stderr, "%s\n", lua_tostring(L, -1));
-			rc = -1;
-		}
-		lua_settop(L, 0);
+		if (luaL_loadbufferx(L, sc[i].src, sc[i].len, chunk, "t") != LUA_OK)
+			rc = 1;
+		else
+			lua_settop(L, 0);
 	}
+	for (int i = 0; rc == 1 && i < n; i++)	/* the rest read before the nodes are asked */
+		if (!sc[i].src && agentcmd_read(&sc[i], paths[i]) != 0)
+			rc = -1;
+	if (rc == 1)
+		rc = agentcmd_node_compile(c, nodes, nnodes, sc, n, lua_tostring(L, -1));
 	if (L)
 		lua_close(L);
 	return rc;

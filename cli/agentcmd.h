@@ -26,8 +26,11 @@ struct agentcmd_script {
 
 /* Read and compile n scripts with the embedded Lua, as the node will
  * (chunk name "@" and the base name, so messages read "fix.lua:3: ...");
- * print the first problem on stderr and return -1. */
-int agentcmd_load(struct agentcmd_script *sc, int n, char **paths);
+ * print the first problem on stderr and return -1.  Scripts that do not
+ * compile here are compiled by each node of another Lua than skyctl's
+ * (one request to its first target) before anything runs. */
+int agentcmd_load(struct cmd_ctx *c, struct batch_node *nodes, size_t nnodes,
+		  struct agentcmd_script *sc, int n, char **paths);
 void agentcmd_scripts_free(struct agentcmd_script *sc, int n);
 
 /* write {..., "scripts" = {{name=, src=, sha=}...}} entries into b */

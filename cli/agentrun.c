@@ -285,7 +285,7 @@ int agentrun_exec(struct cmd_ctx *c)
 	}
 	status = ERR_LOCAL;
 	r.sc = calloc((size_t)r.nscripts + 1, sizeof *r.sc);
-	if (!r.sc || agentcmd_load(r.sc, r.nscripts, c->argv) != 0)
+	if (!r.sc || agentcmd_load(c, r.nodes, r.nnodes, r.sc, r.nscripts, c->argv) != 0)
 		goto done;
 	cmd_audit_id(c);	/* the run's batch id */
 	if ((c->cmd->flags & CMD_AUDIT) && cmd_audit(c, NULL, 0) != 0)

@@ -141,7 +141,7 @@ static int apply_load(struct agentrun *ar, struct apply_run *r)
 	if (rc)
 		return rc;
 	struct agentcmd_script *sc = calloc((size_t)r->n, sizeof *sc);
-	if (!sc || agentcmd_load(sc, r->n, r->paths) != 0) {
+	if (!sc || agentcmd_load(ar->c, ar->nodes, ar->nnodes, sc, r->n, r->paths) != 0) {
 		agentcmd_scripts_free(sc, r->n);
 		return ERR_LOCAL;
 	}

@@ -22,7 +22,7 @@
 --   reached by RUN alone (engine mode "runonce"): nothing stays registered.
 --
 -- Operations: lua/engine.lua's and lua/journal.lua's (which the hub sends
--- along with a request for one of them), plus eval and complete.  A
+-- along with a request for one of them), plus eval, complete and compile.  A
 -- request with req.targets is run by the hub in each target (req.sub) with
 -- req.par at once, stopping after a failure when req.stop.
 --
@@ -400,7 +400,30 @@ local function fanout(req, once)
 	return { ok = true, results = results, n = #targets }
 end
 
+-- The node's Lua is the truth: skyctl compiles a script locally only for
+-- a node of its own Lua.  The hub compiles every script of a request here
+-- first, so one that does not compile fails the request before anything
+-- runs, reported at file:line as a service would.
+local function compile(scripts)
+	for _, sc in ipairs(scripts or {}) do
+		local f, err = load(sc.src, "@" .. sc.name, "t", {})
+		if not f then
+			return err
+		end
+	end
+end
+
+-- req.scripts compiled in this node's Lua, not run
+function OPS.compile(req)
+	local err = compile(req.scripts)
+	return { ok = not err, err = err }
+end
+
 local function handle(req, once)
+	local err = compile((req.targets and req.sub or req).scripts)
+	if err then
+		return { ok = false, err = err }
+	end
 	if req.targets and req.v == VERSION then
 		return fanout(req, once)
 	end

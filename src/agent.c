@@ -19,14 +19,23 @@ static struct {
 	const struct embed_file *agent_lua, *wire_lua, *engine_lua, *journal_lua;
 	char version[17];
 	char *agent, *wire, *engine, *journal;	/* the files escaped */
-	char boot[2][512];	/* lua/boot.lua's lines: persistent, one-shot */
+	char boot[3][512];	/* lua/boot.lua's lines: persistent, one-shot, route */
 } agent_code;
+
+/* How the console reaches the agent's debug commands: `dbgcmd` (skynet
+ * 1.5 and later), or `info` through the route lua/boot.lua's third line
+ * puts in each service (1.4, whose console has no dbgcmd).  Learned once
+ * per connection (agent_learn_route). */
+enum { ROUTE_UNKNOWN, ROUTE_DBGCMD, ROUTE_INFO };
 
 struct agent_sess {
 	struct net_conn *conn;
 	char *addr;		/* the node's address spec (proto_open) */
 	int flags, boots, loads;
 	int attach_failed;	/* see agent_attach_failed */
+	int route;		/* ROUTE_* */
+	uint32_t routed;	/* ROUTE_INFO: the hub last seen routed */
+	int foreign;		/* agent_lua_foreign's answer; -1 until asked */
 	double timeout;
 };
 
@@ -55,14 +64,14 @@ int agent_init(void)
 	for (int i = 0; i < 8; i++)
 		snprintf(agent_code.version + 2 * i, 3, "%02x", d[i]);
 	int n = 0;
-	for (const char *p = b->data; *p && n < 2;) {
+	for (const char *p = b->data; *p && n < 3;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		if (len > 0 && strncmp(p, "--", 2) != 0 && len < sizeof agent_code.boot[0])
 			memcpy(agent_code.boot[n++], p, len);
 		p += len + (nl != NULL);
 	}
-	return n == 2 ? 0 : -1;
+	return n == 3 ? 0 : -1;
 }
 
 static void agent_escape_code(void)
@@ -128,6 +137,7 @@ struct agent_sess *agent_open(const char *addr, struct net_conn *conn, int flags
 		return NULL;
 	}
 	s->flags = flags;
+	s->foreign = -1;
 	s->timeout = timeout;
 	s->conn = conn;
 	if (!conn && agent_connect(s->addr, timeout, &s->conn, e) != 0) {
@@ -182,7 +192,8 @@ static int agent_boot_wait(struct net_conn *dbg, struct net_conn *poke, const ch
 }
 
 /* Register the loader in service hub with one debug-mode line (lua/boot.lua;
- * the one-shot one when once), then leave debug mode.  The line and `cont`
+ * the one-shot one when once; on the info route the route's line too),
+ * then leave debug mode.  The line and `cont`
  * are sent with `debug` at once; a second connection pings the service so
  * it reads them now rather than at its next 0.1 s idle tick.  A service
  * already being debugged never shows a prompt: that ends in an error after
@@ -194,8 +205,13 @@ static int agent_boot(struct agent_sess *s, uint32_t hub, int once, struct err *
 	struct err dw = { 0 }, pw = { 0 }, *why = NULL;	/* why: the failing side */
 	struct proto_reply r = { 0 };
 	char debug[32], ping[32];
-	char *lines[3] = { debug, agent_code.boot[once != 0], "cont" };
-	int rc = -1, got = 0;
+	int route = s->route == ROUTE_INFO, rc = -1, got = 0;
+	char *lines[4], **l = lines;
+	*l++ = debug;
+	if (route)	/* first: the one-shot command runs through it */
+		*l++ = agent_code.boot[2];
+	*l++ = agent_code.boot[once != 0];
+	*l++ = "cont";
 	s->boots++;
 	if (agent_connect(s->addr, s->timeout, &dbg, e) != 0 ||
 	    agent_connect(s->addr, s->timeout, &poke, e) != 0) {
@@ -206,7 +222,7 @@ static int agent_boot(struct agent_sess *s, uint32_t hub, int once, struct err *
 	snprintf(debug, sizeof debug, "debug %x", (unsigned)hub);
 	snprintf(ping, sizeof ping, "ping %x", (unsigned)hub);
 	/* the deadline is for debug mode (connecting may take longer over ssh) */
-	if (proto_sendv(dbg, lines, 3, &dw) != 0)
+	if (proto_sendv(dbg, lines, (size_t)(l - lines), &dw) != 0)
 		why = &dw;
 	else
 		got = agent_boot_wait(dbg, poke, ping, net_now() + wait, &r, &dw, &pw, &why);
@@ -230,6 +246,7 @@ static int agent_boot(struct agent_sess *s, uint32_t hub, int once, struct err *
 			(unsigned)hub, why->msg);
 	} else {
 		rc = 0;
+		s->routed = route ? hub : s->routed;
 	}
 	proto_reply_free(&r);
 	net_close(dbg);
@@ -256,15 +273,83 @@ static int agent_parse(struct proto_reply *r, struct wire_val **reply)
 	return 1;
 }
 
-/* run one agent command line; 1/0/-1 as agent_parse (-1 with e set,
- * ERR_PROTO), -2 on <CMD Error> (the node's message in e, ERR_NODE) or -3
- * on a transport failure (e set) */
-static int agent_exchange(struct agent_sess *s, const char *line, struct wire_val **reply,
-			  struct err *e)
+/* "dbgcmd <hub> <cmd> <args...>" (or "info ..." on the info route) from
+ * the NULL-terminated args */
+static char *agent_line(const struct agent_sess *s, uint32_t hub, const char *cmd,
+			const char *const *args)
+{
+	size_t len = 64 + strlen(cmd);
+	for (int i = 0; args[i]; i++)
+		len += strlen(args[i]) + 1;
+	char *line = malloc(len);
+	if (!line)
+		return NULL;
+	int n = snprintf(line, len, "%s %x %s", s->route == ROUTE_INFO ? "info" : "dbgcmd",
+			 (unsigned)hub, cmd);
+	for (int i = 0; args[i]; i++)
+		n += snprintf(line + n, len - (size_t)n, " %s", args[i]);
+	return line;
+}
+
+/* Learn the console's route once: a bare `dbgcmd` fails on any console,
+ * reaching no service, with "Invalid command" where there is none.  0, or
+ * -1 with e set. */
+static int agent_learn_route(struct agent_sess *s, struct err *e)
+{
+	static const char invalid[] = "Invalid command";
+	struct proto_reply r;
+	if (s->route != ROUTE_UNKNOWN)
+		return 0;
+	if (agent_cmd(s->conn, "dbgcmd", &r, net_now() + s->timeout, e) != 0)
+		return -1;
+	s->route = strncmp(r.text, invalid, sizeof invalid - 1) == 0 ? ROUTE_INFO : ROUTE_DBGCMD;
+	proto_reply_free(&r);
+	return 0;
+}
+
+/* On the info route, make sure hub is routed: `trace HUB SKYCTL?` answers
+ * <CMD OK> only through the route (a stock service logs the unknown
+ * protocol and fails the call); else one debug mode puts it there.  0, or
+ * -1 with e set. */
+static int agent_route(struct agent_sess *s, uint32_t hub, struct err *e)
+{
+	char probe[40];
+	struct proto_reply r;
+	if (s->routed == hub)
+		return 0;
+	snprintf(probe, sizeof probe, "trace %x SKYCTL?", (unsigned)hub);
+	if (agent_cmd(s->conn, probe, &r, net_now() + s->timeout, e) != 0)
+		return -1;
+	int ok = r.ok;
+	proto_reply_free(&r);
+	if (ok) {
+		s->routed = hub;
+		return 0;
+	}
+	return agent_boot(s, hub, (s->flags & AGENT_NO_AGENT) != 0, e);
+}
+
+/* Run debug command cmd with args in hub; 1/0/-1 as agent_parse (-1 with
+ * e set, ERR_PROTO), -2 on <CMD Error> (the node's message in e,
+ * ERR_NODE), -3 on a transport failure (e set), -4 when the info route
+ * could not be put in hub (e set). */
+static int agent_exchange(struct agent_sess *s, uint32_t hub, const char *cmd,
+			  const char *const *args, struct wire_val **reply, struct err *e)
 {
 	struct proto_reply r;
+	char *line;
 	int rc;
-	if (agent_cmd(s->conn, line, &r, net_now() + s->timeout, e) != 0) {
+	if (agent_learn_route(s, e) != 0)
+		return -3;
+	if (s->route == ROUTE_INFO && agent_route(s, hub, e) != 0)
+		return e->code == ERR_NODE ? -4 : -3;
+	if (!(line = agent_line(s, hub, cmd, args))) {
+		err_set(e, ERR_NODE, "out of memory");
+		return -2;
+	}
+	rc = agent_cmd(s->conn, line, &r, net_now() + s->timeout, e);
+	free(line);
+	if (rc != 0) {
 		char why[sizeof e->msg];
 		strcpy(why, e->msg);
 		err_set(e, e->code, "%s: %s: %s", s->addr,
@@ -284,21 +369,6 @@ static int agent_exchange(struct agent_sess *s, const char *line, struct wire_va
 	return rc;
 }
 
-/* "dbgcmd <hub> <cmd> <args...>" from the NULL-terminated args */
-static char *agent_line(uint32_t hub, const char *cmd, const char *const *args)
-{
-	size_t len = 64 + strlen(cmd);
-	for (int i = 0; args[i]; i++)
-		len += strlen(args[i]) + 1;
-	char *line = malloc(len);
-	if (!line)
-		return NULL;
-	int n = snprintf(line, len, "dbgcmd %x %s", (unsigned)hub, cmd);
-	for (int i = 0; args[i]; i++)
-		n += snprintf(line + n, len - (size_t)n, " %s", args[i]);
-	return line;
-}
-
 /* load this skyctl's agent into hub through SKYCTL, bootstrapping SKYCTL
  * first if the service lacks it */
 static int agent_load(struct agent_sess *s, uint32_t hub, struct err *e)
@@ -307,19 +377,14 @@ static int agent_load(struct agent_sess *s, uint32_t hub, struct err *e)
 		return err_set(e, ERR_NODE, "out of memory");
 	const char *args[] = { agent_code.agent, "load", agent_code.version, agent_code.wire,
 			       agent_code.engine, agent_code.journal, NULL };
-	char *line = agent_line(hub, "SKYCTL", args);
 	struct wire_val *rep = NULL;
-	int rc = -1;
-	if (!line)
-		return err_set(e, ERR_NODE, "out of memory");
 	for (int attempt = 0; attempt < 2; attempt++) {
-		int r = agent_exchange(s, line, &rep, e);
+		int r = agent_exchange(s, hub, "SKYCTL", args, &rep, e);
 		wire_val_free(rep);
 		rep = NULL;
 		if (r == 1) {
 			s->loads++;
-			rc = 0;
-			break;
+			return 0;
 		}
 		if (r == 0)
 			err_set(e, ERR_PROTO, "the agent in :%08x asks for an upgrade after loading it",
@@ -327,46 +392,44 @@ static int agent_load(struct agent_sess *s, uint32_t hub, struct err *e)
 		if (r != -2 || attempt == 1 || agent_boot(s, hub, 0, e) != 0)
 			break;
 	}
-	free(line);
-	return rc;
+	return -1;
 }
 
 int agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
 		  struct wire_val **reply, struct err *e)
 {
+	int once = (s->flags & AGENT_NO_AGENT) != 0;
 	char *esc = proto_escape(req->p ? req->p : "", req->len);
-	char *line = NULL;
 	int rc = -1;
 	*reply = NULL;
-	if (esc && !req->oom && !((s->flags & AGENT_NO_AGENT) && agent_escaped_code() != 0)) {
-		if (s->flags & AGENT_NO_AGENT) {
-			const char *args[] = { agent_code.agent, "once", agent_code.version,
-					       agent_code.wire, agent_code.engine,
-					       agent_code.journal, esc, NULL };
-			line = agent_line(hub, "SKYCTL_ONCE", args);
-		} else {
-			const char *args[] = { agent_code.version, esc, NULL };
-			line = agent_line(hub, "SKYCTL1", args);
-		}
-	}
-	free(esc);
-	if (!line)
+	if (!esc || req->oom || (once && agent_escaped_code() != 0)) {
+		free(esc);
 		return err_set(e, ERR_NODE, "out of memory");
+	}
+	const char *cmd = once ? "SKYCTL_ONCE" : "SKYCTL1";
+	const char *onceargs[] = { agent_code.agent, "once", agent_code.version, agent_code.wire,
+				   agent_code.engine, agent_code.journal, esc, NULL };
+	const char *args[] = { agent_code.version, esc, NULL };
 	s->attach_failed = 0;
+	if (agent_learn_route(s, e) != 0) {	/* before a one-shot boot: it may need the route */
+		free(esc);
+		return -1;
+	}
 	for (int attempt = 0; attempt < 3; attempt++) {
-		if ((s->flags & AGENT_NO_AGENT) && agent_boot(s, hub, 1, e) != 0) {
+		if (once && agent_boot(s, hub, 1, e) != 0) {
 			s->attach_failed = e->code == ERR_NODE;
 			break;
 		}
-		int r = agent_exchange(s, line, reply, e);
+		int r = agent_exchange(s, hub, cmd, once ? onceargs : args, reply, e);
 		if (r == 1) {
 			rc = 0;
 			break;
 		}
-		if (r == 0 && (s->flags & AGENT_NO_AGENT))
+		if (r == 0 && once)
 			err_set(e, ERR_PROTO, "the one-shot agent in :%08x asks for an upgrade",
 				(unsigned)hub);
-		if (r == -3 || r == -1 || (s->flags & AGENT_NO_AGENT))
+		s->attach_failed = r == -4;
+		if (r == -4 || r == -3 || r == -1 || once)
 			break;
 		/* no agent there (-2) or an older one (0): load ours, then retry */
 		if (agent_load(s, hub, e) != 0) {
@@ -376,6 +439,21 @@ int agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
 		err_set(e, ERR_PROTO, "the agent in :%08x does not answer after loading it",
 			(unsigned)hub);
 	}
-	free(line);
+	free(esc);
 	return rc;
+}
+
+int agent_lua_foreign(struct agent_sess *s, struct err *e)
+{
+	struct proto_reply r;
+	if (s->foreign < 0) {
+		/* `call` compiles its arguments in the node's Lua; a function
+		 * value cannot be packed, so nothing is sent to any service */
+		if (agent_cmd(s->conn, "call 0 (function() global x end)", &r,
+			      net_now() + s->timeout, e) != 0)
+			return -1;
+		s->foreign = !strstr(r.text, "Invalid arguments");
+		proto_reply_free(&r);
+	}
+	return s->foreign;
 }

@@ -43,6 +43,12 @@ int agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
  * agent could be loaded or attached in the hub): another hub may do */
 int agent_attach_failed(const struct agent_sess *s);
 
+/* The node's Lua is the truth: 1 if it compiles what skyctl's Lua (5.4)
+ * rejects (Lua 5.5's `global`), 0 if it is skyctl's Lua, -1 with e set if
+ * the console does not answer.  Asked once per session with one stock
+ * command that reaches no service. */
+int agent_lua_foreign(struct agent_sess *s, struct err *e);
+
 /* how many debug-mode bootstraps and agent loads this session made */
 void agent_stats(const struct agent_sess *s, int *boots, int *loads);
 

@@ -63,7 +63,9 @@ void repl_fail(struct repl *r, int status)
 
 /* 1 if chunk is incomplete (its only problem is an early end), 0 if it
  * compiles, -1 if it has a syntax error; the message of 1 and -1 is left
- * in *msg (malloc'd) */
+ * in *msg (malloc'd).  The node's Lua is the truth: in a node of another
+ * Lua (5.5 syntax) a chunk skyctl's Lua rejects is complete, and the node
+ * says whether it compiles. */
 static int repl_incomplete(struct repl *r, const char *chunk, char **msg)
 {
 	size_t n = strlen(chunk);
@@ -80,6 +82,8 @@ static int repl_incomplete(struct repl *r, const char *chunk, char **msg)
 			const char *m = lua_tolstring(r->L, -1, &len);
 			rc = len >= 5 && strcmp(m + len - 5, "<eof>") == 0 ? 1 : -1;
 			*msg = strdup(m);
+			if (rc < 0 && repl_eval_foreign(r->ev))
+				rc = 0;
 		}
 	}
 	lua_settop(r->L, 0);

@@ -270,6 +270,17 @@ void repl_eval_chunk(struct repl_eval *e, uint32_t service, const char *chunk,
 	}
 }
 
+int repl_eval_foreign(struct repl_eval *e)
+{
+	struct err err;
+	if (!e->sess) {
+		e->ready = 0;
+		if (!(e->sess = agent_open(e->addr, NULL, 0, e->timeout, &err)))
+			return 0;
+	}
+	return agent_lua_foreign(e->sess, &err) == 1;
+}
+
 void repl_reply_clear(struct repl_reply *r)
 {
 	free(r->out);

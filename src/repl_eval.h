@@ -37,6 +37,10 @@ void repl_eval_chunk(struct repl_eval *e, uint32_t service, const char *chunk,
 		     struct repl_reply *r);
 void repl_reply_clear(struct repl_reply *r);
 
+/* 1 if the node runs another Lua than skyctl's (agent_lua_foreign), asked
+ * once per connection; 0 if the same or unknown */
+int repl_eval_foreign(struct repl_eval *e);
+
 /* names that complete expr ("_P.lua.CM") in service: the keys of the table
  * before the last '.' or ':' that start with the rest; malloc'd array of
  * malloc'd strings in *out, count returned (0 on any failure) */

@@ -153,13 +153,24 @@ class BootError(Exception):
     pass
 
 
+def route(conn):
+    """How conn's console reaches a debug command: "dbgcmd", or "info" on a
+    console without dbgcmd (skynet 1.4), through the route lua/boot.lua's
+    third line puts in a service; asked once per connection"""
+    if not hasattr(conn, "route"):
+        conn.route = "dbgcmd" if "\ndbgcmd\t" in "\n" + conn.cmd("help")[0] else "info"
+    return conn.route
+
+
 def bootstrap(port, hexaddr, once=False, timeout=1.0):
-    """Register the loader with one debug-mode line, poking the service with
-    `ping` from a second connection so the line runs at once; return the
-    second connection, in normal mode."""
+    """Register the loader with one debug-mode line (and the info route where
+    the console needs it), poking the service with `ping` from a second
+    connection so the line runs at once; return the second connection, in
+    normal mode."""
     c, poke = Conn(port), Conn(port)
     try:
-        c.send("debug %s\n%s\ncont\n" % (hexaddr, BOOT[1 if once else 0]))
+        lines = ([BOOT[2]] if route(poke) == "info" else []) + [BOOT[1 if once else 0]]
+        c.send("debug %s\n%s\ncont\n" % (hexaddr, "\n".join(lines)))
         deadline = time.time() + timeout
         while not re.search(rb"<CMD (OK|Error)>\n", c.buf):
             if time.time() > deadline:
@@ -182,8 +193,8 @@ def bootstrap(port, hexaddr, once=False, timeout=1.0):
 
 
 def dbgcmd(conn, hexaddr, cmd, *args):
-    out, status = conn.cmd("dbgcmd %s %s %s" % (hexaddr, cmd, " ".join(args)))
-    if status != "OK":
+    out, status = conn.cmd("%s %s %s %s" % (route(conn), hexaddr, cmd, " ".join(args)))
+    if status != "OK" or not out.startswith("SKYCTL1 "):   # info: a service not routed yet
         return None, out
     line = out.strip("\n")
     assert "\n" not in line and line.startswith("SKYCTL1 "), line[:300]

@@ -17,6 +17,9 @@ SERVICES = os.path.join(ROOT, "sandbox", "services")
 SKYCTL = os.path.join(BUILD, "skyctl")
 SANDBOX = os.path.join(BUILD, "skyctl-sandbox")
 SKYNET_ROOT = os.environ.get("SKYNET_ROOT")
+# SKYCTL_SANDBOX_CONSOLE=1.4: every sandbox node speaks the console of
+# skynet 1.4 (config key console_version), as `make test-matrix` runs it
+SANDBOX_CONSOLE = os.environ.get("SKYCTL_SANDBOX_CONSOLE")
 
 
 # Every node process started and not yet stopped, so none outlives the run
@@ -104,6 +107,8 @@ class Node:
         }
         if self.services:
             keys["services"] = ",".join(self.services)
+        if self.backend == "sandbox" and SANDBOX_CONSOLE:
+            keys["console_version"] = SANDBOX_CONSOLE
         keys.update(self.env)
         lines = []
         if self.backend == "skynet":
@@ -284,6 +289,22 @@ class Console:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def lua_foreign(node):
+    """Whether node compiles what skyctl's Lua (5.4) rejects (Lua 5.5's
+    `global`), asked as skyctl asks: its console compiles call's arguments"""
+    with Console(node.port) as c:
+        out, _ = c.cmd("call 0 (function() global x end)")
+    return "Invalid arguments" not in "\n".join(out)
+
+
+def old_console(node):
+    """Whether node's console lacks dbgcmd (skynet 1.4, or the sandbox's
+    console_version = "1.4")"""
+    with Console(node.port) as c:
+        out, _ = c.cmd("help")
+    return not any(line.startswith("dbgcmd\t") for line in out)
 
 
 def harbor_pair(backend, agents=(3, 1), services=("named", "global"), env=None):

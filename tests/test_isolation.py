@@ -37,8 +37,9 @@ def test_skyctl_and_nodes_write_into_the_session_dirs(sandbox_node, tmp_path):
     written = files_under(state)
     assert "audit.log" in written, written
     assert any(f.startswith("history" + os.sep) for f in written), written
-    # a node started by the tests sees the session's HOME too
-    with nodes.Node("sandbox", agents=1, env={"home": "$HOME"}) as n:
+    # a node started by the tests sees the session's HOME too (its console
+    # has getenv, whatever SKYCTL_SANDBOX_CONSOLE says)
+    with nodes.Node("sandbox", agents=1, env={"home": "$HOME", "console_version": ""}) as n:
         r = skyctl("getenv", "home", node=n)
     assert r.stdout == "home\t%s\n" % os.environ["HOME"], r.stdout
 

@@ -14,6 +14,10 @@ local listen_ip = args.n == 2 and args[1] or "127.0.0.1"
 local listen_port = tonumber(args[args.n])
 local TIMEOUT = 300	-- ticks a stat/mem waits for each service by default
 
+-- config key console_version = "1.4": the console of skynet 1.4 (before
+-- 1.5 added dbgcmd, getenv, setenv and HTTP POST), so the tests cover
+-- what skyctl does with such a node
+local OLD = skynet.getenv "console_version" == "1.4"
 local COMMAND = {}	-- name -> function(words...)
 local COMMANDX = {}	-- name -> function(cmd): cmd[1] the whole line, cmd.fd
 
@@ -155,7 +159,7 @@ local function session(fd, addr, print)
 				local url = read_http(fd, line)
 				run_command((url:sub(2):gsub("/", " ")), print, fd)
 				break
-			elseif line:sub(1, 5) == "POST " then
+			elseif line:sub(1, 5) == "POST " and not OLD then
 				local _, body = read_http(fd, line)
 				run_command(body, print, fd)
 				break
@@ -195,3 +199,12 @@ require("sandbox.console_cmds")(COMMAND, COMMANDX, {
 	socket = socket,
 	core = core,
 })
+if OLD then
+	local help = COMMAND.help
+	function COMMAND.help()
+		local t = help()
+		t.dbgcmd, t.getenv, t.setenv = nil, nil, nil
+		return t
+	end
+	COMMAND.dbgcmd, COMMAND.getenv, COMMAND.setenv = nil, nil, nil
+end

@@ -150,24 +150,25 @@ function COMMAND.inject(address, filename, ...)
 	return output
 end
 
-function COMMAND.dbgcmd(address, cmd, ...)
+local function dbgcmd(address, cmd, ...)
 	return skynet.call(adjust_address(address), "debug", cmd, ...)
 end
+COMMAND.dbgcmd = dbgcmd
 
 function COMMAND.task(address)
-	return COMMAND.dbgcmd(address, "TASK")
+	return dbgcmd(address, "TASK")
 end
 
 function COMMAND.uniqtask(address)
-	return COMMAND.dbgcmd(address, "UNIQTASK")
+	return dbgcmd(address, "UNIQTASK")
 end
 
 function COMMAND.killtask(address, thread)
-	return COMMAND.dbgcmd(address, "KILLTASK", thread)
+	return dbgcmd(address, "KILLTASK", thread)
 end
 
 function COMMAND.info(address, ...)
-	return COMMAND.dbgcmd(address, "INFO", ...)
+	return dbgcmd(address, "INFO", ...)
 end
 
 function COMMAND.ping(address)

@@ -7,7 +7,8 @@ import re
 import pytest
 
 import nodes
-from transcript import PREFIX, closed, connect, pong, reply, silent, until, wait_for
+from transcript import (PREFIX, closed, connect, facts, need, pong, reply, silent, until,
+                        wait_for)
 
 AGENT_LUA = os.path.join(nodes.SERVICES, "agent.lua")
 TIMEOUT = 10  # generous: a debug-mode line is polled every 0.1 s
@@ -257,8 +258,16 @@ def test_watch_step_next_continue(shared, dbg):
     assert line(dbg, "s", end=at(dispatch + 1)) == ""
     assert line(dbg, "s", end=at(deposit)) == ""
     # lines are evaluated in the paused frame: its locals and upvalues
-    assert line(dbg, "n + 1", end=at(deposit)) == "1\t\n"
+    old = facts(shared)["release"] == "1.4"
+    if old:   # skynet 1.4's debugger reads a line starting with n as next
+        assert line(dbg, "n + 1", end=at(deposit)) == "(debug):3: syntax error near '+'\t\n"
+    else:
+        assert line(dbg, "n + 1", end=at(deposit)) == "1\t\n"
     assert line(dbg, "balance", end=at(deposit)) == "0\t\n"
+    if old:
+        assert line(dbg, "c") == ""
+        assert until(other, r"<CMD OK>\n", timeout=TIMEOUT) == "1\t0\nn\t1\n<CMD OK>\n"
+        return
     assert line(dbg, "n", end=at(deposit + 1)) == ""
     assert line(dbg, 'print("x")', end=at(deposit + 1)) == "x\t\n\n"
     silent(other, 0.3)  # the call is held at the breakpoint
@@ -302,20 +311,24 @@ def registered(shared):
 
 
 def test_dbgcmd_custom(registered):
+    need(registered, "console", "1.5+")
     assert reply(registered, "dbgcmd c T_ECHO x y  z") == "x+y+z\n<CMD OK>\n"
     assert reply(registered, "dbgcmd :0000000c T_ECHO") == "\n<CMD OK>\n"
 
 
 def test_dbgcmd_reply_printed_raw(registered):
+    need(registered, "console", "1.5+")
     assert reply(registered, "dbgcmd c T_LINES") == "one\ntwo\n<CMD OK>\n"
 
 
 def test_dbgcmd_custom_raises(registered):
+    need(registered, "console", "1.5+")
     out = reply(registered, "dbgcmd c T_BOOM")
     assert re.fullmatch(PREFIX + r"call failed\n<CMD Error>\n", out), out
 
 
 def test_dbgcmd_handler_runs_code_elsewhere(registered):
+    need(registered, "console", "1.5+")
     out = reply(registered, "dbgcmd c T_RUN print(skynet==nil,type(_P.lua.CMD),type(_U))")
     assert out == "true:true\ttable\ttable\n<CMD OK>\n"
     out = reply(registered, 'dbgcmd c T_RUN error("bad")')
@@ -323,6 +336,7 @@ def test_dbgcmd_handler_runs_code_elsewhere(registered):
 
 
 def test_dbgcmd_run_drops_connection(shared):
+    need(shared, "console", "1.5+")
     c = connect(shared)
     c.send("dbgcmd b RUN print(1)\n")
     assert closed(c) == ""

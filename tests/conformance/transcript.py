@@ -9,6 +9,8 @@ import socket
 import tempfile
 import time
 
+import pytest
+
 import nodes
 
 # Services main.lua starts after the three agents. On real skynet they get
@@ -37,10 +39,53 @@ def start(backend, agents=3, services=SERVICES, **kw):
 
 
 def connect(node, timeout=5):
-    """A console connection with the banner already checked."""
+    """A console connection with the banner already checked; c.node is node."""
     c = nodes.Console(node.port, timeout=timeout)
     assert c.banner() == "Welcome to skynet console\n"
+    c.node = node
     return c
+
+
+INVALID = "Invalid command, type help for command list\n\n<CMD Error>\n"
+
+
+def facts(node):
+    """What the transcripts of node's release depend on, asked of the node
+    once: console "1.4" (no dbgcmd, getenv, setenv, POST: skynet 1.4, or
+    the sandbox's console_version = "1.4") or "1.5+"; release "1.4" for a
+    real skynet 1.4, whose lualib differs too (the sandbox emulates only
+    the older console), else "head"; lua "5.4" or "5.5" (how numbers print:
+    the sandbox prints as HEAD's Lua); jemalloc (jmem reports allocated
+    bytes: the default build of skynet)."""
+    if not hasattr(node, "facts"):
+        old = nodes.old_console(node)
+        with nodes.Console(node.port) as c:
+            jmem, _ = c.cmd("jmem")
+        allocated = [line for line in jmem if line.startswith("stats.allocated\t")]
+        node.facts = {
+            "console": "1.4" if old else "1.5+",
+            "release": "1.4" if old and node.backend == "skynet" else "head",
+            "lua": "5.5" if node.backend == "sandbox" or nodes.lua_foreign(node) else "5.4",
+            "jemalloc": bool(allocated) and allocated[0].split()[1] != "0",
+        }
+    return node.facts
+
+
+def need(node_or_con, fact, value):
+    """Skip the check unless the node's fact (see facts) has value."""
+    node = getattr(node_or_con, "node", node_or_con)
+    have = facts(node)[fact]
+    if have != value:
+        pytest.skip("%s is %s on this node, not %s" % (fact, have, value))
+
+
+# the stack traceback skynet 1.4's inject adds after a script's error
+TRACEBACK = r"stack traceback:\n(?:\t[^\n]*\n)+"
+
+
+def traceback(c):
+    """TRACEBACK where the node's release prints one after an inject error"""
+    return TRACEBACK if facts(c.node)["release"] == "1.4" else ""
 
 
 def pong(out):
