@@ -16,9 +16,10 @@ static int logon_before(struct cmd_ctx *c, struct cmd_node *nd)
 	struct proto_reply r;
 	if (cmd_request(c, nd, "getenv logpath", &r) != 0)
 		return -1;
-	int rc = cmd_check(nd, "getenv logpath", &r);
-	const char *tab = rc == 0 && r.nlines ? strchr(r.lines[0], '\t') : NULL;
-	if (rc == 0 && (!tab || strcmp(tab + 1, "nil") == 0)) {
+	/* a console without getenv (skynet 1.4) cannot say: logon as before */
+	int rc = 0;
+	const char *tab = r.ok && r.nlines ? strchr(r.lines[0], '\t') : NULL;
+	if (r.ok && (!tab || strcmp(tab + 1, "nil") == 0)) {
 		cmd_fail(nd, ERR_NODE, c->cmd->name, LOGON_NOPATH);
 		for (size_t i = 0; i < nd->ntargets; i++) {
 			char addr[32];

@@ -38,9 +38,12 @@ static int resolve_take(struct cmd_node *nd, const char *line, const struct prot
 {
 	if (strcmp(line, "list") == 0)
 		return cmd_services_from(nd, r);
-	/* "harbor\t1"; a node without the key (or the command) reads
-	 * addresses as they are written: harbor 0 */
-	const char *v = r->ok && r->nlines == 1 ? strchr(r->lines[0], '\t') : NULL;
+	/* "harbor\t1"; a node without the key reads addresses as they are
+	 * written: harbor 0.  A console without getenv (skynet 1.4) answers
+	 * with an error: the harbor stays unknown, for `list` to tell */
+	if (!r->ok)
+		return 0;
+	const char *v = r->nlines == 1 ? strchr(r->lines[0], '\t') : NULL;
 	char *end = NULL;
 	long h = v ? strtol(v + 1, &end, 10) : 0;
 	nd->harbor = end && !*end && h >= 0 && h <= 255 ? (int)h : 0;
@@ -74,12 +77,14 @@ static int resolve_fetch(struct cmd_ctx *c, struct cmd_node *nd, const char *lin
 
 int cmd_harbor(struct cmd_ctx *c, struct cmd_node *nd)
 {
-	if (!nd->harbor_known && nd->nsvc) {	/* a handle's top 8 bits */
-		nd->harbor = (int)(nd->svc[0].addr >> 24);
+	if (!nd->harbor_known && !nd->nsvc && nd->sn->conn &&
+	    (resolve_fetch(c, nd, RESOLVE_HARBOR) != 0 ||
+	     (!nd->harbor_known && resolve_fetch(c, nd, "list") != 0)))
+		return -1;
+	if (!nd->harbor_known) {	/* a handle's top 8 bits (none: harbor 0) */
+		nd->harbor = nd->nsvc ? (int)(nd->svc[0].addr >> 24) : 0;
 		nd->harbor_known = 1;
 	}
-	if (!nd->harbor_known && nd->sn->conn && resolve_fetch(c, nd, RESOLVE_HARBOR) != 0)
-		return -1;
 	return nd->harbor;
 }
 
