@@ -344,18 +344,51 @@ void agentcmd_keep_sources(const struct agentcmd_script *sc, int n)
 int agentcmd_groups_init(struct agentcmd_groups *g, size_t n)
 {
 	g->n = 0;
+	for (g->cap = 64; g->cap < 2 * n; g->cap *= 2)
+		;
 	g->t = calloc(n + 1, sizeof *g->t);
-	return g->t ? 0 : -1;
+	g->slot = calloc(g->cap, sizeof *g->slot);
+	if (!g->t || !g->slot) {
+		agentcmd_groups_free(g);
+		return -1;
+	}
+	return 0;
 }
 
+static size_t agentcmd_group_hash(int state, const char *body)
+{
+	size_t h = 14695981039346656037u ^ (size_t)state;
+	for (const unsigned char *p = (const unsigned char *)body; *p; p++)
+		h = (h ^ *p) * 1099511628211u;
+	return h;
+}
+
+/* each target joins its group's chain as it comes: grouping 10,000
+ * different results costs a hash each, not a comparison with all others */
 void agentcmd_groups_add(struct agentcmd_groups *g, size_t node, uint32_t addr, int state,
 			 char *body)
 {
-	struct agentcmd_group_target *t = &g->t[g->n++];
+	size_t k = g->n++;
+	struct agentcmd_group_target *t = &g->t[k];
 	t->node = node;
 	t->addr = addr;
 	t->state = state;
 	t->body = body;
+	if (!body)
+		return;
+	for (size_t i = agentcmd_group_hash(state, body) & (g->cap - 1);; i = (i + 1) & (g->cap - 1)) {
+		struct agentcmd_group_target *h = g->slot[i] ? &g->t[g->slot[i] - 1] : NULL;
+		if (!h) {
+			g->slot[i] = k + 1;
+			t->tail = k + 1;
+			return;
+		}
+		if (h->state == state && strcmp(h->body, body) == 0) {
+			g->t[h->tail - 1].next = k + 1;
+			h->tail = k + 1;
+			return;
+		}
+	}
 }
 
 void agentcmd_groups_print(struct agentcmd_groups *g, const struct batch_node *nodes,
@@ -363,12 +396,10 @@ void agentcmd_groups_print(struct agentcmd_groups *g, const struct batch_node *n
 {
 	for (struct agentcmd_group_target *t = g->t; t < g->t + g->n; t++) {
 		size_t n = 0;
-		if (t->shown || !t->body)
+		if (!t->tail)	/* no text, or not the first of its group */
 			continue;
-		for (struct agentcmd_group_target *u = t; u < g->t + g->n; u++) {
-			if (u->shown || u->state != t->state || !u->body || strcmp(u->body, t->body))
-				continue;
-			u->shown = 1;
+		for (size_t k = (size_t)(t - g->t) + 1; k; k = g->t[k - 1].next) {
+			const struct agentcmd_group_target *u = &g->t[k - 1];
 			if (n < AGENTCMD_GROUP_LIST)
 				fmt_printf(out, "%s%s%s:%08x", n ? ", " : "",
 					   nnodes > 1 ? nodes[u->node].name : "", nnodes > 1 ? "/" : "",
@@ -387,5 +418,7 @@ void agentcmd_groups_free(struct agentcmd_groups *g)
 	for (size_t i = 0; g->t && i < g->n; i++)
 		free(g->t[i].body);
 	free(g->t);
+	free(g->slot);
 	g->t = NULL;
+	g->slot = NULL;
 }

@@ -155,9 +155,11 @@ struct agentcmd_groups {
 		uint32_t addr;
 		int state;
 		char *body;	/* what is printed for it, first line the verdict */
-		int shown;
+		size_t next, tail;	/* the next target of its group, its group's
+					 * last (the first one's): index + 1, 0 none */
 	} *t;
-	size_t n;
+	size_t n, cap;
+	size_t *slot;	/* open hash by (state, body): a group's first target, index + 1 */
 };
 /* room for n targets; -1 when out of memory */
 int agentcmd_groups_init(struct agentcmd_groups *g, size_t n);
