@@ -132,6 +132,8 @@ static void agentrun_settled(void *ud, size_t node, size_t i, const struct batch
 	snprintf(target, sizeof target, ":%08x", (unsigned)r->nodes[node].addrs[i]);
 	what[0] = '\0';
 	int state = a->describe(r, node, i, res, what, sizeof what, json ? NULL : &more);
+	if (state == BATCH_OK && !res->val && res->err)	/* settled from its journal */
+		snprintf(what, sizeof what, "%s", res->err);
 	r->count[state]++;
 	r->canaries_lost += res->canary && state != BATCH_OK;
 	if (r->c->cmd->flags & CMD_AUDIT) {

@@ -39,6 +39,8 @@ struct batch_job {
 	int rc;			/* agent_open's or agent_request's */
 	int sent;		/* the request may have run */
 	struct err err;		/* when rc is -1 */
+	const char *batch;	/* the batch id the journals record (inject,
+				 * rollback), or NULL */
 };
 
 /* {op=sub.op, targets={...}, stop=, par=, sub=<sub>} for targets lo..hi-1 */
@@ -145,11 +147,75 @@ static int batch_wait(size_t running, const struct batch_hooks *h)
 	return 0;
 }
 
+/* the id of the entry of batch in the journal reply v, or 0 */
+static long long batch_journaled(const struct wire_val *v, const char *batch)
+{
+	const struct wire_val *list = wire_get(v, "journal");
+	for (size_t k = wire_count(list); k >= 1; k--) {
+		const struct wire_val *e = wire_at(list, (long long)k);
+		if (strcmp(wire_gets(e, "batch", ""), batch) == 0)
+			return wire_geti(e, "id", 0);
+	}
+	return 0;
+}
+
+/* Ask the journals of the targets of j's round that ended unknown whether
+ * this batch reached them, through a hub that answers (a lost one is
+ * replaced); a target whose journal has the batch is settled ok (facts[i]
+ * its patch id), one that answered without it keeps its unknown with
+ * facts[i] = -1.  The check costs at most one more wait. */
+static void batch_check(struct batch_job *j, long long *facts)
+{
+	static const char probe[] = "{s5:briefts2:ops7:journal}";
+	const struct wire_val *results = wire_get(j->rep, "results");
+	struct fmt_buf sub = { .p = (char *)probe, .len = sizeof probe - 1 };
+	size_t lo = j->lo, hi = j->hi, n = 0;
+	uint32_t *ask = calloc(hi - lo + 1, sizeof *ask);
+	size_t *at = calloc(hi - lo + 1, sizeof *at);
+	for (size_t i = lo; ask && at && i < hi; i++) {
+		const struct wire_val *v = j->rc == 0 ? wire_at(results, (long long)(i - lo + 1)) : NULL;
+		if (j->rc != 0 || (v && wire_getb(v, "pending")))
+			at[n] = i, ask[n++] = j->node->addrs[i];
+	}
+	if (n) {
+		struct batch_node one = *j->node;
+		struct batch_opts keep = *j->opts;
+		struct batch_job c = { .node = &one, .opts = &keep, .sub = &sub, .hub = j->hub,
+				       .lo = 0, .hi = n };
+		keep.keep_going = 1;
+		one.addrs = ask, one.n = n, one.conn = NULL;
+		if (j->rc != 0)	/* that hub is lost: the next one asks */
+			c.hub = j->hub + 1 < j->node->nhubs ? j->hub + 1 : 0;
+		else
+			c.sess = j->sess;
+		batch_round(&c);
+		const struct wire_val *res = c.rc == 0 ? wire_get(c.rep, "results") : NULL;
+		for (size_t k = 0; k < n; k++) {
+			const struct wire_val *v = wire_at(res, (long long)k + 1);
+			if (v && wire_getb(v, "ok"))
+				facts[at[k] - lo] = batch_journaled(v, j->batch);
+			if (v && wire_getb(v, "ok") && !facts[at[k] - lo])
+				facts[at[k] - lo] = -1;
+		}
+		wire_val_free(c.rep);
+		if (c.sess != j->sess)
+			agent_close(c.sess);
+	}
+	free(ask);
+	free(at);
+}
+
 /* settle the targets of one finished round; returns 1 if one failed */
 static int batch_settle(struct batch_job *j, size_t ni, const struct batch_hooks *h, int *status)
 {
 	int failed = 0;
 	const struct wire_val *results = wire_get(j->rep, "results");
+	long long *facts = j->batch && (j->rc == 0 || j->sent) ?
+				   calloc(j->hi - j->lo + 1, sizeof *facts) : NULL;
+	char note[160];
+	int settled_all = facts != NULL;	/* every target from its journal */
+	if (facts)
+		batch_check(j, facts);
 	for (size_t i = j->lo; i < j->hi; i++) {
 		struct batch_result r = { .state = BATCH_SKIPPED, .code = j->rc ? j->err.code : 0,
 					  .canary = i < j->canaries };
@@ -161,7 +227,6 @@ static int batch_settle(struct batch_job *j, size_t ni, const struct batch_hooks
 				  wire_getb(r.val, "pending") ? BATCH_UNKNOWN : BATCH_FAILED;
 			r.err = wire_gets(r.val, "err", "failed");
 			r.code = r.state == BATCH_UNKNOWN ? ERR_TIMEOUT : 0;	/* no answer in time */
-			*status = *status ? *status : r.code;
 		} else if (!results) {
 			r.state = BATCH_FAILED;
 			r.err = wire_gets(j->rep, "err", "the agent's reply has no results");
@@ -173,10 +238,32 @@ static int batch_settle(struct batch_job *j, size_t ni, const struct batch_hooks
 			if (!*status)
 				*status = ERR_PROTO;
 		}
+		long long fact = facts ? facts[i - j->lo] : 0;
+		if (r.state == BATCH_UNKNOWN && fact > 0) {
+			snprintf(note, sizeof note, "%s; its journal has this batch (#%lld): done",
+				 r.err, fact);
+			r = (struct batch_result){ .state = BATCH_OK, .err = note, .canary = r.canary };
+		} else if (r.state == BATCH_UNKNOWN && fact < 0) {
+			settled_all = 0;
+			snprintf(note, sizeof note, "%s; its journal had nothing of this batch when "
+				 "checked", r.err);
+			r.err = note;
+		}
+		if (r.state == BATCH_UNKNOWN && !fact)
+			settled_all = 0;
+		if (j->rc == 0 && !*status)
+			*status = r.code;
 		failed |= r.state != BATCH_OK && r.state != BATCH_SKIPPED;
 		h->settled(h->ud, ni, i, &r);
 	}
-	if (j->rc != 0) {
+	free(facts);
+	if (j->rc != 0 && settled_all) {
+		/* that hub's session is lost, the node is not: the next round
+		 * goes through another hub */
+		agent_close(j->sess);
+		j->sess = NULL;
+		j->hub = j->hub + 1 < j->node->nhubs ? j->hub + 1 : 0;
+	} else if (j->rc != 0) {
 		j->dead = 1;
 		if (!*status)
 			*status = j->err.code;
@@ -325,8 +412,12 @@ int batch_run(struct batch_node *nodes, size_t nnodes, const struct batch_opts *
 		return 1;
 	}
 	int canary = opts->canary || opts->canary_pct > 0;
+	/* a batch its journals record can have its unknowns checked */
+	struct wire_val *subv = wire_decode(sub->p ? sub->p : "", sub->len);
+	const char *journaled = wire_gets(subv, "batch", NULL);
 	for (size_t i = 0; i < nnodes; i++) {
-		jobs[i] = (struct batch_job){ .node = &nodes[i], .opts = opts, .sub = sub };
+		jobs[i] = (struct batch_job){ .node = &nodes[i], .opts = opts, .sub = sub,
+					      .batch = journaled };
 		jobs[i].limit = jobs[i].canaries = batch_canaries(opts, nodes[i].n);
 	}
 	if (canary)
@@ -348,6 +439,7 @@ int batch_run(struct batch_node *nodes, size_t nnodes, const struct batch_opts *
 	}
 	if (failed < 0)		/* the rounds in flight still use jobs: leave them */
 		return BATCH_INTERRUPTED;
+	wire_val_free(subv);
 	for (size_t i = 0; i < nnodes; i++)
 		agent_close(jobs[i].sess);
 	free(jobs);

@@ -222,3 +222,25 @@ def test_big_batches_group_and_failures_only(backend, tmp_path, state):
         assert len(recs) == 40 + 39
     finally:
         n.stop()
+
+
+BUSY = """local t = os.time()
+while os.time() < t + 4 do end
+_P.lua.CMD.touched = true
+"""
+
+
+def test_unknowns_are_checked_against_their_journals(backend, tmp_path, state):
+    """a target busy past the hub's deadline ends unknown, then its journal
+    (asked once it answers) says it was patched: it settles ok, exit 0"""
+    with nodes.Node(backend, agents=2).start(timeout=30) as node:
+        busy = write(tmp_path, "busy.lua", BUSY)
+        r = skyctl_at(state, "inject", "--timeout", "4", "@agent", busy, node=node)
+        assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+        lines = [l for l in r.stdout.splitlines() if re.search(r"\sok\s", l)]
+        assert len(lines) == 2, r.stdout
+        assert all(re.search(r"; its journal has this batch \(#1\): done$", l)
+                   for l in lines), r.stdout
+        assert re.search(r"inject: 2 ok, 0 failed, 0 unknown", r.stdout), r.stdout
+        recs = [x for x in audit_records(state) if x.get("op") == "inject"]
+        assert sum("its journal has this batch" in json.dumps(x) for x in recs) == 2, recs
