@@ -13,13 +13,13 @@
 --      registers SKYCTL1 and SKYCTL;
 --   3. `dbgcmd <hub> SKYCTL1 <version> <request>` runs a request (a client
 --      of another version is told to upgrade first).  A request naming
---      other targets is fanned out by the hub: the first time, one
---      `skynet.call(t, "debug", "RUN", engine bytecode, ..., "run", req)`
---      installs the engine there and runs req; after that the hub calls
---      `skynet.call(t, "debug", "SKYCTL1", req)`.
---   With --no-agent the boot line registers the one-shot SKYCTL_ONCE instead,
---   the chunk runs in mode "once" (request passed along), and peers are
---   reached by RUN alone (engine mode "runonce"): nothing stays registered.
+--      other targets is fanned out by the hub: each target gets
+--      `skynet.call(t, "debug", "RUN", engine bytecode, ..., "runonce", req)`,
+--      which runs req and leaves nothing but the journal: the engine is
+--      resident in the hub alone.
+--   With --no-agent the boot line registers the one-shot SKYCTL_ONCE instead
+--   and the chunk runs in mode "once" (request passed along): nothing stays
+--   registered.
 --
 -- Operations: lua/engine.lua's and lua/journal.lua's (which the hub sends
 -- along with a request for one of them), plus eval, complete and compile.  A
@@ -225,29 +225,16 @@ local function call_error(e)
 	return { ok = false, unreached = true, err = tostring(e):gsub("^.-:%d+: ", "") }
 end
 
--- The debug messages of a fan-out, each packed (skynet.packstring) the
--- first time it is needed: kind "call" runs req through the engine, "bare"
--- does without the journal chunk req carries (journal_ops = false: for a
--- peer known to have it), kinds "run" and "runonce" RUN the engine with
--- req.  Packed once, a message costs the hub a copy for each peer rather
--- than a packing of 20 KB.
-local function packs(req)
-	return setmetatable({}, { __index = function(p, kind)
-		local msg
-		if kind == "call" then
-			msg = skynet.packstring(CMD, req)
-		elseif kind == "bare" then
-			local ops = req.journal_ops
-			req.journal_ops = false
-			msg = skynet.packstring(CMD, req)
-			req.journal_ops = ops
-		else
-			msg = skynet.packstring("RUN", engine_code(), "skyctl-engine", kind, VERSION,
-				wire_code(), req)
-		end
-		p[kind] = msg
+-- The debug message of a fan-out, RUN the engine with req, packed
+-- (skynet.packstring) when first needed and once for all the peers: a
+-- copy for each of them rather than a packing of 20 KB.
+local function run_message(req)
+	local msg
+	return function()
+		msg = msg or skynet.packstring("RUN", engine_code(), "skyctl-engine", "runonce",
+			VERSION, wire_code(), req)
 		return msg
-	end })
+	end
 end
 
 -- skynet.call(t, "debug", ...) with the arguments in msg, packed already
@@ -260,88 +247,52 @@ local function call_packed(t, msg)
 	return skynet.unpack(m, sz)
 end
 
--- RUN the engine in peer t in mode (with req, packed in msgs): as
--- bytecode, or as source where the node refuses binary chunks; returns
--- pcall's results
-local function peer_run(t, mode, req, msgs)
-	local ok, done, out = pcall(call_packed, t, msgs[mode])
+-- RUN the engine with req in peer t (msg: run_message's): as bytecode,
+-- or as source where the node refuses binary chunks; returns pcall's
+-- results
+local function peer_run(t, req, msg)
+	local ok, done, out = pcall(call_packed, t, msg())
 	if ok and not done and tostring(out):find("binary", 1, true) then
 		ok, done, out = pcall(skynet.call, t, "debug", "RUN", engine_src, "skyctl-engine",
-			mode, VERSION, wire_src, req)
+			"runonce", VERSION, wire_src, req)
 	end
 	return ok, done, out
 end
 
--- RUN req in peer t (mode "runonce", or "run": install and run it); the
--- chunk prints "t" or "f" and the reply line.  Returns ok, the reply (a
--- wire.raw), true; or false and an error reply (its message starting with
--- failed).
-local function peer_run_req(t, mode, req, msgs, failed)
-	local ok, done, out = peer_run(t, mode, req, msgs)
+-- Run req (msg: run_message's) in peer service t: the engine comes with each
+-- request and goes when it is done (mode "runonce"), so a peer keeps
+-- nothing of skyctl's but its journal.  The chunk prints "t" or "f" and
+-- the reply line.  Returns ok and the reply: a table, or a wire.raw line
+-- from the peer.
+local function call_peer(t, req, msg)
+	if t == skynet.self() then
+		local rep = E.handle_local(req)
+		return rep.ok, rep
+	end
+	local ok, done, out = peer_run(t, req, msg)
 	if not ok then
 		return false, call_error(done)
 	end
 	local flag = done and out:sub(1, 1)
 	if flag == "t" or flag == "f" then
-		return flag == "t", wire.raw(out:sub(2)), true
+		return flag == "t", wire.raw(out:sub(2))
 	end
-	return false, { ok = false, err = failed .. tostring(out) }
-end
-
--- run req (packed in msgs) in peer service t, installing the engine there
--- first if needed; returns ok and the reply: a table, or a wire.raw line
--- from the peer
-local function call_peer(t, req, msgs, once)
-	if t == skynet.self() then
-		local rep = E.handle_local(req)
-		return rep.ok, rep
-	end
-	if once then
-		return peer_run_req(t, "runonce", req, msgs, "agent failed: ")
-	end
-	-- the journal chunk req carries goes once to each peer
-	local journal = req.journal_ops ~= nil
-	for _ = 1, 3 do
-		if S.peers[t] ~= VERSION then
-			-- one RUN installs the engine and runs req: a first contact
-			-- costs a thousand services one message each, not two
-			local ok, rep, ran = peer_run_req(t, "run", req, msgs, "agent install failed: ")
-			if ran then
-				S.peers[t], S.journaled[t] = VERSION, journal or S.journaled[t]
-			end
-			return ok, rep
-		end
-		-- a failed call: the engine is gone (`skyctl uninstall`) or the
-		-- service is; the RUN that reinstalls it says which
-		local bare = journal and S.journaled[t]
-		local called, ok, line = pcall(call_packed, t, bare and msgs.bare or msgs.call)
-		if called and type(ok) ~= "table" then
-			S.journaled[t] = journal or S.journaled[t]
-			return ok, wire.raw(line)
-		elseif called and ok.journal_missing then
-			S.journaled[t] = nil
-		elseif called and not ok.upgrade then -- an agent of another version
-			return ok.ok, ok
-		else
-			S.peers[t], S.journaled[t] = nil, nil
-		end
-	end
-	return false, { ok = false, err = "agent upgrade failed" }
+	return false, { ok = false, err = "agent failed: " .. tostring(out) }
 end
 
 -- run req.sub in every service of req.targets with req.par workers; stop
 -- starting new ones after a failure when req.stop.  Results are in target
 -- order; a target never started has no result.
-local function fanout(req, once)
+local function fanout(req)
 	local targets, sub = req.targets, req.sub
 	sub.v = req.v
 	if JOURNAL_OPS[sub.op] then
 		sub.journal_ops = journal_code()
 	end
 	local results, nextk, stop, me = {}, 1, false, skynet.self()
-	local msgs = packs(sub)
+	local msg = run_message(sub)
 	local function run(k)
-		local ok, r = call_peer(targets[k], sub, msgs, once)
+		local ok, r = call_peer(targets[k], sub, msg)
 		if r.ok ~= nil then -- a table made here, not a peer's line
 			r.addr = targets[k]
 		end
@@ -419,15 +370,15 @@ function OPS.compile(req)
 	return { ok = not err, err = err }
 end
 
-local function handle(req, once)
+local function handle(req)
 	local err = compile((req.targets and req.sub or req).scripts)
 	if err then
 		return { ok = false, err = err }
 	end
 	if req.targets and req.v == VERSION then
-		return fanout(req, once)
+		return fanout(req)
 	end
-	return E.handle(req)
+	return E.handle_local(req)
 end
 
 -- the reply line the console prints: prefix + escaped wire encoding
@@ -515,9 +466,7 @@ end
 -- version other than this agent's gets the line "SKYCTL1 upgrade
 -- <version>", and the client loads its own agent through SKYCTL.
 local function command(ver, arg)
-	if type(ver) == "table" then
-		return E.answer_hub(ver)
-	elseif ver ~= VERSION then
+	if ver ~= VERSION then
 		return skynet.ret(skynet.pack(PREFIX .. "upgrade " .. VERSION))
 	end
 	local ok, rep = pcall(function()
@@ -538,7 +487,7 @@ if MODE == "once" then
 	local ok, rep = pcall(function()
 		local req = decode_request(REQUEST)
 		req.v = VERSION
-		return handle(req, true)
+		return handle(req)
 	end)
 	if not ok then
 		rep = { ok = false, err = tostring(rep) }
@@ -551,12 +500,10 @@ if S.cmd and S.cmd ~= CMD then
 	sdebug.reg_debugcmd(S.cmd, nil) -- an older agent's command
 end
 if S.version ~= VERSION then
-	S.peers, S.journaled, S.U, S.Useen = {}, {}, nil, nil
+	-- (peers and journaled: an older agent's record of resident engines)
+	S.U, S.Useen, S.peers, S.journaled = nil, nil, nil, nil
 end
 S.version, S.cmd = VERSION, CMD
--- the peers this hub installed the engine in, and those it sent
--- lua/journal.lua
-S.peers, S.journaled = S.peers or {}, S.journaled or {}
 sdebug.reg_debugcmd(CMD, command)
 sdebug.reg_debugcmd(LOADER, E.loader)
 sdebug.reg_debugcmd(ONCE, nil)

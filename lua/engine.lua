@@ -1,17 +1,15 @@
 -- skyctl engine: the part of skyctl's agent that lives in every service it
 -- patches.  A hub (lua/agent.lua, in the service a client talks to) sends
--- this chunk's bytecode to each service it reaches, with one
+-- this chunk's bytecode to each service it reaches, with each request:
 -- `skynet.call(t, "debug", "RUN", engine, ..., mode, version, wire, req)`:
---   mode "run"      registers the debug commands SKYCTL1 (requests from a
---                   hub) and SKYCTL (the loader lua/boot.lua would
---                   register), then runs req;
---   mode "runonce"  (--no-agent) runs req and registers nothing;
+--   mode "runonce"  runs req and registers nothing: once it is done the
+--                   service keeps only its journal (the engine is not
+--                   resident: 66 KB of Lua heap in each of 10,000
+--                   services is a game server's memory doubled);
 --   mode "lib"      (the hub's own copy) returns the engine's functions.
 -- Peers get only this chunk, not the hub's fan-out, console and prompt
 -- code: every byte RUN carries to a thousand services costs each of them
--- an unpack, a load and memory of its own.  A console request reaching a
--- service that has only the engine is answered "SKYCTL1 upgrade <version>",
--- and skyctl loads the whole agent there through SKYCTL.
+-- an unpack and a load.
 --
 -- Operations (req.op): apply (req.dry: apply, record, revert; res.calls
 -- names the service handlers the scripts ran, whose effects stay), ping,
@@ -19,10 +17,11 @@
 -- request that needs them.  lua/agent.lua adds eval and complete (for a
 -- prompt) and runs requests naming other targets.
 --
--- What stays in a service: the debug commands SKYCTL and SKYCTL1 and the
--- table package.loaded["skyctl"] (engine state and the patch journal).  The
--- request {op = "remove"} (`skyctl uninstall`) unregisters both commands
--- and keeps only the journal, or nothing when the journal is empty;
+-- What stays in a peer: the table package.loaded["skyctl"] with its patch
+-- journal, only when it has one.  In a hub, the debug commands SKYCTL and
+-- SKYCTL1 (lua/agent.lua) and the engine state besides.  The request
+-- {op = "remove"} (`skyctl uninstall`) unregisters both commands and keeps
+-- only the journal, or nothing when the journal is empty;
 -- `package.loaded.skyctl = nil` in a debug session drops a journal too.
 --
 -- Scripts run as stock `inject` runs them (print captured, _P, _U, ... =
@@ -68,7 +67,6 @@ local skynet = require "skynet"
 local sdebug = require "skynet.debug"
 
 local CMD, LOADER = "SKYCTL1", "SKYCTL"
-local PREFIX = CMD .. " "
 local LIMIT_DEPTH, LIMIT_ENTRIES, LIMIT_TOTAL = 3, 1000, 40000
 
 local wire = WIRE
@@ -156,10 +154,10 @@ local function uptables(u, f, seen)
 	end
 end
 
--- true while this chunk runs under a RUN that brought a request (modes
--- "run" and "runonce"): RUN_P and RUN_U are then what inject_tables
--- would compute, fresh and at no cost
-local running = RUN_U ~= nil and (MODE == "run" or MODE == "runonce")
+-- true while this chunk runs under a RUN that brought a request (mode
+-- "runonce"): RUN_P and RUN_U are then what inject_tables would compute,
+-- fresh and at no cost
+local running = RUN_U ~= nil and MODE == "runonce"
 
 -- code RUN in this very service to capture the tables RUN gives a script
 local CAPTURE = "local S = package.loaded.skyctl S.P, S.U = _P, _U"
@@ -1289,11 +1287,7 @@ local function handle_local(req)
 			ok, res = xpcall(chunk, errmsg, E, req)
 		end
 		return ok and res or { ok = false, err = "skyctl agent: " .. tostring(res) }
-	elseif not OPS[req.op] and req.journal_ops == false then
-		-- a hub that believed this service had lua/journal.lua: it sends
-		-- the chunk again (the engine was installed anew since)
-		return { ok = false, journal_missing = true }
-	elseif not OPS[req.op] and req.journal_ops then -- loaded once, kept
+	elseif not OPS[req.op] and req.journal_ops then
 		local chunk, err = load(req.journal_ops, "=skyctl-journal", "bt", _G)
 		local ok = false
 		if chunk then
@@ -1314,17 +1308,6 @@ local function handle_local(req)
 	return res
 end
 
----------------------------------------------------------------- requests
-
--- run a request from a hub; one made for another version gets an upgrade
--- table
-local function handle(req)
-	if req.v ~= VERSION then
-		return { ok = false, upgrade = true, have = VERSION }
-	end
-	return handle_local(req)
-end
-
 -- A peer answers a hub's request with its reply already in line form
 -- (wire.line, its address included) and whether it went well: the hub
 -- splices a thousand of them into its own reply without decoding any.
@@ -1333,27 +1316,8 @@ local function peer_reply(rep)
 	return rep.ok == true, wire.line(rep)
 end
 
--- answer a hub's request (a table) with peer_reply, or, for the hub to act
--- on, its upgrade or journal_missing table
-local function answer_hub(req)
-	local rep = handle(req)
-	if rep.upgrade or rep.journal_missing then
-		return skynet.ret(skynet.pack(rep))
-	end
-	return skynet.ret(skynet.pack(peer_reply(rep)))
-end
-
--- The SKYCTL1 debug command of a service that has only the engine: a
--- console client is asked to load the whole agent (through SKYCTL)
-local function command(req)
-	if type(req) == "table" then
-		return answer_hub(req)
-	end
-	return skynet.ret(skynet.pack(PREFIX .. "upgrade " .. VERSION))
-end
-
--- after a --no-agent run: a service with no engine registered and no
--- patch journal keeps nothing of skyctl's
+-- after a run in a peer (or --no-agent): a service with no engine
+-- registered and no patch journal keeps nothing of skyctl's
 local function tidy()
 	if not S.version and #S.journal == 0 and package.loaded.skyctl == S then
 		package.loaded.skyctl = nil
@@ -1370,22 +1334,11 @@ end
 ---------------------------------------------------------------- main
 
 if MODE == "lib" then
-	E.handle, E.handle_local, E.answer_hub, E.peer_reply, E.loader, E.tidy =
-		handle, handle_local, answer_hub, peer_reply, loader, tidy
+	E.handle_local, E.loader, E.tidy = handle_local, loader, tidy
 	return E
 end
-if MODE == "run" and S.version ~= VERSION then
-	-- an agent of this version (the whole one, or this engine) is kept
-	if S.cmd and S.cmd ~= CMD then
-		sdebug.reg_debugcmd(S.cmd, nil) -- an older agent's command
-	end
-	S.version, S.cmd, S.U, S.Useen = VERSION, CMD, nil, nil
-	sdebug.reg_debugcmd(CMD, command)
-	sdebug.reg_debugcmd(LOADER, loader)
-end
-local ok, line = peer_reply(handle(REQUEST))
+-- mode "runonce"
+local ok, line = peer_reply(handle_local(REQUEST))
 print((ok and "t" or "f") .. line)
 running = false
-if MODE == "runonce" then
-	tidy()
-end
+tidy()

@@ -6,6 +6,8 @@ Runs against the sandbox and, when SKYNET_ROOT is set, against real skynet.
 The skyctl CLI tests are in test_inject.py; this file pins the protocol both
 sides rely on."""
 
+import os
+
 import pytest
 
 import nodes
@@ -91,51 +93,25 @@ def test_fanout_keeps_state_and_rolls_back(node, client):
     con.close()
 
 
-def test_peers_get_the_engine_and_a_console_gets_the_whole_agent(node, client):
+def test_peers_keep_nothing_but_their_journal(node, client):
     con = Conn(node.port)
     hub, peer = ["%x" % a for a in agents(con)[:2]]
     rep = client.request(hub, {"op": "apply", "targets": [int(peer, 16)],
                                "sub": {"op": "apply", "scripts": [script(FIX)]}})
     assert rep["results"][0]["ok"] and client.boots == 1
-    # the journal operations reach the peer with the first request for one
-    rep = client.request(hub, {"op": "journal", "targets": [int(peer, 16)],
-                               "sub": {"op": "journal"}})
-    assert [e["name"] for e in rep["results"][0]["journal"]] == ["fix.lua"]
-    # the peer has the engine alone: a console request is asked to upgrade
-    # (a console without dbgcmd reaches it once debug mode routed it)
-    routed = route(con) == "info"
-    if routed:
-        bootstrap(node.port, peer).close()
-    assert dbgcmd(con, peer, "SKYCTL1", VERSION, escape(encode({"op": "ping"})))[0] == \
-        {"upgrade": VERSION}
-    # the whole agent loads through the engine's SKYCTL, with no debug mode
+    # the engine came with the request and went: no debug command stays
+    if route(con) == "dbgcmd":
+        for cmd in ("SKYCTL1", "SKYCTL"):
+            assert con.cmd("dbgcmd %s %s x" % (peer, cmd))[1] == "Error"
+    # the journal operations come with each request for one
+    for _ in range(2):
+        rep = client.request(hub, {"op": "journal", "targets": [int(peer, 16)],
+                                   "sub": {"op": "journal"}})
+        assert [e["name"] for e in rep["results"][0]["journal"]] == ["fix.lua"]
+    # a console reaching the peer itself gets the whole agent there
     rep = client.request(peer, {"op": "eval", "src": "1 + 1"})
-    assert rep["values"] == ["2"] and client.boots == 1, routed
+    assert rep["values"] == ["2"] and client.boots == 2
     assert [e["name"] for e in client.request(peer, {"op": "journal"})["journal"]] == ["fix.lua"]
-    con.close()
-
-
-def test_a_hub_sends_the_journal_chunk_again_to_an_engine_installed_anew(node, client):
-    con = Conn(node.port)
-    a, b, peer = agents(con)[:3]
-    a, b = "%x" % a, "%x" % b
-
-    def fan(hub, sub):
-        [r] = client.request(hub, {"op": sub["op"], "targets": [peer], "sub": sub})["results"]
-        assert r["ok"], r
-        return r
-
-    fan(a, {"op": "apply", "scripts": [script(FIX)]})
-    for _ in range(2):  # the chunk goes with the first journal request, not the second
-        assert [e["name"] for e in fan(a, {"op": "journal"})["journal"]] == ["fix.lua"]
-    # through another hub, the peer's engine is removed and installed anew
-    fan(b, {"op": "remove"})
-    fan(b, {"op": "apply", "scripts": [script(FIX, "fix2.lua")],
-         "again": True})  # the same source: in place already without again
-    # the first hub still counts on the chunk being there: the peer says it
-    # is not, and gets it again
-    names = [e["name"] for e in fan(a, {"op": "journal"})["journal"]]
-    assert names == ["fix.lua", "fix2.lua"]
     con.close()
 
 
@@ -144,15 +120,21 @@ def test_a_broken_journal_chunk_gets_an_error_reply(node, client, tmp_path):
     hub, peer = agents(con)[:2]
     client.request("%x" % hub, {"op": "apply", "targets": [peer],
                                 "sub": {"op": "apply", "scripts": [script(FIX)]}})
-    # what a hub sends with a journal request, broken (sent by stock inject)
+    # what a hub RUNs in a peer for a journal request, with the chunk
+    # broken (sent by stock inject)
+    lua = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lua")
     probe = tmp_path / "probe.lua"
     probe.write_text('local skynet = require "skynet"\n'
-                     'print(skynet.call(%d, "debug", "SKYCTL1", {op = "journal", v = "%s",'
-                     ' journal_ops = "not lua ("}))' % (peer, VERSION))
+                     'local function src(p) local f = assert(io.open(p)) local s = f:read("a")'
+                     ' f:close() return s end\n'
+                     'local _, out = skynet.call(%d, "debug", "RUN", src("%s/engine.lua"),'
+                     ' "skyctl-engine", "runonce", "%s", src("%s/wire.lua"), {op = "journal",'
+                     ' v = "%s", journal_ops = "not lua ("})\nprint(out)'
+                     % (peer, lua, VERSION, lua, VERSION))
     out, status = con.cmd("inject %x %s" % (hub, probe))
-    ok, line = out.split("\t", 1)
-    rep = decode(unescape(line.encode("latin-1")))
-    assert status == "OK" and ok == "false" and not rep["ok"], out
+    assert status == "OK" and out.startswith("f"), out
+    rep = decode(unescape(out[1:].encode("latin-1")))
+    assert not rep["ok"], out
     assert rep["err"].startswith("skyctl agent: journal operations: "), rep
     # nothing was kept: the next journal request brings the real chunk
     rep = client.request("%x" % hub, {"op": "journal", "targets": [peer],

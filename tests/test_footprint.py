@@ -1,0 +1,69 @@
+"""What skyctl leaves in a node: after a batch a service keeps at most
+8 KB of skyctl's Lua heap (median, after gc), journal included; no
+service stays in debug mode and no debug_agent is left; first contact
+writes nothing to the node's log but the console's own connection lines."""
+import os
+import re
+import statistics
+
+import pytest
+
+import nodes
+from cli_helpers import skyctl_at, write
+
+pytestmark = pytest.mark.skipif(not os.path.exists(nodes.SKYCTL), reason="no skyctl binary")
+
+PEERS = 20
+FIX = "_P.lua.CMD.touched = function() return 1 end\n"
+EMPTY = "local x = 1\n"
+
+
+def heaps(con):
+    """every service's Lua heap in KB, after a full gc"""
+    assert con.cmd("gc")[1] == "OK"
+    out, status = con.cmd("mem")
+    assert status == "OK", out
+    return {line.split("\t")[0]: float(re.search(r"([\d.]+) Kb", line).group(1))
+            for line in out if "Kb" in line}
+
+
+@pytest.fixture
+def big(backend):
+    n = nodes.Node(backend, agents=PEERS + 1).start(timeout=30)
+    yield n
+    n.stop()
+
+
+def test_a_patched_service_keeps_at_most_8_kb(big, tmp_path, state):
+    con = nodes.Console(big.port)
+    con.banner()
+    try:
+        out, _ = con.cmd("list")
+        agents = [l.split("\t")[0] for l in out if re.search(r"\tsnlua agent \d+$", l)]
+        hub, peers = agents[0], agents[1:]
+        # what any RUN leaves in a service once (skynet's own, not skyctl's):
+        # half the peers get a stock inject of an empty script first
+        empty = write(tmp_path, "empty.lua", EMPTY)
+        primed = peers[::2]
+        for p in primed:
+            assert con.cmd("inject %s %s" % (p[1:], empty))[1] == "OK"
+        before = heaps(con)
+        fix = write(tmp_path, "fix.lua", FIX)
+        r = skyctl_at(state, "inject", "@agent", fix, node=big)
+        assert r.returncode == 0 and "%d ok" % (PEERS + 1) in r.stdout, r.stdout + r.stderr
+        after = heaps(con)
+        grew = {p: after[p] - before[p] for p in peers}
+        skyctl = statistics.median(grew[p] for p in primed)
+        raw = statistics.median(grew[p] for p in peers if p not in primed)
+        print("footprint per peer: %.2f KB beyond a stock inject, %.2f KB in all; hub %.1f KB"
+              % (skyctl, raw, after[hub] - before[hub]))
+        assert skyctl <= 8.0, grew
+        assert raw <= 8.0 + 4.5, grew   # + what one stock RUN leaves (about 4 KB)
+        # no debug command stays in a peer, and no debug_agent is left
+        for p in peers[:3]:
+            for cmd in ("SKYCTL1", "SKYCTL"):
+                assert con.cmd("dbgcmd %s %s x" % (p[1:], cmd))[1] == "Error"
+        out, _ = con.cmd("list")
+        assert not [l for l in out if "debug_agent" in l], out
+    finally:
+        con.close()
