@@ -236,10 +236,36 @@ const struct sample_row *sample_find(const struct sample *s, uint32_t addr)
 	return bsearch(&key, s->rows, s->n, sizeof key, sample_cmp_addr);
 }
 
+static int sample_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* What the poller's own `stat` and `mem` leave in a service's heap between
+ * two samples (their garbage, not yet collected): the median change of the
+ * services that handled no other message; 0 when none did. */
+static double sample_own_bytes(const struct sample_delta *out, const unsigned char *quiet,
+			       size_t n)
+{
+	double *v = malloc((n + 1) * sizeof *v), own = 0;
+	size_t k = 0;
+	for (size_t i = 0; v && i < n; i++)
+		if (quiet[i] && !isnan(out[i].mem_change))
+			v[k++] = out[i].mem_change;
+	if (k) {
+		qsort(v, k, sizeof *v, sample_cmp_double);
+		own = v[k / 2];
+	}
+	free(v);
+	return own;
+}
+
 size_t sample_diff(const struct sample *prev, const struct sample *cur, int node, unsigned own,
 		   struct sample_delta *out)
 {
 	double wall = prev ? cur->when - prev->when : 0;
+	unsigned char *quiet = calloc(cur->n + 1, 1);	/* only our messages came */
 	size_t j = 0;
 	for (size_t i = 0; i < cur->n; i++) {
 		const struct sample_row *r = &cur->rows[i], *p = NULL;
@@ -259,10 +285,19 @@ size_t sample_diff(const struct sample *prev, const struct sample *cur, int node
 			uint64_t m = r->message - p->message;
 			d->cpu_pct = (r->cpu - p->cpu) / wall * 100;
 			d->msg_rate = (double)(m > own ? m - own : 0) / wall;
+			if (quiet)
+				quiet[i] = m <= own;
 		}
 		if (p && r->mem == SAMPLE_OK && p->mem == SAMPLE_OK)
 			d->mem_change = r->mem_bytes - p->mem_bytes;
+		/* a console's work between samples is answering the poller */
+		if (d->name && strstr(d->name, "debug_console"))
+			d->cpu_pct = d->msg_rate = NAN;
 	}
+	double bytes = quiet ? sample_own_bytes(out, quiet, cur->n) : 0;
+	for (size_t i = 0; i < cur->n; i++)
+		out[i].mem_change -= bytes;
+	free(quiet);
 	return cur->n;
 }
 

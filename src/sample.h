@@ -74,8 +74,11 @@ struct sample_delta {
  * samples have the field and the counter did not go backwards (a new
  * service at a reused address).  own: the messages the poller itself sent
  * each service between the two samples (the `mem` after the older `stat`
- * and the newer `stat`: 2), left out of the message rate.  Both samples
- * must be finished.  Linear.  Returns the number appended. */
+ * and the newer `stat`: 2), left out of the message rate; what they leave
+ * in the heaps (the typical change of the services that saw no other
+ * message) is left out of mem_change, and a console's cpu and messages
+ * (answering the poller) are unknown.  Both samples must be finished.
+ * O(n log n).  Returns the number appended. */
 size_t sample_diff(const struct sample *prev, const struct sample *cur, int node, unsigned own,
 		   struct sample_delta *out);
 
