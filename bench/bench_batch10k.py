@@ -1,0 +1,214 @@
+"""Benchmark: agent batches and probes over 10,000 services of one node,
+and 8 such nodes at once (issue 15).
+
+For each command -- inject (first contact, then with the agent in place),
+diff, patches, rollback, top --once, stuck, list -- it prints skyctl's wall
+time, its CPU (user + system) and peak RSS, beside a floor measured in the
+same run: the same work fanned out from one service inside the node (a
+stock `inject` of a script that the node reads from disk), with skyctl's
+fan-out width (8 at once).  Then the same inject into N nodes at once
+(`skyctl -a`), N as many as the machine's memory holds (at most 8).
+
+Targets: every batch command within 2x of its floor; skyctl CPU <= 0.3 s
+and peak RSS <= 50 MB per 10,000 targets; N nodes within 1.5x of one node's
+wall time.  Every figure is printed; a missed target is marked MISSED.
+Sandbox always; real skynet too when SKYNET_ROOT is set.
+Run: SKYCTL_BUILD=build python3 bench/bench_batch10k.py  (BENCH_SERVICES,
+BENCH_NODES override 10000 and the node count)"""
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+import nodes  # noqa: E402
+
+SERVICES = int(os.environ.get("BENCH_SERVICES", "10000"))
+PAR = 8  # skyctl's fan-out width (batch.c's default)
+
+# the floor: stock RUN (or a debug command) in every agent, PAR at once,
+# from one service inside the node; prints nothing, the console times it
+FLOOR = r"""
+local skynet = require "skynet"
+local kind, path = ...
+local src
+if path then
+    local f = assert(io.open(path))
+    src = f:read("a")
+    f:close()
+end
+local targets = {}
+for addr, name in pairs(skynet.call(".launcher", "lua", "LIST")) do
+    if name:match("^snlua agent ") then
+        targets[#targets + 1] = tonumber(addr:sub(2), 16)
+    end
+end
+if kind == "list" then
+    return
+end
+local n, left, token = 0, %d, {}
+local function work()
+    while n < #targets do
+        n = n + 1
+        local t = targets[n]
+        if kind == "run" then
+            skynet.call(t, "debug", "RUN", src, "fix.lua")
+        else -- stat: what top and stuck ask each service
+            skynet.call(t, "debug", "STAT")
+            skynet.call(t, "debug", "MEM")
+        end
+    end
+    left = left - 1
+    if left == 0 then
+        skynet.wakeup(token)
+    end
+end
+for _ = 1, %d do
+    skynet.fork(work)
+end
+skynet.wait(token)
+""" % (PAR, PAR)
+
+JOURNAL = """local S = package.loaded.skyctl
+return S and #S.journal
+"""
+
+
+def script(tag):
+    body = ("-- %s %s\n" % (tag, "x" * 60)) * 26
+    return body + """local CMD = _P.lua.CMD
+hotfix.replace(CMD, "deposit", function(n)
+    assert(n > 0, "deposit must be positive")
+    return n
+end)
+"""
+
+
+def skyctl_rusage(args, env):
+    """wall, cpu and peak RSS of one skyctl run (wait4)"""
+    t = time.perf_counter()
+    p = subprocess.Popen([nodes.SKYCTL] + args, env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    err = p.stderr.read().decode()
+    p.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise RuntimeError("skyctl %s: exit %d: %s" % (" ".join(args), code, err[-500:]))
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0
+
+
+def floor(con, host, path, kind, arg=None):
+    t = time.perf_counter()
+    out, status = con.cmd("inject %x %s %s%s" % (host, path, kind, " " + arg if arg else ""),
+                          timeout=600)
+    dt = time.perf_counter() - t
+    if status != "OK":
+        raise RuntimeError("floor %s: %s" % (kind, out))
+    return dt
+
+
+def host_of(con):
+    out, _ = con.cmd("list")
+    return next(int(line.split("\t")[0][1:], 16) for line in out if line.endswith("snlua main"))
+
+
+def mark(ok):
+    return "" if ok else "  MISSED"
+
+
+def one_node(backend, files, env):
+    print("-- %s, one node of %d services" % (backend, SERVICES), flush=True)
+    t = time.perf_counter()
+    node = nodes.Node(backend, agents=SERVICES).start(timeout=600)
+    print("   (node started in %.1f s)" % (time.perf_counter() - t))
+    rows = []
+    try:
+        con = nodes.Console(node.port, timeout=600)
+        con.banner()
+        host = host_of(con)
+        h = ["-H", node.address]
+        cases = [
+            ("inject, first contact", ["inject", "@agent", files["fix1"]], "run", files["fix1"]),
+            ("inject, agent in place", ["inject", "@agent", files["fix2"]], "run", files["fix2"]),
+            ("diff", ["diff", "@agent", files["fix3"]], "run", files["fix3"]),
+            ("patches", ["patches", "@agent"], "run", files["journal"]),
+            ("rollback", ["rollback", "@agent"], "run", files["fix3"]),
+            ("top --once -d 0.1", ["top", "--once", "-d", "0.1"], "stat", None),
+            ("stuck", ["stuck"], "stat", None),
+            ("list", ["list"], "list", None),
+        ]
+        for name, args, kind, arg in cases:
+            wall, cpu, rss = skyctl_rusage(h + args, env)
+            base = floor(con, host, files["floor"], kind, arg)
+            if name.startswith("top"):
+                base = 2 * base + 0.1  # two samples, 0.1 s apart
+            rows.append((name, wall, base, cpu, rss))
+        con.close()
+    finally:
+        node.stop()
+    print("   %-26s %9s %9s %6s %9s %8s" % ("command", "skyctl", "floor", "ratio", "cpu", "peak"))
+    per = SERVICES / 10000.0
+    for name, wall, base, cpu, rss in rows:
+        batch = name not in ("list",)
+        ok = (not batch or wall <= 2 * base) and cpu <= 0.3 * max(per, 1) and rss <= 50 * max(per, 1)
+        print("   %-26s %8.2fs %8.2fs %5.1fx %8.3fs %6.1fMB%s" % (
+            name, wall, base, wall / base if base > 0 else float("inf"), cpu, rss, mark(ok)))
+    return dict((r[0], r[1]) for r in rows)
+
+
+def nodes_that_fit():
+    want = int(os.environ.get("BENCH_NODES", "8"))
+    with open("/proc/meminfo") as f:
+        avail = next(int(l.split()[1]) for l in f if l.startswith("MemAvailable:")) * 1024
+    per = 1.8e9 * SERVICES / 10000.0  # a sandbox node of 10,000 services: about 1.5 GB
+    return max(1, min(want, int(avail * 0.7 / per)))
+
+
+def many_nodes(backend, files, env, tmp, one):
+    k = nodes_that_fit()
+    print("-- %s, %d nodes of %d services at once (as many as memory holds, at most 8)"
+          % (backend, k, SERVICES), flush=True)
+    ns = []
+    try:
+        for _ in range(k):
+            ns.append(nodes.Node(backend, agents=SERVICES).start(timeout=900))
+        conf = str(nodes.node_file(pathlib.Path(tmp) / "nodes.lua", ns))
+        first, _, _ = skyctl_rusage(["--config", conf, "-a", "inject", "*/@agent",
+                                     files["fix1"]], env)
+        wall, cpu, rss = skyctl_rusage(["--config", conf, "-a", "inject", "*/@agent",
+                                        files["fix2"]], env)
+    finally:
+        for n in ns:
+            n.stop()
+    base = one["inject, agent in place"]
+    ok = wall <= 1.5 * base
+    print("   first contact %.2fs; agent in place %.2fs = %.1fx one node's %.2fs; skyctl cpu "
+          "%.3fs, peak %.1fMB%s" % (first, wall, wall / base, base, cpu, rss, mark(ok)))
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="skyctl-bench10k-")
+    files = {}
+    for name, text in (("fix1", script("one")), ("fix2", script("two")),
+                       ("fix3", script("three")), ("journal", JOURNAL), ("floor", FLOOR)):
+        files[name] = os.path.join(tmp, name + ".lua")
+        with open(files[name], "w") as f:
+            f.write(text)
+    env = dict(os.environ, XDG_STATE_HOME=os.path.join(tmp, "state"),
+               HOME=os.path.join(tmp, "home"), XDG_CONFIG_HOME=os.path.join(tmp, "config"))
+    print("batch benchmark: %d services; floor = the same work fanned out %d at once from one "
+          "service inside the node (stock inject of a script on the node's disk)"
+          % (SERVICES, PAR))
+    print("targets: batch <= 2x floor, skyctl cpu <= 0.3 s and peak <= 50 MB per 10,000 "
+          "targets, N nodes <= 1.5x one node")
+    for backend in nodes.backends():
+        one = one_node(backend, files, env)
+        many_nodes(backend, files, env, tmp, one)
+
+
+if __name__ == "__main__":
+    main()
