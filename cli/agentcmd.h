@@ -74,6 +74,9 @@ struct agentrun {
 	struct agentcmd_audit *audit;
 	struct fmt_buf json;		/* the targets so far (--json) */
 	struct agentcmd_groups *groups;	/* a big batch's text, grouped at the end (or NULL) */
+	int progress;			/* a progress line may be drawn (stderr is a terminal) */
+	int shown;			/* it is on the screen now */
+	double drawn;			/* when it was last drawn */
 };
 
 /* What an agent command declares (cmd_entry.agent); the driver does the

@@ -104,9 +104,18 @@ static void agentrun_json_target(struct agentrun *r, size_t node, const char *ta
 	fmt_puts(b, canary ? ",\"canary\":true}" : "}");
 }
 
+/* take the progress line off the screen (before stdout writes there) */
+static void agentrun_unshow(struct agentrun *r)
+{
+	if (r->shown)
+		fputs("\r\033[K", stderr);
+	r->shown = 0;
+}
+
 static void agentrun_interrupted(void *ud)
 {
 	struct agentrun *r = ud;
+	agentrun_unshow(r);
 	fprintf(stderr, "skyctl: %s: interrupted: sending nothing more, waiting for the targets "
 		"in flight (interrupt again to leave now)\n", r->c->cmd->name);
 }
@@ -115,11 +124,33 @@ static void agentrun_canary_lost(void *ud, size_t node, size_t i, const char *wh
 {
 	struct agentrun *r = ud;
 	r->canaries_lost++;
+	agentrun_unshow(r);
 	fprintf(stderr, "skyctl: %s: canary %s%s:%08x stopped answering during --canary-wait: ",
 		r->c->cmd->name, r->c->sess.n > 1 ? r->nodes[node].name : "",
 		r->c->sess.n > 1 ? "/" : "", (unsigned)r->nodes[node].addrs[i]);
 	fmt_fsafe(stderr, why, strlen(why), "");
 	fputc('\n', stderr);
+}
+
+/* the one progress line on a terminal's stderr, for a batch longer than a
+ * second, redrawn at most ten times a second; "\r\033[K" clears it */
+static void agentrun_progress(struct agentrun *r, int last)
+{
+	double now = net_now();
+	if (!r->progress || (!last && (now - r->t0 < 1.0 || now - r->drawn < 0.1)))
+		return;
+	if (last) {
+		agentrun_unshow(r);
+		return;
+	}
+	size_t done = 0;
+	for (size_t k = 0; k < sizeof r->count / sizeof *r->count; k++)
+		done += r->count[k];
+	fprintf(stderr, "\r%s: %zu/%zu settled, %zu ok, %zu failed, %zu unknown\033[K",
+		r->c->cmd->name, done, r->total, r->count[BATCH_OK], r->count[BATCH_FAILED],
+		r->count[BATCH_UNKNOWN]);
+	r->drawn = now;
+	r->shown = 1;
 }
 
 static void agentrun_settled(void *ud, size_t node, size_t i, const struct batch_result *res)
@@ -151,6 +182,7 @@ static void agentrun_settled(void *ud, size_t node, size_t i, const struct batch
 		fmt_putn(&body, more.p ? more.p : "", more.len);
 		agentcmd_groups_add(r->groups, node, r->nodes[node].addrs[i], state, body.p);
 	} else if (!a->report) {
+		agentrun_unshow(r);
 		if (r->c->sess.n > 1)	/* also when a lost node left one */
 			printf("%s/", r->nodes[node].name);
 		printf("%s  %-*s ", target, a->width, a->states[state]);
@@ -160,6 +192,7 @@ static void agentrun_settled(void *ud, size_t node, size_t i, const struct batch
 			fmt_fsafe(stdout, more.p, more.len, "\n\t");
 	}
 	fmt_buf_free(&more);
+	agentrun_progress(r, 0);
 }
 
 /* the dispatcher's resolved targets as r's batch nodes; 0 or an exit status */
@@ -314,7 +347,9 @@ int agentrun_exec(struct cmd_ctx *c)
 		r.groups = &groups;
 	struct batch_hooks hooks = { agentrun_sending, agentrun_settled, agentrun_interrupted,
 				     agentrun_canary_lost, &r };
+	r.progress = !c->o.json && isatty(STDERR_FILENO);
 	status = batch_run(r.nodes, r.nnodes, &bo, &sub, &hooks);
+	agentrun_progress(&r, 1);
 	for (size_t k = BATCH_UNKNOWN + 1; !status && k < sizeof r.count / sizeof *r.count; k++)
 		if (r.count[k])	/* a command's own states are failures (a conflict) */
 			status = ERR_NODE;

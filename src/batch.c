@@ -21,6 +21,9 @@
 /* targets per request when several nodes share a batch: small enough that
  * a failure on one node stops the others soon, big enough to stay fast */
 #define BATCH_CHUNK 256
+/* and for a node alone: an interrupt holds back what is not sent yet, the
+ * progress line moves, and no request outlasts the hub's deadline */
+#define BATCH_CHUNK_ONE 1000
 #define BATCH_HUBS 3		/* services tried as hub before giving up on a node */
 
 struct batch_job {
@@ -292,7 +295,7 @@ static int batch_phase(struct batch_job *jobs, size_t n, const struct batch_opts
 			started[i] = 0;
 			if (j->dead || j->next >= j->limit)
 				continue;
-			size_t chunk = active > 1 ? BATCH_CHUNK : j->limit - j->next;
+			size_t chunk = active > 1 ? BATCH_CHUNK : BATCH_CHUNK_ONE;
 			j->lo = j->next;
 			j->hi = j->lo + chunk < j->limit ? j->lo + chunk : j->limit;
 			j->next = j->hi;

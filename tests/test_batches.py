@@ -244,3 +244,31 @@ def test_unknowns_are_checked_against_their_journals(backend, tmp_path, state):
         assert re.search(r"inject: 2 ok, 0 failed, 0 unknown", r.stdout), r.stdout
         recs = [x for x in audit_records(state) if x.get("op") == "inject"]
         assert sum("its journal has this batch" in json.dumps(x) for x in recs) == 2, recs
+
+
+SLOW = """local skynet = require "skynet"
+skynet.sleep(30)
+_P.lua.CMD.touched = true
+"""
+
+
+def test_progress_on_a_terminal_only(backend, tmp_path, state):
+    """a batch longer than a second draws one progress line on a terminal's
+    stderr, and takes it off before the summary; a pipe gets none"""
+    import pexpect
+    with nodes.Node(backend, agents=40).start(timeout=30) as node:
+        slow = write(tmp_path, "slow.lua", SLOW)
+        env = dict(os.environ, XDG_STATE_HOME=str(state), NO_COLOR="1")
+        c = pexpect.spawn(nodes.SKYCTL, ["-H", node.address, "inject", "@agent", slow],
+                          env=env, encoding="utf-8", timeout=60, dimensions=(40, 200))
+        c.expect(r"\rinject: \d+/40 settled, \d+ ok, 0 failed, 0 unknown\x1b\[K")
+        c.expect(r"\r\x1b\[K")                          # taken off before the results
+        c.expect(r"inject: 40 ok, 0 failed, 0 unknown")
+        assert "settled" not in c.before
+        c.expect(pexpect.EOF)
+        c.close()
+        assert c.exitstatus == 0
+        slow2 = write(tmp_path, "slow2.lua", SLOW + "-- again\n")
+        r = skyctl_at(state, "inject", "@agent", slow2, node=node)
+        assert r.returncode == 0 and "40 ok" in r.stdout, r.stdout + r.stderr
+        assert r.stderr == "", r.stderr
