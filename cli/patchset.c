@@ -98,35 +98,61 @@ const struct patchset_entry *patchset_find(const struct patchset_svc *s,
 	return NULL;
 }
 
+static const struct patchset *patchset_sorting;
+
+static int patchset_cmp_group(const void *a, const void *b)
+{
+	const struct patchset_svc *s = patchset_sorting->s;
+	return strcmp(s[*(const size_t *)a].group, s[*(const size_t *)b].group);
+}
+
 /* Flag drift: for each patch and each group of siblings that read their
  * journals, when only some carry it, the minority is flagged (those
- * lacking it on a tie); returns how many services drift. */
+ * lacking it on a tie); returns how many services drift.  Services are
+ * numbered by group once (a sort), so each patch costs one pass over
+ * them, not a pass per service. */
 static size_t patchset_drift(struct patchset *r)
 {
-	size_t n = 0;
+	size_t n = 0, ng = 0;
+	size_t *order = calloc(r->ns + 1, sizeof *order), *gid = calloc(r->ns + 1, sizeof *gid);
+	size_t *members = calloc(r->ns + 1, sizeof *members);
+	size_t *carriers = calloc(r->ns + 1, sizeof *carriers);
+	unsigned char *has = calloc(r->ns + 1, 1);
+	if (!order || !gid || !members || !carriers || !has)
+		goto done;
+	for (size_t i = 0; i < r->ns; i++)
+		order[i] = i;
+	patchset_sorting = r;
+	qsort(order, r->ns, sizeof *order, patchset_cmp_group);
+	for (size_t i = 0; i < r->ns; i++) {
+		if (i && strcmp(r->s[order[i]].group, r->s[order[i - 1]].group) != 0)
+			ng++;
+		gid[order[i]] = ng;
+	}
 	for (size_t k = 0; k < r->np; k++) {
+		memset(members, 0, (ng + 1) * sizeof *members);
+		memset(carriers, 0, (ng + 1) * sizeof *carriers);
+		for (size_t i = 0; i < r->ns; i++) {
+			has[i] = r->s[i].ok && patchset_find(&r->s[i], &r->p[k]) != NULL;
+			members[gid[i]] += r->s[i].ok;
+			carriers[gid[i]] += has[i];
+		}
 		for (size_t i = 0; i < r->ns; i++) {
 			struct patchset_svc *s = &r->s[i];
-			size_t members = 0, carriers = 0;
-			if (!s->ok)
+			size_t c = carriers[gid[i]], m = members[gid[i]];
+			if (!s->ok || c == 0 || c == m)
 				continue;
-			for (size_t j = 0; j < r->ns; j++)
-				if (r->s[j].ok && strcmp(r->s[j].group, s->group) == 0) {
-					members++;
-					carriers += patchset_find(&r->s[j], &r->p[k]) != NULL;
-				}
-			int has = patchset_find(s, &r->p[k]) != NULL;
-			if (carriers == 0 || carriers == members)
-				continue;
-			int majority_has = 2 * carriers >= members;
-			if (has == majority_has)
+			int majority_has = 2 * c >= m;
+			if (has[i] == majority_has)
 				continue;
 			size_t len = strlen(s->drift);
 			n += len == 0;
 			snprintf(s->drift + len, sizeof s->drift - len, "%s%s P%zu (%s)", len ? "; " : "",
-				 has ? "extra" : "lacks", k + 1, r->p[k].name);
+				 has[i] ? "extra" : "lacks", k + 1, r->p[k].name);
 		}
 	}
+done:
+	free(order), free(gid), free(members), free(carriers), free(has);
 	return n;
 }
 
