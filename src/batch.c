@@ -36,6 +36,7 @@ struct batch_job {
 	size_t limit;		/* targets to send in this phase */
 	size_t canaries;	/* its first targets are canaries */
 	int dead;		/* the node is lost: send it nothing more */
+	double rate;		/* targets a second its hub settled last round; 0: unknown */
 	/* one round */
 	size_t lo, hi;
 	struct wire_val *rep;
@@ -76,6 +77,7 @@ static void *batch_round(void *arg)
 {
 	struct batch_job *j = arg;
 	struct fmt_buf req = { 0 };
+	double t0 = net_now();
 	j->sent = 0;
 	j->rep = NULL;
 	if (!j->sess) {
@@ -100,6 +102,8 @@ static void *batch_round(void *arg)
 		j->hub++;
 	}
 	j->sent = j->hub < j->node->nhubs && (j->rc == 0 || !agent_attach_failed(j->sess));
+	if (j->rc == 0 && net_now() > t0)
+		j->rate = (double)(j->hi - j->lo) / (net_now() - t0);
 	fmt_buf_free(&req);
 	return NULL;
 }
@@ -274,6 +278,19 @@ static int batch_settle(struct batch_job *j, size_t ni, const struct batch_hooks
 	return failed;
 }
 
+/* the targets of j's next request: BATCH_CHUNK when nodes share the
+ * batch, else BATCH_CHUNK_ONE, and no more than its hub settled in a third
+ * of the hub's deadline last round (a loaded node gets smaller requests,
+ * which end before the deadline rather than pending) */
+static size_t batch_chunk(const struct batch_job *j, size_t active)
+{
+	size_t chunk = active > 1 ? BATCH_CHUNK : BATCH_CHUNK_ONE;
+	double fits = j->rate * j->opts->timeout * 0.75 / 3;
+	if (j->rate > 0 && fits < (double)chunk)
+		chunk = fits > 50 ? (size_t)fits : 50;
+	return chunk;
+}
+
 /* run rounds until every node has sent its targets up to its limit, a
  * failure stops the batch or an interrupt does; returns 1 if a target
  * failed, -1 if a second interrupt abandoned the rounds in flight (their
@@ -295,7 +312,7 @@ static int batch_phase(struct batch_job *jobs, size_t n, const struct batch_opts
 			started[i] = 0;
 			if (j->dead || j->next >= j->limit)
 				continue;
-			size_t chunk = active > 1 ? BATCH_CHUNK : BATCH_CHUNK_ONE;
+			size_t chunk = batch_chunk(j, active);
 			j->lo = j->next;
 			j->hi = j->lo + chunk < j->limit ? j->lo + chunk : j->limit;
 			j->next = j->hi;
