@@ -6,11 +6,13 @@
 -- other services, and eval/complete for a prompt.
 --
 -- How it arrives (see src/agent.c):
---   1. one short debug-mode line (lua/boot.lua) registers the debug command
---      SKYCTL in one service, the hub: SKYCTL loads a %XX-escaped chunk;
---   2. `dbgcmd <hub> SKYCTL <this chunk> load <version> <wire.lua>
---      <engine.lua> <journal.lua>` runs this chunk in mode "load": it
---      registers SKYCTL1 and SKYCTL;
+--   1. a session's first request goes through the stock RUN
+--      (lua/run.lua's line running lua/probe.lua): the agent answers it,
+--      or the reply asks for the agent, with no error in the node's log;
+--   2. `dbgcmd <hub> RUN <lua/run.lua's line> skyctl <this chunk> load
+--      <version> <wire.lua> <engine.lua> <journal.lua>` runs this chunk in
+--      mode "load": it registers SKYCTL1 and SKYCTL (where RUN fails, one
+--      debug-mode line, lua/boot.lua, registers SKYCTL, which loads it);
 --   3. `dbgcmd <hub> SKYCTL1 <version> <request>` runs a request (a client
 --      of another version is told to upgrade first).  A request naming
 --      other targets is fanned out by the hub: each target gets
