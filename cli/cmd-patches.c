@@ -69,6 +69,7 @@ static int patches_request(struct agentrun *ar, struct fmt_buf *b)
 		return ERR_LOCAL;
 	}
 	r->ar = ar;
+	r->ps.json = ar->c->o.json;
 	wire_put_open(b);
 	wire_put_cstr(b, "op");
 	wire_put_cstr(b, "journal");

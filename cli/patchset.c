@@ -46,8 +46,10 @@ void patchset_add(struct patchset *ps, size_t node, const char *nodename, uint32
 		snprintf(s->set, sizeof s->set, "%s %lld/%lld", wire_gets(set, "version", "?"),
 			 wire_geti(set, "held", 0), wire_geti(set, "total", 0));
 	}
-	json_value(&b, j);
-	s->json = b.oom ? NULL : b.p;
+	if (ps->json) {
+		json_value(&b, j);
+		s->json = b.oom ? NULL : b.p;
+	}
 	s->ne = wire_count(j);
 	s->e = calloc(s->ne + 1, sizeof *s->e);
 	for (size_t k = 0; s->e && k < s->ne; k++) {

@@ -44,6 +44,8 @@ struct patchset {
 	size_t nset;		/* services brought to a patch set */
 	struct patchset_patch *p;
 	size_t np;
+	int json;		/* keep each journal as JSON (--json): 10,000 of
+				 * them are tens of MB a text run has no use for */
 };
 
 /* room for n services; -1 when out of memory */
