@@ -433,7 +433,11 @@ int batch_run(struct batch_node *nodes, size_t nnodes, const struct batch_opts *
 	}
 	int canary = opts->canary || opts->canary_pct > 0;
 	/* a batch its journals record can have its unknowns checked */
-	struct wire_val *subv = wire_decode(sub->p ? sub->p : "", sub->len);
+	char *copy = malloc(sub->len + 1);	/* decoded in place, the copy kept by subv */
+	struct wire_val *subv = copy ? wire_decode(memcpy(copy, sub->p ? sub->p : "", sub->len),
+						   sub->len, copy) : NULL;
+	if (!subv)
+		free(copy);
 	const char *journaled = wire_gets(subv, "batch", NULL);
 	for (size_t i = 0; i < nnodes; i++) {
 		jobs[i] = (struct batch_job){ .node = &nodes[i], .opts = opts, .sub = sub,
