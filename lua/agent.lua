@@ -505,7 +505,8 @@ if S.version ~= VERSION then
 	-- (peers and journaled: an older agent's record of resident engines)
 	S.U, S.Useen, S.peers, S.journaled = nil, nil, nil, nil
 end
-S.version, S.cmd = VERSION, CMD
+-- command: for lua/probe.lua, which answers a session's first request
+S.version, S.cmd, S.command = VERSION, CMD, command
 sdebug.reg_debugcmd(CMD, command)
 sdebug.reg_debugcmd(LOADER, E.loader)
 sdebug.reg_debugcmd(ONCE, nil)

@@ -16,10 +16,11 @@
 extern const struct embed_file skyctl_lua[];
 
 static struct {
-	const struct embed_file *agent_lua, *wire_lua, *engine_lua, *journal_lua;
+	const struct embed_file *agent_lua, *wire_lua, *engine_lua, *journal_lua, *probe_lua;
 	char version[17];
-	char *agent, *wire, *engine, *journal;	/* the files escaped */
+	char *agent, *wire, *engine, *journal, *probe;	/* the files escaped */
 	char boot[3][512];	/* lua/boot.lua's lines: persistent, one-shot, route */
+	char run[512];		/* lua/run.lua's line: RUN's source */
 } agent_code;
 
 /* How the console reaches the agent's debug commands: `dbgcmd` (skynet
@@ -36,6 +37,7 @@ struct agent_sess {
 	int route;		/* ROUTE_* */
 	uint32_t routed;	/* ROUTE_INFO: the hub last seen routed */
 	int foreign;		/* agent_lua_foreign's answer; -1 until asked */
+	int probed;		/* a request was answered: the agent is in the hub */
 	double timeout;
 };
 
@@ -46,7 +48,9 @@ int agent_init(void)
 	const struct embed_file *e = embed_find(skyctl_lua, "engine.lua");
 	const struct embed_file *j = embed_find(skyctl_lua, "journal.lua");
 	const struct embed_file *b = embed_find(skyctl_lua, "boot.lua");
-	if (!a || !w || !e || !j || !b)
+	const struct embed_file *run = embed_find(skyctl_lua, "run.lua");
+	agent_code.probe_lua = embed_find(skyctl_lua, "probe.lua");
+	if (!a || !w || !e || !j || !b || !run || !agent_code.probe_lua)
 		return -1;
 	agent_code.agent_lua = a;
 	agent_code.wire_lua = w;
@@ -71,7 +75,14 @@ int agent_init(void)
 			memcpy(agent_code.boot[n++], p, len);
 		p += len + (nl != NULL);
 	}
-	return n == 3 ? 0 : -1;
+	for (const char *p = run->data; *p;) {	/* its one line that is not a comment */
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len > 0 && strncmp(p, "--", 2) != 0 && len < sizeof agent_code.run)
+			memcpy(agent_code.run, p, len);
+		p += len + (nl != NULL);
+	}
+	return n == 3 && agent_code.run[0] ? 0 : -1;
 }
 
 static void agent_escape_code(void)
@@ -82,6 +93,7 @@ static void agent_escape_code(void)
 	agent_code.wire = proto_escape(w->data, w->size);
 	agent_code.engine = proto_escape(e->data, e->size);
 	agent_code.journal = proto_escape(j->data, j->size);
+	agent_code.probe = proto_escape(agent_code.probe_lua->data, agent_code.probe_lua->size);
 }
 
 /* the escaped agent, wire.lua, engine.lua and journal.lua, made the first
@@ -91,8 +103,8 @@ static int agent_escaped_code(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, agent_escape_code);
-	return agent_code.agent && agent_code.wire && agent_code.engine && agent_code.journal ?
-		       0 : -1;
+	return agent_code.agent && agent_code.wire && agent_code.engine && agent_code.journal &&
+		       agent_code.probe ? 0 : -1;
 }
 
 const char *agent_version(void)
@@ -375,11 +387,16 @@ static int agent_load(struct agent_sess *s, uint32_t hub, struct err *e)
 {
 	if (agent_escaped_code() != 0)
 		return err_set(e, ERR_NODE, "out of memory");
-	const char *args[] = { agent_code.agent, "load", agent_code.version, agent_code.wire,
-			       agent_code.engine, agent_code.journal, NULL };
+	/* with dbgcmd, through the stock RUN (lua/run.lua): no debug mode and
+	 * nothing in the node's log; else, or where that fails, SKYCTL */
+	const char *args[] = { agent_code.run, "skyctl", agent_code.agent, "load",
+			       agent_code.version, agent_code.wire, agent_code.engine,
+			       agent_code.journal, NULL };
 	struct wire_val *rep = NULL;
+	int run = s->route == ROUTE_DBGCMD;
 	for (int attempt = 0; attempt < 2; attempt++) {
-		int r = agent_exchange(s, hub, "SKYCTL", args, &rep, e);
+		int r = agent_exchange(s, hub, run ? "RUN" : "SKYCTL", run ? args : args + 2, &rep,
+				       e);
 		wire_val_free(rep);
 		rep = NULL;
 		if (r == 1) {
@@ -391,6 +408,7 @@ static int agent_load(struct agent_sess *s, uint32_t hub, struct err *e)
 				(unsigned)hub);
 		if (r != -2 || attempt == 1 || agent_boot(s, hub, 0, e) != 0)
 			break;
+		run = 0;	/* booted: SKYCTL loads it */
 	}
 	return -1;
 }
@@ -410,6 +428,11 @@ int agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
 	const char *onceargs[] = { agent_code.agent, "once", agent_code.version, agent_code.wire,
 				   agent_code.engine, agent_code.journal, esc, NULL };
 	const char *args[] = { agent_code.version, esc, NULL };
+	/* a session's first request asks through RUN (lua/probe.lua): a hub
+	 * with no agent answers it with no error in the node's log */
+	int probe = !once && !s->probed && agent_escaped_code() == 0;
+	const char *probeargs[] = { agent_code.run, "skyctl", agent_code.probe, agent_code.version,
+				    esc, NULL };
 	s->attach_failed = 0;
 	if (agent_learn_route(s, e) != 0) {	/* before a one-shot boot: it may need the route */
 		free(esc);
@@ -420,8 +443,11 @@ int agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
 			s->attach_failed = e->code == ERR_NODE;
 			break;
 		}
-		int r = agent_exchange(s, hub, cmd, once ? onceargs : args, reply, e);
+		probe = probe && !attempt && s->route == ROUTE_DBGCMD;
+		int r = agent_exchange(s, hub, probe ? "RUN" : cmd,
+				       probe ? probeargs : once ? onceargs : args, reply, e);
 		if (r == 1) {
+			s->probed = 1;
 			rc = 0;
 			break;
 		}

@@ -5,6 +5,7 @@ writes nothing to the node's log but the console's own connection lines."""
 import os
 import re
 import statistics
+import time
 
 import pytest
 
@@ -67,3 +68,26 @@ def test_a_patched_service_keeps_at_most_8_kb(big, tmp_path, state):
         assert not [l for l in out if "debug_agent" in l], out
     finally:
         con.close()
+
+
+def test_first_contact_leaves_the_nodes_log_clean(node, tmp_path, state):
+    """the console's own connection lines and nothing else: no traceback, no
+    debug_agent, no debug mode, for a first inject and the ones after"""
+    node.wait_log(r"^\[:00000002\] KILL self")   # the node's own start is over
+    mark = node.log_mark()
+    fix = write(tmp_path, "fix.lua", FIX)
+    for _ in range(2):
+        r = skyctl_at(state, "inject", "@agent", fix, node=node)
+        assert r.returncode == 0 and "3 ok" in r.stdout, r.stdout + r.stderr
+    r = skyctl_at(state, "patches", "@agent", node=node)
+    assert r.returncode == 0, r.stdout + r.stderr
+    # a disconnect may be logged after skyctl exits: wait for each
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        log = "\n".join(node.log_lines[mark:])
+        if log.count(" connected") == log.count(" disconnect"):
+            break
+        time.sleep(0.02)
+    lines = [l for l in node.log_lines[mark:]
+             if not re.search(r"\] [\d.]+:\d+ (connected|disconnect)$", l)]
+    assert lines == [], "\n".join(node.log_lines[mark:])
