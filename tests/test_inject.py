@@ -189,17 +189,22 @@ def test_script_the_node_cannot_read(node, tmp_path, state):
 
 def test_service_debugged_by_someone_else(node, tmp_path, state):
     fix = write(tmp_path, "fix.lua", FIX)
+    con = Conn(node.port)
     other = Conn(node.port)
     other.send("debug a\n")
     other.read_until(":0000000a>")
-    # the agent goes in through RUN, not debug mode: a debug session
-    # elsewhere does not keep skyctl out (nor does skyctl wait on it)
-    r = skyctl_at(state, "inject", ":a", fix, node=node, timeout=10)
-    assert r.returncode == 0 and "1 ok" in r.stdout, r.stdout + r.stderr
+    r = skyctl_at(state, "inject", ":a", fix, node=node, timeout=10)    # not stuck on it
+    if route(con) == "dbgcmd":
+        # the agent goes in through RUN, not debug mode: a debug session
+        # elsewhere does not keep skyctl out
+        assert r.returncode == 0 and "1 ok" in r.stdout, r.stdout + r.stderr
+    else:   # skynet 1.4: debug mode is the way in
+        assert r.returncode == 1
+        assert "service :0000000a" in r.stdout and "debugged by another session" in r.stdout
+    # with a second target, that one becomes the hub and patches :a from inside the node
     r = skyctl_at(state, "inject", ":a,:b", fix, node=node)
     assert r.returncode == 0 and "2 ok" in r.stdout, r.stdout
     other.send("cont\n")
-    con = Conn(node.port)
     con.cmd("ping a")
     other.read_until("<CMD OK>\n")
     assert call(con, "a", '"deposit", 1') == "1\t2\nn\t1"
