@@ -412,8 +412,9 @@ def test_an_endless_engine_reply_ends_at_the_bound(tmp_path):
         r = run("-H", srv.address, "--max-reply", "2M", "inject", ":a", fix,
                 env={"XDG_STATE_HOME": str(tmp_path)})
     assert r.returncode == 5
-    assert ("a reply it cannot take: the node sent more than 2M without ending its reply"
-            in (r.stdout + r.stderr).decode())
+    # the target may or may not have run the script: it says so
+    assert (":0000000a  unknown the node sent more than 2M without ending its reply "
+            "(see --max-reply): may or may not be patched" in (r.stdout + r.stderr).decode())
     bounded(r, 16 * MB)
 
 
