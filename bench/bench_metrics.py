@@ -20,24 +20,12 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 import nodes  # noqa: E402
+from benchlib import cpu_of  # noqa: E402
 
 AGENTS = int(os.environ.get("AGENTS", 10000))
 NODES = int(os.environ.get("NODES", 8))
 SCRAPES = 5
 TARGET_S = 0.5
-
-
-def cpu_of(argv, env):
-    """run argv to the end, stdout discarded; (cpu seconds, wall seconds)"""
-    t = time.perf_counter()
-    p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t
-    err = p.stderr.read().decode()
-    p.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError("%s failed: %s" % (argv, err[-500:]))
-    return ru.ru_utime + ru.ru_stime, wall
 
 
 def proc_cpu(pid):

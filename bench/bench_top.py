@@ -18,23 +18,10 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 import nodes  # noqa: E402
+from benchlib import cpu_of  # noqa: E402
 
 AGENTS = 2000
 TARGET_MS = 50
-
-
-def cpu_of(argv, env):
-    """run argv to the end; (cpu seconds, wall seconds)"""
-    t = time.perf_counter()
-    p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t
-    err = p.stderr.read().decode()
-    p.stderr.close()
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode != 0:
-        raise RuntimeError("%s failed (%d): %s" % (argv, p.returncode, err[-500:]))
-    return ru.ru_utime + ru.ru_stime, wall
 
 
 def scripted(env):
