@@ -111,6 +111,12 @@ static void *batch_round(void *arg)
 /* Interrupts: SIGINT and SIGTERM count in batch_signals and wake the
  * waiting main thread through batch_pipe, as a finished round does. */
 static volatile sig_atomic_t batch_signals;
+static int batch_left;	/* batch_abandoned() */
+
+int batch_abandoned(void)
+{
+	return batch_left;
+}
 static int batch_pipe[2] = { -1, -1 };
 
 static void batch_on_signal(int sig)
@@ -461,8 +467,10 @@ int batch_run(struct batch_node *nodes, size_t nnodes, const struct batch_opts *
 		for (size_t t = jobs[i].next; t < nodes[i].n; t++)
 			hooks->settled(hooks->ud, i, t, &skipped);
 	}
-	if (failed < 0)		/* the rounds in flight still use jobs: leave them */
+	if (failed < 0) {	/* the rounds in flight still use jobs: leave them */
+		batch_left = 1;
 		return BATCH_INTERRUPTED;
+	}
 	wire_val_free(subv);
 	for (size_t i = 0; i < nnodes; i++)
 		agent_close(jobs[i].sess);

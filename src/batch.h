@@ -78,4 +78,8 @@ struct batch_hooks {
 int batch_run(struct batch_node *nodes, size_t nnodes, const struct batch_opts *opts,
 	      const struct fmt_buf *sub, const struct batch_hooks *hooks);
 
+/* whether a batch was left to its rounds in flight (a second interrupt):
+ * the process must then end at once */
+int batch_abandoned(void);
+
 #endif
