@@ -1,15 +1,12 @@
 """Helpers for the skyctl CLI tests: running the built binary (piped, or in a
 pseudo-terminal for the repl), and tiny fake servers that misbehave in the
 ways a real network does."""
-import atexit
 import fcntl
 import os
 import re
-import shutil
 import socket
 import struct
 import subprocess
-import tempfile
 import termios
 import threading
 import time
@@ -20,35 +17,12 @@ import nodes
 
 A = ":0000000a"     # the first agent's address, as the repl's prompt shows it
 
-# The directories every process of a test run gets in place of the user's.
-SESSION_DIR = None      # set by isolate_environment
-SESSION_DIRS = {"HOME": "home", "XDG_CONFIG_HOME": "config", "XDG_STATE_HOME": "state",
-                "XDG_DATA_HOME": "data", "XDG_CACHE_HOME": "cache"}
-
-
-def isolate_environment():
-    """Point HOME and the XDG dirs of this process, and so of every process it
-    starts (skyctl, ssh, shells, nodes), into SESSION_DIR, removed at exit: no
-    test reads the developer's config or writes audit logs, history or
-    transcripts into their real ~/.local/state/skyctl.  Drop the SKYCTL_*
-    settings a developer may have exported.  test_isolation.py proves it."""
-    global SESSION_DIR
-    SESSION_DIR = tempfile.mkdtemp(prefix="skyctl-tests-")
-    for var, sub in SESSION_DIRS.items():
-        os.environ[var] = os.path.join(SESSION_DIR, sub)
-        os.makedirs(os.environ[var])
-    for var in [v for v in os.environ if v.startswith("SKYCTL_") and v != "SKYCTL_BUILD"]:
-        del os.environ[var]
-    os.environ.pop("NO_COLOR", None)
-    atexit.register(shutil.rmtree, SESSION_DIR, ignore_errors=True)
-
-
 def skyctl(*args, node=None, env=None, tty=False, timeout=30, input=None):
     """Run skyctl; returns CompletedProcess with text stdout/stderr."""
     cmd = [nodes.SKYCTL]
     if node is not None:
         cmd += ["-H", node.address]
-    e = dict(os.environ)    # conftest.py points HOME and XDG_* into a temp dir
+    e = dict(os.environ)    # nodes.py points HOME and XDG_* into a temp dir
     if tty:
         e["SKYCTL_FORCE_TTY"] = "1"
     e.update(env or {})

@@ -4,11 +4,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import nodes  # noqa: E402
-
-import cli_helpers  # noqa: E402
-
-cli_helpers.isolate_environment()   # before any fixture starts a process
+import nodes  # noqa: E402  (importing it isolates HOME and XDG_*)
 
 
 @pytest.fixture(params=nodes.backends())

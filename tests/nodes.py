@@ -5,6 +5,7 @@ import atexit
 import os
 import re
 import signal
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -20,6 +21,34 @@ SKYNET_ROOT = os.environ.get("SKYNET_ROOT")
 # SKYCTL_SANDBOX_CONSOLE=1.4: every sandbox node speaks the console of
 # skynet 1.4 (config key console_version), as `make test-matrix` runs it
 SANDBOX_CONSOLE = os.environ.get("SKYCTL_SANDBOX_CONSOLE")
+
+# The directories every process of a test run gets in place of the user's.
+SESSION_DIR = None      # set by isolate_environment
+SESSION_DIRS = {"HOME": "home", "XDG_CONFIG_HOME": "config", "XDG_STATE_HOME": "state",
+                "XDG_DATA_HOME": "data", "XDG_CACHE_HOME": "cache"}
+
+
+def isolate_environment():
+    """Point HOME and the XDG dirs of this process, and so of every process it
+    starts (skyctl, ssh, shells, nodes), into SESSION_DIR, removed at exit: no
+    test reads the developer's config or writes audit logs, history or
+    transcripts into their real ~/.local/state/skyctl.  Drop the SKYCTL_*
+    settings a developer may have exported.  test_isolation.py proves it."""
+    global SESSION_DIR
+    SESSION_DIR = tempfile.mkdtemp(prefix="skyctl-tests-")
+    for var, sub in SESSION_DIRS.items():
+        os.environ[var] = os.path.join(SESSION_DIR, sub)
+        os.makedirs(os.environ[var])
+    for var in [v for v in os.environ if v.startswith("SKYCTL_") and v != "SKYCTL_BUILD"]:
+        del os.environ[var]
+    os.environ.pop("NO_COLOR", None)
+    atexit.register(shutil.rmtree, SESSION_DIR, ignore_errors=True)
+
+
+# on import, so the tests, the benchmarks and any script that starts nodes
+# with these helpers leave the user's own directories alone (the SKYCTL_*
+# settings above are read first)
+isolate_environment()
 
 
 # Every node process started and not yet stopped, so none outlives the run

@@ -1,5 +1,5 @@
 """The test run never touches the developer's HOME or XDG dirs: every
-process it starts gets the session's temp dirs (cli_helpers.isolate_environment).
+process it starts gets the session's temp dirs (nodes.isolate_environment, run when tests/nodes.py is imported).
 The proof runs this file's first test in a child pytest whose HOME is an
 empty dir we watch and whose XDG variables are unset -- as on a developer's
 machine -- and checks that the child wrote its audit log, history and
@@ -12,7 +12,8 @@ import pexpect
 
 import cli_helpers
 import nodes
-from cli_helpers import SESSION_DIRS, ask, leave, skyctl, write
+from cli_helpers import ask, leave, skyctl, write
+from nodes import SESSION_DIRS
 
 
 def files_under(top):
@@ -22,7 +23,7 @@ def files_under(top):
 
 def test_skyctl_and_nodes_write_into_the_session_dirs(sandbox_node, tmp_path):
     for var, sub in SESSION_DIRS.items():
-        assert os.environ[var] == os.path.join(cli_helpers.SESSION_DIR, sub), var
+        assert os.environ[var] == os.path.join(nodes.SESSION_DIR, sub), var
     fix = write(tmp_path, "fix.lua", "_P.lua.CMD.isolated = true\n")
     r = skyctl("inject", ":a", fix, node=sandbox_node)
     assert r.returncode == 0, r.stderr
