@@ -144,6 +144,7 @@ struct cmd_node {
 				 * (NULL: no reply) */
 	int harbor;		/* the node's harbor (cmd_harbor), once harbor_known */
 	int harbor_known;
+	int harbor_asked;	/* getenv harbor was answered with an error (skynet 1.4) */
 };
 
 struct cmd_ctx {

@@ -41,8 +41,10 @@ static int resolve_take(struct cmd_node *nd, const char *line, const struct prot
 	/* "harbor\t1"; a node without the key reads addresses as they are
 	 * written: harbor 0.  A console without getenv (skynet 1.4) answers
 	 * with an error: the harbor stays unknown, for `list` to tell */
-	if (!r->ok)
+	if (!r->ok) {
+		nd->harbor_asked = 1;
 		return 0;
+	}
 	const char *v = r->nlines == 1 ? strchr(r->lines[0], '\t') : NULL;
 	char *end = NULL;
 	long h = v ? strtol(v + 1, &end, 10) : 0;
@@ -78,7 +80,7 @@ static int resolve_fetch(struct cmd_ctx *c, struct cmd_node *nd, const char *lin
 int cmd_harbor(struct cmd_ctx *c, struct cmd_node *nd)
 {
 	if (!nd->harbor_known && !nd->nsvc && nd->sn->conn &&
-	    (resolve_fetch(c, nd, RESOLVE_HARBOR) != 0 ||
+	    ((!nd->harbor_asked && resolve_fetch(c, nd, RESOLVE_HARBOR) != 0) ||
 	     (!nd->harbor_known && resolve_fetch(c, nd, "list") != 0)))
 		return -1;
 	if (!nd->harbor_known) {	/* a handle's top 8 bits (none: harbor 0) */
