@@ -77,9 +77,57 @@ end
 -- per-service state, kept across upgrades: the journal must survive them
 local S = package.loaded.skyctl
 if type(S) ~= "table" then
-	S = { journal = {}, nextid = 1 }
+	S = { journal = {} }
 end
 package.loaded.skyctl = S
+
+-- A journal entry is an array (its slots named by J; an entry's id is its
+-- index), each change in it a record (keep): every service a batch
+-- patches keeps them, and named fields would cost it a hash part per table
+-- and their key strings, which in a small service can double the size of
+-- Lua's string table.  Entries of rollbacks have slot of.
+local J = { id = 1, name = 2, sha = 3, batch = 4, time = 5, who = 6, args = 7, state = 8,
+	changes = 9, left = 10, of = 11, restored = 12, conflicts = 13 }
+local KINDS = { "field", "metatable", "upvalue", "join", "overflow" }
+local KIND = { field = 1, metatable = 2, upvalue = 3, join = 4, overflow = 5 }
+
+-- a change as the journal keeps it: {kind, t or f, k or i, old, new, path}
+-- and for an upvalue {..., name}, for a join {..., name, newid, anchor}
+local function keep(c)
+	local r = { KIND[c.kind], c.t or c.f, c.k or c.i, c.old, c.new, c.path }
+	if c.name then
+		r[7], r[8], r[9] = c.name, c.newid, c.anchor
+	end
+	return r
+end
+
+-- the change a journal record stands for
+local function change(r)
+	local kind, old, new = KINDS[r[1]], r[4], r[5]
+	local c = { kind = kind, old = old, new = new, path = r[6], name = r[7], newid = r[8],
+		anchor = r[9], what = kind == "join" and "joined" or kind == "overflow" and "overflow"
+		or kind == "field" and (old == nil and "added" or new == nil and "removed") or "changed" }
+	if r[1] <= 2 then
+		c.t, c.k = r[2], r[3]
+	else
+		c.f, c.i = r[2], r[3]
+	end
+	return c
+end
+
+if S.nextid then -- kept by a skyctl whose entries had named fields
+	local function keepall(list)
+		for j, c in ipairs(list or {}) do
+			list[j] = keep(c)
+		end
+		return list
+	end
+	for i, e in ipairs(S.journal) do
+		S.journal[i] = { i, e.name, e.sha, e.batch, e.time, e.who, e.args, e.state,
+			keepall(e.changes), keepall(e.left), e.of, e.restored, e.conflicts }
+	end
+	S.nextid = nil
+end
 
 ---------------------------------------------------------------- describing
 
@@ -1079,8 +1127,8 @@ end
 
 -- whether every change of patch e is still what it put in place
 local function wholly(e)
-	for _, c in ipairs(e.changes) do
-		if not is_current(c) then
+	for _, r in ipairs(e[J.changes]) do
+		if not is_current(change(r)) then
 			return false
 		end
 	end
@@ -1091,7 +1139,7 @@ end
 local function in_place(sha)
 	for i = #S.journal, 1, -1 do
 		local e = S.journal[i]
-		if sha and e.sha == sha and e.kind == "apply" and e.state == "applied" then
+		if sha and e[J.sha] == sha and not e[J.of] and e[J.state] == "applied" then
 			return wholly(e) and e or nil
 		end
 	end
@@ -1099,13 +1147,12 @@ end
 
 -- add a journal entry for changes; returns its id
 local function journal_add(name, sha, req, changes)
-	local id = S.nextid
-	S.nextid = id + 1
-	S.journal[#S.journal + 1] = {
-		id = id, kind = "apply", name = name, sha = sha, batch = req.batch,
-		time = req.time or os.time(), who = req.who, args = req.args, state = "applied",
-		changes = changes,
-	}
+	local id, kept, args = #S.journal + 1, {}, req.args
+	for j, c in ipairs(changes) do
+		kept[j] = keep(c)
+	end
+	S.journal[id] = { id, name, sha, req.batch, req.time or os.time(), req.who,
+		args and next(args) ~= nil and args or nil, "applied", kept }
 	return id
 end
 
@@ -1141,7 +1188,7 @@ function OPS.apply(req)
 		local out = {}
 		local e = not req.again and in_place(sc.sha)
 		if e then
-			res.scripts[i] = { name = sc.name, out = out, changes = {}, already = e.id }
+			res.scripts[i] = { name = sc.name, out = out, changes = {}, already = e[J.id] }
 			done[i] = {}
 		else
 			local ok, err, ctx = run_script(sc, req.args or {}, P, U, out, req.timeout or 10,
@@ -1264,7 +1311,7 @@ function OPS.remove()
 	sdebug.reg_debugcmd(CMD, nil)
 	sdebug.reg_debugcmd(LOADER, nil)
 	for k in pairs(S) do
-		if k ~= "journal" and k ~= "nextid" and k ~= "set" then
+		if k ~= "journal" and k ~= "set" then
 			S[k] = nil
 		end
 	end
@@ -1277,6 +1324,7 @@ local E = {
 	describe = describe, errmsg = errmsg, helpers = helpers, printer = printer,
 	watchdog = watchdog, inject_tables = inject_tables, current = current,
 	is_current = is_current, run_line = run_line, journal_add = journal_add, wholly = wholly,
+	J = J, change = change,
 }
 
 local function handle_local(req)

@@ -18,35 +18,41 @@
 local E = ...
 local S, OPS, undo, export, export_all, describe =
 	E.S, E.OPS, E.undo, E.export, E.export_all, E.describe
-local current, is_current, journal_add, wholly =
-	E.current, E.is_current, E.journal_add, E.wholly
+local current, is_current, journal_add, wholly, J, change =
+	E.current, E.is_current, E.journal_add, E.wholly, E.J, E.change
 local ipairs, tostring, format, sort = ipairs, tostring, string.format, table.sort
 
--- a journal entry as the client sees it; brief leaves out the changes
--- (their count stays): a cluster-wide `patches` asks many services
+-- a journal entry (lua/engine.lua's J) as the client sees it; brief
+-- leaves out the changes (their count stays): a cluster-wide `patches`
+-- asks many services
 local function export_entry(e, brief)
-	local changes = e.changes or {}
+	local records, changes = e[J.changes] or {}, {}
+	for j, r in ipairs(brief and {} or records) do
+		changes[j] = change(r)
+	end
 	return {
-		id = e.id, kind = e.kind, name = e.name, sha = e.sha, batch = e.batch,
-		time = e.time, who = e.who, args = e.args, state = e.state, of = e.of, nchanges = #changes,
-		changes = not brief and export_all(changes) or nil, conflicts = e.conflicts,
-		restored = e.restored, left = e.left and #e.left or nil,
+		id = e[J.id], kind = e[J.of] and "rollback" or "apply", name = e[J.name],
+		sha = e[J.sha], batch = e[J.batch], time = e[J.time], who = e[J.who], args = e[J.args],
+		state = e[J.state], of = e[J.of], nchanges = #records,
+		changes = not brief and export_all(changes) or nil, conflicts = e[J.conflicts],
+		restored = e[J.restored], left = e[J.left] and #e[J.left] or nil,
 	}
 end
 
 -- whether a patch is still (partly) in place
 local function carried(e)
-	return e.kind == "apply" and (e.state == "applied" or e.state == "partly rolled back")
+	local state = e[J.state]
+	return not e[J.of] and (state == "applied" or state == "partly rolled back")
 end
 
 -- undo one patch's changes that are still in place (newest first); an
 -- item whose value changed since is a conflict, left alone unless force
--- and kept in e.left, so a later forced rollback can finish the patch
+-- and kept in slot left, so a later forced rollback can finish the patch
 local function rollback_one(e, force)
 	local restored, conflicts, left = {}, {}, {}
-	local changes = e.left or e.changes
-	for j = #changes, 1, -1 do
-		local c = changes[j]
+	local records = e[J.left] or e[J.changes]
+	for j = #records, 1, -1 do
+		local c = change(records[j])
 		if force or is_current(c) then
 			if undo(c) then
 				restored[#restored + 1] = export(c)
@@ -56,11 +62,11 @@ local function rollback_one(e, force)
 		else
 			conflicts[#conflicts + 1] = { path = c.path, upvalue = c.name,
 				why = "changed since", now = describe(current(c)), patched = describe(c.new) }
-			table.insert(left, 1, c)
+			table.insert(left, 1, records[j])
 		end
 	end
-	e.left = #left > 0 and left or nil
-	e.state = e.left and "partly rolled back" or "rolled back"
+	e[J.left] = #left > 0 and left or nil
+	e[J.state] = e[J.left] and "partly rolled back" or "rolled back"
 	return restored, conflicts
 end
 
@@ -68,14 +74,11 @@ end
 -- when an item was left alone)
 local function rollback_entry(e, req, res)
 	local restored, conflicts = rollback_one(e, req.force)
-	local id = S.nextid
-	S.nextid = id + 1
-	S.journal[#S.journal + 1] = { id = id, kind = "rollback", of = e.id, name = e.name,
-		sha = e.sha, batch = req.batch, time = req.time or os.time(), who = req.who,
-		state = "done", restored = #restored,
-		conflicts = #conflicts > 0 and conflicts or nil }
-	res.rolled[#res.rolled + 1] = { id = e.id, name = e.name, restored = restored,
-		conflicts = conflicts, state = e.state, journal = id }
+	local id = #S.journal + 1
+	S.journal[id] = { id, e[J.name], e[J.sha], req.batch, req.time or os.time(), req.who, nil,
+		"done", nil, nil, e[J.id], #restored, #conflicts > 0 and conflicts or nil }
+	res.rolled[#res.rolled + 1] = { id = e[J.id], name = e[J.name], restored = restored,
+		conflicts = conflicts, state = e[J.state], journal = id }
 	if #conflicts > 0 then
 		res.conflict = true
 	end
@@ -84,17 +87,17 @@ end
 -- undo the newest patch still in place, or req.id and every one applied
 -- after it (newest first); req.all: every one.  The journal records each.
 function OPS.rollback(req)
-	local J, targets = S.journal, {}
-	for i = #J, 1, -1 do
-		local e = J[i]
+	local journal, targets = S.journal, {}
+	for i = #journal, 1, -1 do
+		local e = journal[i]
 		if carried(e) then
 			targets[#targets + 1] = e
-			if e.id == req.id or not (req.id or req.all) then
+			if e[J.id] == req.id or not (req.id or req.all) then
 				break
 			end
 		end
 	end
-	if req.id and (#targets == 0 or targets[#targets].id ~= req.id) then
+	if req.id and (#targets == 0 or targets[#targets][J.id] ~= req.id) then
 		return { ok = false, err = "no patch #" .. tostring(req.id) .. " in place" }
 	end
 	if #targets == 0 then
@@ -121,8 +124,8 @@ local function set_plan(shas)
 	end
 	for _, e in ipairs(S.journal) do
 		if carried(e) then
-			local p = e.sha and pos[e.sha]
-			if p == held + 1 and e.state == "applied" and wholly(e) then
+			local p = e[J.sha] and pos[e[J.sha]]
+			if p == held + 1 and e[J.state] == "applied" and wholly(e) then
 				held = p
 			else
 				strays[#strays + 1] = e
@@ -130,7 +133,7 @@ local function set_plan(shas)
 		end
 	end
 	for _, e in ipairs(strays) do
-		local p = e.sha and pos[e.sha]
+		local p = e[J.sha] and pos[e[J.sha]]
 		local list = p and p > held and ahead or extra
 		list[#list + 1] = e
 	end
@@ -140,7 +143,7 @@ end
 local function export_strays(list)
 	local out = {}
 	for i, e in ipairs(list) do
-		out[i] = { id = e.id, name = e.name, sha = e.sha, state = e.state }
+		out[i] = { id = e[J.id], name = e[J.name], sha = e[J.sha], state = e[J.state] }
 	end
 	return out
 end
@@ -201,7 +204,7 @@ function OPS.set(req)
 				strays[#strays + 1] = e
 			end
 		end
-		sort(strays, function(a, b) return a.id > b.id end)
+		sort(strays, function(a, b) return a[J.id] > b[J.id] end)
 		for _, e in ipairs(strays) do
 			rollback_entry(e, req, res)
 		end
@@ -215,7 +218,7 @@ function OPS.set(req)
 	if #ahead > 0 then
 		res.ok = false
 		res.err = format("holds %s out of order (it lacks %s): --prune rolls it back",
-			ahead[1].name, names[held + 1])
+			ahead[1][J.name], names[held + 1])
 		return res
 	end
 	if req.dry and held < #shas then
