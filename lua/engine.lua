@@ -88,13 +88,14 @@ package.loaded.skyctl = S
 -- Lua's string table.  Entries of rollbacks have slot of.
 local J = { id = 1, name = 2, sha = 3, batch = 4, time = 5, who = 6, args = 7, state = 8,
 	changes = 9, left = 10, of = 11, restored = 12, conflicts = 13 }
-local KINDS = { "field", "metatable", "upvalue", "join", "overflow" }
-local KIND = { field = 1, metatable = 2, upvalue = 3, join = 4, overflow = 5 }
+-- the kinds of change, by number and number by name
+local KINDS = { "field", "metatable", "upvalue", "join", "overflow",
+	field = 1, metatable = 2, upvalue = 3, join = 4, overflow = 5 }
 
 -- a change as the journal keeps it: {kind, t or f, k or i, old, new, path}
 -- and for an upvalue {..., name}, for a join {..., name, newid, anchor}
 local function keep(c)
-	local r = { KIND[c.kind], c.t or c.f, c.k or c.i, c.old, c.new, c.path }
+	local r = { KINDS[c.kind], c.t or c.f, c.k or c.i, c.old, c.new, c.path }
 	if c.name then
 		r[7], r[8], r[9] = c.name, c.newid, c.anchor
 	end

@@ -138,3 +138,32 @@ def test_json(node, tmp_path, state):
     assert doc["summary"]["ok"] == 2 and doc["summary"]["failed"] == 1
     assert call(con, "b", '"deposit", 1') == "1\t1\nn\t1"
     con.close()
+
+
+# a journal as a skyctl before compact entries kept it (named fields, nextid)
+OLD_JOURNAL = """local CMD = _P.lua.CMD
+local old, new = CMD.balance, function() return 42 end
+CMD.balance = new
+package.loaded.skyctl = { nextid = 2, journal = { { id = 1, kind = "apply", name = "old.lua",
+  sha = "x", batch = "b", time = 1, who = "w", state = "applied", changes = { { kind = "field",
+  t = CMD, k = "balance", old = old, new = new, path = "_P.lua.CMD.balance",
+  what = "changed" } } } } }
+"""
+
+
+def test_a_journal_kept_by_an_older_skyctl_still_rolls_back(node, tmp_path, state):
+    con = Conn(node.port)
+    assert con.cmd("inject b %s" % write(tmp_path, "old.lua", OLD_JOURNAL))[1] == "OK"
+    assert call(con, "b", '"balance"') == "1\t42\nn\t1"
+    r = skyctl_at(state, "inject", ":b", write(tmp_path, "two.lua", add("two")), node=node)
+    assert r.returncode == 0 and "patch #2" in r.stdout, r.stdout
+    r = skyctl_at(state, "rollback", ":b", "--all", node=node)
+    assert r.returncode == 0, r.stdout
+    assert "#2 two.lua (1 restored), #1 old.lua (1 restored)" in r.stdout, r.stdout
+    assert call(con, "b", '"balance"') == "1\t0\nn\t1"
+    r = skyctl_at(state, "patches", ":b", "--json", node=node)
+    journal = json.loads(r.stdout)["services"][0]["journal"]
+    assert [(e["id"], e["kind"], e["state"]) for e in journal] == [
+        (1, "apply", "rolled back"), (2, "apply", "rolled back"),
+        (3, "rollback", "done"), (4, "rollback", "done")]
+    con.close()
