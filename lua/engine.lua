@@ -741,7 +741,7 @@ local function run_script(sc, args, P, U, out, timeout, snap, calls)
 	local env = setmetatable({ print = printer(out), _P = P, _U = U, hotfix = helpers() },
 		{ __index = _G })
 	local chunkname = "@" .. sc.name
-	local f, err = load(sc.src, chunkname, "t", env)
+	local f, err = load(sc.code, chunkname, "b", env)
 	if not f then
 		return false, err, recorder(chunkname)
 	end
@@ -751,159 +751,6 @@ local function run_script(sc, args, P, U, out, timeout, snap, calls)
 end
 
 ---------------------------------------------------------------- checks
-
-local KEYWORDS = {}
-for w in ("and break do else elseif end false for function goto if in local nil not or "
-	.. "repeat return then true until while"):gmatch("%a+") do
-	KEYWORDS[w] = true
-end
-
-local OPS2 = {}
-for op in ("..,==,~=,<=,>=,::,//,<<,>>"):gmatch("[^,]+") do
-	OPS2[op] = true
-end
-
--- the tokens of Lua source src: { {v = text, name = bool, line = n} }
-local function tokens(src)
-	local list, pos, line, n = {}, 1, 1, #src
-	local function skip_long(at)
-		local eq = src:match("^%[(=*)%[", at)
-		if not eq then
-			return nil
-		end
-		local _, e = src:find("]" .. eq .. "]", at, true)
-		return e or n
-	end
-	while pos <= n do
-		local c = src:sub(pos, pos)
-		local e
-		if c == "\n" then
-			line = line + 1
-			pos = pos + 1
-		elseif c:match("%s") then
-			pos = pos + 1
-		elseif src:sub(pos, pos + 1) == "--" then
-			e = skip_long(pos + 2) or (src:find("\n", pos, true) or n + 1) - 1
-		elseif c == "[" and src:match("^%[=*%[", pos) then
-			e = skip_long(pos)
-			list[#list + 1] = { v = "<string>", line = line }
-		elseif c == '"' or c == "'" then
-			e = pos + 1
-			while e <= n and src:sub(e, e) ~= c do
-				e = e + (src:sub(e, e) == "\\" and 2 or 1)
-			end
-			list[#list + 1] = { v = "<string>", line = line }
-		elseif c:match("[%a_]") then
-			e = src:find("[^%w_]", pos) or n + 1
-			e = e - 1
-			local w = src:sub(pos, e)
-			list[#list + 1] = { v = w, name = not KEYWORDS[w], line = line }
-		elseif c:match("%d") or (c == "." and src:match("^%.%d", pos)) then
-			e = (src:find("[^%w_%.]", pos) or n + 1) - 1
-			list[#list + 1] = { v = "<number>", line = line }
-		else
-			local op = src:sub(pos, pos + 2) == "..." and "..." or OPS2[src:sub(pos, pos + 1)]
-				and src:sub(pos, pos + 1) or c
-			e = pos + #op - 1
-			list[#list + 1] = { v = op, line = line }
-		end
-		if e then
-			local _, nl = src:sub(pos, e):gsub("\n", "")
-			line = line + nl
-			pos = e + 1
-		end
-	end
-	return list
-end
-
--- The global names src reads, with their lines and the lines of the
--- functions they are read in (within): names neither declared
--- local in an enclosing block nor field names, keys or assignment
--- targets.  Blocks are followed by their keywords, which is enough for
--- the checks (a name declared by `local x = x` counts from its statement).
-local function free_reads(src)
-	local toks, scopes, pending, reads = tokens(src), { {} }, nil, {}
-	local function declared(name)
-		for i = #scopes, 1, -1 do
-			if scopes[i][name] then
-				return true
-			end
-		end
-	end
-	local function push()
-		scopes[#scopes + 1] = pending or {}
-		pending = nil
-	end
-	local i = 1
-	while i <= #toks do
-		local t, prev, nxt = toks[i], toks[i - 1], toks[i + 1]
-		local v = t.v
-		if v == "local" and nxt and nxt.v ~= "function" then
-			i = i + 1
-			while toks[i] and toks[i].name do
-				scopes[#scopes][toks[i].v] = true
-				i = i + 1
-				if toks[i] and toks[i].v == "<" then
-					i = i + 3
-				end
-				if not (toks[i] and toks[i].v == ",") then
-					break
-				end
-				i = i + 1
-			end
-			i = i - 1
-		elseif v == "local" then -- local function NAME
-			scopes[#scopes][toks[i + 2] and toks[i + 2].v or ""] = true
-			i = i + 2
-		elseif v == "function" then
-			local params = {}
-			i = i + 1
-			while toks[i] and toks[i].v ~= "(" do
-				if toks[i].v == ":" then
-					params.self = true
-				end
-				i = i + 1
-			end
-			i = i + 1
-			while toks[i] and toks[i].v ~= ")" do
-				if toks[i].name then
-					params[toks[i].v] = true
-				end
-				i = i + 1
-			end
-			pending = params
-			push()
-			scopes[#scopes].fn = t.line
-		elseif v == "for" then
-			pending = {}
-			i = i + 1
-			while toks[i] and toks[i].v ~= "in" and toks[i].v ~= "=" do
-				if toks[i].name then
-					pending[toks[i].v] = true
-				end
-				i = i + 1
-			end
-		elseif v == "do" or v == "then" or v == "repeat" then
-			push()
-		elseif v == "else" then
-			scopes[#scopes] = nil
-			push()
-		elseif v == "end" or v == "until" or v == "elseif" then
-			if #scopes > 1 then
-				scopes[#scopes] = nil
-			end
-		elseif t.name and not declared(v) and not (prev and (prev.v == "." or prev.v == ":"
-			or prev.v == "goto" or prev.v == "::")) and not (nxt and nxt.v == "=") then
-			local within = {} -- the lines of the functions it is read in
-			for j = 2, #scopes do
-				within[#within + 1] = scopes[j].fn
-			end
-			reads[#reads + 1] = { name = v, line = t.line, within = within }
-		end
-		i = i + 1
-	end
-	return reads
-end
 
 -- the value of name in env as a function reading it would see, running
 -- no metamethod but an __index table chain
@@ -969,9 +816,10 @@ end
 
 -- The checks of one script run (its changes, its context): a list of
 -- { level = "error" | "warning", msg = }.  An error is a patch that
--- cannot work as meant; inject refuses it unless forced.
-local function lint(changes, ctx, src, chunkname, snap)
-	local list, reads = {}, nil
+-- cannot work as meant; inject refuses it unless forced.  reads: the
+-- global names the script reads, found by the hub (lua/agent.lua).
+local function lint(changes, ctx, reads, chunkname, snap)
+	local list = {}
 	local function add(level, msg, ...)
 		list[#list + 1] = { level = level, msg = format(msg, ...) }
 	end
@@ -1015,7 +863,6 @@ local function lint(changes, ctx, src, chunkname, snap)
 				end
 			end
 			if env ~= nil then
-				reads = reads or free_reads(src)
 				local seen = {}
 				for _, r in ipairs(reads) do
 					local inside = false
@@ -1199,7 +1046,7 @@ function OPS.apply(req)
 				uncopied[#uncopied + 1] = p
 			end
 			local changes = diff(snap, ctx.log)
-			local checks = ok and lint(changes, ctx, sc.src, "@" .. sc.name, snap) or nil
+			local checks = ok and lint(changes, ctx, sc.reads, "@" .. sc.name, snap) or nil
 			res.scripts[i] = { name = sc.name, out = out, changes = export_all(changes),
 				lint = checks }
 			done[i] = changes
@@ -1252,7 +1099,7 @@ function OPS.exec(req)
 		local out = {}
 		local env = setmetatable({ print = printer(out), _P = P, _U = U, hotfix = helpers() },
 			{ __index = _G })
-		local f, err = load(sc.src, "@" .. sc.name, "t", env)
+		local f, err = load(sc.code, "@" .. sc.name, "b", env)
 		local hook, mask, count = dbg.gethook()
 		local r
 		if f then
