@@ -267,8 +267,8 @@ end
 -- recorder).  Paths are parent links, turned to text on demand.
 local function snap_new(skip)
 	local snap = { order = {}, copy = {}, count = {}, mt = {}, up = {}, key = {}, large = {},
-		islarge = {}, internal = {}, deep = 0, total = 0, truncated = false, skip = skip, claimed = {},
-		qv = {}, qd = {}, qn = 0, qi = 1 }
+		islarge = {}, internal = {}, inP = {}, deep = 0, total = 0, truncated = false, skip = skip,
+		claimed = {}, qv = {}, qd = {}, qn = 0, qi = 1 }
 	for name, m in next, package.loaded do
 		if type(m) == "table" and type(name) == "string" then
 			snap.claimed[m] = true
@@ -278,7 +278,9 @@ local function snap_new(skip)
 	return snap
 end
 
--- queue t as a root named name at depth d (a table known already is not)
+-- queue t as a root named name at depth d (a table known already is
+-- not).  name: a string, or { upvalue name, table, key } for a table in an
+-- upvalue of the function table[key], named when asked (tpath)
 local function snap_root(snap, t, name, d)
 	if not snap.key[t] and not snap.skip[t] then
 		snap.key[t] = name
@@ -291,13 +293,13 @@ end
 -- copy the queued tables and the tables below them
 local function snap_walk(snap)
 	local copy, count, order, up, key = snap.copy, snap.count, snap.order, snap.up, snap.key
-	local claimed, skip, qv, qd = snap.claimed, snap.skip, snap.qv, snap.qd
+	local claimed, skip, qv, qd, inP = snap.claimed, snap.skip, snap.qv, snap.qd, snap.inP
 	local loaded = package.loaded
 	while snap.qi <= snap.qn do
 		local v, d = qv[snap.qi], qd[snap.qi]
 		snap.qi = snap.qi + 1
 		local c, n, qn0, deep0 = {}, 0, snap.qn, snap.deep
-		local leaf = snap.internal[v] -- skynet's state: entries only
+		local leaf, p = snap.internal[v], inP[v] -- skynet's state: entries only
 		for k, x in next, v do
 			n = n + 1
 			if n > LIMIT_ENTRIES then
@@ -308,7 +310,7 @@ local function snap_walk(snap)
 			if type(x) == "table" and not leaf and not key[x] and not skip[x]
 				and (not claimed[x] or v == loaded) then
 				if d < LIMIT_DEPTH then
-					up[x], key[x] = v, k
+					up[x], key[x], inP[x] = v, k, p
 					snap.qn = snap.qn + 1
 					qv[snap.qn], qd[snap.qn] = x, d + 1
 				else
@@ -344,16 +346,29 @@ local function tpath(snap, t)
 	if parent then
 		return keypath(tpath(snap, parent), snap.key[t])
 	end
-	return snap.key[t] or describe(t)
+	local name = snap.key[t]
+	if type(name) == "table" then
+		name = "(upvalue " .. name[1] .. " of " .. keypath(tpath(snap, name[2]), name[3]) .. ")"
+		snap.key[t] = name
+	end
+	return name or describe(t)
 end
 
--- the tables in the upvalues of f (at path) as roots
-local function snap_upvalues(snap, f, path)
-	for _, name, v in upvalues(f) do
-		if type(v) == "table" and not snap.claimed[v] then
-			snap_root(snap, v, "(upvalue " .. name .. " of " .. path .. ")", 1)
+-- the tables in the upvalues of the function t[k] as roots
+local function snap_upvalues(snap, t, k)
+	local f, claimed = snap.copy[t][k], snap.claimed
+	for i = 1, 255 do
+		local name, v = getupvalue(f, i)
+		if name == nil then
+			break
+		elseif type(v) == "table" and not claimed[v] then
+			snap_root(snap, v, { name, t, k }, 1)
 		end
 	end
+end
+
+local function tostring_order(a, b)
+	return tostring(a) < tostring(b)
 end
 
 local function track(P, U, skip)
@@ -361,7 +376,9 @@ local function track(P, U, skip)
 	for pname, tables in pairs(P) do
 		for name, t in pairs(tables) do
 			if type(t) == "table" and not snap.claimed[t] then
-				snap_root(snap, t, keypath(keypath("_P", pname), name), 1)
+				if snap_root(snap, t, keypath(keypath("_P", pname), name), 1) then
+					snap.inP[t] = true
+				end
 			end
 		end
 	end
@@ -371,17 +388,17 @@ local function track(P, U, skip)
 	-- the data of the handlers: tables in the upvalues of _P's functions
 	for j = 1, #snap.order do
 		local t = snap.order[j]
-		local base = tpath(snap, t)
-		if base:sub(1, 3) == "_P." then
-			local keys = {} -- in key order: a table two handlers share has one name
+		if snap.inP[t] then
+			local keys, strings = {}, true -- in key order: a table two handlers share has one name
 			for k, x in next, snap.copy[t] do
 				if type(x) == "function" then
 					keys[#keys + 1] = k
+					strings = strings and type(k) == "string"
 				end
 			end
-			sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+			sort(keys, not strings and tostring_order or nil)
 			for _, k in ipairs(keys) do
-				snap_upvalues(snap, snap.copy[t][k], keypath(base, k))
+				snap_upvalues(snap, t, k)
 			end
 		end
 	end
@@ -888,13 +905,11 @@ end
 local function handlers(snap, called)
 	local list = {}
 	for _, t in ipairs(snap.order) do
-		local base
-		for k, x in next, snap.copy[t] do
-			if called[x] then
-				called[x] = nil
-				base = base or tpath(snap, t)
-				if base:sub(1, 3) == "_P." then
-					list[#list + 1] = keypath(base, k)
+		if snap.inP[t] then
+			for k, x in next, snap.copy[t] do
+				if called[x] then
+					called[x] = nil
+					list[#list + 1] = keypath(tpath(snap, t), k)
 				end
 			end
 		end
