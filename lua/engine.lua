@@ -295,10 +295,11 @@ local function snap_walk(snap)
 	local copy, count, order, up, key = snap.copy, snap.count, snap.order, snap.up, snap.key
 	local claimed, skip, qv, qd, inP = snap.claimed, snap.skip, snap.qv, snap.qd, snap.inP
 	local loaded = package.loaded
-	while snap.qi <= snap.qn do
-		local v, d = qv[snap.qi], qd[snap.qi]
-		snap.qi = snap.qi + 1
-		local c, n, qn0, deep0 = {}, 0, snap.qn, snap.deep
+	local qi, qn, deep = snap.qi, snap.qn, snap.deep
+	while qi <= qn do
+		local v, d = qv[qi], qd[qi]
+		qi = qi + 1
+		local c, n, qn0, deep0 = {}, 0, qn, deep
 		local leaf, p = snap.internal[v], inP[v] -- skynet's state: entries only
 		for k, x in next, v do
 			n = n + 1
@@ -311,18 +312,18 @@ local function snap_walk(snap)
 				and (not claimed[x] or v == loaded) then
 				if d < LIMIT_DEPTH then
 					up[x], key[x], inP[x] = v, k, p
-					snap.qn = snap.qn + 1
-					qv[snap.qn], qd[snap.qn] = x, d + 1
+					qn = qn + 1
+					qv[qn], qd[qn] = x, d + 1
 				else
-					snap.deep = snap.deep + 1
+					deep = deep + 1
 				end
 			end
 		end
 		if not c or snap.total + n > LIMIT_TOTAL then
-			for j = qn0 + 1, snap.qn do -- forget the children of a table not kept
+			for j = qn0 + 1, qn do -- forget the children of a table not kept
 				up[qv[j]], key[qv[j]] = nil, nil
 			end
-			snap.qn, snap.deep = qn0, deep0
+			qn, deep = qn0, deep0
 			if c then
 				snap.truncated = true
 			else
@@ -339,6 +340,7 @@ local function snap_walk(snap)
 			end
 		end
 	end
+	snap.qi, snap.qn, snap.deep = qi, qn, deep
 end
 
 local function tpath(snap, t)
