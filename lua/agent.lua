@@ -19,9 +19,10 @@
 --      `skynet.call(t, "debug", "RUN", engine bytecode, ..., "runonce", req)`,
 --      which runs req and leaves nothing but the journal: the engine is
 --      resident in the hub alone.
---   With --no-agent the boot line registers the one-shot SKYCTL_ONCE instead
---   and the chunk runs in mode "once" (request passed along): nothing stays
---   registered.
+--   With --no-agent (and for sweeps and uninstall) this chunk runs in mode
+--   "once", the request passed along, through RUN as in step 2 (where the
+--   console has no dbgcmd, through the one-shot SKYCTL_ONCE the boot line
+--   registers): nothing stays registered.
 --
 -- Operations: lua/engine.lua's and lua/journal.lua's (which the hub sends
 -- along with a request for one of them), plus eval, complete and compile.  A

@@ -425,8 +425,12 @@ int agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
 		return err_set(e, ERR_NODE, "out of memory");
 	}
 	const char *cmd = once ? "SKYCTL_ONCE" : "SKYCTL1";
-	const char *onceargs[] = { agent_code.agent, "once", agent_code.version, agent_code.wire,
-				   agent_code.engine, agent_code.journal, esc, NULL };
+	/* --no-agent: the agent in mode "once", through the stock RUN where
+	 * the console has dbgcmd (no debug mode), else (or where RUN fails)
+	 * through the one-shot command lua/boot.lua's second line registers */
+	const char *onceargs[] = { agent_code.run, "skyctl", agent_code.agent, "once",
+				   agent_code.version, agent_code.wire, agent_code.engine,
+				   agent_code.journal, esc, NULL };
 	const char *args[] = { agent_code.version, esc, NULL };
 	/* a session's first request asks through RUN (lua/probe.lua): a hub
 	 * with no agent answers it with no error in the node's log */
@@ -439,13 +443,15 @@ int agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
 		return -1;
 	}
 	for (int attempt = 0; attempt < 3; attempt++) {
-		if (once && agent_boot(s, hub, 1, e) != 0) {
+		int run_once = once && !attempt && s->route == ROUTE_DBGCMD;
+		if (once && !run_once && agent_boot(s, hub, 1, e) != 0) {
 			s->attach_failed = e->code == ERR_NODE;
 			break;
 		}
 		probe = probe && !attempt && s->route == ROUTE_DBGCMD;
-		int r = agent_exchange(s, hub, probe ? "RUN" : cmd,
-				       probe ? probeargs : once ? onceargs : args, reply, e);
+		int r = agent_exchange(s, hub, probe || run_once ? "RUN" : cmd,
+				       probe ? probeargs : run_once ? onceargs : once ? onceargs + 2 : args,
+				       reply, e);
 		if (r == 1) {
 			s->probed = 1;
 			rc = 0;
@@ -455,6 +461,8 @@ int agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
 			err_set(e, ERR_PROTO, "the one-shot agent in :%08x asks for an upgrade",
 				(unsigned)hub);
 		s->attach_failed = r == -4;
+		if (run_once && r == -2)
+			continue;	/* RUN refused: the one-shot command next */
 		if (r == -4 || r == -3 || r == -1 || once)
 			break;
 		/* no agent there (-2) or an older one (0): load ours, then retry */

@@ -71,22 +71,17 @@ def test_a_patched_service_keeps_at_most_8_kb(big, tmp_path, state):
         con.close()
 
 
-def test_first_contact_leaves_the_nodes_log_clean(node, tmp_path, state):
-    """the console's own connection lines and nothing else: no traceback, no
-    debug_agent, no debug mode, for a first inject and the ones after"""
+def dbgcmd_console(node):
     con = Conn(node.port)
     info = route(con) == "info"
     con.close()
     if info:
         pytest.skip("skynet 1.4's console has no dbgcmd: the agent goes in through debug mode")
     node.wait_log(r"^\[:00000002\] KILL self")   # the node's own start is over
-    mark = node.log_mark()
-    fix = write(tmp_path, "fix.lua", FIX)
-    for _ in range(2):
-        r = skyctl_at(state, "inject", "@agent", fix, node=node)
-        assert r.returncode == 0 and "3 ok" in r.stdout, r.stdout + r.stderr
-    r = skyctl_at(state, "patches", "@agent", node=node)
-    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def log_since(node, mark):
+    """the node's log lines after mark but the console's connection lines"""
     # a disconnect may be logged after skyctl exits: wait for each
     deadline = time.time() + 5
     while time.time() < deadline:
@@ -94,6 +89,42 @@ def test_first_contact_leaves_the_nodes_log_clean(node, tmp_path, state):
         if log.count(" connected") == log.count(" disconnect"):
             break
         time.sleep(0.02)
-    lines = [l for l in node.log_lines[mark:]
-             if not re.search(r"\] [\d.]+:\d+ (connected|disconnect)$", l)]
-    assert lines == [], "\n".join(node.log_lines[mark:])
+    return [l for l in node.log_lines[mark:]
+            if not re.search(r"\] [\d.]+:\d+ (connected|disconnect)$", l)]
+
+
+def test_first_contact_leaves_the_nodes_log_clean(node, tmp_path, state):
+    """the console's own connection lines and nothing else: no traceback, no
+    debug_agent, no debug mode, for a first inject and the ones after"""
+    dbgcmd_console(node)
+    mark = node.log_mark()
+    fix = write(tmp_path, "fix.lua", FIX)
+    for _ in range(2):
+        r = skyctl_at(state, "inject", "@agent", fix, node=node)
+        assert r.returncode == 0 and "3 ok" in r.stdout, r.stdout + r.stderr
+    r = skyctl_at(state, "patches", "@agent", node=node)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert log_since(node, mark) == [], "\n".join(node.log_lines[mark:])
+
+
+def test_one_shot_requests_leave_the_nodes_log_clean(node, tmp_path, state):
+    """--no-agent, a sweep of every service and uninstall go through the
+    stock RUN too: no debug mode, and no agent left where none was"""
+    dbgcmd_console(node)
+    mark = node.log_mark()
+    fix = write(tmp_path, "fix.lua", FIX)
+    r = skyctl_at(state, "inject", "--no-agent", "@agent", fix, node=node)
+    assert r.returncode == 0 and "3 ok" in r.stdout, r.stdout + r.stderr
+    r = skyctl_at(state, "patches", node=node)   # every service: a sweep
+    assert r.returncode == 0 and len(re.findall(r"snlua agent \d\t#1\t", r.stdout)) == 3, \
+        r.stdout + r.stderr
+    r = skyctl_at(state, "uninstall", node=node)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert log_since(node, mark) == [], "\n".join(node.log_lines[mark:])
+    con = nodes.Console(node.port)
+    con.banner()
+    try:
+        for a in ("a", "b", "c"):   # no agent was left in any service
+            assert con.cmd("dbgcmd %s SKYCTL1 x" % a)[1] == "Error"
+    finally:
+        con.close()
