@@ -258,19 +258,23 @@ struct metrics_out {
 	int started;		/* its header is written */
 };
 
-/* a label value with \, " and newline escaped */
+/* a label value as skyctl shows node text (fmt_safe: no control byte
+ * reaches a terminal, valid UTF-8), with \ and " escaped */
 static void metrics_label(struct fmt_buf *b, const char *key, const char *val, int first)
 {
+	struct fmt_buf safe = { 0 };
+	fmt_safe(&safe, val, strlen(val), "");
 	fmt_printf(b, "%s%s=\"", first ? "" : ",", key);
-	for (const char *p = val; *p; p++) {
-		size_t n = strcspn(p, "\\\"\n");
-		fmt_putn(b, p, n);
-		p += n;
-		if (!*p)
-			break;
-		fmt_puts(b, *p == '\\' ? "\\\\" : *p == '"' ? "\\\"" : "\\n");
+	for (size_t i = 0; i < safe.len; i++) {
+		size_t n = strcspn(safe.p + i, "\\\"");
+		fmt_putn(b, safe.p + i, n);
+		i += n;
+		if (i < safe.len)
+			fmt_puts(b, safe.p[i] == '\\' ? "\\\\" : "\\\"");
 	}
 	fmt_puts(b, "\"");
+	b->oom |= safe.oom;
+	fmt_buf_free(&safe);
 }
 
 /* one sample: its family's header first if this is the family's first */

@@ -531,3 +531,15 @@ def test_launch_arguments_with_newlines_on_a_node(node, tmp_path):
     assert kill.returncode == 5
     assert "the reply to list is ambiguous: :00000009 after" in kill.message
     assert run("-H", node.address, "list").stdout.decode().splitlines() == rows  # all alive
+
+
+def test_metrics_labels_carry_no_control_byte():
+    """a service's name in a label is shown as everywhere else (\\e, \\x07):
+    `skyctl metrics` prints to a terminal too, and Prometheus wants UTF-8"""
+    replies = dict(REPLIES, mem=b":0000000a\t12.50 Kb (snlua " + EVIL + b" 1)")
+    with console(replies) as srv:
+        r = run("-H", srv.address, "metrics", "--per-service")
+    assert r.returncode == 0, r.message
+    no_control(r.stdout)
+    r.stdout.decode("utf-8")
+    assert b'kind="X\\\\e]0;PWN\\\\x07\\\\e[2J' in r.stdout, r.stdout[:600]
