@@ -19,7 +19,7 @@
 -- whitespace too, since the console splits its arguments on it).
 local M = {}
 
-local concat, format, char = table.concat, string.format, string.char
+local concat, format, char, find = table.concat, string.format, string.char, string.find
 local mtype, tostring, tonumber, type, next, setmetatable, getmetatable =
 	math.type, tostring, tonumber, type, next, setmetatable, getmetatable
 
@@ -33,7 +33,17 @@ local HEX = setmetatable({}, { __index = function(t, k)
 	return v
 end })
 
+-- "s<len>:" by length, made once each
+local STRING = setmetatable({}, { __index = function(t, n)
+	local v = "s" .. n .. ":"
+	t[n] = v
+	return v
+end })
+
 local function escape(s)
+	if not find(s, "[%%%z\r\n]") then
+		return s
+	end
 	return (s:gsub("[%%%z\r\n]", HEX))
 end
 
@@ -46,7 +56,7 @@ end
 local function enc(v, out, n)
 	local t = type(v)
 	if t == "string" then
-		out[n + 1] = "s" .. #v .. ":"
+		out[n + 1] = STRING[#v]
 		out[n + 2] = escape(v)
 		return n + 2
 	elseif t == "number" then
