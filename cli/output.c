@@ -115,6 +115,8 @@ int output_rows(struct cmd_ctx *c, size_t ntargets)
 		fmt_sort(&all, c->o.sort, &e);
 	if (c->mode == FMT_JSON)	/* straight into the document: it may be big */
 		fmt_puts(&c->json, "\"rows\":");
+	else
+		b.sink = stdout;	/* written as it is rendered, not held whole */
 	fmt_render(&all, c->mode, c->color, c->mode == FMT_JSON ? &c->json : &b);
 	if (b.oom || all.oom || c->json.oom) {
 		fprintf(stderr, "skyctl: out of memory\n");
