@@ -225,9 +225,9 @@ static void repl_eval_run(struct repl_eval *e, uint32_t service, const char *src
 	}
 	const struct wire_val *out = wire_get(rep, "out"), *vals = wire_get(rep, "values");
 	for (size_t i = 1; i <= wire_count(out); i++)
-		repl_eval_add(&r->out, wire_at(out, (long long)i)->s ? wire_at(out, (long long)i)->s : "");
+		repl_eval_add(&r->out, wire_str(wire_at(out, (long long)i)) ? wire_str(wire_at(out, (long long)i)) : "");
 	for (size_t i = 1; i <= wire_count(vals); i++)
-		repl_eval_add(&r->out, wire_at(vals, (long long)i)->s ? wire_at(vals, (long long)i)->s : "");
+		repl_eval_add(&r->out, wire_str(wire_at(vals, (long long)i)) ? wire_str(wire_at(vals, (long long)i)) : "");
 	if (!wire_getb(rep, "ok")) {
 		r->status = 1;
 		r->err = strdup(wire_gets(rep, "err", "failed"));
@@ -309,7 +309,7 @@ size_t repl_eval_names(struct repl_eval *e, uint32_t service, const char *expr, 
 		*out = k ? calloc(k, sizeof **out) : NULL;
 		for (size_t i = 1; *out && i <= k; i++) {
 			const struct wire_val *v = wire_at(names, (long long)i);
-			if (v->s && ((*out)[n] = strdup(v->s)))
+			if (wire_str(v) && ((*out)[n] = strdup(wire_str(v))))
 				n++;
 		}
 	}
