@@ -18,6 +18,7 @@ static int fmt_grow(struct fmt_buf *b, size_t n)
 		return -1;
 	if (b->sink && b->len && b->len + n + 1 > 65536) {
 		fwrite(b->p, 1, b->len, b->sink);
+		b->sent += b->len;
 		b->len = 0;
 	}
 	if (b->len + n + 1 <= b->cap)

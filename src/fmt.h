@@ -31,6 +31,7 @@ struct fmt_buf {
 	size_t len, cap;
 	int oom;
 	FILE *sink;		/* if set, what p holds goes there in 64 KiB pieces */
+	size_t sent;		/* the bytes that went there */
 };
 
 void fmt_puts(struct fmt_buf *b, const char *s);
