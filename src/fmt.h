@@ -82,8 +82,9 @@ void fmt_keep(struct fmt_table *t, int (*keep)(char *const *row, void *ud), void
 /* column index of key (case-insensitive), or -1 */
 int fmt_col_index(const struct fmt_table *t, const char *key);
 
-/* stable sort by column key: numbers descending (biggest first), text
- * ascending; -1 (ERR_USAGE) naming the valid keys if key is unknown */
+/* stable sort by column key, in place (no memory of its own): numbers
+ * descending (biggest first), text ascending; -1 (ERR_USAGE) naming the
+ * valid keys if key is unknown */
 int fmt_sort(struct fmt_table *t, const char *key, struct err *e);
 
 /* render t in mode into out; color adds ANSI bold to the table header */

@@ -1,7 +1,7 @@
-/* fmt.h: a table's storage.  Its cells are in an arena (a few big chunks,
- * not one block each: a reply of millions of tiny cells costs about its
- * size) or in blocks it was given; a cell equal to the one above it is
- * that one. */
+/* fmt.h: a table's storage and its order.  Its cells are in an arena (a
+ * few big chunks, not one block each: a reply of millions of tiny cells
+ * costs about its size) or in blocks it was given; a cell equal to the
+ * one above it is that one. */
 #include <ctype.h>
 #include <math.h>
 #include <stdint.h>
@@ -171,33 +171,93 @@ int fmt_is_number(const char *s, double *v)
 	return *end == '\0' && isfinite(*v);
 }
 
-/* sorting context: qsort has none, so rows are sorted as index arrays */
-struct fmt_key {
-	size_t row;
-	const char *s;
-	double v;
-	int num;
+/* Sorting moves the rows' pointers in place, stably (ties keep their
+ * order), with no memory of its own: a table of millions of rows is
+ * sorted where it is.  Insertion sort of short runs, then runs merged by
+ * rotations (SymMerge: Kim and Kutzner, 2004), as Go's sort.Stable. */
+struct fmt_order {
+	struct fmt_table *t;
+	size_t col;
+	int numeric;
 };
 
-static int fmt_key_cmp(const void *pa, const void *pb)
+/* row a goes before row b: numbers first (biggest first), then text */
+static int fmt_less(const struct fmt_order *o, size_t a, size_t b)
 {
-	const struct fmt_key *a = pa, *b = pb;
-	int c;
-	if (a->num != b->num)
-		c = b->num - a->num;	/* numbers first */
-	else if (a->num)
-		c = a->v < b->v ? 1 : a->v > b->v ? -1 : 0;
-	else
-		c = strcmp(a->s ? a->s : "", b->s ? b->s : "");
-	if (c == 0)
-		c = a->row < b->row ? -1 : a->row > b->row;
-	return c;
+	size_t w = (size_t)o->t->ncols;
+	const char *x = o->t->cells[a * w + o->col], *y = o->t->cells[b * w + o->col];
+	double u, v;
+	int nx = o->numeric && fmt_is_number(x, &u), ny = o->numeric && fmt_is_number(y, &v);
+	if (nx != ny)
+		return nx;
+	return nx ? u > v : strcmp(x ? x : "", y ? y : "") < 0;
+}
+
+static void fmt_swap(const struct fmt_order *o, size_t a, size_t b)
+{
+	size_t w = (size_t)o->t->ncols;
+	char **x = o->t->cells + a * w, **y = o->t->cells + b * w;
+	for (size_t i = 0; i < w; i++) {
+		char *c = x[i];
+		x[i] = y[i];
+		y[i] = c;
+	}
+}
+
+/* rows [lo, hi) in reverse order */
+static void fmt_reverse(const struct fmt_order *o, size_t lo, size_t hi)
+{
+	while (lo + 1 < hi)
+		fmt_swap(o, lo++, --hi);
+}
+
+/* the sorted rows [a, m) and [m, b) merged */
+static void fmt_merge(const struct fmt_order *o, size_t a, size_t m, size_t b)
+{
+	size_t lo, hi, h;
+	if (!fmt_less(o, m, m - 1))	/* in order already */
+		return;
+	if (m - a == 1) {	/* row a after the rows of [m, b) not after it */
+		for (lo = m, hi = b; lo < hi;)
+			if (h = lo + (hi - lo) / 2, fmt_less(o, h, a))
+				lo = h + 1;
+			else
+				hi = h;
+		for (size_t k = a; k + 1 < lo; k++)
+			fmt_swap(o, k, k + 1);
+		return;
+	}
+	if (b - m == 1) {	/* row m before the rows of [a, m) after it */
+		for (lo = a, hi = m; lo < hi;)
+			if (h = lo + (hi - lo) / 2, !fmt_less(o, m, h))
+				lo = h + 1;
+			else
+				hi = h;
+		for (size_t k = m; k > lo; k--)
+			fmt_swap(o, k, k - 1);
+		return;
+	}
+	size_t mid = a + (b - a) / 2, n = mid + m;
+	for (lo = m > mid ? n - b : a, hi = m > mid ? mid : m; lo < hi;)
+		if (h = lo + (hi - lo) / 2, !fmt_less(o, n - 1 - h, h))
+			lo = h + 1;
+		else
+			hi = h;
+	size_t end = n - lo;
+	if (lo < m && m < end) {	/* [lo, m) and [m, end) swapped */
+		fmt_reverse(o, lo, m);
+		fmt_reverse(o, m, end);
+		fmt_reverse(o, lo, end);
+	}
+	if (a < lo && lo < mid)
+		fmt_merge(o, a, lo, mid);
+	if (mid < end && end < b)
+		fmt_merge(o, mid, end, b);
 }
 
 int fmt_sort(struct fmt_table *t, const char *key, struct err *e)
 {
 	int col = fmt_col_index(t, key);
-	size_t w = (size_t)t->ncols;
 	if (col < 0) {
 		char keys[256] = "";
 		for (int i = 0; i < t->ncols; i++)
@@ -206,27 +266,15 @@ int fmt_sort(struct fmt_table *t, const char *key, struct err *e)
 					 *keys ? ", " : "", t->cols[i].key);
 		return err_set(e, ERR_USAGE, "cannot sort by '%s' (one of: %s)", key, keys);
 	}
-	if (t->nrows < 2)
-		return 0;
-	int numeric = t->cols[col].type != FMT_STR && t->cols[col].type != FMT_LINES;
-	struct fmt_key *k = malloc((t->nrows + 1) * sizeof *k);
-	char **cells = malloc((t->nrows * w + 1) * sizeof *cells);
-	if (!k || !cells) {
-		free(k);
-		free(cells);
-		return err_set(e, ERR_LOCAL, "out of memory");
-	}
-	for (size_t r = 0; r < t->nrows; r++) {
-		k[r].row = r;
-		k[r].s = t->cells[r * w + (size_t)col];
-		k[r].num = numeric && fmt_is_number(k[r].s, &k[r].v);
-	}
-	qsort(k, t->nrows, sizeof *k, fmt_key_cmp);
-	for (size_t r = 0; r < t->nrows; r++)	/* the rows' pointers move, not their text */
-		memcpy(cells + r * w, t->cells + k[r].row * w, w * sizeof *cells);
-	free(k);
-	free(t->cells);
-	t->cells = cells;
-	t->cap = t->nrows;
+	struct fmt_order o = { t, (size_t)col, t->cols[col].type != FMT_STR &&
+			       t->cols[col].type != FMT_LINES };
+	size_t n = t->nrows, run = 16;
+	for (size_t a = 0; a < n; a += run)
+		for (size_t i = a + 1; i < a + run && i < n; i++)
+			for (size_t j = i; j > a && fmt_less(&o, j, j - 1); j--)
+				fmt_swap(&o, j, j - 1);
+	for (; run < n; run *= 2)
+		for (size_t a = 0; a + run < n; a += 2 * run)
+			fmt_merge(&o, a, a + run, a + 2 * run < n ? a + 2 * run : n);
 	return 0;
 }
