@@ -98,9 +98,10 @@ static int inject_describe(struct agentrun *r, size_t node, size_t i,
 	}
 	for (size_t k = 1; more && k <= n; k++) {
 		const struct wire_val *out = wire_get(wire_at(scripts, (long long)k), "out");
-		for (size_t l = 1; l <= wire_count(out); l++)
-			fmt_printf(more, "    %s\n", wire_str(wire_at(out, (long long)l)) ?
-				   wire_str(wire_at(out, (long long)l)) : "");
+		for (size_t l = 1; l <= wire_count(out); l++) {
+			const char *s = wire_str(wire_at(out, (long long)l));
+			fmt_printf(more, "    %s\n", s ? s : "");
+		}
 	}
 	return res->state;
 }

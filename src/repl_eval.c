@@ -223,11 +223,12 @@ static void repl_eval_run(struct repl_eval *e, uint32_t service, const char *src
 		r->err = strdup(err.msg[0] ? err.msg : "failed");
 		return;
 	}
-	const struct wire_val *out = wire_get(rep, "out"), *vals = wire_get(rep, "values");
-	for (size_t i = 1; i <= wire_count(out); i++)
-		repl_eval_add(&r->out, wire_str(wire_at(out, (long long)i)) ? wire_str(wire_at(out, (long long)i)) : "");
-	for (size_t i = 1; i <= wire_count(vals); i++)
-		repl_eval_add(&r->out, wire_str(wire_at(vals, (long long)i)) ? wire_str(wire_at(vals, (long long)i)) : "");
+	const struct wire_val *lists[2] = { wire_get(rep, "out"), wire_get(rep, "values") };
+	for (int k = 0; k < 2; k++)	/* what it printed, then what it returned */
+		for (size_t i = 1; i <= wire_count(lists[k]); i++) {
+			const char *s = wire_str(wire_at(lists[k], (long long)i));
+			repl_eval_add(&r->out, s ? s : "");
+		}
 	if (!wire_getb(rep, "ok")) {
 		r->status = 1;
 		r->err = strdup(wire_gets(rep, "err", "failed"));
