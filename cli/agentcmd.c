@@ -320,7 +320,7 @@ void agentcmd_undone(const struct wire_val *v, char *buf, size_t len)
 		snprintf(buf, len, " (refused: nothing applied; --force applies it anyway)");
 	else if (stuck)
 		snprintf(buf, len, " (%lld change%s undone; not undone: %s%s)", undone,
-			 undone == 1 ? "" : "s", wire_at(stuck, 1)->s,
+			 undone == 1 ? "" : "s", wire_str(wire_at(stuck, 1)),
 			 wire_count(stuck) > 1 ? " and more" : "");
 	else if (agentcmd_uncertain(v))
 		snprintf(buf, len, " (its %lld tracked change%s undone; what it changed elsewhere "

@@ -72,7 +72,7 @@ struct agentrun {
 	/* the driver's: */
 	uint32_t **addrs;
 	struct agentcmd_audit *audit;
-	struct fmt_buf json;		/* the targets so far (--json) */
+	size_t njson;			/* the targets in the document so far (--json) */
 	struct agentcmd_groups *groups;	/* a big batch's text, grouped at the end (or NULL) */
 	int progress;			/* a progress line may be drawn (stderr is a terminal) */
 	int shown;			/* it is on the screen now */
@@ -100,9 +100,11 @@ struct cmd_agent {
 	int (*describe)(struct agentrun *r, size_t node, size_t i, const struct batch_result *res,
 			char *what, size_t len, struct fmt_buf *more);
 	/* Optional, after the batch: the output instead of a line per target
-	 * (text), or with --json the document's members before "summary"
-	 * (nothing: "targets"); returns an exit status to add. */
+	 * (text), or with --json and json_members the document's members
+	 * before "summary" (else they are "targets"); returns an exit status
+	 * to add. */
 	int (*report)(struct agentrun *r, struct fmt_buf *out);
+	int json_members;	/* --json: report writes the members, not "targets" */
 	/* optional: the text summary after "NAME: " (default: the counts),
 	 * and its JSON members (after the counts) */
 	void (*summary)(struct agentrun *r, struct fmt_buf *text, struct fmt_buf *json);

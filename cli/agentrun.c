@@ -85,13 +85,14 @@ static void agentrun_sending(void *ud, size_t node, size_t lo, size_t hi)
 	agentrun_audit_flush(r->audit);
 }
 
-/* {"node":,"target":,"status":,"detail":,"result":} into r->json */
+/* {"node":,"target":,"status":,"detail":,"result":}, the next of the
+ * document's "targets" (written as they settle: a result may be big) */
 static void agentrun_json_target(struct agentrun *r, size_t node, const char *target,
 				 const char *state, const char *what, const struct wire_val *val,
 				 int canary)
 {
-	struct fmt_buf *b = &r->json;
-	fmt_puts(b, b->len ? ",\n{\"node\":" : "\n{\"node\":");
+	struct fmt_buf *b = &r->c->json;
+	fmt_puts(b, r->njson++ ? ",\n{\"node\":" : "\"targets\":[\n{\"node\":");
 	json_string(b, r->nodes[node].name, strlen(r->nodes[node].name));
 	fmt_puts(b, ",\"target\":");
 	json_string(b, target, strlen(target));
@@ -173,7 +174,7 @@ static void agentrun_settled(void *ud, size_t node, size_t i, const struct batch
 	}
 	if (state == BATCH_OK && cmd_opt(r->c, &agentcmd_opt_failures)) {
 		/* counted and audited, not shown */
-	} else if (json) {
+	} else if (json && !a->json_members) {
 		agentrun_json_target(r, node, target, a->states[state], what, res->val, res->canary);
 	} else if (r->groups) {
 		struct fmt_buf body = { 0 };
@@ -290,7 +291,6 @@ static void agentrun_free(struct agentrun *r)
 	free(r->nodes);
 	agentcmd_scripts_free(r->sc, r->nscripts);
 	free(r->argline);
-	fmt_buf_free(&r->json);
 }
 
 int agentrun_exec(struct cmd_ctx *c)
@@ -366,8 +366,8 @@ int agentrun_exec(struct cmd_ctx *c)
 	if (r.groups)
 		agentcmd_groups_print(r.groups, r.nodes, r.nnodes, &out);
 	agentcmd_groups_free(&groups);
-	if (c->o.json && !c->json.len)
-		fmt_printf(&c->json, "\"targets\":[%s\n]", r.json.p ? r.json.p : "");
+	if (c->o.json && !a->json_members)
+		fmt_puts(&c->json, r.njson ? "\n]" : "\"targets\":[\n]");
 	if (out.len)
 		fwrite(out.p, 1, out.len, stdout);
 	out.len = 0;

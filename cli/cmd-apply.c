@@ -230,7 +230,7 @@ static void apply_details(struct apply_run *r, const struct wire_val *v, struct 
 		fmt_printf(b, "    + #%lld %s, %zu change%s\n", wire_geti(p, "id", 0),
 			   wire_gets(p, "name", "?"), nch, nch == 1 ? "" : "s");
 		for (size_t l = 1; l <= wire_count(out); l++)
-			fmt_printf(b, "      | %s\n", wire_at(out, (long long)l)->s);
+			fmt_printf(b, "      | %s\n", wire_str(wire_at(out, (long long)l)));
 	}
 	const struct wire_val *would = wire_get(wire_get(v, "would"), "scripts");
 	for (size_t k = 1; k <= wire_count(would); k++) {

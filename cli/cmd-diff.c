@@ -99,7 +99,7 @@ static void diff_untracked(struct fmt_buf *b, const struct wire_val *u)
 		fmt_printf(b, "  ? not tracked: %lld table%s of more than %lld entries (data, not "
 			   "walked):", nlarge, nlarge == 1 ? "" : "s", wire_geti(u, "entries", 0));
 		for (size_t k = 1; k <= wire_count(large); k++)
-			fmt_printf(b, " %s", wire_at(large, (long long)k)->s);
+			fmt_printf(b, " %s", wire_str(wire_at(large, (long long)k)));
 		fmt_puts(b, (size_t)nlarge > wire_count(large) ? " ...\n" : "\n");
 	}
 	if (deep)
@@ -111,7 +111,7 @@ static void diff_untracked(struct fmt_buf *b, const struct wire_val *u)
 	const struct wire_val *uncopied = wire_get(u, "uncopied");
 	for (size_t k = 1; k <= wire_count(uncopied); k++)
 		fmt_printf(b, "  ! not contained: %s, reached by the script, is too big to copy: "
-			   "what it wrote there stays\n", wire_at(uncopied, (long long)k)->s);
+			   "what it wrote there stays\n", wire_str(wire_at(uncopied, (long long)k)));
 }
 
 /* the body of a dry run's result: verdict, changes, warnings, output */
@@ -140,19 +140,19 @@ static void diff_dry(struct diff_run *r, struct fmt_buf *b, const struct batch_r
 				   wire_geti(sv, "already", 0) ? " already in place" : "");
 		diff_changes(r, b, wire_get(sv, "changes"), n > 1 ? "  " : "");
 		for (size_t l = 1; l <= wire_count(out); l++)
-			fmt_printf(b, "  | %s\n", wire_at(out, (long long)l)->s);
+			fmt_printf(b, "  | %s\n", wire_str(wire_at(out, (long long)l)));
 	}
 	agentcmd_warnings(b, v, "  ");
 	const struct wire_val *stuck = wire_get(v, "stuck"), *calls = wire_get(v, "calls");
 	if (wire_count(calls)) {
 		fmt_puts(b, "  ! the script ran the service's own code:");
 		for (size_t k = 1; k <= wire_count(calls); k++)
-			fmt_printf(b, " %s", wire_at(calls, (long long)k)->s);
+			fmt_printf(b, " %s", wire_str(wire_at(calls, (long long)k)));
 		fmt_puts(b, "; state that code changed stays (a dry run cannot undo it)\n");
 	}
 	for (size_t k = 1; k <= wire_count(stuck); k++)
 		fmt_printf(b, "  ! could not be undone, still changed: %s\n",
-			   wire_at(stuck, (long long)k)->s);
+			   wire_str(wire_at(stuck, (long long)k)));
 	if (res->state == BATCH_OK || wire_get(v, "untracked"))
 		diff_untracked(b, wire_get(v, "untracked"));
 }

@@ -44,9 +44,9 @@ static int exec_describe(struct agentrun *ar, size_t node, size_t i,
 		const struct wire_val *sv = wire_at(scripts, (long long)k);
 		const struct wire_val *out = wire_get(sv, "out"), *values = wire_get(sv, "values");
 		for (size_t l = 1; l <= wire_count(out); l++)
-			fmt_printf(&b, "  | %s\n", wire_at(out, (long long)l)->s);
+			fmt_printf(&b, "  | %s\n", wire_str(wire_at(out, (long long)l)));
 		for (size_t l = 1; l <= wire_count(values); l++)
-			fmt_printf(&b, "  = %s\n", wire_at(values, (long long)l)->s);
+			fmt_printf(&b, "  = %s\n", wire_str(wire_at(values, (long long)l)));
 	}
 	agentcmd_groups_add(ar->ud, node, ar->nodes[node].addrs[i], res->state,
 			    b.oom ? NULL : b.p);

@@ -93,14 +93,15 @@ static int inject_describe(struct agentrun *r, size_t node, size_t i,
 	if (more && res->state == BATCH_FAILED && wire_count(calls)) {
 		fmt_puts(more, "    ! the script ran the service's own code:");
 		for (size_t k = 1; k <= wire_count(calls); k++)
-			fmt_printf(more, " %s", wire_at(calls, (long long)k)->s);
+			fmt_printf(more, " %s", wire_str(wire_at(calls, (long long)k)));
 		fmt_puts(more, "; what that code changed stays\n");
 	}
 	for (size_t k = 1; more && k <= n; k++) {
 		const struct wire_val *out = wire_get(wire_at(scripts, (long long)k), "out");
-		for (size_t l = 1; l <= wire_count(out); l++)
-			fmt_printf(more, "    %s\n", wire_at(out, (long long)l)->s ?
-				   wire_at(out, (long long)l)->s : "");
+		for (size_t l = 1; l <= wire_count(out); l++) {
+			const char *s = wire_str(wire_at(out, (long long)l));
+			fmt_printf(more, "    %s\n", s ? s : "");
+		}
 	}
 	return res->state;
 }

@@ -1,9 +1,24 @@
 /* skyctl list: every service of the node, with its launch command. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cmd.h"
 
 static const struct fmt_col cmd_list_cols[] = {
 	{ "address", FMT_STR }, { "name", FMT_STR },
 };
+
+/* a service's row: its cells are in the reply (the table owns it) */
+static int cmd_list_row(uint32_t addr, char *line, char *cmd, void *ud)
+{
+	struct cmd_node *nd = ud;
+	char a[16];
+	snprintf(a, sizeof a, ":%08x", (unsigned)addr);
+	cmd[-1] = '\0';		/* its handle as the console wrote it, if that is ours */
+	const char *vals[2] = { strcmp(line, a) == 0 ? line : a, cmd };
+	cmd_row(nd, vals);
+	return nd->out.oom;
+}
 
 /* rows from the parsed list (target.h), not its lines: a newline in a
  * service's launch arguments neither forges a row nor cuts one; a list
@@ -11,22 +26,21 @@ static const struct fmt_col cmd_list_cols[] = {
 static int cmd_list_node(struct cmd_ctx *c, struct cmd_node *nd)
 {
 	struct proto_reply r;
-	struct target_service *svc = NULL;
 	struct err e = { 0 };
-	size_t n = 0;
-	char addr[16];
-	if (cmd_request(c, nd, "list", &r) != 0)
+	size_t n, size;
+	(void)c;
+	if (proto_request_lines(nd->sn->conn, "list", &r, &e) != 0) {
+		cmd_fail(nd, e.code, "list", e.msg);
 		return -1;
-	int rc = cmd_check(nd, "list", &r);
-	if (rc == 0)
-		rc = target_parse_list(r.lines, r.nlines, TARGET_LIST_SHOW, &svc, &n, &e);
-	proto_reply_free(&r);
-	for (size_t i = 0; i < n; i++) {
-		const char *vals[2] = { addr, svc[i].cmd };
-		snprintf(addr, sizeof addr, ":%08x", (unsigned)svc[i].addr);
-		cmd_row(nd, vals);
 	}
-	target_services_free(svc, n);
+	int rc = cmd_check(nd, "list", &r);
+	char *lines = proto_reply_take_lines(&r, &n, &size);
+	if (rc != 0)
+		free(lines);
+	else if ((rc = fmt_table_own(&nd->out, lines, size)) == 0)
+		rc = target_walk_list(lines, n, TARGET_LIST_SHOW, cmd_list_row, nd, &e);
+	else
+		cmd_fail(nd, ERR_LOCAL, "list", "out of memory");
 	if (e.msg[0])
 		cmd_fail(nd, e.code, "list", e.msg);
 	return rc == 0 && !e.msg[0] ? 0 : -1;

@@ -294,7 +294,7 @@ static void patches_free(struct agentrun *ar)
 static const struct cmd_agent patches_agent = {
 	.states = agentcmd_state, .order = agentcmd_order, .keep_going = 1,
 	.request = patches_request, .describe = patches_describe, .report = patches_report,
-	.summary = patches_summary, .summary_stderr = 1, .free = patches_free,
+	.json_members = 1, .summary = patches_summary, .summary_stderr = 1, .free = patches_free,
 };
 
 const struct cmd_entry cmd_patches_entry = {

@@ -287,8 +287,8 @@ static void profile_free_run(struct agentrun *ar)
 static const struct cmd_agent profile_agent = {
 	.states = agentcmd_state, .order = agentcmd_order, .keep_going = 1,
 	.request = profile_request_hook, .batch = profile_batch, .describe = profile_describe,
-	.report = profile_report, .summary = profile_summary, .summary_stderr = 1,
-	.free = profile_free_run,
+	.report = profile_report, .json_members = 1, .summary = profile_summary,
+	.summary_stderr = 1, .free = profile_free_run,
 };
 
 const struct cmd_entry cmd_profile_entry = {

@@ -167,7 +167,8 @@ struct cmd_ctx {
 	int color;
 	char batch[32];		/* one id per run, in requests and the audit log */
 	int audit_failed;	/* the audit log could not be written: said so */
-	/* --json: the document's members and its summary's (run_json) */
+	/* --json: the document's members, written to stdout as they grow
+	 * (output_json_open), and its summary's */
 	struct fmt_buf json, json_summary;
 };
 
@@ -312,9 +313,11 @@ const char *cmd_opt(const struct cmd_ctx *c, const struct args_opt *o);
 double cmd_num(const struct cmd_ctx *c, const struct args_opt *o);
 
 /* the output (cli/output.c): the nodes' rows merged, sorted, rendered
- * and written (--json: kept for the document); the status of writing */
+ * and written (--json: into the document); the status of writing */
 int output_rows(struct cmd_ctx *c, size_t ntargets);
-/* --json: write the one document, with the summary's status and errors */
+/* --json: start the one document (c->json then goes to stdout as it
+ * grows), and end it with the summary's status and errors */
+void output_json_open(struct cmd_ctx *c);
 void output_json(struct cmd_ctx *c, int status);
 /* run exec; with --json a command without columns has its text output
  * caught as the document's "output" lines */

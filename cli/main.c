@@ -2,6 +2,9 @@
  * place that exits.  stdout is flushed and checked, so a full disk or a
  * closed pipe is not a silent success. */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +34,12 @@ int main(int argc, char **argv)
 	int status;
 	memset(&c, 0, sizeof c);
 	signal(SIGPIPE, SIG_IGN);
+#ifdef __GLIBC__
+	/* a big block (a reply, its lines) is mapped and, freed, given back:
+	 * glibc would raise its threshold to the biggest freed one, and the
+	 * blocks a big reply grows after that would stay in the heap, twice */
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
+#endif
 	if (args_parse(argc, argv, &c, &e) != 0) {
 		fprintf(stderr, "skyctl: %s\n", e.msg);
 		if (c.cmd)

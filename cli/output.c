@@ -26,8 +26,24 @@ static void output_count_ok(struct cmd_ctx *c, const struct fmt_table *t)
  * "status": exit status, "errors": [the error lines]}}.  Commands add
  * their members (c->json: "rows", "targets", "output") and summary
  * members (c->json_summary); a command that did not get to run shows
- * an empty list.  The members are written as they are (they may be most
- * of skyctl's memory), then the summary. */
+ * an empty list.  The members go to stdout as they are made (they may be
+ * most of what skyctl holds), then the summary. */
+void output_json_open(struct cmd_ctx *c)
+{
+	c->json.sink = stdout;
+	fmt_puts(&c->json, "{");
+}
+
+/* the members made so far dropped (out of memory: no half a document),
+ * unless some are out already: the document is then cut short */
+static void output_json_drop(struct cmd_ctx *c)
+{
+	if (c->json.sent)
+		return;
+	fmt_buf_free(&c->json);
+	output_json_open(c);
+}
+
 void output_json(struct cmd_ctx *c, int status)
 {
 	struct fmt_buf b = { 0 };
@@ -48,13 +64,11 @@ void output_json(struct cmd_ctx *c, int status)
 		}
 	}
 	fmt_puts(&b, "]}}\n");
-	if (b.oom) {
+	if (b.oom || c->json.oom) {
 		fputs("skyctl: out of memory\n", stderr);
 	} else {
-		fputs("{", stdout);
-		if (c->json.len)
-			fwrite(c->json.p, 1, c->json.len, stdout);
-		else
+		fwrite(c->json.p, 1, c->json.len, stdout);
+		if (c->json.sent + c->json.len == 1)	/* "{" and no member */
 			fputs(c->cmd->flags & CMD_AGENT ? "\"targets\":[]" :
 			      c->cmd->ncols ? "\"rows\":[]" : "\"output\":[]", stdout);
 		fwrite(b.p, 1, b.len, stdout);
@@ -115,10 +129,14 @@ int output_rows(struct cmd_ctx *c, size_t ntargets)
 		fmt_sort(&all, c->o.sort, &e);
 	if (c->mode == FMT_JSON)	/* straight into the document: it may be big */
 		fmt_puts(&c->json, "\"rows\":");
-	fmt_render(&all, c->mode, c->color, c->mode == FMT_JSON ? &c->json : &b);
+	else
+		b.sink = stdout;	/* written as it is rendered, not held whole */
+	if (!all.oom)	/* a table with rows missing is not shown */
+		fmt_render(&all, c->mode, c->color, c->mode == FMT_JSON ? &c->json : &b);
 	if (b.oom || all.oom || c->json.oom) {
 		fprintf(stderr, "skyctl: out of memory\n");
-		fmt_buf_free(&c->json);	/* no half a document: an empty list */
+		if (c->mode == FMT_JSON)
+			output_json_drop(c);
 		rc = ERR_LOCAL;
 	} else if (c->mode == FMT_JSON) {
 		fmt_printf(&c->json_summary, "%s\"rows\":%zu,\"nodes\":%zu",

@@ -260,6 +260,8 @@ int run_command(struct cmd_ctx *c)
 		fputc('\n', stderr);
 		return e.code;
 	}
+	if (c->o.json)
+		output_json_open(c);
 	if (c->cmd->flags & CMD_CONNECT) {
 		session_run(c->sess.n, run_prepare, c);
 		for (size_t i = 0; i < c->sess.n; i++)

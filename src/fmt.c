@@ -16,6 +16,11 @@ static int fmt_grow(struct fmt_buf *b, size_t n)
 {
 	if (b->oom)
 		return -1;
+	if (b->sink && b->len && b->len + n + 1 > 65536) {
+		fwrite(b->p, 1, b->len, b->sink);
+		b->sent += b->len;
+		b->len = 0;
+	}
 	if (b->len + n + 1 <= b->cap)
 		return 0;
 	size_t cap = b->cap ? b->cap : 4096;
@@ -119,158 +124,6 @@ void fmt_fsafe(FILE *f, const char *s, size_t n, const char *keep)
 	}
 }
 
-void fmt_table_init(struct fmt_table *t, const struct fmt_col *cols, int ncols)
-{
-	memset(t, 0, sizeof *t);
-	t->cols = cols;
-	t->ncols = ncols;
-}
-
-void fmt_table_free(struct fmt_table *t)
-{
-	for (size_t i = 0; i < t->nrows * (size_t)t->ncols; i++)
-		free(t->cells[i]);
-	free(t->cells);
-	t->cells = NULL;
-	t->nrows = t->cap = 0;
-}
-
-static int fmt_reserve(struct fmt_table *t, size_t rows)
-{
-	if (t->nrows + rows <= t->cap)
-		return 0;
-	size_t cap = t->cap ? t->cap : 16;
-	while (cap < t->nrows + rows)
-		cap *= 2;
-	char **c = realloc(t->cells, cap * (size_t)t->ncols * sizeof *c);
-	if (!c) {
-		t->oom = 1;
-		return -1;
-	}
-	t->cells = c;
-	t->cap = cap;
-	return 0;
-}
-
-void fmt_add_row(struct fmt_table *t, const char *const *vals)
-{
-	if (fmt_reserve(t, 1) != 0)
-		return;
-	char **row = t->cells + t->nrows * (size_t)t->ncols;
-	for (int i = 0; i < t->ncols; i++) {
-		row[i] = vals[i] ? strdup(vals[i]) : NULL;
-		if (vals[i] && !row[i])
-			t->oom = 1;
-	}
-	t->nrows++;
-}
-
-void fmt_append(struct fmt_table *dst, struct fmt_table *src)
-{
-	if (src->nrows && fmt_reserve(dst, src->nrows) == 0) {
-		size_t k = src->nrows * (size_t)src->ncols;
-		memcpy(dst->cells + dst->nrows * (size_t)dst->ncols, src->cells, k * sizeof *src->cells);
-		dst->nrows += src->nrows;
-		src->nrows = 0;
-	}
-	dst->oom |= src->oom;
-	dst->hide_text |= src->hide_text;
-	dst->hide_json |= src->hide_json;
-	fmt_table_free(src);
-}
-
-void fmt_keep(struct fmt_table *t, int (*keep)(char *const *row, void *ud), void *ud)
-{
-	size_t n = 0, w = (size_t)t->ncols;
-	for (size_t r = 0; r < t->nrows; r++) {
-		char **row = t->cells + r * w;
-		if (keep(row, ud)) {
-			memmove(t->cells + n * w, row, w * sizeof *row);
-			n++;
-		} else {
-			for (size_t i = 0; i < w; i++)
-				free(row[i]);
-		}
-	}
-	t->nrows = n;
-}
-
-int fmt_col_index(const struct fmt_table *t, const char *key)
-{
-	for (int i = 0; i < t->ncols; i++)
-		if (strcasecmp(t->cols[i].key, key) == 0)
-			return i;
-	return -1;
-}
-
-static int fmt_is_number(const char *s, double *v)
-{
-	char *end;
-	if (!s || !*s || isspace((unsigned char)*s))
-		return 0;
-	*v = strtod(s, &end);
-	return *end == '\0' && isfinite(*v);
-}
-
-/* sorting context: qsort has none, so rows are sorted as index arrays */
-struct fmt_key {
-	size_t row;
-	const char *s;
-	double v;
-	int num;
-};
-
-static int fmt_key_cmp(const void *pa, const void *pb)
-{
-	const struct fmt_key *a = pa, *b = pb;
-	int c;
-	if (a->num != b->num)
-		c = b->num - a->num;	/* numbers first */
-	else if (a->num)
-		c = a->v < b->v ? 1 : a->v > b->v ? -1 : 0;
-	else
-		c = strcmp(a->s ? a->s : "", b->s ? b->s : "");
-	if (c == 0)
-		c = a->row < b->row ? -1 : a->row > b->row;
-	return c;
-}
-
-int fmt_sort(struct fmt_table *t, const char *key, struct err *e)
-{
-	int col = fmt_col_index(t, key);
-	if (col < 0) {
-		char keys[256] = "";
-		for (int i = 0; i < t->ncols; i++)
-			if (t->cols[i].type != FMT_LINES && !(t->hide_json & (1u << i)))
-				snprintf(keys + strlen(keys), sizeof keys - strlen(keys), "%s%s",
-					 *keys ? ", " : "", t->cols[i].key);
-		return err_set(e, ERR_USAGE, "cannot sort by '%s' (one of: %s)", key, keys);
-	}
-	if (t->nrows < 2)
-		return 0;
-	int numeric = t->cols[col].type != FMT_STR && t->cols[col].type != FMT_LINES;
-	struct fmt_key *k = malloc((t->nrows + 1) * sizeof *k);
-	char **cells = malloc((t->nrows * (size_t)t->ncols + 1) * sizeof *cells);
-	if (!k || !cells) {
-		free(k);
-		free(cells);
-		return err_set(e, ERR_LOCAL, "out of memory");
-	}
-	for (size_t r = 0; r < t->nrows; r++) {
-		k[r].row = r;
-		k[r].s = t->cells[r * (size_t)t->ncols + (size_t)col];
-		k[r].num = numeric && fmt_is_number(k[r].s, &k[r].v);
-	}
-	qsort(k, t->nrows, sizeof *k, fmt_key_cmp);
-	for (size_t r = 0; r < t->nrows; r++)
-		memcpy(cells + r * (size_t)t->ncols, t->cells + k[r].row * (size_t)t->ncols,
-		       (size_t)t->ncols * sizeof *cells);
-	memcpy(t->cells, cells, t->nrows * (size_t)t->ncols * sizeof *cells);
-	free(k);
-	free(cells);
-	return 0;
-}
-
 long long fmt_parse_size(const char *s)
 {
 	char *end;
@@ -346,18 +199,36 @@ static const char *fmt_next_line(const char **cur, size_t *len)
 	return s;
 }
 
-static void fmt_render_text(const struct fmt_table *t, int table, int color, struct fmt_buf *out)
+/* cell (r, i) as the text modes show it: as it is without keep (TSV of
+ * bytes), else as fmt_safe shows it with keep[i], escaped into sb if it
+ * needs to be (few cells do: the rest are never copied) */
+static const char *fmt_text_cell(const struct fmt_table *t, size_t r, int i,
+				 const char *const *keep, struct fmt_buf *sb)
+{
+	const char *s = t->cells[r * (size_t)t->ncols + (size_t)i];
+	size_t l = s ? strlen(s) : 0;
+	if (!keep || fmt_safe_len(s ? s : "", l, keep[i]) == l)
+		return s;
+	sb->len = 0;
+	fmt_safe(sb, s, l, keep[i]);
+	return sb->oom ? "" : sb->p;
+}
+
+/* keep: NULL, or the control bytes each column keeps when made safe */
+static void fmt_render_text(const struct fmt_table *t, int table, int color,
+			    const char *const *keep, struct fmt_buf *out)
 {
 	size_t width[32] = { 0 };
 	int last = -1, lcol;
 	char buf[64];
+	struct fmt_buf sb = { 0 }, lb = { 0 };	/* escaped cells: one, and a LINES one */
 	for (int i = 0; i < t->ncols && i < 32; i++) {
 		if (t->hide_text & (1u << i))
 			continue;
 		last = i;
 		width[i] = strlen(t->cols[i].key);
 		for (size_t r = 0; table && r < t->nrows; r++) {
-			const char *s = t->cells[r * (size_t)t->ncols + (size_t)i], *cur = s;
+			const char *s = fmt_text_cell(t, r, i, keep, &sb), *cur = s;
 			size_t nl = fmt_row_lines(t, r, &lcol), l;
 			for (size_t k = 0; k < (i == lcol ? nl : 1); k++) {
 				const char *x = i == lcol ? fmt_next_line(&cur, &l) :
@@ -393,16 +264,16 @@ static void fmt_render_text(const struct fmt_table *t, int table, int color, str
 	}
 	for (size_t r = 0; r < t->nrows; r++) {
 		size_t nl = fmt_row_lines(t, r, &lcol);
-		const char *cur = lcol >= 0 ? t->cells[r * (size_t)t->ncols + (size_t)lcol] : NULL;
+		const char *cur = lcol >= 0 ? fmt_text_cell(t, r, lcol, keep, &lb) : NULL;
 		for (size_t k = 0; k < nl; k++) {
 			int first = 1;
 			for (int i = 0; i <= last; i++) {
 				if (t->hide_text & (1u << i))
 					continue;
-				const char *s = t->cells[r * (size_t)t->ncols + (size_t)i];
 				size_t l;
 				const char *x = i == lcol ? fmt_next_line(&cur, &l) :
-					fmt_cell_text(&t->cols[i], s, table, buf, sizeof buf);
+					fmt_cell_text(&t->cols[i], fmt_text_cell(t, r, i, keep, &sb),
+						      table, buf, sizeof buf);
 				if (i != lcol)
 					l = strlen(x);
 				int pad = table ? (int)(width[i] - fmt_width(x, l)) : 0;
@@ -419,6 +290,9 @@ static void fmt_render_text(const struct fmt_table *t, int table, int color, str
 			fmt_puts(out, "\n");
 		}
 	}
+	out->oom |= sb.oom | lb.oom;
+	fmt_buf_free(&sb);
+	fmt_buf_free(&lb);
 }
 
 static void fmt_json_cell(const struct fmt_col *c, const char *s, struct fmt_buf *out)
@@ -487,59 +361,23 @@ static void fmt_render_json(const struct fmt_table *t, struct fmt_buf *out)
 	fmt_puts(out, t->nrows ? "\n]\n" : "]\n");
 }
 
-/* t's cells as fmt_safe shows them (a LINES cell keeps its newlines: they
- * make its output lines; its tabs too when it is all there is to show),
- * sharing those that need no escaping; a table or TSV line then is one row
- * and a column one field whatever a node sent */
-static char **fmt_safe_cells(const struct fmt_table *t)
+/* text and TSV show each cell as fmt_safe does (a LINES cell keeps its
+ * newlines: they make its output lines; its tabs too when it is all there
+ * is to show), so a line is one row and a column one field whatever a node
+ * sent; TSV of bytes shows them as they are */
+void fmt_render(const struct fmt_table *t, enum fmt_mode mode, int color, struct fmt_buf *out)
 {
-	size_t n = t->nrows * (size_t)t->ncols;
-	char **v = malloc((n + 1) * sizeof *v);
+	const char *keep[32];
 	int shown = 0;
 	for (int i = 0; i < t->ncols; i++)
 		shown += !(t->hide_text & (1u << i));
-	for (size_t i = 0; v && i < n; i++) {
-		char *s = t->cells[i];
-		const char *keep = t->cols[i % (size_t)t->ncols].type != FMT_LINES ? "" :
-			shown == 1 ? "\n\t" : "\n";
-		size_t l = s ? strlen(s) : 0;
-		v[i] = s;
-		if (s && fmt_safe_len(s, l, keep) < l) {
-			struct fmt_buf b = { 0 };
-			fmt_safe(&b, s, l, keep);
-			v[i] = b.p;
-			if (b.oom) {
-				free(b.p);
-				v[i] = NULL;
-				for (size_t k = i; k-- > 0;)
-					if (v[k] != t->cells[k])
-						free(v[k]);
-				free(v);
-				return NULL;
-			}
-		}
-	}
-	return v;
-}
-
-void fmt_render(const struct fmt_table *t, enum fmt_mode mode, int color, struct fmt_buf *out)
-{
-	if (mode == FMT_JSON) {
+	for (int i = 0; i < t->ncols && i < 32; i++)
+		keep[i] = t->cols[i].type != FMT_LINES ? "" : shown == 1 ? "\n\t" : "\n";
+	if (mode == FMT_JSON)
 		fmt_render_json(t, out);
-	} else if (mode == FMT_TSV && t->bytes) {
-		fmt_render_text(t, 0, 0, out);
-	} else {
-		struct fmt_table safe = *t;
-		if (!(safe.cells = fmt_safe_cells(t))) {
-			out->oom = 1;
-			return;
-		}
-		fmt_render_text(&safe, mode == FMT_TABLE, color, out);
-		for (size_t i = 0; i < t->nrows * (size_t)t->ncols; i++)
-			if (safe.cells[i] != t->cells[i])
-				free(safe.cells[i]);
-		free(safe.cells);
-	}
+	else
+		fmt_render_text(t, mode == FMT_TABLE, color, mode == FMT_TSV && t->bytes ? NULL : keep,
+				out);
 	if (t->oom)
 		out->oom = 1;
 }

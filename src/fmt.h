@@ -30,6 +30,8 @@ struct fmt_buf {
 	char *p;
 	size_t len, cap;
 	int oom;
+	FILE *sink;		/* if set, what p holds goes there in 64 KiB pieces */
+	size_t sent;		/* the bytes that went there */
 };
 
 void fmt_puts(struct fmt_buf *b, const char *s);
@@ -51,8 +53,9 @@ void fmt_fsafe(FILE *f, const char *s, size_t n, const char *keep);
 struct fmt_table {
 	const struct fmt_col *cols;
 	int ncols;
-	char **cells;		/* nrows * ncols owned strings (NULL: empty) */
+	char **cells;		/* nrows * ncols strings in arena (NULL: empty) */
 	size_t nrows, cap;
+	struct fmt_chunk *arena;	/* what the cells are in (fmt_table.c) */
 	unsigned hide_text;	/* bit i: leave column i out of table and TSV output */
 	unsigned hide_json;	/* bit i: leave column i out of JSON output */
 	int bytes;		/* TSV: cells as they are, not made safe (fmt_safe) */
@@ -62,8 +65,13 @@ struct fmt_table {
 void fmt_table_init(struct fmt_table *t, const struct fmt_col *cols, int ncols);
 void fmt_table_free(struct fmt_table *t);
 
-/* append a row; vals has ncols entries (NULL for empty), copied */
+/* append a row; vals has ncols entries (NULL for empty), copied but for
+ * those in a block the table owns */
 void fmt_add_row(struct fmt_table *t, const char *const *vals);
+
+/* the table owns block (len bytes, malloc'd; freed with it, or now if
+ * this fails: -1), so rows may point into it without copies */
+int fmt_table_own(struct fmt_table *t, void *block, size_t len);
 
 /* move every row of src (same columns) to the end of dst */
 void fmt_append(struct fmt_table *dst, struct fmt_table *src);
@@ -74,12 +82,16 @@ void fmt_keep(struct fmt_table *t, int (*keep)(char *const *row, void *ud), void
 /* column index of key (case-insensitive), or -1 */
 int fmt_col_index(const struct fmt_table *t, const char *key);
 
-/* stable sort by column key: numbers descending (biggest first), text
- * ascending; -1 (ERR_USAGE) naming the valid keys if key is unknown */
+/* stable sort by column key, in place (no memory of its own): numbers
+ * descending (biggest first), text ascending; -1 (ERR_USAGE) naming the
+ * valid keys if key is unknown */
 int fmt_sort(struct fmt_table *t, const char *key, struct err *e);
 
 /* render t in mode into out; color adds ANSI bold to the table header */
 void fmt_render(const struct fmt_table *t, enum fmt_mode mode, int color, struct fmt_buf *out);
+
+/* whether s is a finite number, *v */
+int fmt_is_number(const char *s, double *v);
 
 /* "45.85 Kb" style sizes (as `mem` prints them) to bytes; -1 if not one */
 long long fmt_parse_size(const char *s);

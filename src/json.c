@@ -78,11 +78,12 @@ static void json_object(struct fmt_buf *b, const struct wire_val *v)
 		return;
 	}
 	for (size_t i = 0; i < v->len; i++) {
-		if (v->k[i].type == WIRE_STR)
-			fmt_putn(&m[i].key, v->k[i].s, v->k[i].len);
+		struct wire_val k = wire_key(v, i);
+		if (k.type == WIRE_STR)
+			fmt_putn(&m[i].key, k.s, k.len);
 		else	/* non-string keys as their JSON text */
-			json_value(&m[i].key, &v->k[i]);
-		m[i].v = &v->v[i];
+			json_value(&m[i].key, &k);
+		m[i].v = wire_value(v, i);
 	}
 	qsort(m, v->len, sizeof *m, json_member_cmp);
 	fmt_putn(b, "{", 1);

@@ -34,9 +34,11 @@ int profile_request(struct fmt_buf *b, double seconds, double hz)
 void profile_add_reply(struct profile *p, const char *root, const struct wire_val *rep)
 {
 	const struct wire_val *st = wire_get(rep, "stacks");
-	for (size_t k = 0; st && st->type == WIRE_TABLE && k < st->len; k++)
-		if (st->k[k].type == WIRE_STR && st->v[k].type == WIRE_INT)
-			profile_add(p, root, st->k[k].s, st->k[k].len, st->v[k].i);
+	for (size_t k = 0; st && st->type == WIRE_TABLE && k < st->len; k++) {
+		struct wire_val key = wire_key(st, k);
+		if (key.type == WIRE_STR && wire_value(st, k)->type == WIRE_INT)
+			profile_add(p, root, key.s, key.len, wire_value(st, k)->i);
+	}
 }
 
 void profile_add(struct profile *p, const char *root, const char *stack, size_t len,

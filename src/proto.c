@@ -141,8 +141,10 @@ static char *proto_nul_free(char *t, size_t *n)
 }
 
 /* r from the output text t of n bytes (taken: r owns it), without the
- * terminator line; the lines share t when there is only one */
-static int proto_fill_reply(struct proto_reply *r, char *t, size_t n, int ok, struct err *e)
+ * terminator line; the lines share t when there is only one, or when
+ * split in place (r->text is then NULL) */
+static int proto_fill_reply(struct proto_reply *r, char *t, size_t n, int ok, int in_place,
+			    struct err *e)
 {
 	size_t nl = 0;
 	if (n > 0 && t && t[n - 1] == '\n')
@@ -156,14 +158,16 @@ static int proto_fill_reply(struct proto_reply *r, char *t, size_t n, int ok, st
 		nl += r->text[i] == '\n';
 	r->nlines = n ? nl + 1 : 0;
 	r->lines = malloc((r->nlines + 1) * sizeof *r->lines);
-	r->copy = nl ? malloc(n + 1) : r->text;
+	r->copy = nl && !in_place ? malloc(n + 1) : r->text;
 	if (!r->lines || !r->copy) {
 		proto_reply_free(r);
 		return err_set(e, ERR_LOCAL, "out of memory");
 	}
 	char *copy = r->copy;
-	if (nl)
+	if (copy != r->text)
 		memcpy(copy, r->text, n + 1);
+	else if (in_place)
+		r->text = NULL;
 	for (size_t i = 0; i < r->nlines; i++) {
 		r->lines[i] = copy;
 		char *end = strchr(copy, '\n');
@@ -221,7 +225,7 @@ static int proto_find_line(const char *d, size_t n, size_t *pos, size_t *at, siz
 }
 
 static int proto_read_framed(struct net_conn *c, struct proto_reply *r, double deadline,
-			     int prompted, struct err *e)
+			     int prompted, int in_place, struct err *e)
 {
 	size_t pos = 0;		/* where the terminator search resumes */
 	memset(r, 0, sizeof *r);
@@ -235,7 +239,7 @@ static int proto_read_framed(struct net_conn *c, struct proto_reply *r, double d
 		if (ok >= 0) {
 			char *t = net_take(c, at);
 			net_consume(c, tl);
-			return proto_fill_reply(r, t, at, ok, e);
+			return proto_fill_reply(r, t, at, ok, in_place, e);
 		}
 		int f = net_fill(c, deadline, e);
 		if (f == 0 && n > 0)
@@ -252,13 +256,13 @@ static int proto_read_framed(struct net_conn *c, struct proto_reply *r, double d
 
 int proto_read_reply(struct net_conn *c, struct proto_reply *r, double deadline, struct err *e)
 {
-	return proto_read_framed(c, r, deadline, 0, e);
+	return proto_read_framed(c, r, deadline, 0, 0, e);
 }
 
 int proto_read_prompted(struct net_conn *c, struct proto_reply *r, double deadline,
 			struct err *e)
 {
-	return proto_read_framed(c, r, deadline, 1, e);
+	return proto_read_framed(c, r, deadline, 1, 0, e);
 }
 
 int proto_request(struct net_conn *c, const char *line, struct proto_reply *r, struct err *e)
@@ -266,6 +270,14 @@ int proto_request(struct net_conn *c, const char *line, struct proto_reply *r, s
 	if (proto_send(c, line, e) != 0)
 		return -1;
 	return proto_read_reply(c, r, 0, e);
+}
+
+int proto_request_lines(struct net_conn *c, const char *line, struct proto_reply *r,
+			struct err *e)
+{
+	if (proto_send(c, line, e) != 0)
+		return -1;
+	return proto_read_framed(c, r, 0, 0, 1, e);
 }
 
 void proto_reply_free(struct proto_reply *r)
@@ -287,6 +299,18 @@ char *proto_reply_take(struct proto_reply *r)
 	r->text = NULL;
 	proto_reply_free(r);
 	return t;
+}
+
+char *proto_reply_take_lines(struct proto_reply *r, size_t *n, size_t *size)
+{
+	char *block = r->copy;
+	*n = r->nlines;
+	*size = r->len + 1;
+	if (r->copy == r->text)
+		r->text = NULL;
+	r->copy = NULL;
+	proto_reply_free(r);
+	return block;
 }
 
 /* the first word of line is w */

@@ -59,10 +59,19 @@ int proto_read_prompted(struct net_conn *c, struct proto_reply *r, double deadli
 /* proto_send + proto_read_reply */
 int proto_request(struct net_conn *c, const char *line, struct proto_reply *r, struct err *e);
 
+/* proto_request for a reply too big to hold twice: its lines are split in
+ * place, and r->text is NULL */
+int proto_request_lines(struct net_conn *c, const char *line, struct proto_reply *r,
+			struct err *e);
+
 void proto_reply_free(struct proto_reply *r);
 
 /* r's text, now the caller's (free it); r has no text or lines left */
 char *proto_reply_take(struct proto_reply *r);
+
+/* r's lines, now the caller's (free it): one block of *n lines, each after
+ * the NUL of the one before, *size bytes; r has nothing left */
+char *proto_reply_take_lines(struct proto_reply *r, size_t *n, size_t *size);
 
 /* NULL if the reply to line succeeded; else a one-line reason: the error
  * text of <CMD Error>, or an OK-framed failure (`Can't open ...`, `kill` of

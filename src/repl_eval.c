@@ -223,11 +223,12 @@ static void repl_eval_run(struct repl_eval *e, uint32_t service, const char *src
 		r->err = strdup(err.msg[0] ? err.msg : "failed");
 		return;
 	}
-	const struct wire_val *out = wire_get(rep, "out"), *vals = wire_get(rep, "values");
-	for (size_t i = 1; i <= wire_count(out); i++)
-		repl_eval_add(&r->out, wire_at(out, (long long)i)->s ? wire_at(out, (long long)i)->s : "");
-	for (size_t i = 1; i <= wire_count(vals); i++)
-		repl_eval_add(&r->out, wire_at(vals, (long long)i)->s ? wire_at(vals, (long long)i)->s : "");
+	const struct wire_val *lists[2] = { wire_get(rep, "out"), wire_get(rep, "values") };
+	for (int k = 0; k < 2; k++)	/* what it printed, then what it returned */
+		for (size_t i = 1; i <= wire_count(lists[k]); i++) {
+			const char *s = wire_str(wire_at(lists[k], (long long)i));
+			repl_eval_add(&r->out, s ? s : "");
+		}
 	if (!wire_getb(rep, "ok")) {
 		r->status = 1;
 		r->err = strdup(wire_gets(rep, "err", "failed"));
@@ -309,7 +310,7 @@ size_t repl_eval_names(struct repl_eval *e, uint32_t service, const char *expr, 
 		*out = k ? calloc(k, sizeof **out) : NULL;
 		for (size_t i = 1; *out && i <= k; i++) {
 			const struct wire_val *v = wire_at(names, (long long)i);
-			if (v->s && ((*out)[n] = strdup(v->s)))
+			if (wire_str(v) && ((*out)[n] = strdup(wire_str(v))))
 				n++;
 		}
 	}

@@ -140,64 +140,70 @@ static int target_list_handle(const char *line, uint32_t *addr)
 	return target_hex(hex, addr);
 }
 
-/* lines[0..n) joined with newlines, the first from its tab on */
-static char *target_list_join(char *const *lines, size_t n)
-{
-	const char *first = lines[0] + strcspn(lines[0], "\t") + 1;
-	size_t len = strlen(first) + 1, at;
-	for (size_t i = 1; i < n; i++)
-		len += strlen(lines[i]) + 1;
-	char *cmd = malloc(len);
-	if (!cmd)
-		return NULL;
-	at = (size_t)sprintf(cmd, "%s", first);
-	for (size_t i = 1; i < n; i++)
-		at += (size_t)sprintf(cmd + at, "\n%s", lines[i]);
-	return cmd;
-}
-
 /* A service's launch arguments may hold newlines, and the console prints
  * them as they are: a line that is not ":hex\t..." goes on the service
  * above, and as the console sorts services by address, a handle that is
  * not above the one before is a forged line, never a service (though the
  * line before it may have been one: so it is an error, but for showing). */
-int target_parse_list(char *const *lines, size_t n, int flags, struct target_service **out,
-		      size_t *nout, struct err *e)
+int target_walk_list(char *text, size_t n, int flags, target_list_fn fn, void *ud,
+		     struct err *e)
 {
-	struct target_service *s = calloc(n ? n : 1, sizeof *s);
-	size_t k = 0;
-	*out = NULL;
-	*nout = 0;
-	if (!s)
-		return err_set(e, ERR_LOCAL, "out of memory");
-	for (size_t i = 0, j; i < n; i = j) {
+	char *line = text;
+	uint32_t prev = 0;
+	for (size_t i = 0; i < n;) {
 		uint32_t addr, next;
-		if (target_list_handle(lines[i], &addr) != 0) {
-			target_services_free(s, k);
+		char *after = line + strlen(line) + 1;
+		if (target_list_handle(line, &addr) != 0)
 			return err_set(e, ERR_PROTO, "unexpected line in the reply to list: '%.60s'",
-				       lines[i]);
-		}
-		if (k > 0 && addr <= s[k - 1].addr) {
-			err_set(e, ERR_PROTO, "the reply to list is ambiguous: :%08x after :%08x "
-				"(a line in the launch arguments of :%08x looks like a service)",
-				(unsigned)addr, (unsigned)s[k - 1].addr, (unsigned)s[k - 1].addr);
-			target_services_free(s, k);
-			return -1;
-		}
-		for (j = i + 1; j < n && (target_list_handle(lines[j], &next) != 0 ||
-					 ((flags & TARGET_LIST_SHOW) && next <= addr)); j++)
-			if ((flags & TARGET_LIST_SHOW) && target_list_handle(lines[j], &next) == 0)
+				       line);
+		if (line != text && addr <= prev)
+			return err_set(e, ERR_PROTO, "the reply to list is ambiguous: :%08x after "
+				       ":%08x (a line in the launch arguments of :%08x looks like "
+				       "a service)", (unsigned)addr, (unsigned)prev, (unsigned)prev);
+		for (i++; i < n && (target_list_handle(after, &next) != 0 ||
+				    ((flags & TARGET_LIST_SHOW) && next <= addr)); i++) {
+			if ((flags & TARGET_LIST_SHOW) && target_list_handle(after, &next) == 0)
 				err_set(e, ERR_PROTO, "the reply to list is ambiguous: :%08x after "
 					":%08x (shown as part of the launch arguments of :%08x)",
 					(unsigned)next, (unsigned)addr, (unsigned)addr);
-		s[k].addr = addr;
-		if (!(s[k++].cmd = target_list_join(lines + i, j - i))) {
-			target_services_free(s, k);
-			return err_set(e, ERR_LOCAL, "out of memory");
+			after[-1] = '\n';	/* joined in place */
+			after += strlen(after) + 1;
 		}
+		if (fn(addr, line, line + strcspn(line, "\t") + 1, ud) != 0)
+			return err_set(e, ERR_LOCAL, "out of memory");
+		prev = addr;
+		line = after;
 	}
-	*out = s;
-	*nout = k;
+	return 0;
+}
+
+struct target_parsed {
+	struct target_service *s;
+	size_t n;
+};
+
+static int target_parsed_add(uint32_t addr, char *line, char *cmd, void *ud)
+{
+	struct target_parsed *p = ud;
+	(void)line;
+	p->s[p->n].addr = addr;
+	return !(p->s[p->n++].cmd = strdup(cmd));
+}
+
+int target_parse_list(char *const *lines, size_t n, int flags, struct target_service **out,
+		      size_t *nout, struct err *e)
+{
+	struct target_parsed p = { calloc(n ? n : 1, sizeof *p.s), 0 };
+	*out = NULL;
+	*nout = 0;
+	if (!p.s)
+		return err_set(e, ERR_LOCAL, "out of memory");
+	if (n && target_walk_list(lines[0], n, flags, target_parsed_add, &p, e) != 0) {
+		target_services_free(p.s, p.n);
+		return -1;
+	}
+	*out = p.s;
+	*nout = p.n;
 	return 0;
 }
 

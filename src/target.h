@@ -61,7 +61,8 @@ struct target_service {
 };
 
 /* parse the lines of a `list` reply (":hex\tcommand", sorted by address; a
- * line that is not one goes on the command above, a newline between);
+ * line that is not one goes on the command above, a newline between; the
+ * lines are one block, as a proto_reply's: each after the one before);
  * -1 (ERR_PROTO) if it starts with another line or a handle is out of
  * order (a forged line), saying what was seen.  With TARGET_LIST_SHOW
  * (what `list` shows) such a line goes on the command above too, and e
@@ -70,6 +71,15 @@ enum { TARGET_LIST_SHOW = 1 };
 int target_parse_list(char *const *lines, size_t n, int flags, struct target_service **out,
 		      size_t *nout, struct err *e);
 void target_services_free(struct target_service *s, size_t n);
+
+/* target_parse_list without copies, for a list too big for them: fn(addr,
+ * line, cmd, ud) for each service, where line is its first line in text
+ * (n lines, each after the NUL of the one before) and cmd in it after the
+ * tab, the lines that go on it joined in place; fn returns non-zero when
+ * out of memory (then -1, ERR_LOCAL) */
+typedef int (*target_list_fn)(uint32_t addr, char *line, char *cmd, void *ud);
+int target_walk_list(char *text, size_t n, int flags, target_list_fn fn, void *ud,
+		     struct err *e);
 
 /* the service's name for @globs: the script of `snlua NAME ...` (the snax
  * name of `snlua snaxd NAME`), else the first word of the launch command;

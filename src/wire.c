@@ -67,14 +67,14 @@ void wire_put_close(struct fmt_buf *b)
 /* ---- decoding ---- */
 
 /* the text being decoded, and the keys and values of the tables being
- * decoded: a table takes its own from the top of these stacks when it
- * closes, so each gets arrays of its exact size (a reply from a thousand
- * services has tens of thousands of small tables); one that is most of a
+ * decoded: a table takes its own from the top of this stack when it
+ * closes, so each gets an array of its exact size (a reply from a thousand
+ * services has tens of thousands of small tables); one that is most of the
  * stack takes the stack itself, so that a big table is never held twice */
 struct wire_in {
 	char *s;
 	size_t len, pos;
-	struct wire_val *ks, *vs;	/* keys, values */
+	struct wire_val *st;
 	size_t top, cap;
 };
 
@@ -85,75 +85,110 @@ static long wire_until(struct wire_in *in, char c)
 	return end ? end - in->s : -1;
 }
 
+/* the number of values in table v's kv */
+static size_t wire_slots(const struct wire_val *v)
+{
+	return v->list ? v->len : 2 * v->len;
+}
+
 static void wire_val_clear(struct wire_val *v)
 {
 	if (v->type == WIRE_TABLE) {
-		for (size_t i = 0; i < v->len; i++) {
-			wire_val_clear(&v->k[i]);
-			wire_val_clear(&v->v[i]);
-		}
-		free(v->k);
-		free(v->v);
+		for (size_t i = 0; i < wire_slots(v); i++)
+			wire_val_clear(&v->kv[i]);
+		free(v->kv);
 	}
 	memset(v, 0, sizeof *v);
 }
 
-/* push a table entry being decoded; 0 or -1 */
-static int wire_push(struct wire_in *in, const struct wire_val *k, const struct wire_val *x)
+/* room for n more values on the stack; 0 or -1 */
+static int wire_room(struct wire_in *in, size_t n)
 {
-	if (in->top == in->cap) {
-		size_t cap = in->cap ? in->cap * 2 : 32;
-		struct wire_val *ks = realloc(in->ks, cap * sizeof *ks), *vs;
-		if (ks)
-			in->ks = ks;
-		if (!ks || !(vs = realloc(in->vs, cap * sizeof *vs)))
-			return -1;
-		in->vs = vs;
-		in->cap = cap;
-	}
-	in->ks[in->top] = *k;
-	in->vs[in->top++] = *x;
+	if (in->top + n <= in->cap)
+		return 0;
+	size_t cap = in->cap ? in->cap : 32;
+	while (cap < in->top + n)
+		cap *= 2;
+	struct wire_val *st = realloc(in->st, cap * sizeof *st);
+	if (!st)
+		return -1;
+	in->st = st;
+	in->cap = cap;
 	return 0;
 }
 
-/* stack[keep..keep+n) moved to its start and the block shrunk to them */
-static struct wire_val *wire_shrink(struct wire_val *stack, size_t keep, size_t n)
+/* the list of n values at base becomes pairs: its keys 1..n go in */
+static int wire_unlist(struct wire_in *in, size_t base, size_t n)
 {
-	memmove(stack, stack + keep, n * sizeof *stack);
-	struct wire_val *p = realloc(stack, n * sizeof *p);
-	return p ? p : stack;
+	if (wire_room(in, n) != 0)
+		return -1;
+	for (size_t j = n; j-- > 0;) {
+		in->st[base + 2 * j + 1] = in->st[base + j];
+		in->st[base + 2 * j] = (struct wire_val){ .type = WIRE_INT, .i = (long long)j + 1 };
+	}
+	in->top += n;
+	return 0;
 }
 
-/* the table v of the top n entries, popped: copies of them, or for a big
- * table that is most of the stacks the stacks themselves (the entries
- * below it are copied to new ones); -1 (nothing popped) if out of memory */
-static int wire_table(struct wire_in *in, struct wire_val *v, size_t n)
+/* table v takes the values from base up, popped: a copy of them, or for a
+ * big table that is most of the stack the stack itself (the values below
+ * it are copied to a new one); -1 (nothing popped) if out of memory */
+static int wire_table(struct wire_in *in, struct wire_val *v, size_t base)
 {
-	size_t base = in->top - n;
+	size_t n = in->top - base;
 	int big = n >= base && in->cap >= 4096;
 	size_t m = big ? (base ? base : 1) : n;
-	struct wire_val *k = malloc(m * sizeof *k), *x = malloc(m * sizeof *x);
-	if (!k || !x) {
-		free(k);
-		free(x);
+	struct wire_val *x = malloc(m * sizeof *x);
+	if (!x)
 		return -1;
-	}
 	if (big) {
-		memcpy(k, in->ks, base * sizeof *k);
-		memcpy(x, in->vs, base * sizeof *x);
-		v->k = wire_shrink(in->ks, base, n);
-		v->v = wire_shrink(in->vs, base, n);
-		in->ks = k;
-		in->vs = x;
+		memcpy(x, in->st, base * sizeof *x);
+		memmove(in->st, in->st + base, n * sizeof *x);
+		struct wire_val *p = realloc(in->st, n * sizeof *p);
+		v->kv = p ? p : in->st;
+		in->st = x;
 		in->cap = m;
 	} else {
-		memcpy(k, in->ks + base, n * sizeof *k);
-		memcpy(x, in->vs + base, n * sizeof *x);
-		v->k = k;
-		v->v = x;
+		memcpy(x, in->st + base, n * sizeof *x);
+		v->kv = x;
+	}
+	in->top = base;
+	return 0;
+}
+
+static int wire_dec(struct wire_in *in, struct wire_val *v, int depth);
+
+/* decode a table's pairs up to its '}' onto the stack, keys 1, 2... left
+ * out while they come in that order with values (a list: its count is
+ * its len); 0 or -1 */
+static int wire_dec_pairs(struct wire_in *in, struct wire_val *v, int depth)
+{
+	size_t base = in->top, n = 0;
+	v->list = 1;
+	while (in->pos < in->len && in->s[in->pos] != '}') {
+		struct wire_val k, x;
+		if (wire_dec(in, &k, depth + 1))
+			return -1;
+		if (wire_dec(in, &x, depth + 1) || wire_room(in, 2) != 0) {
+			wire_val_clear(&k);
+			wire_val_clear(&x);
+			return -1;
+		}
+		if (v->list && !(k.type == WIRE_INT && k.i == (long long)n + 1 &&
+				 x.type != WIRE_NIL)) {
+			if (wire_unlist(in, base, n) != 0 || wire_room(in, 2) != 0) {
+				wire_val_clear(&k);
+				wire_val_clear(&x);
+				return -1;
+			}
+			v->list = 0;
+		}
+		if (!v->list)
+			in->st[in->top++] = k;
+		in->st[in->top++] = x;
+		n++;
 	}
 	v->len = n;
-	in->top = base;
 	return 0;
 }
 
@@ -210,29 +245,16 @@ static int wire_dec(struct wire_in *in, struct wire_val *v, int depth)
 		return -1;
 	v->type = WIRE_TABLE;
 	size_t base = in->top;
-	while (in->pos < in->len && in->s[in->pos] != '}') {
-		struct wire_val k, x;
-		if (wire_dec(in, &k, depth + 1))
-			goto fail;
-		if (wire_dec(in, &x, depth + 1) || wire_push(in, &k, &x)) {
-			wire_val_clear(&k);
-			wire_val_clear(&x);
-			goto fail;
-		}
-	}
-	if (in->pos >= in->len)
+	if (wire_dec_pairs(in, v, depth) != 0 || in->pos >= in->len)
 		goto fail;
 	in->pos++;
-	if (in->top > base && wire_table(in, v, in->top - base) != 0)
+	if (in->top > base && wire_table(in, v, base) != 0)
 		goto fail;
 	return 0;
 fail:
-	while (in->top > base) {
-		in->top--;
-		wire_val_clear(&in->ks[in->top]);
-		wire_val_clear(&in->vs[in->top]);
-	}
-	wire_val_clear(v);
+	while (in->top > base)
+		wire_val_clear(&in->st[--in->top]);
+	memset(v, 0, sizeof *v);
 	return -1;
 }
 
@@ -244,13 +266,12 @@ struct wire_root {
 
 struct wire_val *wire_decode(char *s, size_t len, void *own)
 {
-	struct wire_in in = { s, len, 0, NULL, NULL, 0, 0 };
+	struct wire_in in = { s, len, 0, NULL, 0, 0 };
 	struct wire_root *r = malloc(sizeof *r);
 	if (!r)
 		return NULL;
 	int bad = wire_dec(&in, &r->v, 0) || in.pos != len;
-	free(in.ks);
-	free(in.vs);
+	free(in.st);
 	if (bad) {
 		wire_val_clear(&r->v);
 		free(r);
@@ -270,32 +291,52 @@ void wire_val_free(struct wire_val *v)
 	}
 }
 
+const char *wire_str(const struct wire_val *v)
+{
+	return v && v->type == WIRE_STR ? v->s : NULL;
+}
+
+struct wire_val wire_key(const struct wire_val *t, size_t i)
+{
+	if (t->list)
+		return (struct wire_val){ .type = WIRE_INT, .i = (long long)i + 1 };
+	return t->kv[2 * i];
+}
+
+const struct wire_val *wire_value(const struct wire_val *t, size_t i)
+{
+	return &t->kv[t->list ? i : 2 * i + 1];
+}
+
 const struct wire_val *wire_get(const struct wire_val *t, const char *key)
 {
-	if (!t || t->type != WIRE_TABLE)
+	if (!t || t->type != WIRE_TABLE || t->list)
 		return NULL;
 	for (size_t i = 0; i < t->len; i++)
-		if (t->k[i].type == WIRE_STR && strcmp(t->k[i].s, key) == 0)
-			return t->v[i].type == WIRE_NIL ? NULL : &t->v[i];
+		if (t->kv[2 * i].type == WIRE_STR && strcmp(t->kv[2 * i].s, key) == 0)
+			return t->kv[2 * i + 1].type == WIRE_NIL ? NULL : &t->kv[2 * i + 1];
 	return NULL;
 }
 
 const struct wire_val *wire_at(const struct wire_val *t, long long i)
 {
+	const struct wire_val *v = NULL;
 	if (!t || t->type != WIRE_TABLE)
 		return NULL;
-	/* replies list entries in order, so entry i is usually at i - 1 */
-	if (i >= 1 && (size_t)i <= t->len && t->k[i - 1].type == WIRE_INT && t->k[i - 1].i == i)
-		return &t->v[i - 1];
-	for (size_t j = 0; j < t->len; j++)
-		if (t->k[j].type == WIRE_INT && t->k[j].i == i)
-			return t->v[j].type == WIRE_NIL ? NULL : &t->v[j];
-	return NULL;
+	if (i >= 1 && (size_t)i <= t->len)	/* a list's entry i, or most often a table's */
+		v = t->list ? &t->kv[i - 1] : t->kv[2 * i - 2].type == WIRE_INT &&
+			t->kv[2 * i - 2].i == i ? &t->kv[2 * i - 1] : NULL;
+	for (size_t j = 0; !t->list && !v && j < t->len; j++)
+		if (t->kv[2 * j].type == WIRE_INT && t->kv[2 * j].i == i)
+			v = &t->kv[2 * j + 1];
+	return v && v->type != WIRE_NIL ? v : NULL;
 }
 
 size_t wire_count(const struct wire_val *t)
 {
 	size_t n = 0;
+	if (t && t->type == WIRE_TABLE && t->list)
+		return t->len;
 	while (wire_at(t, (long long)n + 1))
 		n++;
 	return n;

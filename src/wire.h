@@ -21,19 +21,19 @@ void wire_put_close(struct fmt_buf *b);	/* } */
 
 enum wire_type { WIRE_NIL, WIRE_BOOL, WIRE_INT, WIRE_NUM, WIRE_STR, WIRE_TABLE };
 
-/* a decoded value (40 bytes: a reply's size is mostly these; read a
- * member only for its type, but s, which is NULL but for a string); strings
- * are NUL-terminated and point into the decoded text (len excludes the NUL) */
+/* a decoded value (16 bytes: a reply's size is mostly these; read the
+ * member of its type only); strings are NUL-terminated and point into the
+ * decoded text (len excludes the NUL); a table whose keys are 1..len in
+ * order (a list) keeps its values only */
 struct wire_val {
-	enum wire_type type;
-	size_t len;		/* WIRE_STR length, WIRE_TABLE pair count */
-	char *s;		/* WIRE_STR */
+	unsigned long long type : 3;	/* enum wire_type */
+	unsigned long long list : 1;	/* WIRE_TABLE: kv is its len values */
+	unsigned long long len : 60;	/* WIRE_STR length, WIRE_TABLE pair count */
 	union {
 		long long i;	/* WIRE_INT, and WIRE_BOOL as 0/1 */
 		double d;	/* WIRE_NUM */
-		struct {
-			struct wire_val *k, *v;	/* WIRE_TABLE: len keys and values */
-		};
+		char *s;	/* WIRE_STR */
+		struct wire_val *kv;	/* WIRE_TABLE: keys and values alternate */
 	};
 };
 
@@ -43,6 +43,12 @@ struct wire_val {
  * not well formed (own is then the caller's still). */
 struct wire_val *wire_decode(char *s, size_t len, void *own);
 void wire_val_free(struct wire_val *v);	/* a tree wire_decode returned */
+
+/* the string v is, or NULL */
+const char *wire_str(const struct wire_val *v);
+/* key and value of pair i (0-based, i < t->len) of table t */
+struct wire_val wire_key(const struct wire_val *t, size_t i);
+const struct wire_val *wire_value(const struct wire_val *t, size_t i);
 
 /* field key of table t, entry i (1-based) of t; NULL when absent */
 const struct wire_val *wire_get(const struct wire_val *t, const char *key);

@@ -289,14 +289,22 @@ def test_a_big_reply_costs_about_twice_its_size(json):
     bounded(r, 2.5 * size)
 
 
-def test_a_huge_list_reply_has_a_bounded_cost():
-    """2 M short services in 36 MB"""
-    text = b"".join(b":%08x\tsnlua a\n" % i for i in range(1, 2000001))
+@pytest.mark.parametrize("opts", [[], ["--json"], ["--sort", "name"]], ids=["text", "json", "sort"])
+def test_a_huge_list_reply_has_a_bounded_cost(opts):
+    """2 M short services in 36 MB: JSON is written as it is made, rows
+    sorted in place"""
+    lines = [b":%08x\tsnlua %c\n" % (i, b"cab"[i % 3]) for i in range(1, 2000001)]
+    text = b"".join(lines)
     with console({"list": text}) as srv:
-        r = run("-H", srv.address, "list")
+        r = run("-H", srv.address, "list", *opts)
     assert r.returncode == 0, r.message
-    assert r.stdout.count(b"\n") == 2000000
-    bounded(r, 13 * len(text))     # rows of tiny cells: a table's pointers and copies
+    if opts == ["--json"]:
+        assert r.stdout.count(b'"name": "snlua ') == 2000000
+        assert r.stdout.endswith(b'"rows":2000000,"nodes":1,"status":0,"errors":[]}}\n')
+    else:
+        assert r.stdout == (text if not opts else
+                            b"".join(sorted(lines, key=lambda l: l.split(b"\t")[1])))
+    bounded(r, 2.5 * len(text))     # the reply, and a table's pointers into it
 
 
 def test_a_local_script_has_a_bound_too():
@@ -403,6 +411,22 @@ def test_an_engine_reply_with_escapes_is_shown_safely(tmp_path):
     no_control(r.stdout)
     no_control(r.stderr)
     assert b"boom X\\e]0;PWN" in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("json", [False, True])
+def test_a_huge_engine_reply_has_a_bounded_cost(tmp_path, json):
+    """2 M tiny entries in 24 MB: values in lists, strings in the reply,
+    JSON written as it is made"""
+    fix = tmp_path / "fix.lua"
+    fix.write_text("return 1\n")
+    replies = engine({"ok": True, "results": [{"ok": True, "output": ["x"] * 2000000}]})
+    with console(replies) as srv:
+        r = run("-H", srv.address, "inject", ":a", fix, *(["--json"] if json else []),
+                env={"XDG_STATE_HOME": str(tmp_path)})
+    assert r.returncode == 0, r.message
+    if json:
+        assert r.stdout.count(b'"x"') == 2000000 and r.stdout.startswith(b'{"targets":[')
+    bounded(r, 2.5 * len(replies["dbgcmd"]))
 
 
 def test_an_endless_engine_reply_ends_at_the_bound(tmp_path):
