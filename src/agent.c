@@ -3,6 +3,7 @@
  * console, requests and replies in the wire format (wire.h). */
 #include "agent.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,9 +267,13 @@ static int agent_boot(struct agent_sess *s, uint32_t hub, int once, struct err *
 	return rc;
 }
 
+/* a reply may hold one value per this many bytes it took on the wire: its
+ * decoded tree (16 bytes a value) then costs at most 1.6 times its size */
+#define AGENT_REPLY_BYTES_PER_VALUE 10
+
 /* Read the reply of an agent command (r->text, unescaped in place): 1 with
  * *reply decoded, 0 when the agent asks for an upgrade, -1 when the output
- * is not an agent reply. */
+ * is not an agent reply (errno E2BIG: too dense to hold, see above). */
 static int agent_parse(struct proto_reply *r, struct wire_val **reply)
 {
 	static const char prefix[] = "SKYCTL1 ";
@@ -279,7 +284,9 @@ static int agent_parse(struct proto_reply *r, struct wire_val **reply)
 		return 0;
 	char *body = out + sizeof prefix - 1;
 	size_t len = proto_unescape(body, r->len - (sizeof prefix - 1));
-	if (len == 0 || body[0] != '{' || !(*reply = wire_decode(body, len, out)))
+	errno = 0;
+	if (len == 0 || body[0] != '{' ||
+	    !(*reply = wire_decode(body, len, r->len / AGENT_REPLY_BYTES_PER_VALUE + 64, out)))
 		return -1;	/* a reply is a table */
 	proto_reply_take(r);	/* the tree's strings are in it */
 	return 1;
@@ -374,7 +381,10 @@ static int agent_exchange(struct agent_sess *s, uint32_t hub, const char *cmd,
 		rc = -2;
 	} else {
 		rc = agent_parse(&r, reply);
-		if (rc < 0)
+		if (rc < 0 && errno == E2BIG)
+			err_set(e, ERR_PROTO, "a reply of %zu bytes with more values than skyctl holds "
+				"for that size (one per %d bytes)", r.len, AGENT_REPLY_BYTES_PER_VALUE);
+		else if (rc < 0)
 			err_set(e, ERR_PROTO, "unexpected reply: %.200s", r.text);
 	}
 	proto_reply_free(&r);

@@ -441,7 +441,7 @@ int batch_run(struct batch_node *nodes, size_t nnodes, const struct batch_opts *
 	/* a batch its journals record can have its unknowns checked */
 	char *copy = malloc(sub->len + 1);	/* decoded in place, the copy kept by subv */
 	struct wire_val *subv = copy ? wire_decode(memcpy(copy, sub->p ? sub->p : "", sub->len),
-						   sub->len, copy) : NULL;
+						   sub->len, SIZE_MAX, copy) : NULL;
 	if (!subv)
 		free(copy);
 	const char *journaled = wire_gets(subv, "batch", NULL);

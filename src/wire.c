@@ -2,6 +2,7 @@
  * nesting, so a reply from any node is safe to read. */
 #include "wire.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,7 @@ struct wire_in {
 	size_t len, pos;
 	struct wire_val *st;
 	size_t top, cap;
+	size_t values, max_values;	/* kept so far (a list's keys are not), allowed */
 };
 
 /* the text from pos up to (not including) the next c; -1 if none */
@@ -127,6 +129,7 @@ static int wire_unlist(struct wire_in *in, size_t base, size_t n)
 		in->st[base + 2 * j] = (struct wire_val){ .type = WIRE_INT, .i = (long long)j + 1 };
 	}
 	in->top += n;
+	in->values += n;
 	return 0;
 }
 
@@ -182,6 +185,12 @@ static int wire_dec_pairs(struct wire_in *in, struct wire_val *v, int depth)
 				return -1;
 			}
 			v->list = 0;
+		}
+		if ((in->values += v->list ? 1 : 2) > in->max_values) {
+			wire_val_clear(&k);
+			wire_val_clear(&x);
+			errno = E2BIG;
+			return -1;
 		}
 		if (!v->list)
 			in->st[in->top++] = k;
@@ -264,9 +273,9 @@ struct wire_root {
 	void *own;
 };
 
-struct wire_val *wire_decode(char *s, size_t len, void *own)
+struct wire_val *wire_decode(char *s, size_t len, size_t max_values, void *own)
 {
-	struct wire_in in = { s, len, 0, NULL, 0, 0 };
+	struct wire_in in = { s, len, 0, NULL, 0, 0, 0, max_values };
 	struct wire_root *r = malloc(sizeof *r);
 	if (!r)
 		return NULL;

@@ -40,8 +40,10 @@ struct wire_val {
 /* Decode a wire string in place: s is rewritten (each string moves one
  * byte to make room for its NUL) and must outlive the result; own (the
  * malloc'd block s is in, or NULL) is freed with the result.  NULL if s is
- * not well formed (own is then the caller's still). */
-struct wire_val *wire_decode(char *s, size_t len, void *own);
+ * not well formed (own is then the caller's still), or (errno E2BIG) if it
+ * holds more than max_values values: "t" is one byte of text and 16 of
+ * tree, so a reply from a node is held to a share of its size. */
+struct wire_val *wire_decode(char *s, size_t len, size_t max_values, void *own);
 void wire_val_free(struct wire_val *v);	/* a tree wire_decode returned */
 
 /* the string v is, or NULL */

@@ -429,6 +429,22 @@ def test_a_huge_engine_reply_has_a_bounded_cost(tmp_path, json):
     bounded(r, 2.5 * len(replies["dbgcmd"]))
 
 
+def test_an_engine_reply_denser_than_its_bound_is_refused(tmp_path):
+    """{tttt...}: one byte of text a value, 16 bytes of memory each; the
+    decoder stops at a value per 8 bytes received, so the reply costs at
+    most about twice its size, and says why it was refused"""
+    fix = tmp_path / "fix.lua"
+    fix.write_text("return 1\n")
+    text = b"SKYCTL1 {" + b"t" * (16 * MB) + b"}"
+    with console({"list": LIST, "dbgcmd": text}) as srv:
+        r = run("-H", srv.address, "inject", ":a", fix, env={"XDG_STATE_HOME": str(tmp_path)})
+    shown = (r.stdout + r.stderr).decode()
+    assert r.returncode == 5, shown
+    assert ":0000000a  unknown a reply of %d bytes with more values than skyctl holds for " \
+        "that size (one per 10 bytes): may or may not be patched" % len(text) in shown, shown
+    bounded(r, 2.5 * len(text))
+
+
 def test_an_endless_engine_reply_ends_at_the_bound(tmp_path):
     fix = tmp_path / "fix.lua"
     fix.write_text("return 1\n")
