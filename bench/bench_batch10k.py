@@ -7,7 +7,8 @@ time, its CPU (user + system) and peak RSS, beside a floor measured in the
 same run: the same work fanned out from one service inside the node (a
 stock `inject` of a script that the node reads from disk), with skyctl's
 fan-out width (8 at once).  Then the same inject into N nodes at once
-(`skyctl -a`), N as many as the machine's memory holds (at most 8).
+(`skyctl -a`), N as many as the machine's memory holds (at most 8), and
+as many as it has cores.
 
 Targets: every batch command within 2x of its floor; skyctl CPU <= 0.3 s
 and peak RSS <= 50 MB per 10,000 targets; N nodes within 1.5x of one node's
@@ -174,10 +175,9 @@ def nodes_that_fit():
     return max(1, min(want, int(avail * 0.7 / per)))
 
 
-def many_nodes(backend, files, env, tmp, one):
-    k = nodes_that_fit()
-    print("-- %s, %d nodes of %d services at once (as many as memory holds, at most 8)"
-          % (backend, k, SERVICES), flush=True)
+def many_nodes(backend, files, env, tmp, one, k, why):
+    print("-- %s, %d nodes of %d services at once (%s)" % (backend, k, SERVICES, why),
+          flush=True)
     ns = []
     try:
         for _ in range(k):
@@ -211,9 +211,13 @@ def main():
           % (SERVICES, PAR))
     print("targets: batch <= 2x floor, skyctl cpu <= 0.3 s and peak <= 50 MB per 10,000 "
           "targets, N nodes <= 1.5x one node")
+    cores = os.cpu_count() or 1
     for backend in nodes.backends():
         one = one_node(backend, files, env)
-        many_nodes(backend, files, env, tmp, one)
+        k = nodes_that_fit()
+        many_nodes(backend, files, env, tmp, one, k, "as many as memory holds, at most 8")
+        if 1 < cores < k:  # one busy node per core: what the machine can run at once
+            many_nodes(backend, files, env, tmp, one, cores, "one per core")
 
 
 if __name__ == "__main__":
