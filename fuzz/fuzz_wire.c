@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!text)
 		return 0;
 	memcpy(text, data, size);
-	struct wire_val *v = wire_decode(text, size, size / 10 + 64, text);
+	struct wire_val *v = wire_decode(text, size, size / 3 + 64, text);
 	if (v) {
 		struct fmt_buf b = { 0 };
 		json_value(&b, v);

@@ -267,9 +267,11 @@ static int agent_boot(struct agent_sess *s, uint32_t hub, int once, struct err *
 	return rc;
 }
 
-/* a reply may hold one value per this many bytes it took on the wire: its
- * decoded tree (16 bytes a value) then costs at most 1.6 times its size */
-#define AGENT_REPLY_BYTES_PER_VALUE 10
+/* a reply may hold one value per this many bytes it took on the wire (a
+ * string takes 3 at least; real replies 6 to 12): its decoded tree (16
+ * bytes a value) then costs at most 5.3 times its size, however many
+ * bare booleans a node sends (1 byte each) */
+#define AGENT_REPLY_BYTES_PER_VALUE 3
 
 /* Read the reply of an agent command (r->text, unescaped in place): 1 with
  * *reply decoded, 0 when the agent asks for an upgrade, -1 when the output
