@@ -224,6 +224,22 @@ def test_big_batches_group_and_failures_only(backend, tmp_path, state):
         n.stop()
 
 
+def test_a_thousand_targets_in_one_request(backend, tmp_path, state):
+    """a node's 1000 targets go in one request: its reply (1000 services'
+    results, about 7 bytes a value) is read whole, then their journals"""
+    n = nodes.Node(backend, agents=1000).start(timeout=60)
+    try:
+        fix = write(tmp_path, "fix.lua", FIX)
+        r = skyctl_at(state, "inject", "@agent", fix, node=n, timeout=120)
+        assert r.returncode == 0 and "inject: 1000 ok, 0 failed" in r.stdout, \
+            r.stdout[-500:] + r.stderr
+        r = skyctl_at(state, "patches", "@agent", node=n, timeout=120)
+        assert r.returncode == 0 and "patches: 1000 services, 1 patch in place, 0 drifting" \
+            in r.stdout + r.stderr, r.stdout[-500:] + r.stderr
+    finally:
+        n.stop()
+
+
 BUSY = """local t = os.time()
 while os.time() < t + 4 do end
 _P.lua.CMD.touched = true
