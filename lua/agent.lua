@@ -10,22 +10,24 @@
 --      (lua/run.lua's line running lua/probe.lua): the agent answers it,
 --      or the reply asks for the agent, with no error in the node's log;
 --   2. `dbgcmd <hub> RUN <lua/run.lua's line> skyctl <this chunk> load
---      <version> <wire.lua> <engine.lua> <journal.lua>` runs this chunk in
+--      <version> <wire.lua> <engine.lua> <apply.lua> <journal.lua>` runs this chunk in
 --      mode "load": it registers SKYCTL1 and SKYCTL (where RUN fails, one
 --      debug-mode line, lua/boot.lua, registers SKYCTL, which loads it);
 --   3. `dbgcmd <hub> SKYCTL1 <version> <request>` runs a request (a client
 --      of another version is told to upgrade first).  A request naming
 --      other targets is fanned out by the hub: each target gets
 --      `skynet.call(t, "debug", "RUN", engine bytecode, ..., "runonce", req)`,
---      which runs req and leaves nothing but the journal: the engine is
---      resident in the hub alone.
+--      req.ops the bytecode of the operation's chunks, which runs req and
+--      leaves nothing but the journal: the engine is resident in the hub
+--      alone.
 --   With --no-agent (and for sweeps and uninstall) this chunk runs in mode
 --   "once", the request passed along, through RUN as in step 2 (where the
 --   console has no dbgcmd, through the one-shot SKYCTL_ONCE the boot line
 --   registers): nothing stays registered.
 --
--- Operations: lua/engine.lua's and lua/journal.lua's (which the hub sends
--- along with a request for one of them), plus eval, complete and compile.  A
+-- Operations: lua/engine.lua's, lua/apply.lua's and lua/journal.lua's (the
+-- hub sends the last two along with a request for one of their
+-- operations), plus eval, complete and compile.  A
 -- request with req.targets is run by the hub in each target (req.sub) with
 -- req.par at once, stopping after a failure when req.stop.
 --
@@ -35,7 +37,7 @@
 --
 -- What stays in a service is listed in lua/engine.lua.
 -- (the loaders hand a chunk its own source first: this one has no use for it)
-local _, MODE, VERSION, WIRE_SRC, ENGINE_SRC, JOURNAL_SRC, REQUEST = ...
+local _, MODE, VERSION, WIRE_SRC, ENGINE_SRC, APPLY_SRC, JOURNAL_SRC, REQUEST = ...
 local _G = _G
 local error, load, next, pairs, pcall, xpcall, setmetatable, tostring, type, rawget,
 	ipairs, assert = error, load, next, pairs, pcall, xpcall, setmetatable, tostring,
@@ -57,21 +59,27 @@ end
 local wire_src, engine_src = unescape(WIRE_SRC), unescape(ENGINE_SRC)
 local wire_chunk = assert(load(wire_src, "=skyctl-wire", "t", _G))
 local engine_chunk = assert(load(engine_src, "=skyctl-engine", "t", _G))
+local apply_chunk = assert(load(unescape(APPLY_SRC), "=skyctl-apply", "t", _G))
 local journal_chunk = assert(load(unescape(JOURNAL_SRC), "=skyctl-journal", "t", _G))
 local wire = wire_chunk()
 local E = engine_chunk("lib", VERSION, wire)
 local S, OPS, describe, errmsg = E.S, E.OPS, E.describe, E.errmsg
-local native = {}
-for op in pairs(OPS) do
-	native[op] = true
+
+-- run chunk with the engine's internals; the operations it added
+local function ops_of(chunk)
+	local before = {}
+	for op in pairs(OPS) do
+		before[op] = true
+	end
+	chunk(E)
+	local added = {}
+	for op in pairs(OPS) do
+		added[op] = not before[op] or nil
+	end
+	return added
 end
-journal_chunk(E)
--- the operations lua/journal.lua added: a request for one of them brings
--- that chunk to the services whose engine lacks it
-local JOURNAL_OPS = {}
-for op in pairs(OPS) do
-	JOURNAL_OPS[op] = not native[op] or nil
-end
+-- a request for one of these brings its chunk to the services it reaches
+local APPLY_OPS, JOURNAL_OPS = ops_of(apply_chunk), ops_of(journal_chunk)
 
 ---------------------------------------------------------------- prompt
 
@@ -381,7 +389,7 @@ local function dumper(f)
 	end
 end
 local engine_code, wire_code = dumper(engine_chunk), dumper(wire_chunk)
-local journal_code = dumper(journal_chunk)
+local apply_code, journal_code = dumper(apply_chunk), dumper(journal_chunk)
 
 local function call_error(e)
 	return { ok = false, unreached = true, err = tostring(e):gsub("^.-:%d+: ", "") }
@@ -448,8 +456,11 @@ end
 local function fanout(req)
 	local targets, sub = req.targets, req.sub
 	sub.v = req.v
+	-- the chunks of sub's operation (set, lua/journal.lua's, applies scripts)
+	sub.ops = (APPLY_OPS[sub.op] or sub.op == "set") and { apply_code() } or nil
 	if JOURNAL_OPS[sub.op] then
-		sub.journal_ops = journal_code()
+		sub.ops = sub.ops or {}
+		sub.ops[#sub.ops + 1] = journal_code()
 	end
 	local results, nextk, stop, me = {}, 1, false, skynet.self()
 	local msg = run_message(sub)

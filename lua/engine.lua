@@ -1,5 +1,5 @@
--- skyctl engine: the part of skyctl's agent that lives in every service it
--- patches.  A hub (lua/agent.lua, in the service a client talks to) sends
+-- skyctl engine: the part of skyctl's agent every service it reaches
+-- runs.  A hub (lua/agent.lua, in the service a client talks to) sends
 -- this chunk's bytecode to each service it reaches, with each request:
 -- `skynet.call(t, "debug", "RUN", engine, ..., mode, version, wire, req)`:
 --   mode "runonce"  runs req and registers nothing: once it is done the
@@ -7,15 +7,18 @@
 --                   resident: 66 KB of Lua heap in each of 10,000
 --                   services is a game server's memory doubled);
 --   mode "lib"      (the hub's own copy) returns the engine's functions.
--- Peers get only this chunk, not the hub's fan-out, console and prompt
--- code: every byte RUN carries to a thousand services costs each of them
--- an unpack and a load.
+-- This chunk is the core every request needs: the journal's format,
+-- describing values, undoing a change, the request loop.  The operations
+-- come in chunks of their own, sent only with the requests that need them
+-- (req.ops): lua/apply.lua (apply, exec: running scripts, tracking what
+-- they change, the checks) and lua/journal.lua (journal, rollback, set).
+-- Loading bytecode is most of what a request costs a service that has
+-- not run one lately (its memory is cold): 22 KB of it took 0.2 ms there,
+-- a 2 KB script 0.02 ms, so a listing of the journal brings no tracking
+-- code, and no peer gets the hub's fan-out, console and prompt code.
 --
--- Operations (req.op): apply (req.dry: apply, record, revert; res.calls
--- names the service handlers the scripts ran, whose effects stay), ping,
--- remove; journal and rollback come from lua/journal.lua, with the first
--- request that needs them.  lua/agent.lua adds eval and complete (for a
--- prompt) and runs requests naming other targets.
+-- Operations here: ping, remove.  lua/agent.lua adds eval and complete
+-- (for a prompt) and runs requests naming other targets.
 --
 -- What stays in a peer: the table package.loaded["skyctl"] with its patch
 -- journal, only when it has one.  In a hub, the debug commands SKYCTL and
@@ -23,41 +26,14 @@
 -- {op = "remove"} (`skyctl uninstall`) unregisters both commands and keeps
 -- only the journal, or nothing when the journal is empty;
 -- `package.loaded.skyctl = nil` in a debug session drops a journal too.
---
--- Scripts run as stock `inject` runs them (print captured, _P, _U, ... =
--- arguments, chunk name "@<script name>"), atomically: the code tables
--- (the _P tables, package.loaded modules, globals, and the upvalues of the
--- functions found in them; bounded depth and entries per table, so data
--- tables are never walked) are snapshotted, and if a script raises, every
--- change it made to them is undone before the error is reported.
---
--- Hot-fix helpers, in the script's environment as `hotfix`:
---   hotfix.getupvalue(fn, name)      -> value, index (nil if fn has none)
---   hotfix.setupvalue(fn, name, v)   sets it (error if fn has no such upvalue)
---   hotfix.join(newfn, oldfn)        joins newfn's upvalues to oldfn's by
---                                    name (state is shared, not copied);
---                                    returns newfn
---   hotfix.replace(tbl, key, newfn)  join(newfn, tbl[key]), then
---                                    tbl[key] = newfn; returns the old one
---   hotfix.upvalues(fn)              -> { name = value, ... }
--- Example (fix.lua):
---   local CMD = _P.lua.CMD
---   hotfix.replace(CMD, "deposit", function(n)
---       assert(n > 0, "deposit must be positive")
---       balance = balance + n      -- the service's own `balance` upvalue
---       return balance
---   end)
--- Upvalue writes are tracked by recording debug.setupvalue and
--- debug.upvaluejoin while the script runs (the helpers use them).
 local RUN_P, RUN_U = _P, _U -- set when this chunk runs under debug RUN
 -- WIRE: lua/wire.lua's chunk (text or bytecode), or the module itself
 local MODE, VERSION, WIRE, REQUEST = ...
 local _G = _G
-local assert, error, load, next, pairs, pcall, xpcall, select, setmetatable,
+local assert, load, next, pairs, pcall, xpcall, select, setmetatable,
 	tostring, type, rawget, rawset, rawequal, ipairs =
-	assert, error, load, next, pairs, pcall, xpcall, select, setmetatable,
+	assert, load, next, pairs, pcall, xpcall, select, setmetatable,
 	tostring, type, rawget, rawset, rawequal, ipairs
-local concat, unpack, sort = table.concat, table.unpack, table.sort
 local format = string.format
 local dbg = debug
 local getupvalue, setupvalue, upvalueid, upvaluejoin, getinfo =
@@ -67,7 +43,6 @@ local skynet = require "skynet"
 local sdebug = require "skynet.debug"
 
 local CMD, LOADER = "SKYCTL1", "SKYCTL"
-local LIMIT_DEPTH, LIMIT_ENTRIES, LIMIT_TOTAL = 3, 1000, 40000
 
 local wire = WIRE
 if type(wire) ~= "table" then
@@ -249,316 +224,10 @@ local function inject_tables()
 	return P, S.U
 end
 
----------------------------------------------------------------- tracking
+---------------------------------------------------------------- changes
 
 local function same(a, b)
 	return rawequal(a, b) or (a ~= a and b ~= b)
-end
-
--- Snapshot the code tables, breadth first from the roots (the _P tables,
--- package.loaded and its modules, _G) through table entries, at most
--- LIMIT_DEPTH tables deep: each table with at most LIMIT_ENTRIES entries is
--- copied (a bigger one is data: listed in snap.large, never walked).  The
--- data the service's handlers reach is copied too: the tables held in the
--- upvalues of the functions in the _P tables, and the tables of _U (one
--- level: skynet's own state).  Upvalues are not copied: the only ways to
--- change another function's upvalue are debug.setupvalue and
--- debug.upvaluejoin, which are recorded while a script runs (see
--- recorder).  Paths are parent links, turned to text on demand.
-local function snap_new(skip)
-	local snap = { order = {}, copy = {}, count = {}, mt = {}, up = {}, key = {}, large = {},
-		islarge = {}, internal = {}, inP = {}, deep = 0, total = 0, truncated = false, skip = skip,
-		claimed = {}, qv = {}, qd = {}, qn = 0, qi = 1 }
-	for name, m in next, package.loaded do
-		if type(m) == "table" and type(name) == "string" then
-			snap.claimed[m] = true
-		end
-	end
-	snap.claimed[_G] = true
-	return snap
-end
-
--- queue t as a root named name at depth d (a table known already is
--- not).  name: a string, or { upvalue name, table, key } for a table in an
--- upvalue of the function table[key], named when asked (tpath)
-local function snap_root(snap, t, name, d)
-	if not snap.key[t] and not snap.skip[t] then
-		snap.key[t] = name
-		snap.qn = snap.qn + 1
-		snap.qv[snap.qn], snap.qd[snap.qn] = t, d
-		return true
-	end
-end
-
--- copy the queued tables and the tables below them
-local function snap_walk(snap)
-	local copy, count, order, up, key = snap.copy, snap.count, snap.order, snap.up, snap.key
-	local claimed, skip, qv, qd, inP = snap.claimed, snap.skip, snap.qv, snap.qd, snap.inP
-	local loaded = package.loaded
-	local qi, qn, deep = snap.qi, snap.qn, snap.deep
-	while qi <= qn do
-		local v, d = qv[qi], qd[qi]
-		qi = qi + 1
-		local c, n, qn0, deep0 = {}, 0, qn, deep
-		local leaf, p = snap.internal[v], inP[v] -- skynet's state: entries only
-		for k, x in next, v do
-			n = n + 1
-			if n > LIMIT_ENTRIES then
-				c = nil
-				break
-			end
-			c[k] = x
-			if type(x) == "table" and not leaf and not key[x] and not skip[x]
-				and (not claimed[x] or v == loaded) then
-				if d < LIMIT_DEPTH then
-					up[x], key[x], inP[x] = v, k, p
-					qn = qn + 1
-					qv[qn], qd[qn] = x, d + 1
-				else
-					deep = deep + 1
-				end
-			end
-		end
-		if not c or snap.total + n > LIMIT_TOTAL then
-			for j = qn0 + 1, qn do -- forget the children of a table not kept
-				up[qv[j]], key[qv[j]] = nil, nil
-			end
-			qn, deep = qn0, deep0
-			if c then
-				snap.truncated = true
-			else
-				snap.large[#snap.large + 1] = v
-				snap.islarge[v] = true
-			end
-		else
-			snap.total = snap.total + n
-			order[#order + 1] = v
-			copy[v], count[v] = c, n
-			local m = getmetatable(v)
-			if m then
-				snap.mt[v] = m
-			end
-		end
-	end
-	snap.qi, snap.qn, snap.deep = qi, qn, deep
-end
-
-local function tpath(snap, t)
-	local parent = snap.up[t]
-	if parent then
-		return keypath(tpath(snap, parent), snap.key[t])
-	end
-	local name = snap.key[t]
-	if type(name) == "table" then
-		name = "(upvalue " .. name[1] .. " of " .. keypath(tpath(snap, name[2]), name[3]) .. ")"
-		snap.key[t] = name
-	end
-	return name or describe(t)
-end
-
--- the tables in the upvalues of the function t[k] as roots
-local function snap_upvalues(snap, t, k)
-	local f, claimed = snap.copy[t][k], snap.claimed
-	for i = 1, 255 do
-		local name, v = getupvalue(f, i)
-		if name == nil then
-			break
-		elseif type(v) == "table" and not claimed[v] then
-			snap_root(snap, v, { name, t, k }, 1)
-		end
-	end
-end
-
-local function tostring_order(a, b)
-	return tostring(a) < tostring(b)
-end
-
-local function track(P, U, skip)
-	local snap = snap_new(skip)
-	for pname, tables in pairs(P) do
-		for name, t in pairs(tables) do
-			if type(t) == "table" and not snap.claimed[t] then
-				if snap_root(snap, t, keypath(keypath("_P", pname), name), 1) then
-					snap.inP[t] = true
-				end
-			end
-		end
-	end
-	snap_root(snap, package.loaded, "package.loaded", 0)
-	snap_root(snap, _G, "_G", 0)
-	snap_walk(snap)
-	-- the data of the handlers: tables in the upvalues of _P's functions
-	for j = 1, #snap.order do
-		local t = snap.order[j]
-		if snap.inP[t] then
-			local keys, strings = {}, true -- in key order: a table two handlers share has one name
-			for k, x in next, snap.copy[t] do
-				if type(x) == "function" then
-					keys[#keys + 1] = k
-					strings = strings and type(k) == "string"
-				end
-			end
-			sort(keys, not strings and tostring_order or nil)
-			for _, k in ipairs(keys) do
-				snap_upvalues(snap, t, k)
-			end
-		end
-	end
-	for name, t in pairs(U) do
-		if type(t) == "table" and snap_root(snap, t, keypath("_U", name), LIMIT_DEPTH) then
-			snap.internal[t] = true
-		end
-	end
-	snap_walk(snap)
-	return snap
-end
-
--- the path of a function found in a tracked table, else its description
-local function fpath(snap, f)
-	for _, t in ipairs(snap.order) do
-		for k, x in next, snap.copy[t] do
-			if rawequal(x, f) then
-				return keypath(tpath(snap, t), k)
-			end
-		end
-	end
-	return describe(f)
-end
-
--- a closure whose only upvalue is upvalue i of f (keeps that cell alive)
-local function anchor_of(f, i)
-	local x
-	local a = function() return x end
-	upvaluejoin(a, 1, f, i)
-	return a
-end
-
--- Record what the running script does through debug: returns the run's
--- context, whose set, join and get stand in for debug.setupvalue,
--- debug.upvaluejoin and debug.getupvalue while it runs.  ctx.log gets the
--- first write to each upvalue of a function the script did not create,
--- made from the script's own coroutine; ctx.joined[f][i] every join; a
--- table the script reads from an upvalue is added to snap (copied before
--- the script can write it), or, too big to copy, to ctx.uncopied.
--- The hotfix helpers add ctx.missing (hotfix.replace of a key not there).
-local function recorder(chunkname, snap)
-	local log, seen, co = {}, {}, coroutine.running()
-	local ctx = { log = log, joined = {}, uncopied = {}, missing = {}, snap = snap }
-	local function note(kind, f, i)
-		if coroutine.running() ~= co or type(f) ~= "function" then
-			return
-		end
-		local name, old = getupvalue(f, i)
-		if not name or getinfo(f, "S").source == chunkname then
-			return
-		end
-		local key = tostring(i) .. kind
-		local slot = seen[f]
-		if not slot then
-			slot = {}
-			seen[f] = slot
-		end
-		if kind == "join" and not slot[key] then
-			slot[key] = true
-			log[#log + 1] = { kind = "join", f = f, i = i, name = name, old = old,
-				oldid = upvalueid(f, i), anchor = anchor_of(f, i) }
-		elseif kind == "upvalue" and not slot[key] and not slot[tostring(i) .. "join"] then
-			slot[key] = true
-			log[#log + 1] = { kind = "upvalue", f = f, i = i, name = name, old = old }
-		end
-	end
-	-- a table reached through upvalue name of f: copied before it is written
-	local named = {}
-	function ctx.reach(f, name, v)
-		if not snap or type(v) ~= "table" or named[v] or snap.claimed[v] or snap.skip[v]
-			or coroutine.running() ~= co or (snap.key[v] and not snap.islarge[v]) then
-			return
-		end
-		named[v] = true
-		local path = snap.key[v] and tpath(snap, v) or
-			"(upvalue " .. tostring(name) .. " of " .. fpath(snap, f) .. ")"
-		snap_root(snap, v, path, 1)
-		snap_walk(snap)
-		if snap.islarge[v] then
-			ctx.uncopied[#ctx.uncopied + 1] = path
-		end
-	end
-	function ctx.set(f, i, v)
-		note("upvalue", f, i)
-		return setupvalue(f, i, v)
-	end
-	function ctx.join(f1, n1, f2, n2)
-		note("join", f1, n1)
-		local j = ctx.joined[f1] or {}
-		ctx.joined[f1], j[n1] = j, true
-		return upvaluejoin(f1, n1, f2, n2)
-	end
-	function ctx.get(f, i)
-		local name, v = getupvalue(f, i)
-		ctx.reach(f, name, v)
-		return name, v
-	end
-	return ctx
-end
-
--- Compare the code tables with the snapshot and add the upvalue writes of
--- log; return the list of changes and move the snapshot forward.
-local function diff(snap, log)
-	local changes = {}
-	local function add(c)
-		changes[#changes + 1] = c
-	end
-	for _, t in ipairs(snap.order) do
-		local c = snap.copy[t]
-		local n, added = 0, 0
-		for k, v in next, t do
-			n = n + 1
-			if n > 4 * LIMIT_ENTRIES then
-				add({ kind = "overflow", path = tpath(snap, t), what = "overflow" })
-				break
-			end
-			local o = c[k]
-			if not same(o, v) then
-				if o == nil then
-					added = added + 1
-				end
-				add({ kind = "field", t = t, k = k, old = o, new = v, path = keypath(tpath(snap, t), k),
-					what = o == nil and "added" or "changed" })
-				c[k] = v
-			end
-		end
-		if n - added ~= snap.count[t] then -- some key of the copy is gone
-			for k, o in next, c do
-				if rawget(t, k) == nil then
-					add({ kind = "field", t = t, k = k, old = o, path = keypath(tpath(snap, t), k),
-						what = "removed" })
-					c[k] = nil
-				end
-			end
-		end
-		snap.count[t] = n
-		local m = getmetatable(t)
-		if not rawequal(m, snap.mt[t]) then
-			add({ kind = "metatable", t = t, old = snap.mt[t], new = m, path = tpath(snap, t),
-				what = "changed" })
-			snap.mt[t] = m
-		end
-	end
-	for _, r in ipairs(log) do
-		local _, v = getupvalue(r.f, r.i)
-		r.new, r.path = v, fpath(snap, r.f)
-		if r.kind == "join" then
-			r.newid = upvalueid(r.f, r.i)
-			if r.newid ~= r.oldid then
-				r.what = "joined"
-				add(r)
-			end
-		elseif not same(v, r.old) then
-			r.what = "changed"
-			add(r)
-		end
-	end
-	return changes
 end
 
 -- put back the old value of one change; false when it cannot be undone
@@ -576,22 +245,6 @@ local function undo(c)
 		return false
 	end
 	return true
-end
-
--- undo a list of changes, newest first; add the paths that could not be
--- undone to stuck and return it.  keep: tables whose changes are left as
--- they are (named in stuck too)
-local function revert(changes, stuck, keep)
-	for j = #changes, 1, -1 do
-		local c = changes[j]
-		if keep and c.t and keep[c.t] then
-			stuck[#stuck + 1] = c.path .. " (skynet's own state, and the script waited: "
-				.. "other messages may have changed it too)"
-		elseif not undo(c) then
-			stuck[#stuck + 1] = c.path
-		end
-	end
-	return stuck
 end
 
 -- the serializable view of a change
@@ -614,360 +267,13 @@ local function export_all(changes)
 	return out
 end
 
----------------------------------------------------------------- scripts
-
-local function find_upvalue(f, name)
-	for i, n, v in upvalues(f) do
-		if n == name then
-			return i, v
-		end
-	end
-end
-
--- the context of the script running now (recorder), for the helpers
-local active
-
--- The hotfix library; it writes upvalues through debug, so they are
--- recorded, and tells the running script's context what it reaches.
-local function helpers()
-	local H = {}
-	function H.getupvalue(f, name)
-		local i, v = find_upvalue(f, name)
-		if i and active then
-			active.reach(f, name, v)
-		end
-		return v, i
-	end
-	function H.setupvalue(f, name, v)
-		local i = find_upvalue(f, name)
-		if not i then
-			error(format("no upvalue %s in %s", name, describe(f)), 2)
-		end
-		dbg.setupvalue(f, i, v)
-	end
-	function H.upvalues(f)
-		local t = {}
-		for _, n, v in upvalues(f) do
-			if active then
-				active.reach(f, n, v)
-			end
-			t[n] = v
-		end
-		return t
-	end
-	function H.join(new, old)
-		if type(new) ~= "function" then
-			error("hotfix.join: the new value is not a function", 2)
-		end
-		for i, n in upvalues(new) do
-			local j = type(old) == "function" and find_upvalue(old, n)
-			if j then
-				dbg.upvaluejoin(new, i, old, j)
-			elseif n == "_ENV" then
-				-- the script's environment dies with the run: use the globals
-				local g = _G
-				dbg.upvaluejoin(new, i, function() return g end, 1)
-			end
-		end
-		return new
-	end
-	function H.replace(t, k, new)
-		if type(t) ~= "table" then
-			error(format("hotfix.replace: a table expected, got %s", type(t)), 2)
-		elseif type(new) ~= "function" then
-			error("hotfix.replace: the new value is not a function", 2)
-		end
-		local old = t[k]
-		if old == nil and active then
-			local info = getinfo(2, "Sl")
-			active.missing[#active.missing + 1] = { t = t, k = k,
-				at = basename(info.short_src) .. ":" .. info.currentline }
-		end
-		H.join(new, old)
-		t[k] = new
-		return old
-	end
-	return H
-end
-
-local function printer(out)
-	return function(...)
-		local n = select("#", ...)
-		local t = { ... }
-		for j = 1, n do
-			t[j] = tostring(t[j])
-		end
-		out[#out + 1] = concat(t, "\t", 1, n)
-	end
-end
-
 local function errmsg(e)
 	return type(e) == "string" and e or describe(e)
 end
 
--- an instruction-count hook that stops a script running past its time;
--- given calls, also a call hook noting the functions called (a bounded set)
-local function watchdog(seconds, calls)
-	local deadline, n = skynet.now() + seconds * 100, 0
-	return function(event)
-		if event == "count" then
-			if skynet.now() > deadline then
-				error(format("script still running after %g s: stopped", seconds), 2)
-			end
-		elseif n < LIMIT_ENTRIES then
-			local f = getinfo(2, "f").func
-			if not calls[f] then
-				n = n + 1
-				calls[f] = true
-			end
-		end
-	end
-end
-
--- how many messages this service has handled: a script that waits
--- (skynet.call, sleep) lets others run meanwhile
-local function messages()
-	local ok, n = pcall(skynet.stat, "message")
-	return ok and n or nil
-end
-
--- Run f (chunk name chunkname) with its debug writes recorded in a new
--- context (see recorder; tables it reaches are added to snap, if given),
--- the functions it calls noted in calls if given, stopped after timeout
--- seconds; return ok, the error or the results packed, and the context
--- (ctx.yielded: other messages were handled while it ran).
-local function run_recorded(f, chunkname, args, snap, timeout, calls)
-	local ctx = recorder(chunkname, snap)
-	local real_set, real_join, real_get = dbg.setupvalue, dbg.upvaluejoin, dbg.getupvalue
-	local hook, mask, count = dbg.gethook()
-	local outer, m0 = active, messages()
-	dbg.setupvalue, dbg.upvaluejoin, dbg.getupvalue = ctx.set, ctx.join, ctx.get
-	active = ctx
-	dbg.sethook(watchdog(timeout, calls), calls and "c" or "", 100000)
-	local r = table.pack(xpcall(f, errmsg, unpack(args, 1, args.n or #args)))
-	dbg.sethook(hook, mask, count)
-	active = outer
-	dbg.setupvalue, dbg.upvaluejoin, dbg.getupvalue = real_set, real_join, real_get
-	ctx.yielded = m0 ~= messages()
-	if not r[1] then
-		return false, r[2], ctx
-	end
-	return true, r, ctx
-end
-
--- Run one script in a fresh inject-style environment (see run_recorded)
-local function run_script(sc, args, P, U, out, timeout, snap, calls)
-	local env = setmetatable({ print = printer(out), _P = P, _U = U, hotfix = helpers() },
-		{ __index = _G })
-	local chunkname = "@" .. sc.name
-	local f, err = load(sc.code, chunkname, "b", env)
-	if not f then
-		return false, err, recorder(chunkname)
-	end
-	local ok, r, ctx = run_recorded(f, chunkname, args, snap, timeout, calls)
-	ctx.env = env
-	return ok, r, ctx
-end
-
----------------------------------------------------------------- checks
-
--- the value of name in env as a function reading it would see, running
--- no metamethod but an __index table chain
-local function lookup(env, name)
-	for _ = 1, 8 do
-		if type(env) ~= "table" then
-			return nil
-		end
-		local v = rawget(env, name)
-		if v ~= nil then
-			return v
-		end
-		local m = getmetatable(env)
-		env = m and rawget(m, "__index")
-	end
-end
-
--- the edit distance of a and b, an adjacent swap counting as one
-local function distance(a, b)
-	local d = {}
-	for i = 0, #a do
-		d[i] = { [0] = i }
-	end
-	for j = 1, #b do
-		d[0][j] = j
-	end
-	for i = 1, #a do
-		for j = 1, #b do
-			local cost = a:byte(i) == b:byte(j) and 0 or 1
-			d[i][j] = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-			if i > 1 and j > 1 and a:byte(i) == b:byte(j - 1) and a:byte(i - 1) == b:byte(j) then
-				d[i][j] = math.min(d[i][j], d[i - 2][j - 2] + 1)
-			end
-		end
-	end
-	return d[#a][#b]
-end
-
--- the name among names nearest to name (a name of 6 letters or fewer may
--- be one edit away, a longer one two), or nil
-local function nearest(name, names)
-	local best, bd = nil, #name > 6 and 3 or 2
-	for _, n in ipairs(names) do
-		local d = math.abs(#n - #name) < bd and distance(name, n) or bd
-		if d < bd then
-			best, bd = n, d
-		end
-	end
-	return best
-end
-
-local function upvalue_names(f)
-	local names, ids = {}, {}
-	for i, n in upvalues(f) do
-		names[i], ids[upvalueid(f, i)] = n, true
-	end
-	return names, ids
-end
-
-local function lua_function(f)
-	return type(f) == "function" and getinfo(f, "S").what ~= "C"
-end
-
--- The checks of one script run (its changes, its context): a list of
--- { level = "error" | "warning", msg = }.  An error is a patch that
--- cannot work as meant; inject refuses it unless forced.  reads: the
--- global names the script reads, found by the hub (lua/agent.lua).
-local function lint(changes, ctx, reads, chunkname, snap)
-	local list = {}
-	local function add(level, msg, ...)
-		list[#list + 1] = { level = level, msg = format(msg, ...) }
-	end
-	for _, m in ipairs(ctx.missing) do
-		add("error", "hotfix.replace at %s: %s has no key %s to replace (to add one, assign it)",
-			m.at, snap.key[m.t] and tpath(snap, m.t) or describe(m.t), describe(m.k))
-	end
-	for _, c in ipairs(changes) do
-		local new, old = c.new, c.old
-		if c.kind == "field" and type(new) == "function" and getinfo(new, "S").source == chunkname then
-			local label = type(c.k) == "string" and c.k or c.path
-			local info = getinfo(new, "Su")
-			local names, ids = {}, {}
-			if lua_function(old) then
-				names, ids = upvalue_names(old)
-				local oinfo = getinfo(old, "u")
-				if oinfo.nparams ~= info.nparams or oinfo.isvararg ~= info.isvararg then
-					add("warning", "%s: the new function (%s) takes %d parameter%s%s, the one it "
-						.. "replaces (%s) took %d%s", label, where(new), info.nparams,
-						info.nparams == 1 and "" or "s", info.isvararg and " and ..." or "",
-						where(old), oinfo.nparams, oinfo.isvararg and " and ..." or "")
-				end
-			end
-			local env
-			for i, name, v in upvalues(new) do
-				if name == "_ENV" then
-					env = v
-				elseif v == nil and not ids[upvalueid(new, i)]
-					and not (ctx.joined[new] and ctx.joined[new][i]) then
-					local near = nearest(name, names)
-					if lua_function(old) and near == name then
-						add("error", "%s: not joined to the upvalue of that name in %s (%s): "
-							.. "use hotfix.replace", name, label, where(old))
-					elseif lua_function(old) then
-						add("error", "%s: no upvalue of that name in %s (%s)%s", name, label,
-							where(old), near and "; did you mean " .. near .. "?" or "")
-					else
-						add("warning", "%s: an upvalue of the new %s (%s) that is nil and "
-							.. "joins nothing", name, label, where(new))
-					end
-				end
-			end
-			if env ~= nil then
-				local seen = {}
-				for _, r in ipairs(reads) do
-					local inside = false
-					for _, l in ipairs(r.within) do
-						inside = inside or l == info.linedefined
-					end
-					if inside and not seen[r.name] and lookup(env, r.name) == nil then
-						seen[r.name] = true
-						add("warning", "%s: global is nil in the service (read at %s:%d, in %s)",
-							r.name, chunkname:sub(2), r.line, label)
-					end
-				end
-			end
-		end
-	end
-	return #list > 0 and list or nil
-end
-
----------------------------------------------------------------- operations
-
--- The paths under _P of the service's handlers among the functions called:
--- a dry run cannot undo what they did to the service's state.
-local function handlers(snap, called)
-	local list = {}
-	for _, t in ipairs(snap.order) do
-		if snap.inP[t] then
-			for k, x in next, snap.copy[t] do
-				if called[x] then
-					called[x] = nil
-					list[#list + 1] = keypath(tpath(snap, t), k)
-				end
-			end
-		end
-	end
-	sort(list)
-	return #list > 0 and list or nil
-end
+---------------------------------------------------------------- journal
 
 local OPS = {}
-
-local function clock()
-	return skynet.hpc and skynet.hpc() // 1000 or os.clock() * 1e6 // 1
-end
-
--- The replaced functions some suspended task of the service is still
--- running (found on the stacks of the coroutines skynet keeps by session):
--- { { path = , tasks = n } }, or nil.
-local function busy(U, lists)
-	local sessions = U.session_id_coroutine
-	if type(sessions) ~= "table" then
-		return nil
-	end
-	local old = {}
-	for _, changes in ipairs(lists) do
-		for _, c in ipairs(changes) do
-			if type(c.old) == "function" and c.what ~= "added" then
-				old[c.old] = old[c.old] or c.path
-			end
-		end
-	end
-	local count, n = {}, 0
-	for _, co in next, sessions do
-		n = n + 1
-		if n > 10000 or not next(old) then
-			break
-		end
-		if type(co) == "thread" then
-			for level = 0, 64 do
-				local info = getinfo(co, level, "f")
-				if not info then
-					break
-				end
-				local p = old[info.func]
-				if p then
-					count[p] = (count[p] or 0) + 1
-					break
-				end
-			end
-		end
-	end
-	local list = {}
-	for p, k in pairs(count) do
-		list[#list + 1] = { path = p, tasks = k }
-	end
-	return #list > 0 and list or nil
-end
 
 -- the value a change put in place, as it is now
 local function current(c)
@@ -1021,150 +327,7 @@ local function journal_add(name, sha, req, changes)
 	return id
 end
 
--- what the run could not hold: tables too big to copy, reached by the
--- script or found in the walk, and the limits
-local function untracked(snap, ctx_uncopied)
-	local large = {}
-	for j = 1, math.min(#snap.large, 20) do
-		large[j] = tpath(snap, snap.large[j])
-	end
-	return { large = large, nlarge = #snap.large, deep = snap.deep,
-		truncated = snap.truncated, tracked = snap.total, uncopied = ctx_uncopied,
-		entries = LIMIT_ENTRIES, depth = LIMIT_DEPTH, total = LIMIT_TOTAL }
-end
-
--- Apply (or, with req.dry, try and revert) the scripts in this service.
--- A script whose patch is wholly in place already is not run again
--- (scripts[i].already = its id) unless req.again; one changing nothing
--- is not journaled; the checks' errors refuse the batch unless req.force.
-function OPS.apply(req)
-	local t0 = clock()
-	local P, U = inject_tables()
-	local snap = track(P, U, { [S] = true, [dbg] = true })
-	local res = { ok = true, scripts = {}, dry = req.dry or nil }
-	local done, calls, uncopied, yielded = {}, {}, {}, false
-	local function undo_all(stuck)
-		for j = #done, 1, -1 do
-			revert(done[j], stuck, yielded and snap.internal)
-		end
-		return stuck
-	end
-	for i, sc in ipairs(req.scripts) do
-		local out = {}
-		local e = not req.again and in_place(sc.sha)
-		if e then
-			res.scripts[i] = { name = sc.name, out = out, changes = {}, already = e[J.id] }
-			done[i] = {}
-		else
-			local ok, err, ctx = run_script(sc, req.args or {}, P, U, out, req.timeout or 10,
-				snap, calls)
-			yielded = yielded or ctx.yielded
-			for _, p in ipairs(ctx.uncopied) do
-				uncopied[#uncopied + 1] = p
-			end
-			local changes = diff(snap, ctx.log)
-			local checks = ok and lint(changes, ctx, sc.reads, "@" .. sc.name, snap) or nil
-			res.scripts[i] = { name = sc.name, out = out, changes = export_all(changes),
-				lint = checks }
-			done[i] = changes
-			if ok and not req.force then
-				for _, l in ipairs(checks or {}) do
-					if l.level == "error" then
-						ok, err, res.refused = false, l.msg, true
-						break
-					end
-				end
-			end
-			if not ok then
-				res.ok, res.err, res.failed = false, err, i
-				res.undone = 0
-				for j = 1, i do
-					res.undone = res.undone + #done[j]
-				end
-				local stuck = undo_all({})
-				res.undone = res.undone - #stuck
-				res.stuck = #stuck > 0 and stuck or nil
-				break
-			end
-		end
-	end
-	if res.ok then
-		res.busy = busy(U, done)
-	end
-	res.calls, res.yielded = handlers(snap, calls), yielded or nil
-	if res.ok and req.dry then
-		local stuck = undo_all({})
-		res.stuck = #stuck > 0 and stuck or nil
-	elseif res.ok then
-		for i, sc in ipairs(req.scripts) do
-			if #done[i] > 0 then
-				res.scripts[i].id = journal_add(sc.name, sc.sha, req, done[i])
-			end
-		end
-	end
-	res.untracked = untracked(snap, #uncopied > 0 and uncopied or nil)
-	res.cost = clock() - t0
-	return res
-end
-
--- Run scripts as they are, one after the other: no tracking, no undo, no
--- journal (skyctl exec).  Returns each one's output and results.
-function OPS.exec(req)
-	local res = { ok = true, scripts = {} }
-	local P, U = inject_tables()
-	for i, sc in ipairs(req.scripts) do
-		local out = {}
-		local env = setmetatable({ print = printer(out), _P = P, _U = U, hotfix = helpers() },
-			{ __index = _G })
-		local f, err = load(sc.code, "@" .. sc.name, "b", env)
-		local hook, mask, count = dbg.gethook()
-		local r
-		if f then
-			dbg.sethook(watchdog(req.timeout or 10), "", 100000)
-			r = table.pack(xpcall(f, errmsg, unpack(req.args or {}, 1, (req.args or {}).n
-				or #(req.args or {}))))
-			dbg.sethook(hook, mask, count)
-			if not r[1] then
-				f, err = nil, r[2]
-			end
-		end
-		local values = {}
-		for j = 2, f and r.n or 0 do
-			values[j - 1] = describe(r[j])
-		end
-		res.scripts[i] = { name = sc.name, out = out, values = values }
-		if not f then
-			res.ok, res.err, res.failed = false, err, i
-			break
-		end
-	end
-	return res
-end
-
--- Run f, a line typed at a prompt (session name), with its changes to the
--- tracked tables and upvalues recorded; changes to code (functions,
--- upvalues) are journaled as a patch named "repl <session>", and a line
--- saying so is added to out.  Returns xpcall's results packed.
-local function run_line(f, chunkname, session, out, timeout, who)
-	local P, U = inject_tables()
-	local snap = track(P, U, { [S] = true, [dbg] = true })
-	local ok, r, ctx = run_recorded(f, chunkname, {}, snap, timeout)
-	local changes, code = diff(snap, ctx.log), false
-	for _, c in ipairs(changes) do
-		code = code or c.kind == "upvalue" or c.kind == "join"
-			or type(c.old) == "function" or type(c.new) == "function"
-	end
-	if code then
-		local id = journal_add("repl " .. tostring(session), nil,
-			{ who = who, batch = "repl " .. tostring(session) }, changes)
-		out[#out + 1] = format("(journaled as patch #%d: %d change%s; skyctl rollback undoes it)",
-			id, #changes, #changes == 1 and "" or "s")
-	end
-	if not ok then
-		return table.pack(false, r)
-	end
-	return r
-end
+---------------------------------------------------------------- operations
 
 function OPS.ping()
 	return { ok = true, version = VERSION, journal = #S.journal }
@@ -1183,13 +346,14 @@ function OPS.remove()
 	return { ok = true, removed = true, journal = #S.journal }
 end
 
--- what lua/journal.lua (and lua/agent.lua, in a hub) build on
+-- what lua/apply.lua, lua/journal.lua (and lua/agent.lua, in a hub) build
+-- on; lua/apply.lua adds helpers, printer, watchdog and run_line
 local E = {
 	S = S, OPS = OPS, same = same, undo = undo, export = export, export_all = export_all,
-	describe = describe, errmsg = errmsg, helpers = helpers, printer = printer,
-	watchdog = watchdog, inject_tables = inject_tables, current = current,
-	is_current = is_current, run_line = run_line, journal_add = journal_add, wholly = wholly,
-	J = J, change = change,
+	describe = describe, errmsg = errmsg, inject_tables = inject_tables, current = current,
+	is_current = is_current, journal_add = journal_add, wholly = wholly, in_place = in_place,
+	J = J, change = change, basename = basename, where = where, keypath = keypath,
+	upvalues = upvalues,
 }
 
 local function handle_local(req)
@@ -1200,14 +364,16 @@ local function handle_local(req)
 			ok, res = xpcall(chunk, errmsg, E, req)
 		end
 		return ok and res or { ok = false, err = "skyctl agent: " .. tostring(res) }
-	elseif not OPS[req.op] and req.journal_ops then
-		local chunk, err = load(req.journal_ops, "=skyctl-journal", "bt", _G)
-		local ok = false
-		if chunk then
-			ok, err = pcall(chunk, E)
-		end
-		if not ok then
-			return { ok = false, err = "skyctl agent: journal operations: " .. tostring(err) }
+	elseif not OPS[req.op] then -- its operations' chunks came with it (lua/agent.lua)
+		for _, code in ipairs(req.ops or {}) do
+			local chunk, err = load(code, "=skyctl-ops", "bt", _G)
+			local ok = false
+			if chunk then
+				ok, err = pcall(chunk, E)
+			end
+			if not ok then
+				return { ok = false, err = "skyctl agent: operations: " .. tostring(err) }
+			end
 		end
 	end
 	local op = OPS[req.op]

@@ -3,8 +3,9 @@
 -- lua/engine.lua and are kept out of it: every byte of the engine is sent
 -- to each of the thousand services an inject may reach, and these are
 -- needed only by the requests that ask for them.  The hub (lua/agent.lua)
--- loads this chunk for itself and sends it along with a journal or
--- rollback request (req.journal_ops); a service loads it once and keeps it.
+-- loads this chunk for itself and sends it along with a journal, rollback
+-- or set request (req.ops, with lua/apply.lua for set); a service runs it
+-- for that request and keeps none of it.
 -- The chunk is called with the engine's internals and adds its
 -- operations to their OPS.
 --

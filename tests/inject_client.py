@@ -144,8 +144,8 @@ def _read(name):
 
 
 AGENT, WIRE, ENGINE = _read("agent.lua"), _read("wire.lua"), _read("engine.lua")
-JOURNAL = _read("journal.lua")
-VERSION = hashlib.sha256(AGENT + WIRE + ENGINE + JOURNAL).hexdigest()[:16]
+APPLY, JOURNAL = _read("apply.lua"), _read("journal.lua")
+VERSION = hashlib.sha256(AGENT + WIRE + ENGINE + APPLY + JOURNAL).hexdigest()[:16]
 BOOT = [l for l in _read("boot.lua").decode().split("\n") if l and not l.startswith("--")]
 
 
@@ -211,7 +211,7 @@ class Client:
 
     def load_args(self, mode):
         return (escape(self.agent), mode, self.version, escape(WIRE), escape(ENGINE),
-                escape(JOURNAL))
+                escape(APPLY), escape(JOURNAL))
 
     def request(self, hub, req, once=False):
         wire_req = escape(encode(req))

@@ -129,13 +129,13 @@ def test_a_broken_journal_chunk_gets_an_error_reply(node, client, tmp_path):
                      ' f:close() return s end\n'
                      'local _, out = skynet.call(%d, "debug", "RUN", src("%s/engine.lua"),'
                      ' "skyctl-engine", "runonce", "%s", src("%s/wire.lua"), {op = "journal",'
-                     ' v = "%s", journal_ops = "not lua ("})\nprint(out)'
+                     ' v = "%s", ops = {"not lua ("}})\nprint(out)'
                      % (peer, lua, VERSION, lua, VERSION))
     out, status = con.cmd("inject %x %s" % (hub, probe))
     assert status == "OK" and out.startswith("f"), out
     rep = decode(unescape(out[1:].encode("latin-1")))
     assert not rep["ok"], out
-    assert rep["err"].startswith("skyctl agent: journal operations: "), rep
+    assert rep["err"].startswith("skyctl agent: operations: "), rep
     # nothing was kept: the next journal request brings the real chunk
     rep = client.request("%x" % hub, {"op": "journal", "targets": [peer],
                                       "sub": {"op": "journal"}})
