@@ -46,7 +46,7 @@ local format = string.format
 local dbg = debug
 local getupvalue, setupvalue, upvalueid, upvaluejoin, getinfo =
 	dbg.getupvalue, dbg.setupvalue, dbg.upvalueid, dbg.upvaluejoin, dbg.getinfo
-local getmetatable, setmetatable_raw = dbg.getmetatable, dbg.setmetatable
+local getmetatable = dbg.getmetatable
 local skynet = require "skynet"
 
 local LIMIT_DEPTH, LIMIT_ENTRIES, LIMIT_TOTAL = 3, 1000, 40000
