@@ -263,14 +263,19 @@ struct metrics_out {
 static void metrics_label(struct fmt_buf *b, const char *key, const char *val, int first)
 {
 	struct fmt_buf safe = { 0 };
-	fmt_safe(&safe, val, strlen(val), "");
+	size_t len = strlen(val);
+	if (fmt_safe_len(val, len, "") < len) {	/* most names need nothing */
+		fmt_safe(&safe, val, len, "");
+		val = safe.p ? safe.p : "";
+	}
 	fmt_printf(b, "%s%s=\"", first ? "" : ",", key);
-	for (size_t i = 0; i < safe.len; i++) {
-		size_t n = strcspn(safe.p + i, "\\\"");
-		fmt_putn(b, safe.p + i, n);
-		i += n;
-		if (i < safe.len)
-			fmt_puts(b, safe.p[i] == '\\' ? "\\\\" : "\\\"");
+	for (const char *p = val; *p; p++) {
+		size_t n = strcspn(p, "\\\"");
+		fmt_putn(b, p, n);
+		p += n;
+		if (!*p)
+			break;
+		fmt_puts(b, *p == '\\' ? "\\\\" : "\\\"");
 	}
 	fmt_puts(b, "\"");
 	b->oom |= safe.oom;
