@@ -390,6 +390,15 @@ local function dumper(f)
 end
 local engine_code, wire_code = dumper(engine_chunk), dumper(wire_chunk)
 local apply_code, journal_code = dumper(apply_chunk), dumper(journal_chunk)
+-- the chunks a request for each operation brings to the services it
+-- reaches, in load order (set, lua/journal.lua's, applies scripts too)
+local OP_CHUNKS = { set = { apply_code, journal_code } }
+for op in pairs(APPLY_OPS) do
+	OP_CHUNKS[op] = { apply_code }
+end
+for op in pairs(JOURNAL_OPS) do
+	OP_CHUNKS[op] = OP_CHUNKS[op] or { journal_code }
+end
 
 local function call_error(e)
 	return { ok = false, unreached = true, err = tostring(e):gsub("^.-:%d+: ", "") }
@@ -456,11 +465,9 @@ end
 local function fanout(req)
 	local targets, sub = req.targets, req.sub
 	sub.v = req.v
-	-- the chunks of sub's operation (set, lua/journal.lua's, applies scripts)
-	sub.ops = (APPLY_OPS[sub.op] or sub.op == "set") and { apply_code() } or nil
-	if JOURNAL_OPS[sub.op] then
+	for i, code in ipairs(OP_CHUNKS[sub.op] or {}) do
 		sub.ops = sub.ops or {}
-		sub.ops[#sub.ops + 1] = journal_code()
+		sub.ops[i] = code()
 	end
 	local results, nextk, stop, me = {}, 1, false, skynet.self()
 	local msg = run_message(sub)
