@@ -84,12 +84,14 @@ def test_mem_and_gc_in_bytes(node):
 
 
 def test_ping_targets(node):
-    assert ok("ping", ":a", node=node).stdout == "0.00\n"
+    # the node measures in its 1/100 s ticks: a busy machine may see one
+    assert re.fullmatch(r"\d+\.\d\d\n", ok("ping", ":a", node=node).stdout)
     rows = tsv(ok("ping", "@agent", node=node).stdout)
     assert [r[0] for r in rows] == [":0000000a", ":0000000b", ":0000000c"]
     recs = jrun("ping", "@agen*,:a,b", node=node)  # duplicates dropped
     assert [x["address"] for x in recs] == [":0000000a", ":0000000b", ":0000000c"]
-    assert all(x["ok"] is True and x["time"] == 0 for x in recs)
+    assert all(x["ok"] is True and isinstance(x["time"], (int, float))
+               and x["time"] >= 0 for x in recs)
     table = ok("ping", "a,0000000b", node=node, tty=True,
                env={"NO_COLOR": "1"}).stdout.splitlines()
     assert table[0].split() == ["ADDRESS", "TIME"]
