@@ -34,9 +34,9 @@
 -- debug.upvaluejoin while the script runs (the helpers use them).
 local E = ...
 local S, J, OPS, same, undo, export_all, describe, errmsg, inject_tables, in_place,
-	journal_add, basename, where, keypath, upvalues =
+	journal_add, basename, where, keypath, upvalues, gc_resume =
 	E.S, E.J, E.OPS, E.same, E.undo, E.export_all, E.describe, E.errmsg, E.inject_tables,
-	E.in_place, E.journal_add, E.basename, E.where, E.keypath, E.upvalues
+	E.in_place, E.journal_add, E.basename, E.where, E.keypath, E.upvalues, E.gc_resume
 local error, load, next, pairs, pcall, xpcall, select, setmetatable, tostring, type, rawget,
 	rawequal, ipairs =
 	error, load, next, pairs, pcall, xpcall, select, setmetatable, tostring, type, rawget,
@@ -63,10 +63,13 @@ local LIMIT_DEPTH, LIMIT_ENTRIES, LIMIT_TOTAL = 3, 1000, 40000
 -- change another function's upvalue are debug.setupvalue and
 -- debug.upvaluejoin, which are recorded while a script runs (see
 -- recorder).  Paths are parent links, turned to text on demand.
+-- The copies are one flat array, snap.F: table t's entries are the key,
+-- value pairs F[at[t] + 1 .. at[t] + 2 * count[t]], in t's own order (no
+-- table built per table copied: less to allocate and to collect).
 local function snap_new(skip)
-	local snap = { order = {}, copy = {}, count = {}, mt = {}, up = {}, key = {}, large = {},
-		islarge = {}, internal = {}, inP = {}, deep = 0, total = 0, truncated = false, skip = skip,
-		claimed = {}, qv = {}, qd = {}, qn = 0, qi = 1 }
+	local snap = { order = {}, F = {}, fn = 0, at = {}, count = {}, mt = {}, up = {}, key = {},
+		large = {}, islarge = {}, internal = {}, inP = {}, deep = 0, total = 0, truncated = false,
+		skip = skip, claimed = {}, qv = {}, qd = {}, qn = 0, qi = 1 }
 	for name, m in next, package.loaded do
 		if type(m) == "table" and type(name) == "string" then
 			snap.claimed[m] = true
@@ -90,22 +93,23 @@ end
 
 -- copy the queued tables and the tables below them
 local function snap_walk(snap)
-	local copy, count, order, up, key = snap.copy, snap.count, snap.order, snap.up, snap.key
+	local F, at, count, order, up, key = snap.F, snap.at, snap.count, snap.order, snap.up, snap.key
 	local claimed, skip, qv, qd, inP = snap.claimed, snap.skip, snap.qv, snap.qd, snap.inP
 	local loaded = package.loaded
-	local qi, qn, deep = snap.qi, snap.qn, snap.deep
+	local qi, qn, deep, fn = snap.qi, snap.qn, snap.deep, snap.fn
 	while qi <= qn do
 		local v, d = qv[qi], qd[qi]
 		qi = qi + 1
-		local c, n, qn0, deep0 = {}, 0, qn, deep
+		local c, n, qn0, deep0, start = true, 0, qn, deep, fn
 		local leaf, p = snap.internal[v], inP[v] -- skynet's state: entries only
 		for k, x in next, v do
 			n = n + 1
 			if n > LIMIT_ENTRIES then
-				c = nil
+				c = false
 				break
 			end
-			c[k] = x
+			F[fn + 1], F[fn + 2] = k, x
+			fn = fn + 2
 			if type(x) == "table" and not leaf and not key[x] and not skip[x]
 				and (not claimed[x] or v == loaded) then
 				if d < LIMIT_DEPTH then
@@ -121,7 +125,7 @@ local function snap_walk(snap)
 			for j = qn0 + 1, qn do -- forget the children of a table not kept
 				up[qv[j]], key[qv[j]] = nil, nil
 			end
-			qn, deep = qn0, deep0
+			qn, deep, fn = qn0, deep0, start
 			if c then
 				snap.truncated = true
 			else
@@ -131,14 +135,23 @@ local function snap_walk(snap)
 		else
 			snap.total = snap.total + n
 			order[#order + 1] = v
-			copy[v], count[v] = c, n
+			at[v], count[v] = start, n
 			local m = getmetatable(v)
 			if m then
 				snap.mt[v] = m
 			end
 		end
 	end
-	snap.qi, snap.qn, snap.deep = qi, qn, deep
+	snap.qi, snap.qn, snap.deep, snap.fn = qi, qn, deep, fn
+end
+
+-- the copy of t (a tracked table) as a table
+local function copy_of(snap, t)
+	local F, c = snap.F, {}
+	for i = snap.at[t] + 1, snap.at[t] + 2 * snap.count[t], 2 do
+		c[F[i]] = F[i + 1]
+	end
+	return c
 end
 
 local function tpath(snap, t)
@@ -155,8 +168,8 @@ local function tpath(snap, t)
 end
 
 -- the tables in the upvalues of the function t[k] as roots
-local function snap_upvalues(snap, t, k)
-	local f, claimed = snap.copy[t][k], snap.claimed
+local function snap_upvalues(snap, t, k, f)
+	local claimed = snap.claimed
 	for i = 1, 255 do
 		local name, v = getupvalue(f, i)
 		if name == nil then
@@ -189,16 +202,16 @@ local function track(P, U, skip)
 	for j = 1, #snap.order do
 		local t = snap.order[j]
 		if snap.inP[t] then
-			local keys, strings = {}, true -- in key order: a table two handlers share has one name
-			for k, x in next, snap.copy[t] do
-				if type(x) == "function" then
-					keys[#keys + 1] = k
-					strings = strings and type(k) == "string"
+			local keys, strings, F = {}, true, snap.F -- in key order: a table two handlers share has one name
+			for i = snap.at[t] + 1, snap.at[t] + 2 * snap.count[t], 2 do
+				if type(F[i + 1]) == "function" then
+					keys[#keys + 1] = F[i]
+					strings = strings and type(F[i]) == "string"
 				end
 			end
 			sort(keys, not strings and tostring_order or nil)
 			for _, k in ipairs(keys) do
-				snap_upvalues(snap, t, k)
+				snap_upvalues(snap, t, k, rawget(t, k))
 			end
 		end
 	end
@@ -213,10 +226,11 @@ end
 
 -- the path of a function found in a tracked table, else its description
 local function fpath(snap, f)
+	local F = snap.F
 	for _, t in ipairs(snap.order) do
-		for k, x in next, snap.copy[t] do
-			if rawequal(x, f) then
-				return keypath(tpath(snap, t), k)
+		for i = snap.at[t] + 1, snap.at[t] + 2 * snap.count[t], 2 do
+			if rawequal(F[i + 1], f) then
+				return keypath(tpath(snap, t), F[i])
 			end
 		end
 	end
@@ -299,6 +313,55 @@ local function recorder(chunkname, snap)
 	return ctx
 end
 
+-- t holds what its copy holds: the same pairs in the same order (a table
+-- nobody inserted into is not rehashed: its order stays)
+local function unchanged(snap, t)
+	local F, i, last = snap.F, snap.at[t] + 1, snap.at[t] + 2 * snap.count[t]
+	for k, v in next, t do
+		if i > last or not rawequal(F[i], k) or not rawequal(F[i + 1], v) then
+			return false
+		end
+		i = i + 2
+	end
+	return i > last
+end
+
+-- add the changes of tracked table t since its copy, and copy it anew
+local function diff_table(snap, t, add)
+	local c = copy_of(snap, t)
+	local n, added = 0, 0
+	for k, v in next, t do
+		n = n + 1
+		if n > 4 * LIMIT_ENTRIES then
+			add({ kind = "overflow", path = tpath(snap, t), what = "overflow" })
+			break
+		end
+		local o = c[k]
+		if not same(o, v) then
+			if o == nil then
+				added = added + 1
+			end
+			add({ kind = "field", t = t, k = k, old = o, new = v, path = keypath(tpath(snap, t), k),
+				what = o == nil and "added" or "changed" })
+			c[k] = v
+		end
+	end
+	if n - added ~= snap.count[t] then -- some key of the copy is gone
+		for k, o in next, c do
+			if rawget(t, k) == nil then
+				add({ kind = "field", t = t, k = k, old = o, path = keypath(tpath(snap, t), k),
+					what = "removed" })
+				c[k] = nil
+			end
+		end
+	end
+	local F, fn, m = snap.F, snap.fn, 0
+	for k, v in next, n > 4 * LIMIT_ENTRIES and c or t do -- in t's order, if not too big
+		F[fn + 1], F[fn + 2], fn, m = k, v, fn + 2, m + 1
+	end
+	snap.at[t], snap.count[t], snap.fn = snap.fn, m, fn
+end
+
 -- Compare the code tables with the snapshot and add the upvalue writes of
 -- log; return the list of changes and move the snapshot forward.
 local function diff(snap, log)
@@ -307,34 +370,9 @@ local function diff(snap, log)
 		changes[#changes + 1] = c
 	end
 	for _, t in ipairs(snap.order) do
-		local c = snap.copy[t]
-		local n, added = 0, 0
-		for k, v in next, t do
-			n = n + 1
-			if n > 4 * LIMIT_ENTRIES then
-				add({ kind = "overflow", path = tpath(snap, t), what = "overflow" })
-				break
-			end
-			local o = c[k]
-			if not same(o, v) then
-				if o == nil then
-					added = added + 1
-				end
-				add({ kind = "field", t = t, k = k, old = o, new = v, path = keypath(tpath(snap, t), k),
-					what = o == nil and "added" or "changed" })
-				c[k] = v
-			end
+		if not unchanged(snap, t) then
+			diff_table(snap, t, add)
 		end
-		if n - added ~= snap.count[t] then -- some key of the copy is gone
-			for k, o in next, c do
-				if rawget(t, k) == nil then
-					add({ kind = "field", t = t, k = k, old = o, path = keypath(tpath(snap, t), k),
-						what = "removed" })
-					c[k] = nil
-				end
-			end
-		end
-		snap.count[t] = n
 		local m = getmetatable(t)
 		if not rawequal(m, snap.mt[t]) then
 			add({ kind = "metatable", t = t, old = snap.mt[t], new = m, path = tpath(snap, t),
@@ -461,17 +499,24 @@ local function printer(out)
 end
 
 -- an instruction-count hook that stops a script running past its time;
--- given calls, also a call hook noting the functions called (a bounded set)
+-- given calls, also a call hook noting the functions called (a bounded
+-- set).  It turns the collector back on (see lua/engine.lua's gc_resume)
+-- when the script has made garbage, and before it yields: skynet.call and
+-- skynet.sleep yield the script's coroutine through coroutine.yield.
 local function watchdog(seconds, calls)
-	local deadline, n = skynet.now() + seconds * 100, 0
+	local deadline, n, yield = skynet.now() + seconds * 100, 0, coroutine.yield
 	return function(event)
 		if event == "count" then
+			gc_resume()
 			if skynet.now() > deadline then
 				error(format("script still running after %g s: stopped", seconds), 2)
 			end
-		elseif n < LIMIT_ENTRIES then
+		else
 			local f = getinfo(2, "f").func
-			if not calls[f] then
+			if f == yield then
+				gc_resume(true)
+			end
+			if n < LIMIT_ENTRIES and not calls[f] then
 				n = n + 1
 				calls[f] = true
 			end
@@ -496,6 +541,9 @@ local function run_recorded(f, chunkname, args, snap, timeout, calls)
 	local real_set, real_join, real_get = dbg.setupvalue, dbg.upvaluejoin, dbg.getupvalue
 	local hook, mask, count = dbg.gethook()
 	local outer, m0 = active, messages()
+	if not calls then -- no call hook to see the script yield
+		gc_resume(true)
+	end
 	dbg.setupvalue, dbg.upvaluejoin, dbg.getupvalue = ctx.set, ctx.join, ctx.get
 	active = ctx
 	dbg.sethook(watchdog(timeout, calls), calls and "c" or "", 100000)
@@ -662,10 +710,11 @@ local function handlers(snap, called)
 	local list = {}
 	for _, t in ipairs(snap.order) do
 		if snap.inP[t] then
-			for k, x in next, snap.copy[t] do
-				if called[x] then
-					called[x] = nil
-					list[#list + 1] = keypath(tpath(snap, t), k)
+			local F = snap.F
+			for i = snap.at[t] + 1, snap.at[t] + 2 * snap.count[t], 2 do
+				if called[F[i + 1]] then
+					called[F[i + 1]] = nil
+					list[#list + 1] = keypath(tpath(snap, t), F[i])
 				end
 			end
 		end
@@ -808,6 +857,7 @@ end
 -- Run scripts as they are, one after the other: no tracking, no undo, no
 -- journal (skyctl exec).  Returns each one's output and results.
 function OPS.exec(req)
+	gc_resume(true) -- these scripts may wait, and no hook sees them yield
 	local res = { ok = true, scripts = {} }
 	local P, U = inject_tables()
 	for i, sc in ipairs(req.scripts) do

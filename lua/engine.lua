@@ -347,6 +347,21 @@ function OPS.remove()
 	return { ok = true, removed = true, journal = #S.journal }
 end
 
+-- In a peer, RUN collects all garbage once this chunk returns: until
+-- then an incremental step of the collector is work done twice, so the
+-- collector waits (on a libc node a tenth of a peer's time went to those
+-- steps).  It is back on as soon as garbage could outlive the chunk's
+-- short run: before a script waits (other messages run meanwhile) or once
+-- it has made 16 MB (lua/apply.lua's watchdog calls gc_resume).
+local paused_at -- collectgarbage "count" when this chunk stopped the collector
+
+local function gc_resume(now)
+	if paused_at and (now or collectgarbage("count") > paused_at + 16384) then
+		paused_at = nil
+		collectgarbage("restart")
+	end
+end
+
 -- what lua/apply.lua, lua/journal.lua (and lua/agent.lua, in a hub) build
 -- on; lua/apply.lua adds helpers, printer, watchdog and run_line
 local E = {
@@ -354,7 +369,7 @@ local E = {
 	describe = describe, errmsg = errmsg, inject_tables = inject_tables, current = current,
 	is_current = is_current, journal_add = journal_add, wholly = wholly, in_place = in_place,
 	J = J, change = change, basename = basename, where = where, keypath = keypath,
-	upvalues = upvalues,
+	upvalues = upvalues, gc_resume = gc_resume,
 }
 
 local function handle_local(req)
@@ -417,8 +432,18 @@ if MODE == "lib" then
 	E.handle_local, E.loader, E.tidy = handle_local, loader, tidy
 	return E
 end
--- mode "runonce"
-local ok, line = peer_reply(handle_local(REQUEST))
+-- mode "runonce" (a profile, brought as req.chunk, waits: the collector runs)
+if not REQUEST.chunk and collectgarbage("isrunning") then
+	paused_at = collectgarbage("count")
+	collectgarbage("stop")
+end
+local done, ok, line = pcall(function()
+	return peer_reply(handle_local(REQUEST))
+end)
+gc_resume(true) -- whatever happened: a service never keeps its collector stopped
+if not done then
+	error(ok, 0)
+end
 print((ok and "t" or "f") .. line)
 running = false
 tidy()

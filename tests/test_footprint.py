@@ -2,6 +2,7 @@
 8 KB of skyctl's Lua heap (median, after gc), journal included; no
 service stays in debug mode and no debug_agent is left; first contact
 writes nothing to the node's log but the console's own connection lines."""
+import json
 import os
 import re
 import statistics
@@ -128,3 +129,32 @@ def test_one_shot_requests_leave_the_nodes_log_clean(node, tmp_path, state):
             assert con.cmd("dbgcmd %s SKYCTL1 x" % a)[1] == "Error"
     finally:
         con.close()
+
+
+def test_the_services_reached_keep_their_collector_running(node, tmp_path, state):
+    """a service stops its collector while a request of skyctl's runs (RUN
+    collects all garbage when it ends); it is on again once the request is
+    done, whatever the request did, and before a script waits (the service
+    handles other messages meanwhile)"""
+    probe = write(tmp_path, "gc.lua", 'print(collectgarbage("isrunning"))\n')
+    waits = write(tmp_path, "waits.lua",
+                  'require("skynet").sleep(1)\nprint(collectgarbage("isrunning"))\n')
+    fails = write(tmp_path, "fails.lua", FIX + 'error("broken fix")\n')
+    fix = write(tmp_path, "fix.lua", FIX)
+    r = skyctl_at(state, "--json", "inject", ":b,:c", waits, node=node)
+    assert r.returncode == 0, r.stdout + r.stderr
+    outs = [t["result"]["scripts"][0]["out"] for t in json.loads(r.stdout)["targets"]]
+    assert outs == [["true"], ["true"]]
+    r = skyctl_at(state, "inject", ":b,:c", fails, node=node)
+    assert r.returncode == 1 and "broken fix" in r.stdout, r.stdout + r.stderr
+    for args in (["inject", ":b,:c", fix], ["diff", ":b,:c", fix], ["patches", ":b,:c"],
+                 ["rollback", ":b,:c"], ["exec", ":b,:c", probe]):
+        r = skyctl_at(state, *args, node=node)
+        assert r.returncode == 0, (args, r.stdout + r.stderr)
+        con = nodes.Console(node.port)
+        con.banner()
+        try:
+            for a in ("b", "c"):
+                assert con.cmd("inject %s %s" % (a, probe)) == (["true"], "OK"), args
+        finally:
+            con.close()
