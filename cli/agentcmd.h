@@ -137,7 +137,7 @@ void agentcmd_change_line(struct fmt_buf *b, const struct wire_val *c, int width
 			  const char *arrow);
 
 /* append the checks' lines of a result v (errors and warnings from
- * lua/engine.lua's lint, suspended tasks running replaced code, a script
+ * lua/apply.lua's lint, suspended tasks running replaced code, a script
  * that waited), each "PAD! ...\n" */
 void agentcmd_warnings(struct fmt_buf *b, const struct wire_val *v, const char *pad);
 /* whether result v leaves anything that was not undone, or not tracked:

@@ -1,6 +1,6 @@
 /* skyctl exec TARGET SCRIPT... [-- ARGS...]: run scripts in live services
  * without making them patches: no tracking, no undo, no journal entry in
- * the service (lua/engine.lua's exec op); audited here like every command
+ * the service (lua/apply.lua's exec op); audited here like every command
  * that may change a service.  What each printed and returned is shown,
  * targets with the same result once. */
 #include <stdio.h>

@@ -170,7 +170,7 @@ function OPS.eval(req)
 	if not f2 then
 		return { ok = false, err = err, syntax = true }
 	end
-	-- code changed at a prompt is journaled (lua/engine.lua's run_line)
+	-- code changed at a prompt is journaled (lua/apply.lua's run_line)
 	local r = E.run_line(f2, name, req.session or "", out, req.timeout or 10, req.who)
 	if not r[1] then
 		return { ok = false, err = r[2], out = out }
@@ -220,7 +220,7 @@ end
 
 -- What the checks learn from a script's text alone is found here, once
 -- per script, and sent with it: every service of a batch would otherwise
--- tokenize the same source (lua/engine.lua's lint uses sc.reads).
+-- tokenize the same source (lua/apply.lua's lint uses sc.reads).
 
 local KEYWORDS = {}
 for w in ("and break do else elseif end false for function goto if in local nil not or "

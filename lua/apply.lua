@@ -145,10 +145,18 @@ local function snap_walk(snap)
 	snap.qi, snap.qn, snap.deep, snap.fn = qi, qn, deep, fn
 end
 
+-- where the copy of tracked table t lies in snap.F: its pairs are
+-- F[i], F[i + 1] for i = first, last, 2
+local function span(snap, t)
+	local at = snap.at[t]
+	return at + 1, at + 2 * snap.count[t]
+end
+
 -- the copy of t (a tracked table) as a table
 local function copy_of(snap, t)
 	local F, c = snap.F, {}
-	for i = snap.at[t] + 1, snap.at[t] + 2 * snap.count[t], 2 do
+	local first, last = span(snap, t)
+	for i = first, last, 2 do
 		c[F[i]] = F[i + 1]
 	end
 	return c
@@ -203,7 +211,8 @@ local function track(P, U, skip)
 		local t = snap.order[j]
 		if snap.inP[t] then
 			local keys, strings, F = {}, true, snap.F -- in key order: a table two handlers share has one name
-			for i = snap.at[t] + 1, snap.at[t] + 2 * snap.count[t], 2 do
+			local first, last = span(snap, t)
+			for i = first, last, 2 do
 				if type(F[i + 1]) == "function" then
 					keys[#keys + 1] = F[i]
 					strings = strings and type(F[i]) == "string"
@@ -228,7 +237,8 @@ end
 local function fpath(snap, f)
 	local F = snap.F
 	for _, t in ipairs(snap.order) do
-		for i = snap.at[t] + 1, snap.at[t] + 2 * snap.count[t], 2 do
+		local first, last = span(snap, t)
+		for i = first, last, 2 do
 			if rawequal(F[i + 1], f) then
 				return keypath(tpath(snap, t), F[i])
 			end
@@ -316,7 +326,7 @@ end
 -- t holds what its copy holds: the same pairs in the same order (a table
 -- nobody inserted into is not rehashed: its order stays)
 local function unchanged(snap, t)
-	local F, i, last = snap.F, snap.at[t] + 1, snap.at[t] + 2 * snap.count[t]
+	local F, i, last = snap.F, span(snap, t)
 	for k, v in next, t do
 		if i > last or not rawequal(F[i], k) or not rawequal(F[i + 1], v) then
 			return false
@@ -710,8 +720,8 @@ local function handlers(snap, called)
 	local list = {}
 	for _, t in ipairs(snap.order) do
 		if snap.inP[t] then
-			local F = snap.F
-			for i = snap.at[t] + 1, snap.at[t] + 2 * snap.count[t], 2 do
+			local F, first, last = snap.F, span(snap, t)
+			for i = first, last, 2 do
 				if called[F[i + 1]] then
 					called[F[i + 1]] = nil
 					list[#list + 1] = keypath(tpath(snap, t), F[i])
@@ -722,6 +732,7 @@ local function handlers(snap, called)
 	sort(list)
 	return #list > 0 and list or nil
 end
+
 local function clock()
 	return skynet.hpc and skynet.hpc() // 1000 or os.clock() * 1e6 // 1
 end
@@ -768,6 +779,7 @@ local function busy(U, lists)
 	end
 	return #list > 0 and list or nil
 end
+
 -- what the run could not hold: tables too big to copy, reached by the
 -- script or found in the walk, and the limits
 local function untracked(snap, ctx_uncopied)
