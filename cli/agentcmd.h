@@ -159,7 +159,8 @@ struct agentcmd_groups {
 		size_t node;
 		uint32_t addr;
 		int state;
-		char *body;	/* what is printed for it, first line the verdict */
+		char *body;	/* what is printed for its group (its group's first only), first
+				 * line the verdict */
 		size_t next, tail;	/* the next target of its group, its group's
 					 * last (the first one's): index + 1, 0 none */
 	} *t;
