@@ -1,7 +1,7 @@
 /* skyctl apply DIR [TARGET]: bring every target service to a patch set,
  * DIR's NNN-name.lua scripts in the order of their numbers (version: the
  * first line of DIR/VERSION, else a digest of the scripts' names and
- * sha256).  Each service runs lua/journal.lua's set op: the set's patches
+ * sha256).  Each service runs lua/set.lua's set op: the set's patches
  * already in place, in order, are kept (matched by sha256), the missing
  * ones applied in order, each alone and atomic, stopping at the first
  * failure, so a service always holds a prefix of the set; patches it

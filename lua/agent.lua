@@ -10,7 +10,8 @@
 --      (lua/run.lua's line running lua/probe.lua): the agent answers it,
 --      or the reply asks for the agent, with no error in the node's log;
 --   2. `dbgcmd <hub> RUN <lua/run.lua's line> skyctl <this chunk> load
---      <version> <wire.lua> <engine.lua> <apply.lua> <journal.lua>` runs this chunk in
+--      <version> <wire.lua> <engine.lua> <apply.lua> <journal.lua> <rollback.lua>
+--      <set.lua>` runs this chunk in
 --      mode "load": it registers SKYCTL1 and SKYCTL (where RUN fails, one
 --      debug-mode line, lua/boot.lua, registers SKYCTL, which loads it);
 --   3. `dbgcmd <hub> SKYCTL1 <version> <request>` runs a request (a client
@@ -25,9 +26,9 @@
 --   console has no dbgcmd, through the one-shot SKYCTL_ONCE the boot line
 --   registers): nothing stays registered.
 --
--- Operations: lua/engine.lua's, lua/apply.lua's and lua/journal.lua's (the
--- hub sends the last two along with a request for one of their
--- operations), plus eval, complete and compile.  A
+-- Operations: lua/engine.lua's and those of lua/apply.lua, lua/journal.lua,
+-- lua/rollback.lua and lua/set.lua (the hub sends these along with a
+-- request for one of their operations), plus eval, complete and compile.  A
 -- request with req.targets is run by the hub in each target (req.sub) with
 -- req.par at once, stopping after a failure when req.stop.
 --
@@ -37,7 +38,8 @@
 --
 -- What stays in a service is listed in lua/engine.lua.
 -- (the loaders hand a chunk its own source first: this one has no use for it)
-local _, MODE, VERSION, WIRE_SRC, ENGINE_SRC, APPLY_SRC, JOURNAL_SRC, REQUEST = ...
+local _, MODE, VERSION, WIRE_SRC, ENGINE_SRC, APPLY_SRC, JOURNAL_SRC, ROLLBACK_SRC, SET_SRC,
+	REQUEST = ...
 local _G = _G
 local error, load, next, pairs, pcall, xpcall, setmetatable, tostring, type, rawget,
 	ipairs, assert = error, load, next, pairs, pcall, xpcall, setmetatable, tostring,
@@ -61,6 +63,8 @@ local wire_chunk = assert(load(wire_src, "=skyctl-wire", "t", _G))
 local engine_chunk = assert(load(engine_src, "=skyctl-engine", "t", _G))
 local apply_chunk = assert(load(unescape(APPLY_SRC), "=skyctl-apply", "t", _G))
 local journal_chunk = assert(load(unescape(JOURNAL_SRC), "=skyctl-journal", "t", _G))
+local rollback_chunk = assert(load(unescape(ROLLBACK_SRC), "=skyctl-rollback", "t", _G))
+local set_chunk = assert(load(unescape(SET_SRC), "=skyctl-set", "t", _G))
 local wire = wire_chunk()
 local E = engine_chunk("lib", VERSION, wire)
 local S, OPS, describe, errmsg = E.S, E.OPS, E.describe, E.errmsg
@@ -80,6 +84,7 @@ local function ops_of(chunk)
 end
 -- a request for one of these brings its chunk to the services it reaches
 local APPLY_OPS, JOURNAL_OPS = ops_of(apply_chunk), ops_of(journal_chunk)
+local ROLLBACK_OPS, SET_OPS = ops_of(rollback_chunk), ops_of(set_chunk)
 
 ---------------------------------------------------------------- prompt
 
@@ -390,15 +395,20 @@ local function dumper(f)
 end
 local engine_code, wire_code = dumper(engine_chunk), dumper(wire_chunk)
 local apply_code, journal_code = dumper(apply_chunk), dumper(journal_chunk)
+local rollback_code, set_code = dumper(rollback_chunk), dumper(set_chunk)
 -- the chunks a request for each operation brings to the services it
--- reaches, in load order (set, lua/journal.lua's, applies scripts too)
-local OP_CHUNKS = { set = { apply_code, journal_code } }
-for op in pairs(APPLY_OPS) do
-	OP_CHUNKS[op] = { apply_code }
+-- reaches, in load order (a set applies scripts, plans with the journal's
+-- set_plan and prunes with rollback's rollback_entry)
+local OP_CHUNKS = {}
+local function bring(ops, chunks)
+	for op in pairs(ops) do
+		OP_CHUNKS[op] = chunks
+	end
 end
-for op in pairs(JOURNAL_OPS) do
-	OP_CHUNKS[op] = OP_CHUNKS[op] or { journal_code }
-end
+bring(APPLY_OPS, { apply_code })
+bring(JOURNAL_OPS, { journal_code })
+bring(ROLLBACK_OPS, { rollback_code })
+bring(SET_OPS, { apply_code, journal_code, rollback_code, set_code })
 
 local function call_error(e)
 	return { ok = false, unreached = true, err = tostring(e):gsub("^.-:%d+: ", "") }

@@ -11,7 +11,8 @@
 -- describing values, undoing a change, the request loop.  The operations
 -- come in chunks of their own, sent only with the requests that need them
 -- (req.ops): lua/apply.lua (apply, exec: running scripts, tracking what
--- they change, the checks) and lua/journal.lua (journal, rollback, set).
+-- they change, the checks), lua/journal.lua (journal), lua/rollback.lua
+-- (rollback) and lua/set.lua (set, which brings all three).
 -- Loading bytecode is most of what a request costs a service that has
 -- not run one lately (its memory is cold: a RUN of 36 KB of bytecode that
 -- does nothing cost 0.24 ms more than one of 2 KB, over 10,000 services),
@@ -307,6 +308,12 @@ local function wholly(e)
 	return true
 end
 
+-- whether a patch is still (partly) in place
+local function carried(e)
+	local state = e[J.state]
+	return not e[J.of] and (state == "applied" or state == "partly rolled back")
+end
+
 -- the journal entry of a patch with this sha256 still wholly in place
 local function in_place(sha)
 	for i = #S.journal, 1, -1 do
@@ -362,14 +369,15 @@ local function gc_resume(now)
 	end
 end
 
--- what lua/apply.lua, lua/journal.lua (and lua/agent.lua, in a hub) build
--- on; lua/apply.lua adds helpers, printer, watchdog and run_line
+-- what the operations' chunks (and lua/agent.lua, in a hub) build on;
+-- lua/apply.lua adds helpers, printer, watchdog and run_line,
+-- lua/journal.lua set_plan, lua/rollback.lua rollback_entry
 local E = {
 	S = S, OPS = OPS, same = same, undo = undo, export = export, export_all = export_all,
 	describe = describe, errmsg = errmsg, inject_tables = inject_tables, current = current,
 	is_current = is_current, journal_add = journal_add, wholly = wholly, in_place = in_place,
-	J = J, change = change, basename = basename, where = where, keypath = keypath,
-	upvalues = upvalues, gc_resume = gc_resume,
+	carried = carried, J = J, change = change, basename = basename, where = where,
+	keypath = keypath, upvalues = upvalues, gc_resume = gc_resume,
 }
 
 local function handle_local(req)

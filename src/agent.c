@@ -16,11 +16,16 @@
 
 extern const struct embed_file skyctl_lua[];
 
+/* the chunks a hub is sent after lua/agent.lua, in the order it takes them */
+static const char *const agent_chunk_names[] = {
+	"wire.lua", "engine.lua", "apply.lua", "journal.lua", "rollback.lua", "set.lua",
+};
+#define AGENT_NCHUNKS (sizeof agent_chunk_names / sizeof *agent_chunk_names)
+
 static struct {
-	const struct embed_file *agent_lua, *wire_lua, *engine_lua, *apply_lua, *journal_lua,
-		*probe_lua;
+	const struct embed_file *agent_lua, *chunk_lua[AGENT_NCHUNKS], *probe_lua;
 	char version[17];
-	char *agent, *wire, *engine, *apply, *journal, *probe;	/* the files escaped */
+	char *agent, *chunk[AGENT_NCHUNKS], *probe;	/* the files escaped */
 	char boot[3][512];	/* lua/boot.lua's lines: persistent, one-shot, route */
 	char run[512];		/* lua/run.lua's line: RUN's source */
 } agent_code;
@@ -46,29 +51,25 @@ struct agent_sess {
 int agent_init(void)
 {
 	const struct embed_file *a = embed_find(skyctl_lua, "agent.lua");
-	const struct embed_file *w = embed_find(skyctl_lua, "wire.lua");
-	const struct embed_file *e = embed_find(skyctl_lua, "engine.lua");
-	const struct embed_file *ap = embed_find(skyctl_lua, "apply.lua");
-	const struct embed_file *j = embed_find(skyctl_lua, "journal.lua");
 	const struct embed_file *b = embed_find(skyctl_lua, "boot.lua");
 	const struct embed_file *run = embed_find(skyctl_lua, "run.lua");
 	agent_code.probe_lua = embed_find(skyctl_lua, "probe.lua");
-	if (!a || !w || !e || !ap || !j || !b || !run || !agent_code.probe_lua)
+	if (!a || !b || !run || !agent_code.probe_lua)
 		return -1;
 	agent_code.agent_lua = a;
-	agent_code.wire_lua = w;
-	agent_code.engine_lua = e;
-	agent_code.apply_lua = ap;
-	agent_code.journal_lua = j;
-	/* the version: a digest of the five files' digests, made at build time */
+	/* the version: a digest of the agent's and the chunks' digests, made
+	 * at build time */
 	struct sha256 h;
 	unsigned char d[32];
 	sha256_init(&h);
 	sha256_update(&h, a->sha256, strlen(a->sha256));
-	sha256_update(&h, w->sha256, strlen(w->sha256));
-	sha256_update(&h, e->sha256, strlen(e->sha256));
-	sha256_update(&h, ap->sha256, strlen(ap->sha256));
-	sha256_update(&h, j->sha256, strlen(j->sha256));
+	for (size_t i = 0; i < AGENT_NCHUNKS; i++) {
+		const struct embed_file *f = embed_find(skyctl_lua, agent_chunk_names[i]);
+		if (!f)
+			return -1;
+		agent_code.chunk_lua[i] = f;
+		sha256_update(&h, f->sha256, strlen(f->sha256));
+	}
 	sha256_final(&h, d);
 	for (int i = 0; i < 8; i++)
 		snprintf(agent_code.version + 2 * i, 3, "%02x", d[i]);
@@ -92,26 +93,40 @@ int agent_init(void)
 
 static void agent_escape_code(void)
 {
-	const struct embed_file *a = agent_code.agent_lua, *w = agent_code.wire_lua,
-				*e = agent_code.engine_lua, *ap = agent_code.apply_lua,
-				*j = agent_code.journal_lua;
-	agent_code.agent = proto_escape(a->data, a->size);
-	agent_code.wire = proto_escape(w->data, w->size);
-	agent_code.engine = proto_escape(e->data, e->size);
-	agent_code.apply = proto_escape(ap->data, ap->size);
-	agent_code.journal = proto_escape(j->data, j->size);
+	agent_code.agent = proto_escape(agent_code.agent_lua->data, agent_code.agent_lua->size);
+	for (size_t i = 0; i < AGENT_NCHUNKS; i++)
+		agent_code.chunk[i] = proto_escape(agent_code.chunk_lua[i]->data,
+						   agent_code.chunk_lua[i]->size);
 	agent_code.probe = proto_escape(agent_code.probe_lua->data, agent_code.probe_lua->size);
 }
 
-/* the escaped agent, wire.lua, engine.lua, apply.lua and journal.lua, made
- * the first time a hub needs them: a command that finds the agent in place
- * never does; 0 or -1 */
+/* the escaped agent and chunks, made the first time a hub needs them: a
+ * command that finds the agent in place never does; 0 or -1 */
 static int agent_escaped_code(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, agent_escape_code);
-	return agent_code.agent && agent_code.wire && agent_code.engine && agent_code.apply &&
-		       agent_code.journal && agent_code.probe ? 0 : -1;
+	for (size_t i = 0; i < AGENT_NCHUNKS; i++)
+		if (!agent_code.chunk[i])
+			return -1;
+	return agent_code.agent && agent_code.probe ? 0 : -1;
+}
+
+/* the arguments of a RUN of lua/run.lua's line that runs the agent in
+ * mode (lua/agent.lua's: mode, version, the chunks, then req when not
+ * NULL), NULL-terminated in args */
+static void agent_run_args(const char **args, const char *mode, const char *req)
+{
+	size_t n = 0;
+	args[n++] = agent_code.run;
+	args[n++] = "skyctl";
+	args[n++] = agent_code.agent;
+	args[n++] = mode;
+	args[n++] = agent_code.version;
+	for (size_t i = 0; i < AGENT_NCHUNKS; i++)
+		args[n++] = agent_code.chunk[i];
+	args[n++] = req;
+	args[n] = NULL;
 }
 
 const char *agent_version(void)
@@ -407,9 +422,8 @@ static int agent_load(struct agent_sess *s, uint32_t hub, struct err *e)
 		return err_set(e, ERR_NODE, "out of memory");
 	/* with dbgcmd, through the stock RUN (lua/run.lua): no debug mode and
 	 * nothing in the node's log; else, or where that fails, SKYCTL */
-	const char *args[] = { agent_code.run, "skyctl", agent_code.agent, "load",
-			       agent_code.version, agent_code.wire, agent_code.engine,
-			       agent_code.apply, agent_code.journal, NULL };
+	const char *args[AGENT_NCHUNKS + 7];
+	agent_run_args(args, "load", NULL);
 	struct wire_val *rep = NULL;
 	int run = s->route == ROUTE_DBGCMD;
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -446,9 +460,8 @@ int agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
 	/* --no-agent: the agent in mode "once", through the stock RUN where
 	 * the console has dbgcmd (no debug mode), else (or where RUN fails)
 	 * through the one-shot command lua/boot.lua's second line registers */
-	const char *onceargs[] = { agent_code.run, "skyctl", agent_code.agent, "once",
-				   agent_code.version, agent_code.wire, agent_code.engine,
-				   agent_code.apply, agent_code.journal, esc, NULL };
+	const char *onceargs[AGENT_NCHUNKS + 7];
+	agent_run_args(onceargs, "once", esc);
 	const char *args[] = { agent_code.version, esc, NULL };
 	/* a session's first request asks through RUN (lua/probe.lua): a hub
 	 * with no agent answers it with no error in the node's log */

@@ -145,7 +145,8 @@ def _read(name):
 
 AGENT, WIRE, ENGINE = _read("agent.lua"), _read("wire.lua"), _read("engine.lua")
 APPLY, JOURNAL = _read("apply.lua"), _read("journal.lua")
-VERSION = hashlib.sha256(AGENT + WIRE + ENGINE + APPLY + JOURNAL).hexdigest()[:16]
+ROLLBACK, SET = _read("rollback.lua"), _read("set.lua")
+VERSION = hashlib.sha256(AGENT + WIRE + ENGINE + APPLY + JOURNAL + ROLLBACK + SET).hexdigest()[:16]
 BOOT = [l for l in _read("boot.lua").decode().split("\n") if l and not l.startswith("--")]
 
 
@@ -211,7 +212,7 @@ class Client:
 
     def load_args(self, mode):
         return (escape(self.agent), mode, self.version, escape(WIRE), escape(ENGINE),
-                escape(APPLY), escape(JOURNAL))
+                escape(APPLY), escape(JOURNAL), escape(ROLLBACK), escape(SET))
 
     def request(self, hub, req, once=False):
         wire_req = escape(encode(req))
