@@ -90,18 +90,22 @@ end)
 
 
 def skyctl_rusage(args, env):
-    """wall, cpu and peak RSS of one skyctl run (wait4)"""
-    t = time.perf_counter()
-    p = subprocess.Popen([nodes.SKYCTL] + args, env=env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE)
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t
+    """wall, cpu and peak RSS of one skyctl run: the cpu from wait4, the
+    peak from GNU time, as a child's own wait4 figure starts at the RSS of
+    the process that spawned it (this Python's 15-20 MB)"""
+    with tempfile.NamedTemporaryFile("r") as peak:
+        t = time.perf_counter()
+        p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", peak.name, nodes.SKYCTL] + args,
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t
+        kb = peak.read().split()  # "Command exited with non-zero status N" comes first
     err = p.stderr.read().decode()
     p.stderr.close()
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):  # printed with the figures, which stand
         print("   skyctl %s: exit %d: %s" % (" ".join(args[-3:]), code, err.strip()[-300:]))
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0, code
+    return wall, ru.ru_utime + ru.ru_stime, int(kb[-1]) / 1024.0, code
 
 
 def floor(con, host, path, kind, arg=None):
