@@ -233,7 +233,7 @@ static int patches_report(struct agentrun *ar, struct fmt_buf *out)
 	} else if (cmd_opt(c, &patches_opt_show) && r->ps.s[0].ok) {
 		rc = patches_show(&r->ps.s[0], (long long)cmd_num(c, &patches_opt_show), &b);
 	} else if (c->o.json) {
-		patches_json(r, &b);
+		patches_json(r, out);	/* tens of MB over 10,000 services: not copied */
 	} else if (r->ps.ns == 1 && r->ps.s[0].ok) {
 		patches_journal(&r->ps.s[0], &t);
 		if (*r->ps.s[0].set)	/* in a pipe, a "# " line as the matrix's legend */
@@ -255,7 +255,7 @@ static int patches_report(struct agentrun *ar, struct fmt_buf *out)
 			t.hide_text |= 1u;	/* one node: no NODE column */
 		fmt_render(&t, c->mode, c->color, &b);
 	}
-	if (b.oom || t.oom || legend.oom || !cols || !keys) {
+	if (b.oom || t.oom || legend.oom || out->oom || !cols || !keys) {
 		fprintf(stderr, "skyctl: out of memory\n");
 		rc = ERR_LOCAL;
 	} else {

@@ -16,9 +16,51 @@ static int patchset_carried(const struct patchset_entry *e)
 	       (strcmp(e->state, "applied") == 0 || strcmp(e->state, "partly rolled back") == 0);
 }
 
-static char *patchset_dup(const struct wire_val *v, const char *key)
+static size_t patchset_hash(const char *s)
 {
-	return strdup(wire_gets(v, key, ""));
+	size_t h = 14695981039346656037u;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ *p) * 1099511628211u;
+	return h;
+}
+
+/* the pool's slot for s: where it is, or the empty one it would take */
+static char **patchset_slot(char **pool, size_t cap, const char *s)
+{
+	for (size_t i = patchset_hash(s) & (cap - 1);; i = (i + 1) & (cap - 1))
+		if (!pool[i] || strcmp(pool[i], s) == 0)
+			return &pool[i];
+}
+
+/* v's string at key ("" when absent), kept once in the pool; "" and
+ * ps->oom set when out of memory */
+static const char *patchset_string(struct patchset *ps, const struct wire_val *v,
+				   const char *key)
+{
+	const char *s = wire_gets(v, key, "");
+	if (2 * (ps->npool + 1) > ps->pool_cap) {	/* at most half full */
+		size_t cap = ps->pool_cap ? 2 * ps->pool_cap : 64;
+		char **pool = calloc(cap, sizeof *pool);
+		if (!pool) {
+			ps->oom = 1;
+			return "";
+		}
+		for (size_t i = 0; i < ps->pool_cap; i++)
+			if (ps->pool[i])
+				*patchset_slot(pool, cap, ps->pool[i]) = ps->pool[i];
+		free(ps->pool);
+		ps->pool = pool;
+		ps->pool_cap = cap;
+	}
+	char **slot = patchset_slot(ps->pool, ps->pool_cap, s);
+	if (!*slot) {
+		if (!(*slot = strdup(s))) {
+			ps->oom = 1;
+			return "";
+		}
+		ps->npool++;
+	}
+	return *slot;
 }
 
 void patchset_add(struct patchset *ps, size_t node, const char *nodename, uint32_t addr,
@@ -49,6 +91,8 @@ void patchset_add(struct patchset *ps, size_t node, const char *nodename, uint32
 	if (ps->json) {
 		json_value(&b, j);
 		s->json = b.oom ? NULL : b.p;
+		char *fit = s->json ? realloc(s->json, b.len + 1) : NULL;	/* not its 4 KB */
+		s->json = fit ? fit : s->json;
 	}
 	s->ne = wire_count(j);
 	s->e = calloc(s->ne + 1, sizeof *s->e);
@@ -57,9 +101,9 @@ void patchset_add(struct patchset *ps, size_t node, const char *nodename, uint32
 		s->e[k] = (struct patchset_entry){
 			.id = wire_geti(v, "id", 0), .time = wire_geti(v, "time", 0),
 			.nchanges = wire_geti(v, "nchanges", 0), .of = wire_geti(v, "of", 0),
-			.restored = wire_geti(v, "restored", 0), .kind = patchset_dup(v, "kind"),
-			.name = patchset_dup(v, "name"), .sha = patchset_dup(v, "sha"),
-			.who = patchset_dup(v, "who"), .state = patchset_dup(v, "state"),
+			.restored = wire_geti(v, "restored", 0), .kind = patchset_string(ps, v, "kind"),
+			.name = patchset_string(ps, v, "name"), .sha = patchset_string(ps, v, "sha"),
+			.who = patchset_string(ps, v, "who"), .state = patchset_string(ps, v, "state"),
 			.nconflicts = wire_count(wire_get(v, "conflicts")),
 		};
 	}
@@ -166,6 +210,8 @@ int patchset_init(struct patchset *ps, size_t n)
 
 long patchset_finish(struct patchset *ps)
 {
+	if (ps->oom)
+		return -1;
 	for (size_t i = 0; i < ps->ns; i++)
 		for (size_t k = 0; k < ps->s[i].ne; k++)
 			if (patchset_carried(&ps->s[i].e[k]) && patchset_column(ps, &ps->s[i].e[k]) < 0)
@@ -181,14 +227,13 @@ long patchset_finish(struct patchset *ps)
 void patchset_free(struct patchset *ps)
 {
 	for (size_t i = 0; ps->s && i < ps->ns; i++) {
-		for (size_t k = 0; k < ps->s[i].ne; k++) {
-			struct patchset_entry *e = &ps->s[i].e[k];
-			free(e->kind), free(e->name), free(e->sha), free(e->who), free(e->state);
-		}
 		free(ps->s[i].e);
 		free(ps->s[i].err);
 		free(ps->s[i].json);
 	}
+	for (size_t i = 0; i < ps->pool_cap; i++)
+		free(ps->pool[i]);
+	free(ps->pool);
 	free(ps->s);
 	free(ps->p);
 }

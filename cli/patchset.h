@@ -14,7 +14,7 @@
 
 struct patchset_entry {
 	long long id, time, nchanges, of, restored;
-	char *kind, *name, *sha, *who, *state;
+	const char *kind, *name, *sha, *who, *state;	/* in the patchset's pool */
 	size_t nconflicts;
 };
 
@@ -24,7 +24,7 @@ struct patchset_svc {
 	const char *cmd;	/* launch command, or NULL */
 	char group[128];	/* siblings share it */
 	int ok;
-	char *err, *json;	/* why not read; the journal as JSON */
+	char *err, *json;	/* why not read; the journal as JSON, trimmed */
 	struct patchset_entry *e;
 	size_t ne;
 	char drift[256];
@@ -46,6 +46,11 @@ struct patchset {
 	size_t np;
 	int json;		/* keep each journal as JSON (--json): 10,000 of
 				 * them are tens of MB a text run has no use for */
+	/* the entries' strings, each kept once: 10,000 services carrying the
+	 * same patches name them the same way */
+	char **pool;
+	size_t npool, pool_cap;	/* pool_cap: a power of two, or 0 */
+	int oom;
 };
 
 /* room for n services; -1 when out of memory */
@@ -55,7 +60,7 @@ int patchset_init(struct patchset *ps, size_t n);
 void patchset_add(struct patchset *ps, size_t node, const char *nodename, uint32_t addr,
 		  const char *cmd, const struct batch_result *res);
 /* the columns, their carriers and the drift; returns how many services
- * drift, -1 when out of memory */
+ * drift, -1 when out of memory (then or while adding) */
 long patchset_finish(struct patchset *ps);
 void patchset_free(struct patchset *ps);
 
