@@ -105,10 +105,9 @@ const char *cmd_service_cmd(const struct cmd_node *nd, const char *addr)
 	if (addr[0] != ':')
 		return NULL;
 	a = strtoul(addr + 1, &end, 16);
-	for (size_t i = 0; !*end && i < nd->nsvc; i++)
-		if (nd->svc[i].addr == a)
-			return nd->svc[i].cmd;
-	return NULL;
+	const struct target_service *s = *end || a > UINT32_MAX ? NULL :
+		target_service_find(nd->svc, nd->nsvc, (uint32_t)a);
+	return s ? s->cmd : NULL;
 }
 
 /* word and the positional arguments as one console line (malloc'd) */

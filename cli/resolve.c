@@ -119,22 +119,16 @@ static void resolve_names(struct cmd_ctx *c, struct cmd_node *nd)
 
 /* the launch commands the list knows, and one target per handle (".name,:f"
  * is one target when .name is :f) */
-static void resolve_dedup(struct cmd_node *nd)
+static int resolve_dedup(struct cmd_node *nd)
 {
-	size_t k = 0;
 	for (size_t i = 0; i < nd->ntargets; i++) {
 		struct target *t = &nd->targets[i];
 		char addr[16];
 		snprintf(addr, sizeof addr, ":%08x", (unsigned)t->addr);
 		if (t->addr && !t->cmd)
 			t->cmd = cmd_service_cmd(nd, addr);
-		size_t j = 0;
-		while (j < k && !(t->addr && nd->targets[j].addr == t->addr))
-			j++;
-		if (j == k)
-			nd->targets[k++] = *t;
 	}
-	nd->ntargets = k;
+	return target_one_per_handle(nd->targets, &nd->ntargets);
 }
 
 /* CMD_LOCAL: a service on another harbor is out of the command's reach
@@ -268,9 +262,15 @@ int cmd_resolve(struct cmd_ctx *c, struct cmd_node *nd, const struct target_list
 	if (nd->ntargets && (nd->nsvc || (need & RESOLVE_HARBOR_OF))) {
 		if (cmd_harbor(c, nd) < 0)
 			return -1;
-		target_apply_harbor(nd->targets, &nd->ntargets, nd->harbor);
+		if (target_apply_harbor(nd->targets, &nd->ntargets, nd->harbor) != 0) {
+			cmd_fail(nd, ERR_LOCAL, c->cmd->name, "out of memory");
+			return -1;
+		}
 	}
-	resolve_dedup(nd);
+	if (resolve_dedup(nd) != 0) {
+		cmd_fail(nd, ERR_LOCAL, c->cmd->name, "out of memory");
+		return -1;
+	}
 	if (c->cmd->flags & CMD_LOCAL)
 		resolve_refuse_remote(c, nd);
 	if (c->cmd->flags & CMD_CHECK_ALIVE) {

@@ -190,6 +190,20 @@ static int target_parsed_add(uint32_t addr, char *line, char *cmd, void *ud)
 	return !(p->s[p->n++].cmd = strdup(cmd));
 }
 
+static int target_service_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct target_service *)a)->addr;
+	uint32_t y = ((const struct target_service *)b)->addr;
+	return x < y ? -1 : x > y;
+}
+
+const struct target_service *target_service_find(const struct target_service *svc, size_t n,
+						 uint32_t addr)
+{
+	struct target_service key = { .addr = addr };
+	return n ? bsearch(&key, svc, n, sizeof *svc, target_service_cmp) : NULL;
+}
+
 int target_parse_list(char *const *lines, size_t n, int flags, struct target_service **out,
 		      size_t *nout, struct err *e)
 {
@@ -233,37 +247,71 @@ static int target_glob_matches(const char *glob, const char *cmd)
 	return strncmp(cmd, "snlua snaxd ", 12) == 0 && fnmatch(glob, "snaxd", 0) == 0;
 }
 
-/* append t to out unless an equal target is there (seen: addresses so far) */
-static int target_add(struct target *out, size_t *n, const struct target *t)
+/* Targets kept once each, found by address: resolving 10,000 targets
+ * costs a hash each, not a comparison with all the others. */
+struct target_set {
+	struct target *v;	/* the targets, in the order first added */
+	size_t n;
+	size_t *slot, mask;	/* open addressing by address: index + 1, 0 empty */
+	int by_handle;		/* equal: the same handle (0 is none), whatever the names */
+};
+
+/* an empty set writing into v (room for max targets); -1 out of memory */
+static int target_set_init(struct target_set *s, struct target *v, size_t max)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (out[i].addr == t->addr && (out[i].name == t->name ||
-		    (out[i].name && t->name && strcmp(out[i].name, t->name) == 0)))
-			return 0;
-	out[(*n)++] = *t;
-	return 1;
+	size_t cap = 16;
+	while (cap < 2 * max)
+		cap *= 2;
+	*s = (struct target_set){ .v = v, .slot = calloc(cap, sizeof *s->slot), .mask = cap - 1 };
+	return s->slot ? 0 : -1;
+}
+
+static int target_same(const struct target *a, const struct target *b)
+{
+	return a->addr == b->addr &&
+	       (a->name == b->name || (a->name && b->name && strcmp(a->name, b->name) == 0));
+}
+
+/* add t unless an equal target is there */
+static void target_set_add(struct target_set *s, const struct target *t)
+{
+	if (s->by_handle && !t->addr) {	/* a name not resolved: kept as it is */
+		s->v[s->n++] = *t;
+		return;
+	}
+	size_t i = (t->addr * 2654435761u) & s->mask;
+	for (; s->slot[i]; i = (i + 1) & s->mask) {
+		const struct target *u = &s->v[s->slot[i] - 1];
+		if (s->by_handle ? u->addr == t->addr : target_same(u, t))
+			return;
+	}
+	s->v[s->n] = *t;
+	s->slot[i] = ++s->n;
 }
 
 int target_resolve(struct target_list *l, int (*applies)(const struct target_sel *, void *),
 		   void *ud, const struct target_service *svc, size_t nsvc, struct target **out,
 		   size_t *nout, size_t *matched, struct err *e)
 {
-	size_t cap = 0, n = 0;
+	size_t cap = 0;
 	for (size_t i = 0; i < l->n; i++)
 		cap += l->v[i].kind == TARGET_GLOB ? nsvc : 1;
 	struct target *v = calloc(cap ? cap : 1, sizeof *v);
-	if (!v)
+	struct target_set set;
+	if (!v || target_set_init(&set, v, cap) != 0) {
+		free(v);
 		return err_set(e, ERR_LOCAL, "out of memory");
+	}
 	for (size_t i = 0; i < l->n; i++) {
 		struct target_sel *s = &l->v[i];
 		if (!applies(s, ud))
 			continue;
 		if (s->kind != TARGET_GLOB) {
 			struct target t = { .addr = s->addr, .name = s->text };
-			for (size_t k = 0; k < nsvc && !t.name; k++)
-				if (svc[k].addr == t.addr)
-					t.cmd = svc[k].cmd;
-			target_add(v, &n, &t);
+			const struct target_service *listed = t.name ? NULL :
+				target_service_find(svc, nsvc, t.addr);
+			t.cmd = listed ? listed->cmd : NULL;
+			target_set_add(&set, &t);
 			if (matched)
 				matched[i]++;
 			continue;
@@ -272,13 +320,14 @@ int target_resolve(struct target_list *l, int (*applies)(const struct target_sel
 			if (!target_glob_matches(s->text, svc[k].cmd))
 				continue;
 			struct target t = { .addr = svc[k].addr, .cmd = svc[k].cmd };
-			target_add(v, &n, &t);
+			target_set_add(&set, &t);
 			if (matched)
 				matched[i]++;
 		}
 	}
+	free(set.slot);
 	*out = v;
-	*nout = n;
+	*nout = set.n;
 	return 0;
 }
 
@@ -304,16 +353,33 @@ void target_set_global(struct target *t, uint32_t addr)
 	t->name = NULL;
 }
 
-void target_apply_harbor(struct target *t, size_t *n, int harbor)
+int target_apply_harbor(struct target *t, size_t *n, int harbor)
 {
-	size_t k = 0;
-	for (size_t i = 0; i < *n; i++) {
+	struct target_set set;
+	if (target_set_init(&set, t, *n) != 0)
+		return -1;
+	for (size_t i = 0; i < *n; i++) {	/* set.n <= i: it writes behind the reading */
 		struct target x = t[i];
 		if (!x.name && x.addr && !(x.addr >> 24))
 			x.addr |= (uint32_t)(harbor & 0xff) << 24;
-		target_add(t, &k, &x);
+		target_set_add(&set, &x);
 	}
-	*n = k;
+	free(set.slot);
+	*n = set.n;
+	return 0;
+}
+
+int target_one_per_handle(struct target *t, size_t *n)
+{
+	struct target_set set;
+	if (target_set_init(&set, t, *n) != 0)
+		return -1;
+	set.by_handle = 1;
+	for (size_t i = 0; i < *n; i++)
+		target_set_add(&set, &t[i]);
+	free(set.slot);
+	*n = set.n;
+	return 0;
 }
 
 int target_remote(const struct target *t, int harbor)

@@ -72,6 +72,11 @@ int target_parse_list(char *const *lines, size_t n, int flags, struct target_ser
 		      size_t *nout, struct err *e);
 void target_services_free(struct target_service *s, size_t n);
 
+/* the service at addr among n parsed ones (in address order, as
+ * target_parse_list makes them), or NULL */
+const struct target_service *target_service_find(const struct target_service *svc, size_t n,
+						 uint32_t addr);
+
 /* target_parse_list without copies, for a list too big for them: fn(addr,
  * line, cmd, ud) for each service, where line is its first line in text
  * (n lines, each after the NUL of the one before) and cmd in it after the
@@ -120,8 +125,14 @@ const char *target_global(const struct target *t);
 void target_set_global(struct target *t, uint32_t addr);
 
 /* give the handles without harbor bits the node's harbor, and drop the
- * duplicates that makes (':c' and ':0100000c'); *n is updated */
-void target_apply_harbor(struct target *t, size_t *n, int harbor);
+ * duplicates that makes (':c' and ':0100000c'); *n is updated; -1 (and
+ * nothing changed) when out of memory */
+int target_apply_harbor(struct target *t, size_t *n, int harbor);
+
+/* keep the first target of each handle (".name,:f" is one target when
+ * .name is :f; names not resolved to a handle all stay); *n is updated;
+ * -1 (and nothing changed) when out of memory */
+int target_one_per_handle(struct target *t, size_t *n);
 
 /* whether t is a handle on a harbor other than the node's */
 int target_remote(const struct target *t, int harbor);
