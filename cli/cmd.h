@@ -249,6 +249,12 @@ struct sample;
 int cmd_select_sample(struct cmd_ctx *c, size_t i, const struct sample *s, uint32_t **keep,
 		      size_t *n);
 
+/* the handles of nd's targets, sorted (malloc'd; NULL when out of
+ * memory), and whether a is among the n of them: a bisection, so
+ * picking 10,000 services' rows is not 10,000 passes over the targets */
+uint32_t *cmd_target_handles(const struct cmd_node *nd);
+int cmd_handle_in(const uint32_t *handles, size_t n, uint32_t a);
+
 /* the launch command of addr from nd->svc, or NULL */
 const char *cmd_service_cmd(const struct cmd_node *nd, const char *addr);
 

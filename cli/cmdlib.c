@@ -167,6 +167,22 @@ static int cmdlib_cmp_addr(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+uint32_t *cmd_target_handles(const struct cmd_node *nd)
+{
+	uint32_t *h = malloc((nd->ntargets + 1) * sizeof *h);
+	if (!h)
+		return NULL;
+	for (size_t k = 0; k < nd->ntargets; k++)
+		h[k] = nd->targets[k].addr;
+	qsort(h, nd->ntargets, sizeof *h, cmdlib_cmp_addr);
+	return h;
+}
+
+int cmd_handle_in(const uint32_t *handles, size_t n, uint32_t a)
+{
+	return bsearch(&a, handles, n, sizeof a, cmdlib_cmp_addr) != NULL;
+}
+
 int cmd_select_sample(struct cmd_ctx *c, size_t i, const struct sample *s, uint32_t **keep,
 		      size_t *n)
 {
@@ -190,14 +206,10 @@ int cmd_select_sample(struct cmd_ctx *c, size_t i, const struct sample *s, uint3
 	free(svc);
 	if (rc != 0 || nd->status)
 		return nd->status ? nd->status : ERR_NODE;
-	*keep = malloc((nd->ntargets + 1) * sizeof **keep);
-	if (!*keep) {
+	if (!(*keep = cmd_target_handles(nd))) {
 		cmd_fail(nd, ERR_LOCAL, c->cmd->name, "out of memory");
 		return ERR_LOCAL;
 	}
-	for (size_t k = 0; k < nd->ntargets; k++)
-		(*keep)[k] = nd->targets[k].addr;
 	*n = nd->ntargets;
-	qsort(*keep, *n, sizeof **keep, cmdlib_cmp_addr);
 	return 0;
 }

@@ -118,23 +118,35 @@ done:
 	free(args);
 }
 
+/* the rows a TARGET keeps: their address among the targets' handles */
+struct run_kept {
+	const uint32_t *handles;
+	size_t n;
+	int col;		/* the rows' address column, or -1: none kept */
+};
+
 static int run_keep(char *const *row, void *ud)
 {
-	const struct cmd_node *nd = ud;
-	int col = fmt_col_index(&nd->out, "address");
-	unsigned long a = col >= 0 && row[col] && row[col][0] == ':' ?
-		strtoul(row[col] + 1, NULL, 16) : 0;
-	for (size_t k = 0; col >= 0 && k < nd->ntargets; k++)
-		if (nd->targets[k].addr == a)
-			return 1;
-	return 0;
+	const struct run_kept *k = ud;
+	if (k->col < 0)
+		return 0;
+	unsigned long a = row[k->col] && row[k->col][0] == ':' ?
+		strtoul(row[k->col] + 1, NULL, 16) : 0;
+	return a == (uint32_t)a && cmd_handle_in(k->handles, k->n, (uint32_t)a);
 }
 
 /* a node-wide command given a TARGET (CMD_TARGET_OPT): only the rows of
  * its services */
 static void run_filter(struct cmd_node *nd)
 {
-	fmt_keep(&nd->out, run_keep, nd);
+	uint32_t *h = cmd_target_handles(nd);
+	struct run_kept k = { h, nd->ntargets, fmt_col_index(&nd->out, "address") };
+	if (!h) {
+		nd->out.oom = 1;
+		return;
+	}
+	fmt_keep(&nd->out, run_keep, &k);
+	free(h);
 }
 
 /* phase two, per node */
