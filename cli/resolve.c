@@ -117,16 +117,15 @@ static void resolve_names(struct cmd_ctx *c, struct cmd_node *nd)
 	nd->ntargets = k;
 }
 
-/* the launch commands the list knows, and one target per handle (".name,:f"
- * is one target when .name is :f) */
+/* the launch commands the list knows, and one target per handle */
 static int resolve_dedup(struct cmd_node *nd)
 {
 	for (size_t i = 0; i < nd->ntargets; i++) {
 		struct target *t = &nd->targets[i];
-		char addr[16];
-		snprintf(addr, sizeof addr, ":%08x", (unsigned)t->addr);
-		if (t->addr && !t->cmd)
-			t->cmd = cmd_service_cmd(nd, addr);
+		const struct target_service *s = t->addr && !t->cmd ?
+			target_service_find(nd->svc, nd->nsvc, t->addr) : NULL;
+		if (s)
+			t->cmd = s->cmd;
 	}
 	return target_one_per_handle(nd->targets, &nd->ntargets);
 }
@@ -262,10 +261,7 @@ int cmd_resolve(struct cmd_ctx *c, struct cmd_node *nd, const struct target_list
 	if (nd->ntargets && (nd->nsvc || (need & RESOLVE_HARBOR_OF))) {
 		if (cmd_harbor(c, nd) < 0)
 			return -1;
-		if (target_apply_harbor(nd->targets, &nd->ntargets, nd->harbor) != 0) {
-			cmd_fail(nd, ERR_LOCAL, c->cmd->name, "out of memory");
-			return -1;
-		}
+		target_apply_harbor(nd->targets, nd->ntargets, nd->harbor);
 	}
 	if (resolve_dedup(nd) != 0) {
 		cmd_fail(nd, ERR_LOCAL, c->cmd->name, "out of memory");

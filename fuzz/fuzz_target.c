@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t n = 0;
 		if (target_resolve(&l, fuzz_applies, NULL, svc, 3, &t, &n, NULL, &e) == 0) {
 			char buf[64];
-			if (target_apply_harbor(t, &n, 1) == 0)
-				target_one_per_handle(t, &n);
+			target_apply_harbor(t, n, 1);
+			target_one_per_handle(t, &n);
 			for (size_t i = 0; i < n; i++)
 				target_format(&t[i], TARGET_FORM_HEX, buf, sizeof buf);
 			free(t);

@@ -353,20 +353,11 @@ void target_set_global(struct target *t, uint32_t addr)
 	t->name = NULL;
 }
 
-int target_apply_harbor(struct target *t, size_t *n, int harbor)
+void target_apply_harbor(struct target *t, size_t n, int harbor)
 {
-	struct target_set set;
-	if (target_set_init(&set, t, *n) != 0)
-		return -1;
-	for (size_t i = 0; i < *n; i++) {	/* set.n <= i: it writes behind the reading */
-		struct target x = t[i];
-		if (!x.name && x.addr && !(x.addr >> 24))
-			x.addr |= (uint32_t)(harbor & 0xff) << 24;
-		target_set_add(&set, &x);
-	}
-	free(set.slot);
-	*n = set.n;
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!t[i].name && t[i].addr && !(t[i].addr >> 24))
+			t[i].addr |= (uint32_t)(harbor & 0xff) << 24;
 }
 
 int target_one_per_handle(struct target *t, size_t *n)
@@ -375,7 +366,7 @@ int target_one_per_handle(struct target *t, size_t *n)
 	if (target_set_init(&set, t, *n) != 0)
 		return -1;
 	set.by_handle = 1;
-	for (size_t i = 0; i < *n; i++)
+	for (size_t i = 0; i < *n; i++)	/* set.n <= i: it writes behind the reading */
 		target_set_add(&set, &t[i]);
 	free(set.slot);
 	*n = set.n;

@@ -112,7 +112,7 @@ int target_resolve(struct target_list *l, int (*applies)(const struct target_sel
  *  1. every target_global(t): its handle, from names_global (the console
  *     cannot take a global name: "Need an address"), into target_set_global;
  *  2. target_apply_harbor with the node's harbor (`getenv harbor`, or the
- *     top byte of any handle `list` shows);
+ *     top byte of any handle `list` shows), then target_one_per_handle;
  *  3. target_remote: a target on another harbor is not in this node's
  *     `list`; check that it exists through the node (`ping :ADDR`: "call
  *     failed" when it is dead; no reply at all when its harbor never
@@ -124,14 +124,14 @@ const char *target_global(const struct target *t);
 /* t (a global name) now stands for the service addr */
 void target_set_global(struct target *t, uint32_t addr);
 
-/* give the handles without harbor bits the node's harbor, and drop the
- * duplicates that makes (':c' and ':0100000c'); *n is updated; -1 (and
- * nothing changed) when out of memory */
-int target_apply_harbor(struct target *t, size_t *n, int harbor);
+/* give the handles without harbor bits the node's harbor (':c' becomes
+ * ':0100000c'; target_one_per_handle then drops the duplicates that makes) */
+void target_apply_harbor(struct target *t, size_t n, int harbor);
 
 /* keep the first target of each handle (".name,:f" is one target when
- * .name is :f; names not resolved to a handle all stay); *n is updated;
- * -1 (and nothing changed) when out of memory */
+ * .name is :f, ':c,:0100000c' when the harbor is 1; names not resolved to
+ * a handle all stay); *n is updated; -1 (and nothing changed) when out of
+ * memory */
 int target_one_per_handle(struct target *t, size_t *n);
 
 /* whether t is a handle on a harbor other than the node's */
