@@ -355,10 +355,10 @@ int agentcmd_groups_init(struct agentcmd_groups *g, size_t n)
 	return 0;
 }
 
-static size_t agentcmd_group_hash(int state, const char *body)
+size_t agentcmd_hash(const char *s, size_t salt)
 {
-	size_t h = 14695981039346656037u ^ (size_t)state;
-	for (const unsigned char *p = (const unsigned char *)body; *p; p++)
+	size_t h = 14695981039346656037u ^ salt;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		h = (h ^ *p) * 1099511628211u;
 	return h;
 }
@@ -377,7 +377,7 @@ void agentcmd_groups_add(struct agentcmd_groups *g, size_t node, uint32_t addr, 
 	t->state = state;
 	if (!body)
 		return;
-	for (size_t i = agentcmd_group_hash(state, body) & (g->cap - 1);; i = (i + 1) & (g->cap - 1)) {
+	for (size_t i = agentcmd_hash(body, (size_t)state) & (g->cap - 1);; i = (i + 1) & (g->cap - 1)) {
 		struct agentcmd_group_target *h = g->slot[i] ? &g->t[g->slot[i] - 1] : NULL;
 		if (!h) {
 			char *fit = realloc(body, strlen(body) + 1);

@@ -154,6 +154,10 @@ void agentcmd_undone(const struct wire_val *v, char *buf, size_t len);
 void agentcmd_keep_sources(const struct agentcmd_script *sc, int n);
 
 /* targets with the same text shown once (diff, exec) */
+/* a string's hash (FNV-1a, its start varied by salt), for the open hash
+ * tables of big batches' results */
+size_t agentcmd_hash(const char *s, size_t salt);
+
 struct agentcmd_groups {
 	struct agentcmd_group_target {
 		size_t node;

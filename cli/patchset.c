@@ -16,18 +16,10 @@ static int patchset_carried(const struct patchset_entry *e)
 	       (strcmp(e->state, "applied") == 0 || strcmp(e->state, "partly rolled back") == 0);
 }
 
-static size_t patchset_hash(const char *s)
-{
-	size_t h = 14695981039346656037u;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		h = (h ^ *p) * 1099511628211u;
-	return h;
-}
-
 /* the pool's slot for s: where it is, or the empty one it would take */
 static char **patchset_slot(char **pool, size_t cap, const char *s)
 {
-	for (size_t i = patchset_hash(s) & (cap - 1);; i = (i + 1) & (cap - 1))
+	for (size_t i = agentcmd_hash(s, 0) & (cap - 1);; i = (i + 1) & (cap - 1))
 		if (!pool[i] || strcmp(pool[i], s) == 0)
 			return &pool[i];
 }
