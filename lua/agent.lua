@@ -17,7 +17,7 @@
 --   3. `dbgcmd <hub> SKYCTL1 <version> <request>` runs a request (a client
 --      of another version is told to upgrade first).  A request naming
 --      other targets is fanned out by the hub: each target gets
---      `skynet.call(t, "debug", "RUN", engine bytecode, ..., "runonce", req)`,
+--      `skynet.call(t, "debug", "RUN", PEER_RUN, ..., engine, "runonce", req)`,
 --      req.ops the bytecode of the operation's chunks, which runs req and
 --      leaves nothing but the journal: the engine is resident in the hub
 --      alone.
@@ -414,14 +414,45 @@ local function call_error(e)
 	return { ok = false, unreached = true, err = tostring(e):gsub("^.-:%d+: ", "") }
 end
 
+-- What a peer RUNs: the engine (source or bytecode), with its collector
+-- stopped before the engine loads.  RUN collects all garbage once the
+-- chunk returns, so until then a step of the collector is work done
+-- twice: stopping it only once the engine had loaded left a seventh of a
+-- peer's time to those steps (a profile, brought as req.chunk, waits:
+-- the collector runs).  It is back on once the request has made 16 MB,
+-- before a script waits (the engine's gc_resume), and whatever happens,
+-- when the engine returns: a service never keeps its collector stopped.
+local PEER_RUN = [[
+local engine, mode, version, wire, req = ...
+local at = not req.chunk and collectgarbage("isrunning") and collectgarbage("count")
+if at then
+	collectgarbage("stop")
+end
+local function resume(now)
+	if at and (now or collectgarbage("count") > at + 16384) then
+		at = nil
+		collectgarbage("restart")
+	end
+end
+local f, err = load(engine, "=skyctl-engine", "bt", _ENV)
+local ok = f ~= nil
+if ok then
+	ok, err = pcall(f, mode, version, wire, req, resume)
+end
+resume(true)
+if not ok then
+	error(err, 0)
+end]]
+local peer_run_code = dumper(assert(load(PEER_RUN, "=skyctl-run", "t", _G)))
+
 -- The debug message of a fan-out, RUN the engine with req, packed
 -- (skynet.packstring) when first needed and once for all the peers: a
 -- copy for each of them rather than a packing of 20 KB.
 local function run_message(req)
 	local msg
 	return function()
-		msg = msg or skynet.packstring("RUN", engine_code(), "skyctl-engine", "runonce",
-			VERSION, wire_code(), req)
+		msg = msg or skynet.packstring("RUN", peer_run_code(), "skyctl-engine", engine_code(),
+			"runonce", VERSION, wire_code(), req)
 		return msg
 	end
 end
@@ -442,8 +473,8 @@ end
 local function peer_run(t, req, msg)
 	local ok, done, out = pcall(call_packed, t, msg())
 	if ok and not done and tostring(out):find("binary", 1, true) then
-		ok, done, out = pcall(skynet.call, t, "debug", "RUN", engine_src, "skyctl-engine",
-			"runonce", VERSION, wire_src, req)
+		ok, done, out = pcall(skynet.call, t, "debug", "RUN", PEER_RUN, "skyctl-engine",
+			engine_src, "runonce", VERSION, wire_src, req)
 	end
 	return ok, done, out
 end

@@ -1,7 +1,7 @@
 -- skyctl engine: the part of skyctl's agent every service it reaches
 -- runs.  A hub (lua/agent.lua, in the service a client talks to) sends
--- this chunk's bytecode to each service it reaches, with each request:
--- `skynet.call(t, "debug", "RUN", engine, ..., mode, version, wire, req)`:
+-- this chunk's bytecode to each service it reaches, with each request
+-- (through lua/agent.lua's PEER_RUN: mode, version, wire, req, gc_resume):
 --   mode "runonce"  runs req and registers nothing: once it is done the
 --                   service keeps only its journal (the engine is not
 --                   resident: 66 KB of Lua heap in each of 10,000
@@ -29,8 +29,9 @@
 -- only the journal, or nothing when the journal is empty;
 -- `package.loaded.skyctl = nil` in a debug session drops a journal too.
 local RUN_P, RUN_U = _P, _U -- set when this chunk runs under debug RUN
--- WIRE: lua/wire.lua's chunk (text or bytecode), or the module itself
-local MODE, VERSION, WIRE, REQUEST = ...
+-- WIRE: lua/wire.lua's chunk (text or bytecode), or the module itself;
+-- GC_RESUME: in a peer, what turns the collector back on (see gc_resume)
+local MODE, VERSION, WIRE, REQUEST, GC_RESUME = ...
 local _G = _G
 local assert, load, next, pairs, pcall, xpcall, select, setmetatable,
 	tostring, type, rawget, rawset, rawequal, ipairs =
@@ -354,20 +355,11 @@ function OPS.remove()
 	return { ok = true, removed = true, journal = #S.journal }
 end
 
--- In a peer, RUN collects all garbage once this chunk returns: until
--- then an incremental step of the collector is work done twice, so the
--- collector waits (on a libc node a tenth of a peer's time went to those
--- steps).  It is back on as soon as garbage could outlive the chunk's
--- short run: before a script waits (other messages run meanwhile) or once
--- it has made 16 MB (lua/apply.lua's watchdog calls gc_resume).
-local paused_at -- collectgarbage "count" when this chunk stopped the collector
-
-local function gc_resume(now)
-	if paused_at and (now or collectgarbage("count") > paused_at + 16384) then
-		paused_at = nil
-		collectgarbage("restart")
-	end
-end
+-- In a peer the collector waits while a request runs (lua/agent.lua's
+-- PEER_RUN stops it before this chunk loads): gc_resume() turns it back
+-- on once the request has made 16 MB, gc_resume(true) at once, before a
+-- script waits (lua/apply.lua's watchdog and exec call it).
+local gc_resume = GC_RESUME or function() end
 
 -- what the operations' chunks (and lua/agent.lua, in a hub) build on;
 -- lua/apply.lua adds helpers, printer, watchdog and run_line,
@@ -440,15 +432,10 @@ if MODE == "lib" then
 	E.handle_local, E.loader, E.tidy = handle_local, loader, tidy
 	return E
 end
--- mode "runonce" (a profile, brought as req.chunk, waits: the collector runs)
-if not REQUEST.chunk and collectgarbage("isrunning") then
-	paused_at = collectgarbage("count")
-	collectgarbage("stop")
-end
+-- mode "runonce"
 local done, ok, line = pcall(function()
 	return peer_reply(handle_local(REQUEST))
 end)
-gc_resume(true) -- whatever happened: a service never keeps its collector stopped
 if not done then
 	error(ok, 0)
 end
