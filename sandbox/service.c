@@ -53,6 +53,7 @@ uint32_t service_launch(const char *line, int log)
 		*(struct service **)lua_getextraspace(s->L) = s;
 		luaL_openlibs(s->L);
 		luaapi_install(s->L);
+		lua_gc(s->L, LUA_GCGEN, 0, 0);	/* as skynet's snlua does */
 		atomic_store(&s->active, s->L);
 	}
 	node_register(s);

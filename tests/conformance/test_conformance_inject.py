@@ -127,6 +127,14 @@ def test_globals_set_by_a_script_do_not_persist(con):
     assert out == "nil\t2\n<CMD OK>\n"
 
 
+def test_services_run_the_generational_collector(con):
+    """skynet's snlua switches every service to the generational collector
+    (what a request's allocations cost a service depends on it); the
+    switch back returns the mode it had"""
+    _, out = inject(con, 'print(collectgarbage("incremental")) collectgarbage("generational")')
+    assert out == "generational\n<CMD OK>\n"
+
+
 def test_pipelined_injects(con):
     path = script("print(...)")
     con.send("".join("inject :b %s %d\n" % (path, i) for i in range(100)))
