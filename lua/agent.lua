@@ -417,7 +417,7 @@ end
 -- What a peer RUNs: the engine (source or bytecode), with its collector
 -- stopped before the engine loads.  RUN collects all garbage once the
 -- chunk returns, so until then a step of the collector is work done
--- twice: stopping it only once the engine had loaded left a seventh of a
+-- twice: stopping it only once the engine had loaded left 11-13% of a
 -- peer's time to those steps (a profile, brought as req.chunk, waits:
 -- the collector runs).  It is back on once the request has made 16 MB,
 -- before a script waits (the engine's gc_resume), and whatever happens,
