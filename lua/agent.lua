@@ -61,16 +61,15 @@ end
 local wire_src, engine_src = unescape(WIRE_SRC), unescape(ENGINE_SRC)
 local wire_chunk = assert(load(wire_src, "=skyctl-wire", "t", _G))
 local engine_chunk = assert(load(engine_src, "=skyctl-engine", "t", _G))
-local apply_chunk = assert(load(unescape(APPLY_SRC), "=skyctl-apply", "t", _G))
-local journal_chunk = assert(load(unescape(JOURNAL_SRC), "=skyctl-journal", "t", _G))
-local rollback_chunk = assert(load(unescape(ROLLBACK_SRC), "=skyctl-rollback", "t", _G))
-local set_chunk = assert(load(unescape(SET_SRC), "=skyctl-set", "t", _G))
 local wire = wire_chunk()
 local E = engine_chunk("lib", VERSION, wire)
 local S, OPS, describe, errmsg = E.S, E.OPS, E.describe, E.errmsg
 
--- run chunk with the engine's internals; the operations it added
-local function ops_of(chunk)
+-- an operations' chunk (escaped source src), run here with the engine's
+-- internals: the chunk, and the operations it added (a request for one of
+-- them brings the chunk to the services it reaches)
+local function operations(src, name)
+	local chunk = assert(load(unescape(src), "=skyctl-" .. name, "t", _G))
 	local before = {}
 	for op in pairs(OPS) do
 		before[op] = true
@@ -80,11 +79,12 @@ local function ops_of(chunk)
 	for op in pairs(OPS) do
 		added[op] = not before[op] or nil
 	end
-	return added
+	return chunk, added
 end
--- a request for one of these brings its chunk to the services it reaches
-local APPLY_OPS, JOURNAL_OPS = ops_of(apply_chunk), ops_of(journal_chunk)
-local ROLLBACK_OPS, SET_OPS = ops_of(rollback_chunk), ops_of(set_chunk)
+local apply_chunk, APPLY_OPS = operations(APPLY_SRC, "apply")
+local journal_chunk, JOURNAL_OPS = operations(JOURNAL_SRC, "journal")
+local rollback_chunk, ROLLBACK_OPS = operations(ROLLBACK_SRC, "rollback")
+local set_chunk, SET_OPS = operations(SET_SRC, "set")
 
 ---------------------------------------------------------------- prompt
 
