@@ -162,8 +162,7 @@ def one_node(backend, files, env):
     print("   %-26s %9s %9s %6s %9s %8s" % ("command", "skyctl", "floor", "ratio", "cpu", "peak"))
     per = SERVICES / 10000.0
     for name, wall, base, cpu, rss, code in rows:
-        batch = name not in ("list",)
-        ok = (not batch or wall <= 2 * base) and cpu <= 0.3 * max(per, 1) and \
+        ok = wall <= 2 * base and cpu <= 0.3 * max(per, 1) and \
             rss <= 50 * max(per, 1) and code in (0, 1)
         print("   %-26s %8.2fs %8.2fs %5.1fx %8.3fs %6.1fMB%s%s" % (
             name, wall, base, wall / base if base > 0 else float("inf"), cpu, rss,

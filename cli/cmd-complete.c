@@ -132,7 +132,7 @@ static int complete_services(const char *addr, struct target_service **svc, size
 	struct net_conn *conn = proto_open(addr, COMPLETE_TIMEOUT, &e);
 	if (!conn)
 		return -1;
-	int rc = proto_request(conn, "list", &r, &e);
+	int rc = proto_request_list(conn, &r, &e);
 	net_close(conn);
 	if (rc != 0)
 		return -1;

@@ -29,7 +29,7 @@ static int cmd_list_node(struct cmd_ctx *c, struct cmd_node *nd)
 	struct err e = { 0 };
 	size_t n, size;
 	(void)c;
-	if (proto_request_lines(nd->sn->conn, "list", &r, &e) != 0) {
+	if (proto_request_list(nd->sn->conn, &r, &e) != 0) {
 		cmd_fail(nd, e.code, "list", e.msg);
 		return -1;
 	}

@@ -15,7 +15,7 @@ static const struct fmt_col cmd_stat_cols[] = {
 int cmd_with_list(struct cmd_ctx *c, struct cmd_node *nd, const char *word,
 		  struct proto_reply *r)
 {
-	char line[64], *lines[2] = { "list", line };
+	char line[64], *lines[2] = { PROTO_LIST, line };
 	struct proto_reply rr[2];
 	/* the node's own wait, in 1/100 s: half of ours, at most its default 3 s */
 	long cs = (long)(c->o.timeout * 50);

@@ -164,7 +164,7 @@ static void stuck_logger(struct stuck_node *nd)
 static int stuck_list(struct stuck_node *nd, struct err *e)
 {
 	struct proto_reply r;
-	if (proto_request(nd->p.conn, "list", &r, e) != 0)
+	if (proto_request_list(nd->p.conn, &r, e) != 0)
 		return -1;
 	int rc = r.ok ? target_parse_list(r.lines, r.nlines, 0, &nd->svc, &nd->nsvc, e) :
 		err_set(e, ERR_NODE, "%.200s", r.nlines ? r.lines[0] : "error");

@@ -239,8 +239,9 @@ int cmd_audit_run(struct cmd_ctx *c, int after);
 /* add a row; vals has the entry's ncols cells (the node cell is added) */
 void cmd_row(struct cmd_node *nd, const char *const *vals);
 
-/* take the node's services (nd->svc) from a reply to `list` */
-int cmd_services_from(struct cmd_node *nd, const struct proto_reply *r);
+/* take the node's services (nd->svc) from a reply to PROTO_LIST (rewritten
+ * as `list` prints it) */
+int cmd_services_from(struct cmd_node *nd, struct proto_reply *r);
 
 /* CMD_REFRESH: the addresses of s's rows the TARGET selects on node i
  * (cmd_resolve on the sample's rows as services), sorted into *keep

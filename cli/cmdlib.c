@@ -83,11 +83,15 @@ int cmd_requestv(struct cmd_ctx *c, struct cmd_node *nd, char *const *lines, siz
 	return 0;
 }
 
-int cmd_services_from(struct cmd_node *nd, const struct proto_reply *r)
+int cmd_services_from(struct cmd_node *nd, struct proto_reply *r)
 {
 	struct err e = { 0 };
 	if (cmd_check(nd, "list", r) != 0)
 		return -1;
+	if (proto_reply_as_list(r, &e) != 0) {
+		cmd_fail(nd, e.code, "list", e.msg);
+		return -1;
+	}
 	target_services_free(nd->svc, nd->nsvc);	/* a fresh list replaces one fetched before */
 	nd->svc = NULL;
 	nd->nsvc = 0;

@@ -30,13 +30,13 @@ static int resolve_needs(const struct cmd_ctx *c, const struct target_list *tl)
 const char *cmd_resolve_first(const struct cmd_ctx *c, const struct target_list *tl)
 {
 	int need = resolve_needs(c, tl);
-	return need & RESOLVE_LIST ? "list" : need & RESOLVE_HARBOR_OF ? RESOLVE_HARBOR : NULL;
+	return need & RESOLVE_LIST ? PROTO_LIST : need & RESOLVE_HARBOR_OF ? RESOLVE_HARBOR : NULL;
 }
 
 /* take the reply to line: the node's services, or its harbor */
-static int resolve_take(struct cmd_node *nd, const char *line, const struct proto_reply *r)
+static int resolve_take(struct cmd_node *nd, const char *line, struct proto_reply *r)
 {
-	if (strcmp(line, "list") == 0)
+	if (strcmp(line, PROTO_LIST) == 0)
 		return cmd_services_from(nd, r);
 	/* "harbor\t1"; a node without the key reads addresses as they are
 	 * written: harbor 0.  A console without getenv (skynet 1.4) answers
@@ -81,7 +81,7 @@ int cmd_harbor(struct cmd_ctx *c, struct cmd_node *nd)
 {
 	if (!nd->harbor_known && !nd->nsvc && nd->sn->conn &&
 	    ((!nd->harbor_asked && resolve_fetch(c, nd, RESOLVE_HARBOR) != 0) ||
-	     (!nd->harbor_known && resolve_fetch(c, nd, "list") != 0)))
+	     (!nd->harbor_known && resolve_fetch(c, nd, PROTO_LIST) != 0)))
 		return -1;
 	if (!nd->harbor_known) {	/* a handle's top 8 bits (none: harbor 0) */
 		nd->harbor = nd->nsvc ? (int)(nd->svc[0].addr >> 24) : 0;
@@ -249,7 +249,7 @@ int cmd_resolve(struct cmd_ctx *c, struct cmd_node *nd, const struct target_list
 	free(nd->targets);
 	nd->targets = NULL;
 	nd->ntargets = 0;
-	if (!nd->svc && (need & RESOLVE_LIST) && resolve_fetch(c, nd, "list") != 0)
+	if (!nd->svc && (need & RESOLVE_LIST) && resolve_fetch(c, nd, PROTO_LIST) != 0)
 		return -1;
 	/* target_resolve only reads the list; it is not declared const */
 	if (target_resolve((struct target_list *)tl, resolve_applies, nd->sn, nd->svc, nd->nsvc,

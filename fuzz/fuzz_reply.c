@@ -1,7 +1,8 @@
 /* libFuzzer: the console reply reader (proto_read_reply) on whatever bytes
  * a node sends, read to the end under a bound the first byte picks (so
- * that the bound is hit too), each reply's failure check and fields, and
- * the reply as a terminal is shown it (fmt_safe: no control byte left). */
+ * that the bound is hit too), each reply's failure check and fields, the
+ * reply as a terminal is shown it (fmt_safe: no control byte left), then
+ * as the reply to PROTO_LIST (rewritten as `list` prints it, and parsed). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 
 #include "fmt.h"
 #include "proto.h"
+#include "target.h"
 
 /* fmt_safe's promise: nothing a terminal acts on, but the kept newlines */
 static void fuzz_safe(const struct proto_reply *r)
@@ -46,6 +48,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_safe(&r);
 		for (size_t i = 0; i < r.nlines; i++)
 			proto_get(f, proto_split(r.lines[i], f, 8), "cpu");
+		struct target_service *svc;
+		size_t n;
+		if (r.ok && proto_reply_as_list(&r, &e) == 0 &&
+		    target_parse_list(r.lines, r.nlines, TARGET_LIST_SHOW, &svc, &n, &e) == 0)
+			target_services_free(svc, n);
 		proto_reply_free(&r);
 	}
 	net_close(c);

@@ -140,13 +140,36 @@ static char *proto_nul_free(char *t, size_t *n)
 	return out;
 }
 
+/* r->lines: the lines of r->copy (r->len bytes), its newlines made NULs */
+static int proto_split_lines(struct proto_reply *r)
+{
+	size_t nl = 0;
+	for (size_t i = 0; i < r->len; i++)
+		nl += r->copy[i] == '\n';
+	r->nlines = r->len ? nl + 1 : 0;
+	char **lines = realloc(r->lines, (r->nlines + 1) * sizeof *lines);
+	if (!lines)
+		return -1;
+	r->lines = lines;
+	char *copy = r->copy;
+	for (size_t i = 0; i < r->nlines; i++) {
+		lines[i] = copy;
+		char *end = strchr(copy, '\n');
+		if (end) {
+			*end = '\0';
+			copy = end + 1;
+		}
+	}
+	lines[r->nlines] = NULL;
+	return 0;
+}
+
 /* r from the output text t of n bytes (taken: r owns it), without the
  * terminator line; the lines share t when there is only one, or when
  * split in place (r->text is then NULL) */
 static int proto_fill_reply(struct proto_reply *r, char *t, size_t n, int ok, int in_place,
 			    struct err *e)
 {
-	size_t nl = 0;
 	if (n > 0 && t && t[n - 1] == '\n')
 		t[--n] = '\0';
 	r->ok = ok;
@@ -154,29 +177,15 @@ static int proto_fill_reply(struct proto_reply *r, char *t, size_t n, int ok, in
 	r->len = n;
 	if (!r->text)
 		return err_set(e, ERR_LOCAL, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		nl += r->text[i] == '\n';
-	r->nlines = n ? nl + 1 : 0;
-	r->lines = malloc((r->nlines + 1) * sizeof *r->lines);
-	r->copy = nl && !in_place ? malloc(n + 1) : r->text;
-	if (!r->lines || !r->copy) {
+	r->copy = in_place || !memchr(r->text, '\n', n) ? r->text : malloc(n + 1);
+	if (r->copy && r->copy != r->text)
+		memcpy(r->copy, r->text, n + 1);
+	else if (in_place)
+		r->text = NULL;
+	if (!r->copy || proto_split_lines(r) != 0) {
 		proto_reply_free(r);
 		return err_set(e, ERR_LOCAL, "out of memory");
 	}
-	char *copy = r->copy;
-	if (copy != r->text)
-		memcpy(copy, r->text, n + 1);
-	else if (in_place)
-		r->text = NULL;
-	for (size_t i = 0; i < r->nlines; i++) {
-		r->lines[i] = copy;
-		char *end = strchr(copy, '\n');
-		if (end) {
-			*end = '\0';
-			copy = end + 1;
-		}
-	}
-	r->lines[r->nlines] = NULL;
 	return 0;
 }
 
@@ -272,12 +281,64 @@ int proto_request(struct net_conn *c, const char *line, struct proto_reply *r, s
 	return proto_read_reply(c, r, 0, e);
 }
 
-int proto_request_lines(struct net_conn *c, const char *line, struct proto_reply *r,
-			struct err *e)
+/* ":hhhhhhhh:" at s, left bytes from the end, for a handle above after:
+ * where `call` prints a service of the launcher's table (skynet.address:
+ * 8 lowercase digits, in ascending order); 0 if it is not one */
+static unsigned long proto_list_entry(const char *s, size_t left, unsigned long after)
 {
-	if (proto_send(c, line, e) != 0)
+	if (left < 10 || s[0] != ':' || s[9] != ':' || strspn(s + 1, "0123456789abcdef") < 8)
+		return 0;
+	unsigned long h = strtoul(s + 1, NULL, 16);
+	return h > after ? h : 0;
+}
+
+int proto_reply_as_list(struct proto_reply *r, struct err *e)
+{
+	if (!r->ok)
+		return 0;
+	char *t = r->copy;
+	if (r->nlines < 2 || strncmp(r->lines[0], "1\t", 2) != 0 ||
+	    strcmp(r->lines[r->nlines - 1], "n\t1") != 0 ||
+	    !(r->lines[0][2] ? proto_list_entry(r->lines[0] + 2, strlen(r->lines[0] + 2), 0) :
+			       r->nlines == 2)) {
+		char q[64];
+		proto_quote(r->nlines ? r->lines[0] : "", r->nlines ? strlen(r->lines[0]) : 0, q,
+			    sizeof q);
+		return err_set(e, ERR_PROTO, "unexpected reply to %s: \"%s\"", PROTO_LIST, q);
+	}
+	for (size_t i = 1; i < r->nlines; i++)	/* the text again */
+		r->lines[i][-1] = '\n';
+	size_t n = r->len - 6;			/* less "1\t" and "\nn\t1" */
+	char *end = t + n;
+	memmove(t, t + 2, n);
+	*end = '\0';
+	unsigned long h = 0;
+	for (char *p = n ? t : NULL; p;) {
+		h = proto_list_entry(p, (size_t)(end - p), h);
+		p[9] = '\t';
+		char *q = p + 10;
+		while ((q = memchr(q, '\t', (size_t)(end - q))) &&
+		       !proto_list_entry(q + 1, (size_t)(end - q - 1), h))
+			q++;
+		if (q)
+			*q = '\n';
+		p = q ? q + 1 : NULL;
+	}
+	if (r->text != r->copy)
+		free(r->text);
+	r->text = NULL;
+	r->len = n;
+	return proto_split_lines(r) == 0 ? 0 : err_set(e, ERR_LOCAL, "out of memory");
+}
+
+int proto_request_list(struct net_conn *c, struct proto_reply *r, struct err *e)
+{
+	if (proto_send(c, PROTO_LIST, e) != 0 || proto_read_framed(c, r, 0, 0, 1, e) != 0)
 		return -1;
-	return proto_read_framed(c, r, 0, 0, 1, e);
+	if (proto_reply_as_list(r, e) == 0)
+		return 0;
+	proto_reply_free(r);
+	return -1;
 }
 
 void proto_reply_free(struct proto_reply *r)

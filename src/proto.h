@@ -59,10 +59,24 @@ int proto_read_prompted(struct net_conn *c, struct proto_reply *r, double deadli
 /* proto_send + proto_read_reply */
 int proto_request(struct net_conn *c, const char *line, struct proto_reply *r, struct err *e);
 
-/* proto_request for a reply too big to hold twice: its lines are split in
- * place, and r->text is NULL */
-int proto_request_lines(struct net_conn *c, const char *line, struct proto_reply *r,
-			struct err *e);
+/* The line that asks for the node's services.  The stock console writes
+ * `list` a socket write a line, paced by the reader's acks (10,000
+ * services on skynet HEAD: 0.056 s for skyctl to read); `call` of the
+ * same launcher command writes the table on one line (0.029 s):
+ *   1\t:00000004:snlua cdummy\t:00000008:snlua main ...\nn\t1 */
+#define PROTO_LIST "call .launcher \"LIST\""
+
+/* The reply to PROTO_LIST rewritten in place as `list` prints it, a line
+ * ":00000008\tsnlua main" a service in the console's order; r->text is
+ * then NULL.  A tab then ":hhhhhhhh:" with a handle above the one before
+ * starts a service (the console sorts them): in launch arguments it reads
+ * as one, as a newline then ":hhhhhhhh\t" does in `list`.  An error reply
+ * is left as it is; -1 with e set for a reply of another shape. */
+int proto_reply_as_list(struct proto_reply *r, struct err *e);
+
+/* send PROTO_LIST and read its reply, as proto_reply_as_list leaves it
+ * (the lines split in place: the reply is not held twice) */
+int proto_request_list(struct net_conn *c, struct proto_reply *r, struct err *e);
 
 void proto_reply_free(struct proto_reply *r);
 

@@ -17,6 +17,24 @@ import nodes
 
 A = ":0000000a"     # the first agent's address, as the repl's prompt shows it
 
+LIST_LINE = b'call .launcher "LIST"\n'    # how skyctl asks a node for its services
+
+
+def launcher_list(text):
+    """what a console whose `list` prints text replies to LIST_LINE: the
+    same table on one line, "1\t:hhhhhhhh:cmd\t...", then "n\t1"; a line
+    that is not above the one before is in that one's launch arguments"""
+    prev = [-1]
+
+    def entry(m):
+        h = int(m.group(2)[1:], 16)
+        if h <= prev[0]:
+            return m.group(0)
+        prev[0] = h
+        return (b"\t" if m.group(1) else b"") + m.group(2) + b":"
+    return b"1\t" + re.sub(rb"(^|\n)(:[0-9a-f]{8})\t", entry, text.rstrip(b"\n")) + b"\nn\t1\n"
+
+
 def skyctl(*args, node=None, env=None, tty=False, timeout=30, input=None):
     """Run skyctl; returns CompletedProcess with text stdout/stderr."""
     cmd = [nodes.SKYCTL]

@@ -5,7 +5,7 @@ import os
 import pytest
 
 import nodes
-from cli_helpers import FakeServer, read_line, reset, skyctl, tsv, until_closed, wait_sent
+from cli_helpers import FakeServer, launcher_list, read_line, reset, skyctl, tsv, until_closed, wait_sent
 
 pytestmark = pytest.mark.skipif(not os.path.exists(nodes.SKYCTL), reason="no skyctl binary")
 
@@ -95,7 +95,7 @@ def test_reset_in_the_middle_of_a_reply():
     def handler(c):
         c.sendall(BANNER)
         read_line(c)
-        c.sendall(b":00000004\tsnlua cdummy\n:0000000")
+        c.sendall(b"1\t:00000004:snlua cdummy\t:0000000")
         wait_sent(c)
         reset(c)
     with FakeServer(handler) as srv:
@@ -114,14 +114,15 @@ def test_garbage_reply_to_list():
     with FakeServer(handler) as srv:
         r = skyctl("-H", srv.address, "ping", "@agent")
     assert r.returncode == 5
-    assert "unexpected line in the reply to list: 'this is not a list'" in one_line(r.stderr)
+    assert ("list: unexpected reply to call .launcher \"LIST\": \"this is not a list\""
+            in one_line(r.stderr))
 
 
 def test_reply_split_into_tiny_pieces_is_read_whole():
     def handler(c):
         c.sendall(BANNER)
         read_line(c)
-        for b in b":0000000a\tsnlua agent 1\n:0000000b\tsnlua agent 2\n<CMD OK>\n":
+        for b in launcher_list(b":0000000a\tsnlua agent 1\n:0000000b\tsnlua agent 2\n") + b"<CMD OK>\n":
             c.sendall(bytes([b]))
         until_closed(c)
     with FakeServer(handler) as srv:

@@ -12,7 +12,7 @@ import tempfile
 import pytest
 
 import nodes
-from cli_helpers import FakeServer, read_line, reset, wait_sent
+from cli_helpers import LIST_LINE, FakeServer, launcher_list, read_line, reset, wait_sent
 
 BANNER = b"Welcome to skynet console\n"
 MB = 1 << 20
@@ -97,7 +97,8 @@ def bounded(r, limit):
 def console(replies, seen=None):
     """A fake console: replies maps a command's first word to the output it
     gets (bytes, then <CMD OK>), or to a function(sock) that sends what it
-    likes; the lines it is sent are appended to seen."""
+    likes; the lines it is sent are appended to seen.  What "list" prints
+    answers LIST_LINE too, as the console prints the launcher's table."""
     def handler(c):
         c.sendall(BANNER)
         while True:
@@ -110,6 +111,9 @@ def console(replies, seen=None):
             if seen is not None:
                 seen.append(line.decode())
             r = replies.get(line.split(b" ")[0].decode(), b"")
+            if line + b"\n" == LIST_LINE:
+                r = replies.get("list", b"")
+                r = r if callable(r) else launcher_list(r)
             if callable(r):
                 r(c)
                 return
@@ -319,7 +323,7 @@ def test_a_local_script_has_a_bound_too():
 
 def test_drip_fed_reply_is_read_whole():
     def drip(c):
-        for b in LIST + b"<CMD OK>\n":
+        for b in launcher_list(LIST) + b"<CMD OK>\n":
             c.sendall(bytes([b]))
         c.recv(1)
     with console({"list": drip}) as srv:
@@ -336,7 +340,7 @@ def test_drip_fed_reply_is_read_whole():
 ])
 def test_partial_reply_then(how, code, msg):
     def partial(c):
-        c.sendall(b":0000000a\tsnlua " + EVIL)
+        c.sendall(b"1\t:0000000a:snlua " + EVIL)
         wait_sent(c)
         if how == "reset":
             reset(c)
@@ -564,9 +568,11 @@ def test_history_files_are_never_opened_through_a_link(tmp_path):
 def test_launch_arguments_with_newlines_on_a_node(node, tmp_path):
     """the console prints them as they are (sorted by address, as skynet's
     debug_console does): the forging service's row shows them, selecting
-    through the list fails, and a plain newline is one service"""
+    through the list fails, and a plain newline is one service; a tab
+    before what `call` prints a service as, is shown as it is"""
     spawn = tmp_path / "spawn.lua"
     spawn.write_text('local skynet = require "skynet"\n'
+                     'skynet.newservice("sleeper", "t\\t:00000009:snlua agent tabbed")\n'
                      'skynet.newservice("sleeper", "y\\nhello")\n'
                      'skynet.newservice("sleeper", "x\\n:00000009\\tsnlua agent forged")\n')
     env = {"XDG_STATE_HOME": str(tmp_path)}
@@ -575,7 +581,8 @@ def test_launch_arguments_with_newlines_on_a_node(node, tmp_path):
     ls = run("-H", node.address, "list")
     assert ls.returncode == 5
     rows = ls.stdout.decode().splitlines()
-    assert rows[:-2] == before.stdout.decode().splitlines()
+    assert rows[:-3] == before.stdout.decode().splitlines()
+    assert rows[-3].endswith("\tsnlua sleeper t\\t:00000009:snlua agent tabbed")
     assert rows[-2].endswith("\tsnlua sleeper y\\nhello")
     assert rows[-1].endswith("\tsnlua sleeper x\\n:00000009\\tsnlua agent forged")
     kill = run("-H", node.address, "kill", "@sleeper", env=env)

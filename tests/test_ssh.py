@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 import nodes
-from cli_helpers import FakeServer, read_line, skyctl, sleep_line, tsv, until_closed
+from cli_helpers import LIST_LINE, FakeServer, read_line, skyctl, sleep_line, tsv, until_closed
 from sshd import SSHD, Sshd, SshdUnavailable
 
 pytestmark = [
@@ -221,14 +221,14 @@ def test_repl_watch_over_ssh(sshd, node, tmp_path):
 
 
 def split_reply_console(nudges, wait):
-    """A console that answers `list` as a node does, in two writes (output,
-    then terminator), and notes in nudges what skyctl sent in between
-    (waiting up to wait seconds for it)."""
+    """A console that answers the list of services as a node does, in two
+    writes (output, then terminator), and notes in nudges what skyctl sent
+    in between (waiting up to wait seconds for it)."""
     def handler(c):
         c.settimeout(10)
         c.sendall(b"Welcome to skynet console\n")
-        assert read_line(c) == b"list\n"
-        c.sendall(b":0000000a\tsnlua agent 1\n")
+        assert read_line(c) == LIST_LINE
+        c.sendall(b"1\t:0000000a:snlua agent 1\nn\t1\n")
         c.settimeout(wait)
         try:
             nudges.append(c.recv(64))

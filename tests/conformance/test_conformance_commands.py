@@ -44,6 +44,17 @@ def test_list_follows_config(backend):
         n.stop()
 
 
+def test_launcher_list_by_call_is_list_on_one_line(fresh):
+    """skyctl reads the services as `call .launcher "LIST"`: the table
+    `list` prints a line at a time (a socket write each), as one line of
+    address:command pairs in the same order, then the packed count"""
+    c = connect(fresh)
+    listed = lines_of(reply(c, "list"))
+    assert reply(c, 'call .launcher "LIST"') == (
+        "1\t" + "\t".join(line.replace("\t", ":", 1) for line in listed) + "\nn\t1\n<CMD OK>\n")
+    c.close()
+
+
 def test_stat_shape(con):
     listed = transcript.addresses(con)
     out = reply(con, "stat")
