@@ -269,6 +269,9 @@ class Console:
 
     def _fill(self, deadline):
         self.sock.settimeout(max(0.001, deadline - time.time()))
+        # ack at once: the console writes a line's text and its newline
+        # apart, and a delayed ack holds the newline ~40 ms (Nagle)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
         data = self.sock.recv(65536)
         if not data:
             raise EOFError("console closed the connection; got %r" % self.buf)
