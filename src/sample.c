@@ -290,9 +290,10 @@ size_t sample_diff(const struct sample *prev, const struct sample *cur, int node
 		}
 		if (p && r->mem == SAMPLE_OK && p->mem == SAMPLE_OK)
 			d->mem_change = r->mem_bytes - p->mem_bytes;
-		/* a console's work between samples is answering the poller */
+		/* a console's work between samples is answering the poller, and
+		 * so is its garbage (11 KB a refresh on a small node) */
 		if (d->name && strstr(d->name, "debug_console"))
-			d->cpu_pct = d->msg_rate = NAN;
+			d->cpu_pct = d->msg_rate = d->mem_change = NAN;
 	}
 	double bytes = quiet ? sample_own_bytes(out, quiet, cur->n) : 0;
 	for (size_t i = 0; i < cur->n; i++)

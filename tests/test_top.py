@@ -48,9 +48,10 @@ def test_once_json_busy_service_first_by_cpu(busy):
         assert isinstance(agent["mem_change"], int) and abs(agent["mem_change"]) < 64, agent
         assert agent["address"] == ":%08x" % int(agent["address"][1:], 16)
     assert "node" not in rows[0]                 # one node: no NODE column
-    # the console's work is answering our probes: not counted
+    # the console's work is answering our probes: not counted, nor its garbage
     console = next(r for r in rows if "debug_console" in r["name"])
     assert console["cpu"] is None and console["msg"] is None, console
+    assert console["mem_change"] is None and console["mem"] > 1000, console
     cpus = [r["cpu"] for r in rows if r["cpu"] is not None]
     assert cpus == sorted(cpus, reverse=True)
 
