@@ -1,12 +1,11 @@
 """The client side of skyctl's inject transport, in Python (the twin of
-lua/wire.lua and the C client): the wire format, a console connection that
-re-arms TCP_QUICKACK, the debug-mode bootstrap and a Client that installs
+lua/wire.lua and the C client): the wire format, a console connection
+(nodes.Console's), the debug-mode bootstrap and a Client that installs
 the agent and sends requests.  test_inject_transport.py pins the protocol
 with it; other tests use it to look inside services."""
 import hashlib
 import os
 import re
-import socket
 import time
 
 import nodes
@@ -86,54 +85,19 @@ def unescape(s):
     return re.sub(rb"%([0-9a-fA-F]{2})", lambda m: bytes([int(m.group(1), 16)]), s)
 
 
-# --- a console connection that re-arms TCP_QUICKACK --------------------------
+# --- a console connection ----------------------------------------------------
 
-class Conn:
+class Conn(nodes.Console):
+    """nodes.Console with its banner read, whose replies are one text
+    (latin-1: the agent's escaped bytes as they came)"""
+
     def __init__(self, port, timeout=10):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-        self.read_until(b"\n")
-
-    def fill(self, deadline):
-        left = deadline - time.time()
-        if left <= 0:
-            raise TimeoutError("timeout; have %r" % self.buf[-300:])
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
-        self.s.settimeout(left)
-        try:
-            d = self.s.recv(1 << 20)
-        except socket.timeout:
-            raise TimeoutError("timeout; have %r" % self.buf[-300:])
-        if not d:
-            raise EOFError("closed; have %r" % self.buf[-300:])
-        self.buf += d
-
-    def read_until(self, marker, timeout=10):
-        marker = marker.encode() if isinstance(marker, str) else marker
-        deadline = time.time() + timeout
-        while marker not in self.buf:
-            self.fill(deadline)
-        i = self.buf.index(marker) + len(marker)
-        out, self.buf = self.buf[:i], self.buf[i:]
-        return out.decode("latin-1")
-
-    def send(self, data):
-        self.s.sendall(data.encode() if isinstance(data, str) else data)
+        super().__init__(port, timeout)
+        self.banner()
 
     def cmd(self, line, timeout=10):
-        self.send(line + "\n")
-        deadline = time.time() + timeout
-        while True:
-            m = re.search(rb"(?:^|\n)<CMD (OK|Error)>\n", self.buf)
-            if m:
-                out = self.buf[:m.start()].decode("latin-1")
-                self.buf = self.buf[m.end():]
-                return out, m.group(1).decode()
-            self.fill(deadline)
-
-    def close(self):
-        self.s.close()
+        out, status = self.cmd_bytes(line, timeout)
+        return out.decode("latin-1"), status
 
 
 # --- the client side of the transport ----------------------------------------

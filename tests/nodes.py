@@ -259,7 +259,8 @@ class Node:
 
 
 class Console:
-    """A raw console connection, as nc would be, for transcript checks."""
+    """A raw console connection, for transcript checks and for looking
+    inside services (inject_client.Conn)."""
 
     def __init__(self, port, timeout=5):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -267,12 +268,12 @@ class Console:
         self.buf = b""
         self.timeout = timeout
 
-    def _fill(self, deadline):
+    def fill(self, deadline):
         self.sock.settimeout(max(0.001, deadline - time.time()))
         # ack at once: the console writes a line's text and its newline
         # apart, and a delayed ack holds the newline ~40 ms (Nagle)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
-        data = self.sock.recv(65536)
+        data = self.sock.recv(1 << 20)
         if not data:
             raise EOFError("console closed the connection; got %r" % self.buf)
         self.buf += data
@@ -283,7 +284,7 @@ class Console:
             marker = marker.encode()
         deadline = time.time() + (timeout or self.timeout)
         while marker not in self.buf:
-            self._fill(deadline)
+            self.fill(deadline)
         i = self.buf.index(marker) + len(marker)
         out, self.buf = self.buf[:i], self.buf[i:]
         return out.decode("utf-8", "replace")
@@ -299,18 +300,22 @@ class Console:
             line = line.encode()
         self.sock.sendall(line)
 
-    def cmd(self, line, timeout=None):
-        """Send one command; return (output lines, 'OK' or 'Error')."""
+    def cmd_bytes(self, line, timeout=None):
+        """Send one command; return (its output as bytes, 'OK' or 'Error')."""
         self.send(line + "\n")
         deadline = time.time() + (timeout or self.timeout)
         while True:
             m = re.search(rb"(?:^|\n)<CMD (OK|Error)>\n", self.buf)
             if m:
-                out = self.buf[:m.start()].decode("utf-8", "replace")
-                self.buf = self.buf[m.end():]
-                lines = out.split("\n") if out else []
-                return lines, m.group(1).decode()
-            self._fill(deadline)
+                out, self.buf = self.buf[:m.start()], self.buf[m.end():]
+                return out, m.group(1).decode()
+            self.fill(deadline)
+
+    def cmd(self, line, timeout=None):
+        """Send one command; return (output lines, 'OK' or 'Error')."""
+        out, status = self.cmd_bytes(line, timeout)
+        out = out.decode("utf-8", "replace")
+        return (out.split("\n") if out else []), status
 
     def close(self):
         self.sock.close()

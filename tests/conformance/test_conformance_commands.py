@@ -4,6 +4,7 @@ import re
 import pytest
 
 import transcript
+from cli_helpers import LIST_LINE, launcher_list
 from transcript import INVALID, PREFIX, connect, facts, need, pong, reply
 
 ADDR = r":[0-9a-f]{8}"
@@ -45,13 +46,13 @@ def test_list_follows_config(backend):
 
 
 def test_launcher_list_by_call_is_list_on_one_line(fresh):
-    """skyctl reads the services as `call .launcher "LIST"`: the table
-    `list` prints a line at a time (a socket write each), as one line of
-    address:command pairs in the same order, then the packed count"""
+    """skyctl reads the services as `call .launcher "LIST"` (LIST_LINE): the
+    table `list` prints a line at a time (a socket write each), as one line
+    of address:command pairs in the same order, then the packed count --
+    what the fake consoles of the tests answer (launcher_list)"""
     c = connect(fresh)
-    listed = lines_of(reply(c, "list"))
-    assert reply(c, 'call .launcher "LIST"') == (
-        "1\t" + "\t".join(line.replace("\t", ":", 1) for line in listed) + "\nn\t1\n<CMD OK>\n")
+    listed = reply(c, "list")[:-len("<CMD OK>\n")].encode()
+    assert reply(c, LIST_LINE.decode().strip()) == launcher_list(listed).decode() + "<CMD OK>\n"
     c.close()
 
 

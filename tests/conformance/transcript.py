@@ -103,7 +103,7 @@ def reply(c, line, timeout=None):
         if m:
             out, c.buf = c.buf[:m.end()], c.buf[m.end():]
             return out.decode("utf-8", "replace")
-        c._fill(deadline)
+        c.fill(deadline)
 
 
 def until(c, pattern, timeout=None):
@@ -116,7 +116,7 @@ def until(c, pattern, timeout=None):
         if m:
             out, c.buf = c.buf[:m.end()], c.buf[m.end():]
             return out.decode("utf-8", "replace")
-        c._fill(deadline)
+        c.fill(deadline)
 
 
 def silent(c, seconds):
@@ -124,7 +124,7 @@ def silent(c, seconds):
     deadline = time.time() + seconds
     while time.time() < deadline:
         try:
-            c._fill(deadline)
+            c.fill(deadline)
         except socket.timeout:
             break
     assert c.buf == b"", "expected silence, got %r" % c.buf
@@ -135,7 +135,7 @@ def closed(c, timeout=5):
     deadline = time.time() + timeout
     while True:
         try:
-            c._fill(deadline)
+            c.fill(deadline)
         except EOFError:
             out, c.buf = c.buf, b""
             return out.decode("utf-8", "replace")
