@@ -6,7 +6,9 @@ diff, patches, rollback, top --once, stuck, list (the median of 5 runs) --
 it prints skyctl's wall time, its CPU (user + system) and peak RSS, beside
 a floor measured in the same run: the same work fanned out from one
 service inside the node (a stock `inject` of a script that the node reads
-from disk), with skyctl's fan-out width (8 at once).  Then the same
+from disk), with skyctl's fan-out width (8 at once).  Beside inject it prints what
+tracking alone costs: the same RUN with the script between a bare snapshot
+of the code tables and a compare (TRACK_BEFORE).  Then the same
 inject into N nodes at once (`skyctl -a`), N as many as the machine's
 memory holds (at most 8), and as many as it has cores.
 
@@ -73,6 +75,118 @@ for _ = 1, %d do
 end
 skynet.wait(token)
 """ % (PAR, PAR)
+
+# The least a tracked inject costs: the same RUN with the script between a
+# bare snapshot of the code tables (the roots and depth of lua/apply.lua's
+# track: package.loaded and its modules, _G, the _P tables and the tables
+# in their handlers' upvalues, _U) and a compare against it; no engine, no
+# journal, no reply.  A tracker for scale, not a correct one: no entry
+# limits, no undo, hotfix.replace without checks.
+TRACK_BEFORE = r"""
+local next, type, rawequal, getupvalue, upvaluejoin = next, type, rawequal, debug.getupvalue,
+    debug.upvaluejoin
+local loaded = package.loaded
+local F, at, count, order, seen, fn, no = {}, {}, {}, {}, {}, 0, 0
+local qv, qd, qn, qi, claimed = {}, {}, 0, 1, { [_G] = true }
+for _, m in next, loaded do
+    if type(m) == "table" then
+        claimed[m] = true
+    end
+end
+local function root(t, d)
+    if not seen[t] then
+        seen[t], qn = true, qn + 1
+        qv[qn], qd[qn] = t, d
+    end
+end
+local function walk()
+    while qi <= qn do
+        local v, d = qv[qi], qd[qi]
+        qi = qi + 1
+        local start = fn
+        for k, x in next, v do
+            F[fn + 1], F[fn + 2], fn = k, x, fn + 2
+            if d < 3 and type(x) == "table" and not seen[x] and (not claimed[x] or v == loaded) then
+                seen[x], qn = true, qn + 1
+                qv[qn], qd[qn] = x, d + 1
+            end
+        end
+        no = no + 1
+        order[no], at[v], count[v] = v, start, fn - start
+    end
+end
+for _, tables in next, _P do
+    for _, t in next, tables do
+        if type(t) == "table" and not claimed[t] then
+            root(t, 1)
+        end
+    end
+end
+root(loaded, 0)
+root(_G, 0)
+walk()
+for _, tables in next, _P do
+    for _, t in next, tables do
+        if type(t) == "table" then
+            for _, f in next, t do
+                for i = 1, type(f) == "function" and 255 or 0 do
+                    local name, v = getupvalue(f, i)
+                    if name == nil then
+                        break
+                    elseif type(v) == "table" and not claimed[v] then
+                        root(v, 1)
+                    end
+                end
+            end
+        end
+    end
+end
+for _, t in next, _U do
+    if type(t) == "table" then
+        root(t, 3)
+    end
+end
+walk()
+local hotfix = { replace = function(t, k, new)
+    local old = t[k]
+    for i = 1, 255 do
+        local name = getupvalue(new, i)
+        if not name then
+            break
+        end
+        for j = 1, 255 do
+            local n = getupvalue(old, j)
+            if not n then
+                break
+            elseif n == name then
+                upvaluejoin(new, i, old, j)
+            end
+        end
+    end
+    t[k] = new
+    return old
+end }
+do
+"""
+TRACK_AFTER = r"""
+end
+local changed = 0
+for j = 1, no do
+    local t = order[j]
+    local i, last = at[t] + 1, at[t] + count[t]
+    for k, v in next, t do
+        if i > last or not rawequal(F[i], k) or not rawequal(F[i + 1], v) then
+            i = -1
+            break
+        end
+        i = i + 2
+    end
+    if i ~= last + 1 then
+        changed = changed + 1
+    end
+end
+print(changed, no, fn // 2)
+"""
 
 JOURNAL = """local S = package.loaded.skyctl
 return S and #S.journal
@@ -160,6 +274,8 @@ def one_node(backend, files, env):
             elif name == "stuck":
                 base = 2 * base + 0.5  # two samples half a second apart (cmd-stuck.c)
             rows.append((name, wall, base, cpu, rss, code))
+        # last: it changes every service
+        tracked = floor(con, host, files["floor"], "run", files["tracked"])
         con.close()
     finally:
         node.stop()
@@ -171,6 +287,10 @@ def one_node(backend, files, env):
         print("   %-26s %8.2fs %8.2fs %5.1fx %8.3fs %6.1fMB%s%s" % (
             name, wall, base, wall / base if base > 0 else float("inf"), cpu, rss,
             " exit %d" % code if code else "", mark(ok)))
+    inject = next(r for r in rows if r[0] == "inject, agent in place")
+    print("   tracking alone (a bare snapshot and compare of the code tables around the same RUN):"
+          " %.2fs = %.1fx the inject floor; inject, agent in place = %.1fx it" % (
+              tracked, tracked / inject[2], inject[1] / tracked))
     return dict((r[0], r[1]) for r in rows)
 
 
@@ -207,7 +327,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="skyctl-bench10k-")
     files = {}
     for name, text in (("fix1", script("one")), ("fix2", script("two")),
-                       ("fix3", script("three")), ("journal", JOURNAL), ("floor", FLOOR)):
+                       ("fix3", script("three")), ("journal", JOURNAL), ("floor", FLOOR),
+                       ("tracked", TRACK_BEFORE + script("four") + TRACK_AFTER)):
         files[name] = os.path.join(tmp, name + ".lua")
         with open(files[name], "w") as f:
             f.write(text)
