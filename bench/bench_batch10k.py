@@ -6,10 +6,10 @@ diff, patches, rollback, top --once, stuck, list (the median of 5 runs) --
 it prints skyctl's wall time, its CPU (user + system) and peak RSS, beside
 a floor measured in the same run: the same work fanned out from one
 service inside the node (a stock `inject` of a script that the node reads
-from disk), with skyctl's fan-out width (8 at once).  Beside inject it prints what
-tracking alone costs: the same RUN with the script between a bare snapshot
-of the code tables and a compare (TRACK_BEFORE).  Then the same
-inject into N nodes at once (`skyctl -a`), N as many as the machine's
+from disk), with skyctl's fan-out width (8 at once).  Beside inject it
+prints what tracking alone costs: the same RUN with the script between a
+bare snapshot of the code tables and a compare (TRACK_BEFORE).  Then the
+same inject into N nodes at once (`skyctl -a`), N as many as the machine's
 memory holds (at most 8), and as many as it has cores.
 
 Targets: every batch command within 2x of its floor; skyctl CPU <= 0.3 s
