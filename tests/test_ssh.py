@@ -16,7 +16,8 @@ import subprocess
 import pytest
 
 import nodes
-from cli_helpers import LIST_LINE, FakeServer, read_line, skyctl, sleep_line, tsv, until_closed
+from cli_helpers import (LIST_LINE, FakeServer, launcher_list, read_line, skyctl, sleep_line, tsv,
+                         until_closed)
 from sshd import SSHD, Sshd, SshdUnavailable
 
 pytestmark = [
@@ -228,7 +229,7 @@ def split_reply_console(nudges, wait):
         c.settimeout(10)
         c.sendall(b"Welcome to skynet console\n")
         assert read_line(c) == LIST_LINE
-        c.sendall(b"1\t:0000000a:snlua agent 1\nn\t1\n")
+        c.sendall(launcher_list(b":0000000a\tsnlua agent 1\n"))
         c.settimeout(wait)
         try:
             nudges.append(c.recv(64))
