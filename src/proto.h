@@ -62,7 +62,7 @@ int proto_request(struct net_conn *c, const char *line, struct proto_reply *r, s
 /* The line that asks for the node's services.  The stock console writes
  * `list` a socket write a line, paced by the reader's acks (10,000
  * services on skynet HEAD: 0.056 s for skyctl to read); `call` of the
- * same launcher command writes the table on one line (0.029 s):
+ * same launcher command writes the table on one line (0.031 s):
  *   1\t:00000004:snlua cdummy\t:00000008:snlua main ...\nn\t1 */
 #define PROTO_LIST "call .launcher \"LIST\""
 
