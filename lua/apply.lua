@@ -10,7 +10,9 @@
 -- (the _P tables, package.loaded modules, globals, and the upvalues of the
 -- functions found in them; bounded depth and entries per table, so data
 -- tables are never walked) are snapshotted, and if a script raises, every
--- change it made to them is undone before the error is reported.
+-- change it made to them is undone before the error is reported.  The
+-- snapshot grows with the script: what it reaches is copied before it
+-- gets there, all of it before the service's own code runs (keep_ahead).
 -- apply's req.dry: apply, record, revert (res.calls names the service
 -- handlers the scripts ran, whose effects stay).
 --
@@ -46,7 +48,10 @@ local format = string.format
 local dbg = debug
 local getupvalue, setupvalue, upvalueid, upvaluejoin, getinfo =
 	dbg.getupvalue, dbg.setupvalue, dbg.upvalueid, dbg.upvaluejoin, dbg.getinfo
-local getmetatable = dbg.getmetatable
+local require, metatable_of = require, getmetatable -- the script's (metatable_of: __metatable)
+local getmetatable, getlocal, gethook, sethook = dbg.getmetatable, dbg.getlocal, dbg.gethook,
+	dbg.sethook
+local pack = table.pack
 local skynet = require "skynet"
 
 local LIMIT_DEPTH, LIMIT_ENTRIES, LIMIT_TOTAL = 3, 1000, 40000
@@ -63,28 +68,30 @@ local LIMIT_DEPTH, LIMIT_ENTRIES, LIMIT_TOTAL = 3, 1000, 40000
 -- change another function's upvalue are debug.setupvalue and
 -- debug.upvaluejoin, which are recorded while a script runs (see
 -- recorder).  Paths are parent links, turned to text on demand.
+-- A script's snapshot is taken a part at a time (track_start, keep_ahead).
 -- The copies are one flat array, snap.F: table t's entries are the key,
 -- value pairs F[at[t] + 1 .. at[t] + 2 * count[t]], in t's own order (no
 -- table built per table copied: less to allocate and to collect).
 local function snap_new(skip)
 	local snap = { order = {}, F = {}, fn = 0, at = {}, count = {}, mt = {}, up = {}, key = {},
 		large = {}, islarge = {}, internal = {}, inP = {}, deep = 0, total = 0, truncated = false,
-		skip = skip, claimed = {}, qv = {}, qd = {}, qn = 0, qi = 1 }
+		skip = skip, claimed = {}, qv = {}, qd = {}, qn = 0, qi = 1, fname = {} }
 	for name, m in next, package.loaded do
 		if type(m) == "table" and type(name) == "string" then
-			snap.claimed[m] = true
+			snap.claimed[m] = name
 		end
 	end
-	snap.claimed[_G] = true
+	snap.claimed[_G] = "_G"
 	return snap
 end
 
 -- queue t as a root named name at depth d (a table known already is
 -- not).  name: a string, or { upvalue name, table, key } for a table in an
--- upvalue of the function table[key], named when asked (tpath)
-local function snap_root(snap, t, name, d)
+-- upvalue of the function table[key], named when asked (tpath); given
+-- base, the name is base's entry name, made when asked too
+local function snap_root(snap, t, name, d, base)
 	if not snap.key[t] and not snap.skip[t] then
-		snap.key[t] = name
+		snap.key[t], snap.up[t] = name, base
 		snap.qn = snap.qn + 1
 		snap.qv[snap.qn], snap.qd[snap.qn] = t, d
 		return true
@@ -97,6 +104,7 @@ local function snap_walk(snap)
 	local claimed, skip, qv, qd, inP = snap.claimed, snap.skip, snap.qv, snap.qd, snap.inP
 	local loaded = package.loaded
 	local qi, qn, deep, fn = snap.qi, snap.qn, snap.deep, snap.fn
+	local lazy = not snap.full
 	while qi <= qn do
 		local v, d = qv[qi], qd[qi]
 		qi = qi + 1
@@ -110,13 +118,22 @@ local function snap_walk(snap)
 			end
 			F[fn + 1], F[fn + 2] = k, x
 			fn = fn + 2
-			if type(x) == "table" and not leaf and not key[x] and not skip[x]
-				and (not claimed[x] or v == loaded) then
-				if d < LIMIT_DEPTH then
+			if type(x) == "table" and not key[x] and not skip[x] then
+				if claimed[x] and v ~= loaded then
+					-- a module (or _G) is tracked as itself: below package.loaded
+					-- once the snapshot is whole, before that as the script nears it
+					if lazy and (x == _G or x == package) then
+						snap.want_full = true
+					elseif lazy then
+						key[x] = keypath("package.loaded", claimed[x])
+						qn = qn + 1
+						qv[qn], qd[qn] = x, 1
+					end
+				elseif not leaf and d < LIMIT_DEPTH then
 					up[x], key[x], inP[x] = v, k, p
 					qn = qn + 1
 					qv[qn], qd[qn] = x, d + 1
-				else
+				elseif not leaf then
 					deep = deep + 1
 				end
 			end
@@ -164,7 +181,9 @@ end
 
 local function tpath(snap, t)
 	local parent = snap.up[t]
-	if parent then
+	if type(parent) == "string" then -- a root: its name's base
+		return keypath(parent, snap.key[t])
+	elseif parent then
 		return keypath(tpath(snap, parent), snap.key[t])
 	end
 	local name = snap.key[t]
@@ -192,44 +211,74 @@ local function tostring_order(a, b)
 	return tostring(a) < tostring(b)
 end
 
-local function track(P, U, skip)
+-- the rest of the code tables: package.loaded and its modules, _G, and
+-- the data of the handlers (the tables in the upvalues of _P's functions)
+local function track_rest(snap)
+	if snap.full then
+		return
+	end
+	snap.full = true
+	snap_root(snap, package.loaded, "package.loaded", 0)
+	snap_root(snap, _G, "_G", 0)
+	snap_walk(snap)
+	for j = 1, #snap.order do
+		local t = snap.order[j]
+		if snap.inP[t] then
+			local keys, fns, strings, F = {}, {}, true, snap.F -- in key order: a table two handlers share has one name
+			local first, last = span(snap, t)
+			for i = first, last, 2 do
+				if type(F[i + 1]) == "function" then
+					keys[#keys + 1], fns[F[i]] = F[i], F[i + 1]
+					strings = strings and type(F[i]) == "string"
+				end
+			end
+			sort(keys, not strings and tostring_order or nil)
+			for _, k in ipairs(keys) do -- the handlers as they were (the script may have run)
+				snap_upvalues(snap, t, k, fns[k])
+			end
+		end
+	end
+	snap_walk(snap)
+end
+
+-- snap_walk, then the rest if the walk came upon _G (see snap_walk)
+local function walk_near(snap)
+	snap_walk(snap)
+	if snap.want_full then
+		track_rest(snap)
+	end
+end
+
+-- Snapshot what a script reaches first, the _P tables (and the tables
+-- below them) and _U's tables; the rest (package.loaded and its modules,
+-- _G, the data of the handlers) is left to track_rest, which runs only
+-- once the script may reach it unseen (see keep_ahead).  A script that sets
+-- a handler or two reaches no more than this.
+local function track_start(P, U, skip)
 	local snap = snap_new(skip)
 	for pname, tables in pairs(P) do
 		for name, t in pairs(tables) do
 			if type(t) == "table" and not snap.claimed[t] then
-				if snap_root(snap, t, keypath(keypath("_P", pname), name), 1) then
+				if snap_root(snap, t, name, 1, keypath("_P", pname)) then
 					snap.inP[t] = true
 				end
 			end
 		end
 	end
-	snap_root(snap, package.loaded, "package.loaded", 0)
-	snap_root(snap, _G, "_G", 0)
-	snap_walk(snap)
-	-- the data of the handlers: tables in the upvalues of _P's functions
-	for j = 1, #snap.order do
-		local t = snap.order[j]
-		if snap.inP[t] then
-			local keys, strings, F = {}, true, snap.F -- in key order: a table two handlers share has one name
-			local first, last = span(snap, t)
-			for i = first, last, 2 do
-				if type(F[i + 1]) == "function" then
-					keys[#keys + 1] = F[i]
-					strings = strings and type(F[i]) == "string"
-				end
-			end
-			sort(keys, not strings and tostring_order or nil)
-			for _, k in ipairs(keys) do
-				snap_upvalues(snap, t, k, rawget(t, k))
-			end
-		end
-	end
 	for name, t in pairs(U) do
-		if type(t) == "table" and snap_root(snap, t, keypath("_U", name), LIMIT_DEPTH) then
+		if type(t) == "table" and not snap.claimed[t]
+			and snap_root(snap, t, name, LIMIT_DEPTH, "_U") then
 			snap.internal[t] = true
 		end
 	end
-	snap_walk(snap)
+	walk_near(snap)
+	return snap
+end
+
+-- all the code tables at once (a line typed at a prompt)
+local function track(P, U, skip)
+	local snap = track_start(P, U, skip)
+	track_rest(snap)
 	return snap
 end
 
@@ -244,7 +293,7 @@ local function fpath(snap, f)
 			end
 		end
 	end
-	return describe(f)
+	return snap.fname[f] or describe(f)
 end
 
 -- a closure whose only upvalue is upvalue i of f (keeps that cell alive)
@@ -255,6 +304,164 @@ local function anchor_of(f, i)
 	return a
 end
 
+-- the C functions a script may call with no more said: they change only
+-- what they are given, and hand back no table it did not have (made when
+-- first needed: most scripts call none)
+local plain_c
+local function plain(f, built)
+	if built then
+		return plain_c and plain_c[f]
+	end
+	if not plain_c then
+		plain_c = {}
+		for _, lib in ipairs({ string, table, math, utf8, os, package.loaded.skynet or {} }) do
+			for _, g in next, lib do
+				plain_c[g] = true
+			end
+		end
+		for _, name in ipairs({ "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal",
+			"rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber", "tostring", "type",
+			"xpcall", "collectgarbage" }) do
+			plain_c[rawget(_G, name)] = true
+		end
+		plain_c[getinfo], plain_c[dbg.traceback] = true, true
+	end
+	return plain_c[f]
+end
+
+-- the C functions skyctl's own code calls while a script runs, harmless
+-- from the script too: no need to ask who calls them
+local common = { [rawget] = true, [type] = true, [next] = true, [unpack] = true, [pack] = true,
+	[select] = true, [tostring] = true, [pcall] = true, [error] = true, [gethook] = true,
+	[getinfo] = true, [setmetatable] = true }
+
+-- A snapshot begun by track_start holds what the script can reach without
+-- a call or a global; these keep it ahead of the script (ctx.own: skyctl's
+-- functions among them).  ctx.touch copies a table the script is about to
+-- reach (a module, a global table, a metatable), ctx.full copies the rest
+-- at once, and ctx.guard (at every call, from the watchdog's hook) calls
+-- one or the other before a function the script did not write runs: the
+-- service's own code may change anything.  ctx.global is the script's
+-- environment's __index while it runs; ctx.view(c) stands in for c, an
+-- _U or _P table (what holds the service's tables, modules and _G among
+-- them), until ctx.settle().
+local function keep_ahead(ctx, chunkname, snap)
+	local own, views = ctx.own, {}
+	function ctx.full()
+		if snap then
+			track_rest(snap)
+		end
+	end
+	-- v's path: a module's, else name, or name's entry k if given
+	function ctx.touch(v, name, k)
+		if snap.full or snap.key[v] or snap.skip[v] then
+			return
+		elseif v == _G or v == package.loaded or v == package then
+			return track_rest(snap)
+		end
+		local m = snap.claimed[v]
+		snap_root(snap, v, m and keypath("package.loaded", m) or k ~= nil and keypath(name, k)
+			or name, 1)
+		walk_near(snap)
+	end
+	function ctx.global(_, k)
+		local v = rawget(_G, k)
+		if v == nil and getmetatable(_G) then -- _G's own __index: the service's code
+			track_rest(snap)
+			return _G[k]
+		elseif type(v) == "table" then
+			ctx.touch(v, "_G", k)
+		elseif type(v) == "function" and not snap.fname[v] then
+			snap.fname[v] = keypath("_G", k)
+		end
+		return v
+	end
+	local function claimed(v)
+		if type(v) == "table" and snap.claimed[v] then
+			ctx.touch(v)
+		end
+		return v
+	end
+	local function index(view, k)
+		return claimed(rawget(views[view], k))
+	end
+	local function entries(view)
+		local c = views[view]
+		local function step(_, k)
+			local nk, v = next(c, k)
+			return nk, claimed(v)
+		end
+		own[step] = true
+		return step, view, nil
+	end
+	local viewing = { __index = index, __pairs = entries }
+	for _, f in ipairs({ ctx.global, ctx.touch, ctx.full, claimed, index, entries }) do
+		own[f] = true
+	end
+	function ctx.view(c)
+		local view = setmetatable({}, viewing)
+		views[view] = c
+		return view
+	end
+	function ctx.settle()
+		for view, c in next, views do
+			setmetatable(view, { __index = c, __pairs = function() return next, c, nil end })
+		end
+	end
+	-- what f is: "mine" (the script's), "C" or "lua", asked once
+	local kinds = {}
+	local function kind(f)
+		local k = kinds[f]
+		if not k then
+			local info = getinfo(f, "S")
+			k = info.source == chunkname and "mine" or info.what == "C" and "C" or "lua"
+			kinds[f] = k
+		end
+		return k
+	end
+	-- f: the function called, at level 3 (above this and the hook), while
+	-- ctx.running
+	function ctx.guard(f)
+		if snap.full or not ctx.running or own[f] or common[f] then
+			return
+		end
+		local k = kind(f)
+		if k == "mine" or (k == "C" and plain(f, true)) then
+			return
+		end
+		for level = 4, 64 do
+			local caller = getinfo(level, "f")
+			if not caller or own[caller.func] then
+				return -- called by skyctl (its helpers see to what they call), not the script
+			elseif kind(caller.func) == "mine" then
+				break
+			end
+		end
+		if f == require then
+			local _, name = getlocal(3, 1)
+			local m = name ~= nil and rawget(package.loaded, name)
+			if type(m) == "table" then
+				ctx.touch(m, "package.loaded", name)
+			end
+			return -- a module not loaded yet: its chunk runs, and is seen then
+		elseif f == metatable_of then
+			local _, x = getlocal(3, 1)
+			local m = getmetatable(x)
+			if type(m) == "table" then
+				local of = snap.key[x] and tpath(snap, x) or describe(x)
+				ctx.touch(m, "(metatable of " .. of .. ")")
+				if type(rawget(m, "__metatable")) == "table" then
+					ctx.touch(rawget(m, "__metatable"), "(__metatable of " .. of .. ")")
+				end
+			end
+			return
+		elseif k == "C" and plain(f) then
+			return
+		end
+		track_rest(snap)
+	end
+end
+
 -- Record what the running script does through debug: returns the run's
 -- context, whose set, join and get stand in for debug.setupvalue,
 -- debug.upvaluejoin and debug.getupvalue while it runs.  ctx.log gets the
@@ -263,9 +470,12 @@ end
 -- table the script reads from an upvalue is added to snap (copied before
 -- the script can write it), or, too big to copy, to ctx.uncopied.
 -- The hotfix helpers add ctx.missing (hotfix.replace of a key not there).
+-- ctx.own: the functions skyctl hands the script (helpers, print, the
+-- stand-ins); ctx.guard, ctx.global and ctx.view keep a snapshot begun by
+-- track_start ahead of the script (see keep_ahead).
 local function recorder(chunkname, snap)
 	local log, seen, co = {}, {}, coroutine.running()
-	local ctx = { log = log, joined = {}, uncopied = {}, missing = {}, snap = snap }
+	local ctx = { log = log, joined = {}, uncopied = {}, missing = {}, snap = snap, own = {} }
 	local function note(kind, f, i)
 		if coroutine.running() ~= co or type(f) ~= "function" then
 			return
@@ -292,15 +502,17 @@ local function recorder(chunkname, snap)
 	-- a table reached through upvalue name of f: copied before it is written
 	local named = {}
 	function ctx.reach(f, name, v)
-		if not snap or type(v) ~= "table" or named[v] or snap.claimed[v] or snap.skip[v]
+		if not snap or type(v) ~= "table" or named[v] or snap.skip[v]
 			or coroutine.running() ~= co or (snap.key[v] and not snap.islarge[v]) then
 			return
+		elseif snap.claimed[v] then -- a module, or _G
+			return ctx.touch(v)
 		end
 		named[v] = true
 		local path = snap.key[v] and tpath(snap, v) or
 			"(upvalue " .. tostring(name) .. " of " .. fpath(snap, f) .. ")"
 		snap_root(snap, v, path, 1)
-		snap_walk(snap)
+		walk_near(snap)
 		if snap.islarge[v] then
 			ctx.uncopied[#ctx.uncopied + 1] = path
 		end
@@ -320,6 +532,8 @@ local function recorder(chunkname, snap)
 		ctx.reach(f, name, v)
 		return name, v
 	end
+	keep_ahead(ctx, chunkname, snap)
+	ctx.own[ctx.set], ctx.own[ctx.join], ctx.own[ctx.get] = true, true, true
 	return ctx
 end
 
@@ -434,6 +648,30 @@ end
 -- the context of the script running now (recorder), for the helpers
 local active
 
+-- a helper's error, said where the script called it (see hushed)
+local FAILED = {}
+local function fail(msg)
+	error({ FAILED, msg })
+end
+
+-- helper f, run with the hook off: all it calls is skyctl's own (before
+-- it runs the service's code, a metamethod, it has the context copy
+-- everything, active.full, and turns the hook back on, active.rehook)
+local function hushed(f)
+	return function(...)
+		local hook, mask, count = gethook()
+		sethook()
+		local r = pack(pcall(f, ...))
+		sethook(hook, mask, count)
+		if r[1] then
+			return unpack(r, 2, r.n)
+		elseif type(r[2]) == "table" and r[2][1] == FAILED then
+			error(r[2][2], 2)
+		end
+		error(r[2], 0)
+	end
+end
+
 -- The hotfix library; it writes upvalues through debug, so they are
 -- recorded, and tells the running script's context what it reaches.
 local function helpers()
@@ -448,7 +686,7 @@ local function helpers()
 	function H.setupvalue(f, name, v)
 		local i = find_upvalue(f, name)
 		if not i then
-			error(format("no upvalue %s in %s", name, describe(f)), 2)
+			fail(format("no upvalue %s in %s", name, describe(f)))
 		end
 		dbg.setupvalue(f, i, v)
 	end
@@ -464,7 +702,7 @@ local function helpers()
 	end
 	function H.join(new, old)
 		if type(new) ~= "function" then
-			error("hotfix.join: the new value is not a function", 2)
+			fail("hotfix.join: the new value is not a function")
 		end
 		for i, n in upvalues(new) do
 			local j = type(old) == "function" and find_upvalue(old, n)
@@ -480,13 +718,17 @@ local function helpers()
 	end
 	function H.replace(t, k, new)
 		if type(t) ~= "table" then
-			error(format("hotfix.replace: a table expected, got %s", type(t)), 2)
+			fail(format("hotfix.replace: a table expected, got %s", type(t)))
 		elseif type(new) ~= "function" then
-			error("hotfix.replace: the new value is not a function", 2)
+			fail("hotfix.replace: the new value is not a function")
+		end
+		if active and getmetatable(t) then -- its __index, __newindex: the service's code
+			active.full()
+			active.rehook()
 		end
 		local old = t[k]
 		if old == nil and active then
-			local info = getinfo(2, "Sl")
+			local info = getinfo(4, "Sl") -- above this: pcall and hushed's function
 			active.missing[#active.missing + 1] = { t = t, k = k,
 				at = basename(info.short_src) .. ":" .. info.currentline }
 		end
@@ -494,7 +736,11 @@ local function helpers()
 		t[k] = new
 		return old
 	end
-	return H
+	local hotfix = {}
+	for name, f in next, H do
+		hotfix[name] = hushed(f)
+	end
+	return hotfix
 end
 
 local function printer(out)
@@ -502,6 +748,10 @@ local function printer(out)
 		local n = select("#", ...)
 		local t = { ... }
 		for j = 1, n do
+			local ty = type(t[j])
+			if active and (ty == "table" or ty == "userdata") and getmetatable(t[j]) then
+				active.full() -- its __tostring: the service's code
+			end
 			t[j] = tostring(t[j])
 		end
 		out[#out + 1] = concat(t, "\t", 1, n)
@@ -510,10 +760,11 @@ end
 
 -- an instruction-count hook that stops a script running past its time;
 -- given calls, also a call hook noting the functions called (a bounded
--- set).  It turns the collector back on (see lua/engine.lua's gc_resume)
--- when the script has made garbage, and before it yields: skynet.call and
--- skynet.sleep yield the script's coroutine through coroutine.yield.
-local function watchdog(seconds, calls)
+-- set), after calling guard if given (see keep_ahead).  It turns the
+-- collector back on (see lua/engine.lua's gc_resume) when the script has
+-- made garbage, and before it yields: skynet.call and skynet.sleep yield
+-- the script's coroutine through coroutine.yield.
+local function watchdog(seconds, calls, guard)
 	local deadline, n, yield = skynet.now() + seconds * 100, 0, coroutine.yield
 	return function(event)
 		if event == "count" then
@@ -523,6 +774,9 @@ local function watchdog(seconds, calls)
 			end
 		else
 			local f = getinfo(2, "f").func
+			if guard then
+				guard(f)
+			end
 			if f == yield then
 				gc_resume(true)
 			end
@@ -541,13 +795,37 @@ local function messages()
 	return ok and n or nil
 end
 
+-- While a script whose snapshot is only begun runs, its environment's
+-- __index, _P and _U stand in for them (see keep_ahead); returns what puts
+-- them back, so that what the script defined goes on as in a stock
+-- inject's environment.
+local function stand_in(ctx, env)
+	local mt, P0, U0 = getmetatable(env), rawget(env, "_P"), rawget(env, "_U")
+	for _, h in next, rawget(env, "hotfix") do
+		ctx.own[h] = true
+	end
+	ctx.own[rawget(env, "print")], ctx.own[errmsg] = true, true
+	local P = {}
+	for name, c in next, P0 do
+		P[name] = ctx.view(c)
+	end
+	env._P, env._U, mt.__index = P, ctx.view(U0), ctx.global
+	return function()
+		env._P, env._U, mt.__index = P0, U0, _G
+		ctx.settle()
+	end
+end
+
 -- Run f (chunk name chunkname) with its debug writes recorded in a new
 -- context (see recorder; tables it reaches are added to snap, if given),
--- the functions it calls noted in calls if given, stopped after timeout
--- seconds; return ok, the error or the results packed, and the context
--- (ctx.yielded: other messages were handled while it ran).
-local function run_recorded(f, chunkname, args, snap, timeout, calls)
+-- the functions it calls noted in calls if given (and snap, if only
+-- begun, kept ahead of it: env is then its environment, see stand_in),
+-- stopped after timeout seconds; return ok, the error or the results
+-- packed, and the context (ctx.yielded: other messages were handled while
+-- it ran).
+local function run_recorded(f, chunkname, args, snap, timeout, calls, env)
 	local ctx = recorder(chunkname, snap)
+	local restore = calls and snap and not snap.full and env and stand_in(ctx, env)
 	local real_set, real_join, real_get = dbg.setupvalue, dbg.upvaluejoin, dbg.getupvalue
 	local hook, mask, count = dbg.gethook()
 	local outer, m0 = active, messages()
@@ -556,9 +834,20 @@ local function run_recorded(f, chunkname, args, snap, timeout, calls)
 	end
 	dbg.setupvalue, dbg.upvaluejoin, dbg.getupvalue = ctx.set, ctx.join, ctx.get
 	active = ctx
-	dbg.sethook(watchdog(timeout, calls), calls and "c" or "", 100000)
-	local r = table.pack(xpcall(f, errmsg, unpack(args, 1, args.n or #args)))
+	local hooked = watchdog(timeout, calls, restore and ctx.guard)
+	function ctx.rehook() -- in a helper about to run the service's code (see hushed)
+		sethook(hooked, calls and "c" or "", 100000)
+	end
+	ctx.running = true
+	local r = pack(xpcall(function(...) -- the hook set here sees the script's calls alone
+		ctx.rehook()
+		return f(...)
+	end, errmsg, unpack(args, 1, args.n or #args)))
+	ctx.running = false
 	dbg.sethook(hook, mask, count)
+	if restore then
+		restore()
+	end
 	active = outer
 	dbg.setupvalue, dbg.upvaluejoin, dbg.getupvalue = real_set, real_join, real_get
 	ctx.yielded = m0 ~= messages()
@@ -577,7 +866,7 @@ local function run_script(sc, args, P, U, out, timeout, snap, calls)
 	if not f then
 		return false, err, recorder(chunkname)
 	end
-	local ok, r, ctx = run_recorded(f, chunkname, args, snap, timeout, calls)
+	local ok, r, ctx = run_recorded(f, chunkname, args, snap, timeout, calls, env)
 	ctx.env = env
 	return ok, r, ctx
 end
@@ -799,7 +1088,7 @@ end
 function OPS.apply(req)
 	local t0 = clock()
 	local P, U = inject_tables()
-	local snap = track(P, U, { [S] = true, [dbg] = true })
+	local snap = track_start(P, U, { [S] = true, [dbg] = true })
 	local res = { ok = true, scripts = {}, dry = req.dry or nil }
 	local done, calls, uncopied, yielded = {}, {}, {}, false
 	local function undo_all(stuck)

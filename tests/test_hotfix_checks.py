@@ -140,6 +140,38 @@ def test_a_failed_inject_undoes_its_data_writes(ledger, tmp_path, state):
     assert res["undone"] == 2 and "stuck" not in res
 
 
+# A snapshot starts with the _P tables and grows as the script reaches
+# further: a module it requires, a metatable, _G through _U, and anything
+# once it calls the service's code (here deposit, writing its accounts).
+REACH = """local skynet = require "skynet"
+skynet.hotfix_mark = 1
+getmetatable("").__index.hotfix_mark = 2
+_U._ENV.hotfix_mark = 3
+_P.lua.CMD.deposit("bob", 7)
+"""
+
+
+def test_what_a_script_reaches_beyond_P_is_tracked_and_undone(ledger, tmp_path, state):
+    marks = [(r"package\.loaded\.skynet\.hotfix_mark", "1"),
+             (r"package\.loaded\.string\.hotfix_mark", "2"), (r"_G\.hotfix_mark", "3"),
+             (r"\(upvalue accounts of _P\.lua\.CMD\.\w+\)\.bob", "7")]
+    reach = write(tmp_path, "reach.lua", REACH)
+    for _ in range(2):  # the same again: the first dry run left nothing behind
+        r = skyctl_at(state, "diff", ":" + ledger.ledger, reach, node=ledger)
+        assert r.returncode == 0, r.stdout + r.stderr
+        for path, value in marks:
+            assert re.search(r"^  \+ %s +%s$" % (path, value), r.stdout, re.M), r.stdout
+        assert ask(ledger, '"get", "bob"') == "0"
+    bad = write(tmp_path, "bad.lua", REACH + 'error("half-way")\n')
+    r = skyctl_at(state, "inject", ":" + ledger.ledger, bad, node=ledger)
+    assert r.returncode == 1 and "bad.lua:6: half-way (its 4 tracked changes undone" in r.stdout, \
+        r.stdout
+    assert ask(ledger, '"get", "bob"') == "0"
+    r = skyctl_at(state, "diff", ":" + ledger.ledger, reach, node=ledger)
+    for path, value in marks:
+        assert re.search(r"^  \+ %s +%s$" % (path, value), r.stdout, re.M), r.stdout
+
+
 def test_the_same_patch_again_is_a_no_op(ledger, tmp_path, state):
     fix = write(tmp_path, "fix.lua", GLOBAL.replace("skynet.error", "print"))
     assert skyctl_at(state, "inject", ":" + ledger.ledger, fix, node=ledger).returncode == 0

@@ -251,8 +251,14 @@ def test_large_data_tables_are_not_walked(node, client):
     assert client.request(hub, {"op": "apply", "scripts": [script(fill, "fill.lua")]})["ok"]
     rep = client.request(hub, {"op": "apply", "dry": True, "scripts": [script(FIX)]})
     assert rep["ok"] and rep["cost"] < 10000, rep["cost"]
-    assert sorted(rep["untracked"]["large"]) == ["_G.BIG", "_P.lua.CMD.players"]
+    # FIX reaches _P.lua.CMD alone: _G's tables are left out, BIG with them
+    assert rep["untracked"]["large"] == ["_P.lua.CMD.players"]
     assert call(con, hub, '"deposit", 1') == "1\t1\nn\t1"  # dry run reverted
+    # a script reading BIG reaches it: too big to copy, and said so
+    glob = "local n = #BIG\n" + FIX
+    rep = client.request(hub, {"op": "apply", "dry": True, "scripts": [script(glob, "glob.lua")]})
+    assert rep["ok"] and rep["cost"] < 10000, rep["cost"]
+    assert sorted(rep["untracked"]["large"]) == ["_G.BIG", "_P.lua.CMD.players"]
     con.close()
 
 
@@ -282,6 +288,11 @@ def test_runaway_script_is_stopped_and_undone(node, client):
     rep = client.request(hub, {"op": "apply", "timeout": 0.3, "scripts": [script(src, "loop.lua")]})
     assert not rep["ok"] and rep["err"].startswith("loop.lua:2: script still running after 0.3 s")
     assert call(con, hub, '"deposit", 1') == "1\t1\nn\t1"
+    # the same in code a hotfix helper runs (here a metamethod)
+    src = ("local t = setmetatable({}, {__newindex = function() while true do end end})\n"
+           "hotfix.replace(t, 'x', function() end)\n")
+    rep = client.request(hub, {"op": "apply", "timeout": 0.3, "scripts": [script(src, "meta.lua")]})
+    assert not rep["ok"] and rep["err"].startswith("meta.lua:1: script still running after 0.3 s")
     con.close()
 
 
