@@ -321,7 +321,7 @@ local function plain(f, built)
 		end
 		for _, name in ipairs({ "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal",
 			"rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber", "tostring", "type",
-			"xpcall", "collectgarbage" }) do
+			"xpcall" }) do -- not collectgarbage: it runs finalizers, the service's code
 			plain_c[rawget(_G, name)] = true
 		end
 		plain_c[getinfo], plain_c[dbg.traceback] = true, true
@@ -398,10 +398,15 @@ local function keep_ahead(ctx, chunkname, snap)
 	for _, f in ipairs({ ctx.global, ctx.touch, ctx.full, claimed, index, entries }) do
 		own[f] = true
 	end
-	function ctx.view(c)
-		local view = setmetatable({}, viewing)
+	function ctx.view(c) -- c's entries, but for the modules and _G: those through index
+		local view = {}
+		for k, v in next, c do
+			if type(v) ~= "table" or not snap.claimed[v] then
+				view[k] = v
+			end
+		end
 		views[view] = c
-		return view
+		return setmetatable(view, viewing)
 	end
 	function ctx.settle()
 		for view, c in next, views do

@@ -148,6 +148,7 @@ skynet.hotfix_mark = 1
 getmetatable("").__index.hotfix_mark = 2
 _U._ENV.hotfix_mark = 3
 _P.lua.CMD.deposit("bob", 7)
+assert(rawget(_P.lua, "CMD") == _P.lua.CMD)
 """
 
 
@@ -164,12 +165,22 @@ def test_what_a_script_reaches_beyond_P_is_tracked_and_undone(ledger, tmp_path, 
         assert ask(ledger, '"get", "bob"') == "0"
     bad = write(tmp_path, "bad.lua", REACH + 'error("half-way")\n')
     r = skyctl_at(state, "inject", ":" + ledger.ledger, bad, node=ledger)
-    assert r.returncode == 1 and "bad.lua:6: half-way (its 4 tracked changes undone" in r.stdout, \
+    assert r.returncode == 1 and "bad.lua:7: half-way (its 4 tracked changes undone" in r.stdout, \
         r.stdout
     assert ask(ledger, '"get", "bob"') == "0"
     r = skyctl_at(state, "diff", ":" + ledger.ledger, reach, node=ledger)
     for path, value in marks:
         assert re.search(r"^  \+ %s +%s$" % (path, value), r.stdout, re.M), r.stdout
+
+
+def test_service_code_reached_through_pcall_is_tracked(ledger, tmp_path, state):
+    src = 'pcall(_P.lua.CMD.deposit, "carol", 3)\n'
+    r = skyctl_at(state, "diff", ":" + ledger.ledger, write(tmp_path, "via.lua", src),
+                  node=ledger)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"^  \+ \(upvalue accounts of _P\.lua\.CMD\.\w+\)\.carol +3$",
+                     r.stdout, re.M), r.stdout
+    assert ask(ledger, '"get", "carol"') == "0"
 
 
 def test_the_same_patch_again_is_a_no_op(ledger, tmp_path, state):
