@@ -1,7 +1,8 @@
 /*
  * Build-time helper: turns files into a C table of struct embed_file, so the
  * Lua code skyctl and the sandbox run lives in real .lua files yet ships
- * inside the binaries.  usage: embed SYMBOL OUTPUT.c FILE...
+ * inside the binaries (without comments and indentation: see
+ * embed_strip_lua).  usage: embed SYMBOL OUTPUT.c FILE...
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,101 @@ static const char *embed_basename(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	return slash ? slash + 1 : path;
+}
+
+/* the level of a long bracket opening at p ("[[" 0, "[==[" 2), or -1 */
+static int embed_long_open(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *q = p + 1;
+	while (q < end && *q == '=')
+		q++;
+	return q < end && *p == '[' && *q == '[' ? (int)(q - p - 1) : -1;
+}
+
+/* the end of the long bracket of level level whose text starts at p */
+static const unsigned char *embed_long_close(const unsigned char *p, const unsigned char *end,
+					     int level)
+{
+	for (; p < end; p++) {
+		const unsigned char *q = p + 1;
+		while (*p == ']' && q < end && *q == '=')
+			q++;
+		if (*p == ']' && q < end && *q == ']' && q - p - 1 == level)
+			return q + 1;
+	}
+	return end;
+}
+
+/*
+ * Lua source without its comments and its indentation, in place; returns
+ * the new size.  Every newline stays, so line numbers in errors do not
+ * move; strings are kept as they are; a run of blanks becomes one space;
+ * a long comment between two tokens stays (lua/run.lua's line has no
+ * blank: one separates `local` from its name).
+ * skyctl sends its Lua to a node as one console line, %XX-escaping every
+ * blank: comments and tabs were half of it, and a console pauses (and
+ * logs it) on a line past 128 KB.
+ */
+static size_t embed_strip_lua(unsigned char *s, size_t size)
+{
+	const unsigned char *p = s, *end = s + size;
+	unsigned char *out = s;
+	int line_start = 1;
+	while (p < end) {
+		int level;
+		if (*p == ' ' || *p == '\t' || *p == '\r') {
+			while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+				p++;
+			if (!line_start && p < end && *p != '\n')
+				*out++ = ' ';
+		} else if (*p == '\n') {
+			*out++ = *p++;
+			line_start = 1;
+		} else if (*p == '-' && p + 1 < end && p[1] == '-') {
+			const unsigned char *c = p + 2, *stop;
+			level = embed_long_open(c, end);
+			stop = level >= 0 ? embed_long_close(c + level + 2, end, level) : c;
+			while (level < 0 && stop < end && *stop != '\n')
+				stop++;
+			if (level >= 0 && !memchr(p, '\n', (size_t)(stop - p)) && out > s &&
+			    !strchr(" \n", out[-1]) && stop < end && !strchr(" \t\r\n", *stop)) {
+				while (p < stop)	/* a comment between two tokens: a separator */
+					*out++ = *p++;
+				continue;
+			}
+			for (; p < stop; p++)	/* a long comment's newlines stay */
+				if (*p == '\n')
+					*out++ = '\n';
+			if (out > s && out[-1] == ' ')	/* no blank before a comment's end */
+				out--;
+		} else if ((level = embed_long_open(p, end)) >= 0) {
+			const unsigned char *stop = embed_long_close(p + level + 2, end, level);
+			while (p < stop)
+				*out++ = *p++;
+			line_start = 0;
+		} else if (*p == '"' || *p == '\'') {
+			unsigned char quote = *p;
+			*out++ = *p++;
+			while (p < end && *p != quote) {
+				if (*p == '\\' && p + 1 < end)
+					*out++ = *p++;
+				*out++ = *p++;
+			}
+			if (p < end)
+				*out++ = *p++;
+			line_start = 0;
+		} else {
+			*out++ = *p++;
+			line_start = 0;
+		}
+	}
+	return (size_t)(out - s);
+}
+
+static int embed_is_lua(const char *path)
+{
+	size_t n = strlen(path);
+	return n > 4 && strcmp(path + n - 4, ".lua") == 0;
 }
 
 /* write one file as a static array named f<index>; return its size or -1,
@@ -41,6 +137,8 @@ static long embed_write_array(FILE *out, const char *path, int index, char hex[6
 		size += n;
 	} while (n > 0);
 	fclose(in);
+	if (embed_is_lua(path))
+		size = embed_strip_lua(data, size);
 	fprintf(out, "static const char f%d[] = {", index);
 	for (size_t i = 0; i < size; i++)
 		fprintf(out, "%s%d,", i % 24 ? "" : "\n", data[i]);
