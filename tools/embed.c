@@ -76,11 +76,13 @@ static size_t embed_strip_lua(unsigned char *s, size_t size)
 					*out++ = *p++;
 				continue;
 			}
-			for (; p < stop; p++)	/* a long comment's newlines stay */
-				if (*p == '\n')
-					*out++ = '\n';
-			if (out > s && out[-1] == ' ')	/* no blank before a comment's end */
+			if (out > s && out[-1] == ' ')	/* no blank before a comment */
 				out--;
+			for (; p < stop; p++)	/* a long comment's newlines stay */
+				if (*p == '\n') {
+					*out++ = '\n';
+					line_start = 1;
+				}
 		} else if ((level = embed_long_open(p, end)) >= 0) {
 			const unsigned char *stop = embed_long_close(p + level + 2, end, level);
 			while (p < stop)
