@@ -6,7 +6,20 @@ local skynet = require "skynet"
 local core = require "sandbox.core"
 
 local socket = {}
-local conns = {}	-- id -> { buf, scan, closed, co, accept }
+local conns = {}	-- id -> { buf, scan, closed, co, accept, want, pause }
+
+-- skynet's socket.lua pauses a connection whose buffer holds more than
+-- this once a read it waits for is complete (or while nobody reads),
+-- logging it, and logs the resume when its reader next waits: a console
+-- line past 128 KB leaves both lines in the node's log
+local BUFFER_LIMIT = 128 * 1024
+
+local function pause(id, c, size)
+	if c.pause == nil then
+		skynet.error(string.format("Pause socket (%d) size : %d", id, size))
+		c.pause = true
+	end
+end
 
 local function wake(c)
 	local co = c.co
@@ -16,10 +29,30 @@ local function wake(c)
 	end
 end
 
-local function suspend(c)
+-- wait for more input; want: a line's separator, or a number of bytes
+local function suspend(id, c, want)
 	assert(not c.co, "socket read by two coroutines")
-	c.co = coroutine.running()
+	c.co, c.want = coroutine.running(), want
+	if c.pause then
+		skynet.error(string.format("Resume socket (%d)", id))
+		c.pause = nil
+	end
 	skynet.wait(c.co)
+end
+
+-- data came: as skynet's socket_message[1] decides to pause
+local function arrived(id, c)
+	local size, want = #c.buf, c.want
+	local done = type(want) == "number" and size >= want or
+		type(want) == "string" and c.buf:find(want, c.scan, true)
+	if done then
+		c.want = nil
+		if size > BUFFER_LIMIT then
+			pause(id, c, size)
+		end
+	elseif want == nil and size > BUFFER_LIMIT then
+		pause(id, c, size)
+	end
 end
 
 skynet.register_protocol {
@@ -31,6 +64,7 @@ skynet.register_protocol {
 		if kind == 1 then	-- data
 			if c then
 				c.buf = c.buf .. data
+				arrived(id, c)
 				wake(c)
 			end
 		elseif kind == 3 then	-- peer closed
@@ -88,7 +122,7 @@ function socket.readline(id, sep)
 			return nil
 		end
 		c.scan = math.max(1, #c.buf - #sep + 2)
-		suspend(c)
+		suspend(id, c, sep)
 		c = conns[id]
 	end
 end
@@ -106,7 +140,7 @@ function socket.read(id, n)
 			elseif c.closed then
 				return nil
 			end
-			suspend(c)
+			suspend(id, c, 0)
 			c = conns[id]
 		end
 		return nil
@@ -121,7 +155,7 @@ function socket.read(id, n)
 		if c.closed then
 			return nil, c.buf
 		end
-		suspend(c)
+		suspend(id, c, n)
 		c = conns[id]
 	end
 end

@@ -140,6 +140,27 @@ def test_long_line(con):
     assert out == "1\t%s\nn\t1\n<CMD OK>\n" % arg
 
 
+def test_a_line_past_128_kb_pauses_the_socket_and_says_so(shared):
+    """skynet's socket.lua pauses a connection holding more than 128 KB
+    once the line it waits for is in, logging it, and logs the resume when
+    the console next waits: what a long line leaves in the node's log (and
+    why skyctl keeps its lines under 128 KB)"""
+    mark = shared.log_mark()
+    c = connect(shared)
+    try:
+        for kb in (100, 200):
+            arg = "x" * (kb * 1024)
+            out = reply(c, 'call :a "echo", "%s"' % arg, timeout=20)
+            assert out == "1\t%s\nn\t1\n<CMD OK>\n" % arg
+        m = shared.wait_log(r"\] Pause socket \((\d+)\) size : (\d+)$", after=mark)
+        assert 200 * 1024 < int(m.group(2)) < 201 * 1024, m.group(0)
+        shared.wait_log(r"\] Resume socket \(%s\)$" % m.group(1), after=mark)
+    finally:
+        c.close()
+    pauses = [l for l in shared.log_lines[mark:] if "Pause socket" in l]
+    assert len(pauses) == 1, pauses   # not for the 100 KB line
+
+
 def test_pipelined_commands_answer_in_order(con):
     con.send("ping :a\nbogus\ninfo .named q\nping :b\n")
     assert pong(until(con, r"<CMD OK>\n"))
