@@ -306,7 +306,7 @@ end
 
 -- the C functions a script may call with no more said: they change only
 -- what they are given, and hand back no table it did not have (made when
--- first needed: most scripts call none)
+-- first needed, most scripts calling none; plain(f, true) does not make it)
 local plain_c
 local function plain(f, built)
 	if built then
