@@ -224,7 +224,8 @@ local function track_rest(snap)
 	for j = 1, #snap.order do
 		local t = snap.order[j]
 		if snap.inP[t] then
-			local keys, fns, strings, F = {}, {}, true, snap.F -- in key order: a table two handlers share has one name
+			-- in key order: a table two handlers share has one name
+			local keys, fns, strings, F = {}, {}, true, snap.F
 			local first, last = span(snap, t)
 			for i = first, last, 2 do
 				if type(F[i + 1]) == "function" then
