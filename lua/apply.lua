@@ -85,6 +85,15 @@ local function snap_new(skip)
 	return snap
 end
 
+-- whether reaching v means reaching every code table
+local function reaches_all(v)
+	return v == _G or v == package or v == package.loaded
+end
+
+local function module_path(snap, m)
+	return keypath("package.loaded", snap.claimed[m])
+end
+
 -- queue t as a root named name at depth d (a table known already is
 -- not).  name: a string, or { upvalue name, table, key } for a table in an
 -- upvalue of the function table[key], named when asked (tpath); given
@@ -122,10 +131,10 @@ local function snap_walk(snap)
 				if claimed[x] and v ~= loaded then
 					-- a module (or _G) is tracked as itself: below package.loaded
 					-- once the snapshot is whole, before that as the script nears it
-					if lazy and (x == _G or x == package) then
+					if lazy and reaches_all(x) then
 						snap.want_full = true
 					elseif lazy then
-						key[x] = keypath("package.loaded", claimed[x])
+						key[x] = module_path(snap, x)
 						qn = qn + 1
 						qv[qn], qd[qn] = x, 1
 					end
@@ -305,36 +314,42 @@ local function anchor_of(f, i)
 	return a
 end
 
--- the C functions a script may call with no more said: they change only
--- what they are given, and hand back no table it did not have (made when
--- first needed, most scripts calling none; plain(f, true) does not make it)
-local plain_c
-local function plain(f, built)
-	if built then
-		return plain_c and plain_c[f]
-	end
-	if not plain_c then
-		plain_c = {}
-		for _, lib in ipairs({ string, table, math, utf8, os, package.loaded.skynet or {} }) do
-			for _, g in next, lib do
-				plain_c[g] = true
-			end
-		end
-		for _, name in ipairs({ "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal",
-			"rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber", "tostring", "type",
-			"xpcall" }) do -- not collectgarbage: it runs finalizers, the service's code
-			plain_c[rawget(_G, name)] = true
-		end
-		plain_c[getinfo], plain_c[dbg.traceback] = true, true
-	end
-	return plain_c[f]
-end
-
--- the C functions skyctl's own code calls while a script runs, harmless
--- from the script too: no need to ask who calls them
-local common = { [rawget] = true, [type] = true, [next] = true, [unpack] = true, [pack] = true,
+-- The C functions a script may call with no more said: they change only
+-- what they are given, and hand back no table it did not have.  At first
+-- those skyctl's own code calls while a script runs; the libraries' are
+-- added (widen) when a script calls some other C function: most call none.
+local plain = { [rawget] = true, [type] = true, [next] = true, [unpack] = true, [pack] = true,
 	[select] = true, [tostring] = true, [pcall] = true, [error] = true, [gethook] = true,
 	[getinfo] = true, [setmetatable] = true }
+local widened = false
+local function widen()
+	if not widened then
+		widened = true
+		for _, lib in ipairs({ string, table, math, utf8, os, package.loaded.skynet or {} }) do
+			for _, g in next, lib do
+				plain[g] = true
+			end
+		end
+		for _, name in ipairs({ "assert", "ipairs", "pairs", "rawequal", "rawlen", "rawset",
+			"tonumber", "xpcall" }) do -- not collectgarbage: it runs finalizers, the service's code
+			plain[rawget(_G, name)] = true
+		end
+		plain[dbg.traceback] = true
+	end
+	return plain
+end
+
+-- fn(snap) with the hook off: a walk while a script runs (the table
+-- iterator's calls, one an entry, are skyctl's, not the script's)
+local function unhooked(fn, snap)
+	local hook, mask, count = gethook()
+	sethook()
+	local ok, err = pcall(fn, snap)
+	sethook(hook, mask, count)
+	if not ok then
+		error(err, 0)
+	end
+end
 
 -- A snapshot begun by track_start holds what the script can reach without
 -- a call or a global; these keep it ahead of the script (ctx.own: skyctl's
@@ -349,26 +364,25 @@ local common = { [rawget] = true, [type] = true, [next] = true, [unpack] = true,
 local function keep_ahead(ctx, chunkname, snap)
 	local own, views = ctx.own, {}
 	function ctx.full()
-		if snap then
-			track_rest(snap)
+		if snap and not snap.full then
+			unhooked(track_rest, snap)
 		end
 	end
 	-- v's path: a module's, else name, or name's entry k if given
 	function ctx.touch(v, name, k)
 		if snap.full or snap.key[v] or snap.skip[v] then
 			return
-		elseif v == _G or v == package.loaded or v == package then
-			return track_rest(snap)
+		elseif reaches_all(v) then
+			return ctx.full()
 		end
-		local m = snap.claimed[v]
-		snap_root(snap, v, m and keypath("package.loaded", m) or k ~= nil and keypath(name, k)
+		snap_root(snap, v, snap.claimed[v] and module_path(snap, v) or k ~= nil and keypath(name, k)
 			or name, 1)
-		walk_near(snap)
+		unhooked(walk_near, snap)
 	end
 	function ctx.global(_, k)
 		local v = rawget(_G, k)
 		if v == nil and getmetatable(_G) then -- _G's own __index: the service's code
-			track_rest(snap)
+			ctx.full()
 			return _G[k]
 		elseif type(v) == "table" then
 			ctx.touch(v, "_G", k)
@@ -396,7 +410,7 @@ local function keep_ahead(ctx, chunkname, snap)
 		return step, view, nil
 	end
 	local viewing = { __index = index, __pairs = entries }
-	for _, f in ipairs({ ctx.global, ctx.touch, ctx.full, claimed, index, entries }) do
+	for _, f in ipairs({ ctx.global, ctx.touch, ctx.full, claimed, index, entries, unhooked }) do
 		own[f] = true
 	end
 	function ctx.view(c) -- c's entries, but for the modules and _G: those through index
@@ -428,11 +442,11 @@ local function keep_ahead(ctx, chunkname, snap)
 	-- f: the function called, at level 3 (above this and the hook), while
 	-- ctx.running
 	function ctx.guard(f)
-		if snap.full or not ctx.running or own[f] or common[f] then
+		if snap.full or not ctx.running or own[f] then
 			return
 		end
 		local k = kind(f)
-		if k == "mine" or (k == "C" and plain(f, true)) then
+		if k == "mine" or (k == "C" and plain[f]) then
 			return
 		end
 		for level = 4, 64 do
@@ -461,7 +475,7 @@ local function keep_ahead(ctx, chunkname, snap)
 				end
 			end
 			return
-		elseif k == "C" and plain(f) then
+		elseif k == "C" and widen()[f] then
 			return
 		end
 		track_rest(snap)
@@ -518,7 +532,7 @@ local function recorder(chunkname, snap)
 		local path = snap.key[v] and tpath(snap, v) or
 			"(upvalue " .. tostring(name) .. " of " .. fpath(snap, f) .. ")"
 		snap_root(snap, v, path, 1)
-		walk_near(snap)
+		unhooked(walk_near, snap)
 		if snap.islarge[v] then
 			ctx.uncopied[#ctx.uncopied + 1] = path
 		end
