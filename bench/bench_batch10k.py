@@ -76,12 +76,13 @@ end
 skynet.wait(token)
 """ % (PAR, PAR)
 
-# The least a tracked inject costs: the same RUN with the script between a
-# bare snapshot of the code tables (the roots and depth of lua/apply.lua's
-# track: package.loaded and its modules, _G, the _P tables and the tables
-# in their handlers' upvalues, _U) and a compare against it; no engine, no
-# journal, no reply.  A tracker for scale, not a correct one: no entry
-# limits, no undo, hotfix.replace without checks.
+# What copying every code table costs: the same RUN with the script
+# between a bare snapshot of all of them (the roots and depth of
+# lua/apply.lua's track, which an inject now takes only as far as its
+# script reaches: package.loaded and its modules, _G, the _P tables and the
+# tables in their handlers' upvalues, _U) and a compare against it; no
+# engine, no journal, no reply.  A tracker for scale, not a correct one: no
+# entry limits, no undo, hotfix.replace without checks.
 TRACK_BEFORE = r"""
 local next, type, rawequal, getupvalue, upvaluejoin = next, type, rawequal, debug.getupvalue,
     debug.upvaluejoin
