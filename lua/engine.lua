@@ -1,7 +1,8 @@
 -- skyctl engine: the part of skyctl's agent every service it reaches
--- runs.  A hub (lua/agent.lua, in the service a client talks to) sends
--- this chunk's bytecode to each service it reaches, with each request
--- (through lua/agent.lua's PEER_RUN: mode, version, wire, req, gc_resume):
+-- runs.  A hub (lua/agent.lua, in the service a client talks to) shares
+-- this chunk with the services it reaches (skynet.sharetable.core), or
+-- sends its bytecode, with each request (through lua/agent.lua's
+-- PEER_RUN: mode, version, wire, req, gc_resume):
 --   mode "runonce"  runs req and registers nothing: once it is done the
 --                   service keeps only its journal (the engine is not
 --                   resident: 66 KB of Lua heap in each of 10,000
@@ -13,11 +14,11 @@
 -- (req.ops): lua/apply.lua (apply, exec: running scripts, tracking what
 -- they change, the checks), lua/journal.lua (journal), lua/rollback.lua
 -- (rollback) and lua/set.lua (set, which brings all three).
--- Loading bytecode is most of what a request costs a service that has
--- not run one lately (its memory is cold: a RUN of 36 KB of bytecode that
--- does nothing cost 0.24 ms more than one of 2 KB, over 10,000 services),
--- so a listing of the journal brings no tracking code, and no peer gets
--- the hub's fan-out, console and prompt code.
+-- Where the bytecode comes, loading it is most of what a request costs
+-- a service that has not run one lately (its memory is cold: a RUN of 36
+-- KB of bytecode that does nothing cost 0.24 ms more than one of 2 KB,
+-- over 10,000 services), so a listing of the journal brings no tracking
+-- code, and no peer gets the hub's fan-out, console and prompt code.
 --
 -- Operations here: ping, remove.  lua/agent.lua adds eval and complete
 -- (for a prompt) and runs requests naming other targets.
@@ -29,7 +30,8 @@
 -- only the journal, or nothing when the journal is empty;
 -- `package.loaded.skyctl = nil` in a debug session drops a journal too.
 local RUN_P, RUN_U = _P, _U -- set when this chunk runs under debug RUN
--- WIRE: lua/wire.lua's chunk (text or bytecode), or the module itself;
+-- WIRE: lua/wire.lua's chunk (text or bytecode), the module itself, or
+-- (the shared engine's, lua/agent.lua) a function that makes it;
 -- GC_RESUME: in a peer, what turns the collector back on (see gc_resume)
 local MODE, VERSION, WIRE, REQUEST, GC_RESUME = ...
 local _G = _G
@@ -48,7 +50,9 @@ local sdebug = require "skynet.debug"
 local CMD, LOADER = "SKYCTL1", "SKYCTL"
 
 local wire = WIRE
-if type(wire) ~= "table" then
+if type(wire) == "function" then
+	wire = wire()
+elseif type(wire) ~= "table" then
 	wire = assert(load(wire, "=skyctl-wire", "bt", _G))()
 end
 
@@ -381,8 +385,11 @@ local function handle_local(req)
 		end
 		return ok and res or { ok = false, err = "skyctl agent: " .. tostring(res) }
 	elseif not OPS[req.op] then -- its operations' chunks came with it (lua/agent.lua)
-		for _, code in ipairs(req.ops or {}) do
-			local chunk, err = load(code, "=skyctl-ops", "bt", _G)
+		for _, code in ipairs(req.ops or {}) do -- bytecode, or the shared engine's chunks
+			local chunk, err = code, nil
+			if type(code) == "string" then
+				chunk, err = load(code, "=skyctl-ops", "bt", _G)
+			end
 			local ok = false
 			if chunk then
 				ok, err = pcall(chunk, E)

@@ -4,7 +4,7 @@
  * pack/unpack, coroutine resume that tracks the running thread (so a
  * signal can reach it), a hook that may pause a coroutine (debug mode's
  * breakpoints), and Lua 5.5 style number printing.  Sockets and debug
- * channels are in luanet.c.
+ * channels are in luanet.c, bytes shared between services in shared.c.
  */
 #include <lauxlib.h>
 #include <stdio.h>
@@ -19,6 +19,7 @@
 #include "node.h"
 #include "serial.h"
 #include "service.h"
+#include "shared.h"
 #include "timer.h"
 
 /* a destination: an integer handle, ":hex" or ".name"; 0 when unknown */
@@ -430,6 +431,7 @@ static int luaapi_open(lua_State *L)
 		{ "unpack", luaapi_unpack }, { "tostring", luaapi_msgstring },
 		{ "trash", luaapi_trash }, { "tostr", luaapi_tostring },
 		{ "assert", luaapi_assert }, { "embedded", luaapi_embedded },
+		{ "share", shared_share }, { "shared", shared_bytes },
 		{ NULL, NULL },
 	};
 	luaL_newlib(L, funcs);

@@ -158,3 +158,37 @@ def test_the_services_reached_keep_their_collector_running(node, tmp_path, state
                 assert con.cmd("inject %s %s" % (a, probe)) == (["true"], "OK"), args
         finally:
             con.close()
+
+
+def messages(con, addr):
+    """the messages service addr has handled (debug STAT), this STAT's own included"""
+    out, status = con.cmd("dbgcmd %s STAT" % addr)
+    assert status == "OK", out
+    return int(next(l.split("\t")[1] for l in out if l.startswith("message\t")))
+
+
+@pytest.mark.parametrize("shares", [True, False], ids=["sharetable", "no-sharetable"])
+def test_each_request_reaches_a_peer_as_one_message(backend, tmp_path, state, shares):
+    """The hub shares the engine with its peers where the node has
+    skynet.sharetable.core, and brings it with each request where it has
+    not: either way a peer gets one RUN per request (no refusal and retry)
+    and the batch does the same"""
+    if backend != "sandbox" and not shares:
+        pytest.skip("every skynet release has skynet.sharetable.core")
+    n = nodes.Node(backend, agents=4, env={} if shares else {"no_sharetable": "1"}).start()
+    con = nodes.Console(n.port)
+    con.banner()
+    try:
+        peers = ["c", "d"]  # not :a, the hub
+        fix = write(tmp_path, "fix.lua", FIX)
+        for args, out in ((["inject", "@agent", fix], "4 ok"),
+                          (["diff", "@agent", fix], "4 would apply cleanly"),
+                          (["patches", "@agent"], "4 services, 1 patch in place"),
+                          (["rollback", "@agent"], "4 ok")):
+            before = {p: messages(con, p) for p in peers}
+            r = skyctl_at(state, *args, node=n)
+            assert r.returncode == 0 and out in r.stdout + r.stderr, (args, r.stdout + r.stderr)
+            assert {p: messages(con, p) - before[p] for p in peers} == {"c": 2, "d": 2}, args
+    finally:
+        con.close()
+        n.stop()

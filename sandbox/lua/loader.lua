@@ -1,6 +1,7 @@
 -- loader: the first code every service runs, with its launch arguments
 -- ("name arg1 arg2 ..."). It makes the sandbox's modules (skynet,
--- skynet.manager, skynet.debug, skynet.socket, sandbox.*) win over any
+-- skynet.manager, skynet.debug, skynet.socket, skynet.sharetable.core,
+-- sandbox.*) win over any
 -- search path, finds the service script (the node's own system services
 -- first, then the config's `luaservice` path) and runs it with the args.
 local args = ...
@@ -29,7 +30,7 @@ local BUILTIN = {
 local function embedded_file(modname)
 	if modname == "skynet" then
 		return "skynet.lua"
-	elseif modname:match "^skynet%.[%w_]+$" then
+	elseif modname:match "^skynet%.[%w_.]+$" then
 		return modname .. ".lua"
 	elseif modname:match "^sandbox%.[%w_]+$" then
 		return modname:sub(9) .. ".lua"
