@@ -40,9 +40,9 @@ local S, J, OPS, same, undo, export_all, describe, errmsg, inject_tables, in_pla
 	E.S, E.J, E.OPS, E.same, E.undo, E.export_all, E.describe, E.errmsg, E.inject_tables,
 	E.in_place, E.journal_add, E.basename, E.where, E.keypath, E.upvalues, E.gc_resume
 local error, load, next, pairs, pcall, xpcall, select, setmetatable, tostring, type, rawget,
-	rawequal, ipairs =
+	rawset, rawequal, ipairs =
 	error, load, next, pairs, pcall, xpcall, select, setmetatable, tostring, type, rawget,
-	rawequal, ipairs
+	rawset, rawequal, ipairs
 local concat, unpack, sort = table.concat, table.unpack, table.sort
 local format = string.format
 local dbg = debug
@@ -228,13 +228,37 @@ local function operations()
 		return tostring(a) < tostring(b)
 	end
 
-	-- the rest of the code tables: package.loaded and its modules, _G, and
-	-- the data of the handlers (the tables in the upvalues of _P's functions)
+	-- entry name of protocol pname's _P table, and entry name of _U, as roots
+	local function root_P(snap, pname, name, t)
+		if type(t) == "table" and not snap.claimed[t]
+			and snap_root(snap, t, name, 1, keypath("_P", pname)) then
+			snap.inP[t] = true
+		end
+	end
+
+	local function root_U(snap, name, t)
+		if type(t) == "table" and not snap.claimed[t]
+			and snap_root(snap, t, name, LIMIT_DEPTH, "_U") then
+			snap.internal[t] = true
+		end
+	end
+
+	-- the rest of the code tables: the _P and _U tables not copied yet,
+	-- package.loaded and its modules, _G, and the data of the handlers (the
+	-- tables in the upvalues of _P's functions)
 	local function track_rest(snap)
 		if snap.full then
 			return
 		end
 		snap.full = true
+		for pname, tables in pairs(snap.P) do
+			for name, t in pairs(tables) do
+				root_P(snap, pname, name, t)
+			end
+		end
+		for name, t in pairs(snap.U) do
+			root_U(snap, name, t)
+		end
 		snap_root(snap, package.loaded, "package.loaded", 0)
 		snap_root(snap, _G, "_G", 0)
 		snap_walk(snap)
@@ -274,22 +298,7 @@ local function operations()
 	-- a handler or two reaches no more than this.
 	local function track_start(P, U, skip)
 		local snap = snap_new(skip)
-		for pname, tables in pairs(P) do
-			for name, t in pairs(tables) do
-				if type(t) == "table" and not snap.claimed[t] then
-					if snap_root(snap, t, name, 1, keypath("_P", pname)) then
-						snap.inP[t] = true
-					end
-				end
-			end
-		end
-		for name, t in pairs(U) do
-			if type(t) == "table" and not snap.claimed[t]
-				and snap_root(snap, t, name, LIMIT_DEPTH, "_U") then
-				snap.internal[t] = true
-			end
-		end
-		walk_near(snap)
+		snap.P, snap.U = P, U
 		return snap
 	end
 
@@ -348,10 +357,12 @@ local function operations()
 		return plain
 	end
 
-	-- Set while skyctl's own code turns the hook off or has just turned it
-	-- back on (unhooked, hushed): the hook lets the calls that makes go by
-	-- unlooked at.  Looking at a call (getinfo's table, what was called, who
-	-- called it) costs a service that has not run one lately microseconds.
+	-- Set while skyctl's own code runs for the script, none of the
+	-- service's code with it (the stand-ins' lookups, a copy), or turns the
+	-- hook off or has just turned it back on (unhooked, hushed): the hook
+	-- lets the calls that makes go by unlooked at.  Looking at a call
+	-- (getinfo's table, what was called, who called it) costs a service
+	-- that has not run one lately microseconds.
 	local hushing = false
 
 	-- ... with hushing off again
@@ -360,13 +371,24 @@ local function operations()
 		return ...
 	end
 
+	-- pcall's results, with hushing off again: what a hushed call of skyctl's
+	-- own returns, or the error it raised
+	local function unhush(ok, v, w)
+		hushing = false
+		if not ok then
+			error(v, 0)
+		end
+		return v, w
+	end
+
 	-- fn(snap) with the hook off: a walk while a script runs (the table
 	-- iterator's calls, one an entry, are skyctl's, not the script's)
 	local function unhooked(fn, snap)
+		local was = hushing
 		hushing = true
 		local hook, mask, count = gethook()
 		sethook()
-		hushing = false
+		hushing = was
 		local ok, err = pcall(fn, snap)
 		sethook(hook, mask, count)
 		if not ok then
@@ -381,9 +403,9 @@ local function operations()
 	-- at once, and ctx.guard (at every call, from the watchdog's hook) calls
 	-- one or the other before a function the script did not write runs: the
 	-- service's own code may change anything.  ctx.global is the script's
-	-- environment's __index while it runs; ctx.view(c) stands in for c, an
-	-- _U or _P table (what holds the service's tables, modules and _G among
-	-- them), until ctx.settle().
+	-- environment's __index while it runs; ctx.view(c, pname) stands in for
+	-- c, _U or a _P table (what holds the service's tables, modules and _G
+	-- among them), until ctx.settle().
 	local function keep_ahead(ctx, chunkname, snap)
 		local own, views = ctx.own, {}
 		function ctx.full()
@@ -402,11 +424,12 @@ local function operations()
 				or k ~= nil and keypath(name, k) or name, 1)
 			unhooked(walk_near, snap)
 		end
-		function ctx.global(_, k)
+		-- global k, copied first (true: _G's own __index has it to say)
+		local function global(k)
 			local v = rawget(_G, k)
-			if v == nil and getmetatable(_G) then -- _G's own __index: the service's code
+			if v == nil and getmetatable(_G) then
 				ctx.full()
-				return _G[k]
+				return nil, true
 			elseif type(v) == "table" then
 				ctx.touch(v, "_G", k)
 			elseif type(v) == "function" and not snap.fname[v] then
@@ -414,41 +437,86 @@ local function operations()
 			end
 			return v
 		end
-		local function claimed(v)
-			if type(v) == "table" and snap.claimed[v] then
-				ctx.touch(v)
+		function ctx.global(_, k)
+			hushing = true
+			local v, asks = unhush(pcall(global, k))
+			if asks then
+				return _G[k] -- _G's __index: the service's code
 			end
 			return v
 		end
+		local pnames = {} -- of the _P tables viewed (false: _U)
+		-- v, entry k of c (viewed), as the script reaches it: copied first
+		local function reached(c, k, v)
+			if type(v) ~= "table" or snap.full or snap.key[v] or snap.skip[v] then
+				return v
+			elseif snap.claimed[v] then
+				ctx.touch(v)
+			else
+				if pnames[c] then
+					root_P(snap, pnames[c], k, v)
+				else
+					root_U(snap, k, v)
+				end
+				unhooked(walk_near, snap)
+			end
+			return v
+		end
+		local function lookup(view, k)
+			local c = views[view]
+			return reached(c, k, rawget(c, k))
+		end
 		local function index(view, k)
-			return claimed(rawget(views[view], k))
+			hushing = true
+			return unhush(pcall(lookup, view, k))
+		end
+		local function following(c, k)
+			local nk, v = next(c, k)
+			return nk, reached(c, nk, v)
 		end
 		local function entries(view)
 			local c = views[view]
 			local function step(_, k)
-				local nk, v = next(c, k)
-				return nk, claimed(v)
+				hushing = true
+				return unhush(pcall(following, c, k))
 			end
 			own[step] = true
 			return step, view, nil
 		end
+		-- before rawget(view, k) or next(view, ...) runs: the tables they
+		-- would find in c (entry k's, or all), copied, put in the view
+		local function fill(view, k)
+			local c = views[view]
+			for key, v in next, c do
+				if type(v) == "table" and (k == nil or rawequal(key, k)) then
+					rawset(view, key, reached(c, key, v))
+				end
+			end
+		end
 		local viewing = { __index = index, __pairs = entries }
-		for _, f in ipairs({ ctx.global, ctx.touch, ctx.full, claimed, index, entries,
+		for _, f in ipairs({ ctx.global, ctx.touch, ctx.full, reached, index, entries,
 			unhooked }) do
 			own[f] = true
 		end
-		function ctx.view(c) -- c's entries, but for the modules and _G: those through index
+		-- c's entries, but for its tables: those through index (pname: the
+		-- protocol of the _P table c; false: c is _U)
+		function ctx.view(c, pname)
 			local view = {}
 			for k, v in next, c do
-				if type(v) ~= "table" or not snap.claimed[v] then
+				if type(v) ~= "table" then
 					view[k] = v
 				end
 			end
-			views[view] = c
+			views[view], pnames[c] = c, pname
 			return setmetatable(view, viewing)
 		end
 		function ctx.settle()
 			for view, c in next, views do
+				for k, v in next, c do
+					if type(v) == "table" then
+						rawset(view, k, v)
+					end
+				end
 				setmetatable(view, { __index = c, __pairs = function() return next, c, nil end })
 			end
 		end
@@ -466,7 +534,15 @@ local function operations()
 		-- f: the function called, at level 3 (above this and the hook), while
 		-- ctx.running
 		function ctx.guard(f)
-			if snap.full or not ctx.running or own[f] then
+			if not ctx.running or own[f] then
+				return
+			elseif f == rawget or f == next then
+				local _, t = getlocal(3, 1)
+				if views[t] then
+					fill(t, f == rawget and select(2, getlocal(3, 2)) or nil)
+				end
+			end
+			if snap.full then
 				return
 			end
 			local k = kind(f)
@@ -856,9 +932,9 @@ local function operations()
 		ctx.own[rawget(env, "print")], ctx.own[errmsg] = true, true
 		local P = {}
 		for name, c in next, P0 do
-			P[name] = ctx.view(c)
+			P[name] = ctx.view(c, name)
 		end
-		env._P, env._U, mt.__index = P, ctx.view(U0), ctx.global
+		env._P, env._U, mt.__index = P, ctx.view(U0, false), ctx.global
 		return function()
 			env._P, env._U, mt.__index = P0, U0, _G
 			ctx.settle()

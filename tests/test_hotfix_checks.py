@@ -173,6 +173,36 @@ def test_what_a_script_reaches_beyond_P_is_tracked_and_undone(ledger, tmp_path, 
         assert re.search(r"^  \+ %s +%s$" % (path, value), r.stdout, re.M), r.stdout
 
 
+# _P's tables and _U's are copied as the script reaches them: read through
+# _P or _U, or taken with rawget or next, which find them there as in a
+# stock inject.
+RAW = """_U.proto.u_mark = 3
+local CMD = rawget(_P.lua, "CMD")
+CMD.raw_mark = 1
+for k, v in next, _P.lua do
+    if k == "CMD" then v.next_mark = 2 end
+end
+"""
+
+
+def test_P_and_U_tables_reached_raw_are_tracked_and_undone(ledger, tmp_path, state):
+    marks = [(r"_P\.lua\.CMD\.raw_mark", "1"), (r"_P\.lua\.CMD\.next_mark", "2"),
+             (r"_U\.proto\.u_mark", "3")]
+    raw = write(tmp_path, "raw.lua", RAW)
+    for _ in range(2):  # the same again: the first dry run left nothing behind
+        r = skyctl_at(state, "diff", ":" + ledger.ledger, raw, node=ledger)
+        assert r.returncode == 0, r.stdout + r.stderr
+        for path, value in marks:
+            assert re.search(r"^  \+ %s +%s$" % (path, value), r.stdout, re.M), r.stdout
+    bad = write(tmp_path, "bad.lua", RAW + 'error("half-way")\n')
+    r = skyctl_at(state, "inject", ":" + ledger.ledger, bad, node=ledger)
+    assert r.returncode == 1 and "bad.lua:7: half-way (all its changes undone)" in r.stdout, \
+        r.stdout
+    r = skyctl_at(state, "diff", ":" + ledger.ledger, raw, node=ledger)
+    for path, value in marks:
+        assert re.search(r"^  \+ %s +%s$" % (path, value), r.stdout, re.M), r.stdout
+
+
 def test_service_code_reached_through_pcall_is_tracked(ledger, tmp_path, state):
     src = 'pcall(_P.lua.CMD.deposit, "carol", 3)\n'
     r = skyctl_at(state, "diff", ":" + ledger.ledger, write(tmp_path, "via.lua", src),
