@@ -1,11 +1,13 @@
 -- skynet.sharetable.core as the sandbox has it.  skynet's runs a chunk in
 -- a Lua state of its own (matrix) and hands the table it returns, code
 -- and all, to any service by pointer (clone): every service reads the same
--- table.  The sandbox's services are Lua states of a stock Lua, which
--- cannot share code, so a matrix keeps the table packed, its functions as
--- bytecode, and clone builds a copy in the service that asks: the same
--- values, refused for the same reasons.  A node started with the config
--- key no_sharetable = "1" has no such module, as a skynet built without it.
+-- table, at no cost.  The sandbox's services are Lua states of a stock
+-- Lua, which cannot share code, so a matrix keeps the table packed, its
+-- functions as bytecode, and clone builds a copy in the service that asks,
+-- each function loaded when first read (so that, as on skynet, what a
+-- service does not use costs it nothing): the same values, refused for
+-- the same reasons.  A node started with the config key no_sharetable =
+-- "1" has no such module, as a skynet built without it.
 local core = require "sandbox.core"
 
 if core.command("GETENV", "no_sharetable") == "1" then
@@ -43,13 +45,34 @@ local function pack(t, within)
 	return out
 end
 
+-- a packed table's copy; its functions, loaded when first read, are
+-- there when it is iterated
 local function build(t)
+	local code = {}
 	for k, v in next, t do
-		if type(v) == "table" then
-			t[k] = v[FN] and assert(load(v[FN], nil, "b")) or build(v)
+		if type(v) == "table" and v[FN] then
+			code[k], t[k] = v[FN], nil
+		elseif type(v) == "table" then
+			t[k] = build(v)
 		end
 	end
-	return t
+	if next(code) == nil then
+		return t
+	end
+	local function load_fn(_, k)
+		local c = code[k]
+		if c then
+			code[k] = nil
+			rawset(t, k, assert(load(c, nil, "b")))
+			return rawget(t, k)
+		end
+	end
+	return setmetatable(t, { __index = load_fn, __pairs = function()
+		for k in next, code do
+			load_fn(t, k)
+		end
+		return next, t, nil
+	end })
 end
 
 local box = {}
