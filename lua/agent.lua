@@ -66,11 +66,12 @@ local wire = wire_chunk()
 local E = engine_chunk("lib", VERSION, wire)
 local S, OPS, describe, errmsg = E.S, E.OPS, E.describe, E.errmsg
 
+-- each chunk's source by name, until the hub has shared them (shared_engine)
+local SOURCES = { engine = engine_src, wire = wire_src }
+
 -- an operations' chunk (escaped source src), run here with the engine's
 -- internals: the chunk, and the operations it added (a request for one of
 -- them brings the chunk to the services it reaches)
--- each chunk's source by name, until the hub has shared them (shared_engine)
-local SOURCES = { engine = engine_src, wire = wire_src }
 local function operations(src, name)
 	SOURCES[name] = unescape(src)
 	local chunk = assert(load(SOURCES[name], "=skyctl-" .. name, "t", _G))
@@ -426,12 +427,17 @@ bring(SET_OPS, { "apply", "journal", "rollback", "set" })
 -- running its code), so it lives as long as the node: 110 KB, outside any
 -- service's heap, once per service that has been a hub for a batch.  A
 -- pointer means something only in the process that made it: services on
--- other harbors get the bytecode.
+-- other harbors get the bytecode.  skynet 1.4 shares a function but not
+-- its code, whose string constants then match no string of a service
+-- (reading a key that way finds nothing): a probe in the shared table
+-- tells, and such a node gets the bytecode too (its matrix stays).
 -- Returns { pointer, the C library that has the module (true: require
--- it), the harbor }, or false where the node has no such module.  A peer opens the
--- library itself: to require it would look for a file in each directory
--- of the search paths, per request (8 opens, a sixth of its cost).
+-- it), the harbor }, or false where the node has no such module.  A peer
+-- opens the library itself: to require it would look for a file in each
+-- directory of the search paths, per request (8 opens, a sixth of its
+-- cost).
 local shared
+local PROBE = "skyctl: shared code reads this key"
 local function shared_engine()
 	if shared == nil then
 		shared = false
@@ -439,15 +445,18 @@ local function shared_engine()
 		if ok and type(core) == "table" then
 			local clib = package.searchpath("skynet.sharetable.core", package.cpath) or
 				package.searchpath("skynet", package.cpath) or true
-			local parts = {}
+			local parts = { ("probe=function(t) return t[%q] end,"):format(PROBE) }
+			local part = "%s=load(string.dump(assert(load(%q,%q,'t')),true),nil,'b')(),"
 			for name, src in pairs(SOURCES) do
-				parts[#parts + 1] = ("%s=load(string.dump(assert(load(%q,%q,'t')),true),nil,'b')(),")
-					:format(name, "return function(_ENV,...) " .. src .. "\nend", "=skyctl-" .. name)
+				parts[#parts + 1] = part:format(name,
+					"return function(_ENV,...) " .. src .. "\nend", "=skyctl-" .. name)
 			end
 			local made, box = pcall(core.matrix, "return{" .. concat(parts) .. "}")
 			if made then
 				S.shared = box -- kept in sight; never closed
-				shared = { box:getptr(), clib, skynet.self() >> 24 }
+				if core.clone(box:getptr()).probe({ [PROBE] = true }) then
+					shared = { box:getptr(), clib, skynet.self() >> 24 }
+				end
 			end
 		end
 		SOURCES = nil
@@ -512,6 +521,9 @@ end
 local ok = f ~= nil
 if ok then
 	ok, err = pcall(f, mode, version, wire, req, resume)
+end
+if ok then -- the engine's chunk returned what runs req (see lua/engine.lua)
+	ok, err = pcall(err)
 end
 resume(true)
 if not ok then

@@ -3,10 +3,11 @@
 -- this chunk with the services it reaches (skynet.sharetable.core), or
 -- sends its bytecode, with each request (through lua/agent.lua's
 -- PEER_RUN: mode, version, wire, req, gc_resume):
---   mode "runonce"  runs req and registers nothing: once it is done the
---                   service keeps only its journal (the engine is not
---                   resident: 66 KB of Lua heap in each of 10,000
---                   services is a game server's memory doubled);
+--   mode "runonce"  returns what runs req (see the end), registering
+--                   nothing: once it is done the service keeps only its
+--                   journal (the engine is not resident: 66 KB of Lua
+--                   heap in each of 10,000 services is a game server's
+--                   memory doubled);
 --   mode "lib"      (the hub's own copy) returns the engine's functions.
 -- This chunk is the core every request needs: the journal's format,
 -- describing values, undoing a change, the request loop.  The operations
@@ -439,13 +440,19 @@ if MODE == "lib" then
 	E.handle_local, E.loader, E.tidy = handle_local, loader, tidy
 	return E
 end
--- mode "runonce"
-local done, ok, line = pcall(function()
-	return peer_reply(handle_local(REQUEST))
-end)
-if not done then
-	error(ok, 0)
+-- mode "runonce": what runs the request, called once this chunk has
+-- returned, so that its frame (a slot for each of its locals) is off the
+-- stack meanwhile.  On skynet 1.4 (Lua 5.4.2, in generational mode) a
+-- coroutine's stack never shrinks: the service would keep for good what
+-- the deepest call of a request grew it to.
+return function()
+	local done, ok, line = pcall(function()
+		return peer_reply(handle_local(REQUEST))
+	end)
+	if not done then
+		error(ok, 0)
+	end
+	print((ok and "t" or "f") .. line)
+	running = false
+	tidy()
 end
-print((ok and "t" or "f") .. line)
-running = false
-tidy()

@@ -120,15 +120,18 @@ def test_a_broken_journal_chunk_gets_an_error_reply(node, client, tmp_path):
     hub, peer = agents(con)[:2]
     client.request("%x" % hub, {"op": "apply", "targets": [peer],
                                 "sub": {"op": "apply", "scripts": [script(FIX)]}})
-    # what a hub RUNs in a peer for a journal request, with the chunk
-    # broken (sent by stock inject)
+    # what a hub RUNs in a peer for a journal request (the engine, whose
+    # chunk returns what runs the request), with the chunk broken (sent by
+    # stock inject)
     lua = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lua")
     probe = tmp_path / "probe.lua"
     probe.write_text('local skynet = require "skynet"\n'
                      'local function src(p) local f = assert(io.open(p)) local s = f:read("a")'
                      ' f:close() return s end\n'
-                     'local _, out = skynet.call(%d, "debug", "RUN", src("%s/engine.lua"),'
-                     ' "skyctl-engine", "runonce", "%s", src("%s/wire.lua"), {op = "journal",'
+                     'local run = "local e = ... return load(e, \'=skyctl-engine\', \'t\','
+                     ' _ENV)(select(2, ...))()"\n'
+                     'local _, out = skynet.call(%d, "debug", "RUN", run, "skyctl-run",'
+                     ' src("%s/engine.lua"), "runonce", "%s", src("%s/wire.lua"), {op = "journal",'
                      ' v = "%s", ops = {"not lua ("}})\nprint(out)'
                      % (peer, lua, VERSION, lua, VERSION))
     out, status = con.cmd("inject %x %s" % (hub, probe))
