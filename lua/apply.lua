@@ -381,19 +381,27 @@ local function operations()
 		return v, w
 	end
 
-	-- fn(snap) with the hook off: a walk while a script runs (the table
-	-- iterator's calls, one an entry, are skyctl's, not the script's)
+	-- fn(snap) with the hook off, or hushing: a walk while a script runs
+	-- (the table iterator's calls, one an entry, are skyctl's, not the
+	-- script's)
 	local function unhooked(fn, snap)
-		local was = hushing
+		if hushing then
+			return fn(snap)
+		end
 		hushing = true
 		local hook, mask, count = gethook()
 		sethook()
-		hushing = was
+		hushing = false
 		local ok, err = pcall(fn, snap)
 		sethook(hook, mask, count)
 		if not ok then
 			error(err, 0)
 		end
+	end
+
+	-- pairs(view) once the script is done: its table's entries
+	local function settled_pairs(view)
+		return next, getmetatable(view).__index, nil
 	end
 
 	-- A snapshot begun by track_start holds what the script can reach without
@@ -510,14 +518,14 @@ local function operations()
 			views[view], pnames[c] = c, pname
 			return setmetatable(view, viewing)
 		end
-		function ctx.settle()
+		function ctx.settle() -- each view as its table, tables and all
 			for view, c in next, views do
 				for k, v in next, c do
 					if type(v) == "table" then
 						rawset(view, k, v)
 					end
 				end
-				setmetatable(view, { __index = c, __pairs = function() return next, c, nil end })
+				setmetatable(view, { __index = c, __pairs = settled_pairs })
 			end
 		end
 		-- what f is: "mine" (the script's), "C" or "lua", asked once

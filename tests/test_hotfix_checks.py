@@ -152,25 +152,33 @@ assert(rawget(_P.lua, "CMD") == _P.lua.CMD)
 """
 
 
+def added(r, marks):
+    """r's output adds each (path pattern, value) of marks"""
+    for path, value in marks:
+        assert re.search(r"^  \+ %s +%s$" % (path, value), r.stdout, re.M), r.stdout
+
+
+def diff_twice(state, ledger, script, marks):
+    """diff shows marks, twice: the first dry run left nothing behind"""
+    for _ in range(2):
+        r = skyctl_at(state, "diff", ":" + ledger.ledger, script, node=ledger)
+        assert r.returncode == 0, r.stdout + r.stderr
+        added(r, marks)
+
+
 def test_what_a_script_reaches_beyond_P_is_tracked_and_undone(ledger, tmp_path, state):
     marks = [(r"package\.loaded\.skynet\.hotfix_mark", "1"),
              (r"package\.loaded\.string\.hotfix_mark", "2"), (r"_G\.hotfix_mark", "3"),
              (r"\(upvalue accounts of _P\.lua\.CMD\.\w+\)\.bob", "7")]
     reach = write(tmp_path, "reach.lua", REACH)
-    for _ in range(2):  # the same again: the first dry run left nothing behind
-        r = skyctl_at(state, "diff", ":" + ledger.ledger, reach, node=ledger)
-        assert r.returncode == 0, r.stdout + r.stderr
-        for path, value in marks:
-            assert re.search(r"^  \+ %s +%s$" % (path, value), r.stdout, re.M), r.stdout
-        assert ask(ledger, '"get", "bob"') == "0"
+    diff_twice(state, ledger, reach, marks)
+    assert ask(ledger, '"get", "bob"') == "0"
     bad = write(tmp_path, "bad.lua", REACH + 'error("half-way")\n')
     r = skyctl_at(state, "inject", ":" + ledger.ledger, bad, node=ledger)
     assert r.returncode == 1 and "bad.lua:7: half-way (its 4 tracked changes undone" in r.stdout, \
         r.stdout
     assert ask(ledger, '"get", "bob"') == "0"
-    r = skyctl_at(state, "diff", ":" + ledger.ledger, reach, node=ledger)
-    for path, value in marks:
-        assert re.search(r"^  \+ %s +%s$" % (path, value), r.stdout, re.M), r.stdout
+    added(skyctl_at(state, "diff", ":" + ledger.ledger, reach, node=ledger), marks)
 
 
 # _P's tables and _U's are copied as the script reaches them: read through
@@ -189,18 +197,12 @@ def test_P_and_U_tables_reached_raw_are_tracked_and_undone(ledger, tmp_path, sta
     marks = [(r"_P\.lua\.CMD\.raw_mark", "1"), (r"_P\.lua\.CMD\.next_mark", "2"),
              (r"_U\.proto\.u_mark", "3")]
     raw = write(tmp_path, "raw.lua", RAW)
-    for _ in range(2):  # the same again: the first dry run left nothing behind
-        r = skyctl_at(state, "diff", ":" + ledger.ledger, raw, node=ledger)
-        assert r.returncode == 0, r.stdout + r.stderr
-        for path, value in marks:
-            assert re.search(r"^  \+ %s +%s$" % (path, value), r.stdout, re.M), r.stdout
+    diff_twice(state, ledger, raw, marks)
     bad = write(tmp_path, "bad.lua", RAW + 'error("half-way")\n')
     r = skyctl_at(state, "inject", ":" + ledger.ledger, bad, node=ledger)
     assert r.returncode == 1 and "bad.lua:7: half-way (all its changes undone)" in r.stdout, \
         r.stdout
-    r = skyctl_at(state, "diff", ":" + ledger.ledger, raw, node=ledger)
-    for path, value in marks:
-        assert re.search(r"^  \+ %s +%s$" % (path, value), r.stdout, re.M), r.stdout
+    added(skyctl_at(state, "diff", ":" + ledger.ledger, raw, node=ledger), marks)
 
 
 def test_service_code_reached_through_pcall_is_tracked(ledger, tmp_path, state):
