@@ -2,10 +2,10 @@
 -- a Lua state of its own (matrix) and hands the table it returns, code
 -- and all, to any service by pointer (clone): every service reads the same
 -- table, at no cost.  The sandbox's services are Lua states of a stock
--- Lua, which cannot share code, so a matrix keeps the table packed, its
--- functions as bytecode, and clone builds a copy in the service that asks,
--- each function loaded when first read (so that, as on skynet, what a
--- service does not use costs it nothing): the same values, refused for
+-- Lua, which cannot share code, so a matrix keeps the table packed, each
+-- function's bytecode apart, and clone builds a copy in the service that
+-- asks, each function loaded when first read (so that, as on skynet, what
+-- a service does not use costs it nothing): the same values, refused for
 -- the same reasons.  A node started with the config key no_sharetable =
 -- "1" has no such module, as a skynet built without it.
 local core = require "sandbox.core"
@@ -14,7 +14,7 @@ if core.command("GETENV", "no_sharetable") == "1" then
 	error("module 'skynet.sharetable.core' not found", 0)
 end
 
-local FN = "\0function" -- a function's bytecode, in a packed table
+local FN = "\0function" -- in a packed table: where a function's bytecode is shared
 
 -- t as plain values (a table met twice is packed twice; within itself,
 -- refused)
@@ -35,7 +35,7 @@ local function pack(t, within)
 			if debug.getupvalue(v, 1) ~= nil then
 				error("Invalid function with upvalue", 0)
 			end
-			v = { [FN] = string.dump(v) }
+			v = { [FN] = core.share(string.dump(v)) }
 		elseif kind ~= "string" and kind ~= "number" and kind ~= "boolean" then
 			error("Invalid type [" .. kind .. "]", 0)
 		end
@@ -51,7 +51,7 @@ local function build(t)
 	local code = {}
 	for k, v in next, t do
 		if type(v) == "table" and v[FN] then
-			code[k], t[k] = v[FN], nil
+			code[k], t[k] = v[FN], nil -- its bytecode, copied from the node's when read
 		elseif type(v) == "table" then
 			t[k] = build(v)
 		end
@@ -63,7 +63,7 @@ local function build(t)
 		local c = code[k]
 		if c then
 			code[k] = nil
-			rawset(t, k, assert(load(c, nil, "b")))
+			rawset(t, k, assert(load(core.shared(c), nil, "b")))
 			return rawget(t, k)
 		end
 	end
