@@ -381,17 +381,14 @@ local function operations()
 		return v, w
 	end
 
-	-- fn(snap) with the hook off, or hushing: a walk while a script runs
-	-- (the table iterator's calls, one an entry, are skyctl's, not the
-	-- script's)
+	-- fn(snap) with the hook off: a walk while a script runs (the table
+	-- iterator's calls, one an entry, are skyctl's, not the script's)
 	local function unhooked(fn, snap)
-		if hushing then
-			return fn(snap)
-		end
+		local was = hushing
 		hushing = true
 		local hook, mask, count = gethook()
 		sethook()
-		hushing = false
+		hushing = was
 		local ok, err = pcall(fn, snap)
 		sethook(hook, mask, count)
 		if not ok then
