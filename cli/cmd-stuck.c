@@ -248,7 +248,6 @@ static int stuck_report(struct stuck *s)
 	for (size_t i = 0; i < s->c->sess.n; i++) {
 		struct stuck_node *nd = &s->nodes[i];
 		size_t here = 0;
-		status = err_worst(status, nd->status);
 		nsvc += nd->nsel;
 		for (size_t k = 0; k < nd->nprobes; k++) {
 			struct stuck_probe *pr = &nd->probes[k];
@@ -274,6 +273,7 @@ static int stuck_report(struct stuck *s)
 			fprintf(stderr, "stuck: %s: the traceback of each interrupted loop is in the "
 				"node's log: %s\n", nd->p.name, nd->logger);
 		nstuck += here;
+		status = err_worst(status, nd->status); /* its probes' errors too */
 	}
 	fmt_printf(&c->json_summary, "\"stuck\":%zu,\"services\":%zu,\"left\":%zu", nstuck, nsvc,
 		   sig ? nleft : nstuck);

@@ -9,7 +9,8 @@ import re
 import pytest
 
 import nodes
-from cli_helpers import skyctl, tsv
+from cli_helpers import (LIST_LINE, FakeServer, launcher_list, read_line, skyctl, tsv,
+                         until_closed)
 
 pytestmark = pytest.mark.skipif(not os.path.exists(nodes.SKYCTL), reason="no skyctl binary")
 
@@ -112,3 +113,27 @@ def test_node_down_and_usage():
     assert r.returncode == 2
     r = skyctl("stuck", ":zz")
     assert r.returncode == 2
+
+
+def test_a_probe_the_console_does_not_open_in_time_fails_the_run():
+    """a suspect (here: no stat row) whose probe gets no console banner in
+    time: the error is said, and the exit code says it too (it was 0)"""
+    conns = []
+
+    def handler(c):
+        conns.append(c)
+        if len(conns) > 1:  # the probes' own connections: up, but no banner
+            return until_closed(c)
+        c.sendall(b"Welcome to skynet console\n")
+        while True:
+            line = read_line(c)
+            if not line:
+                return
+            if line == LIST_LINE:
+                c.sendall(launcher_list(b":0000000a\tsnlua agent 1\n") + b"<CMD OK>\n")
+            elif line.strip():  # stat, getenv: nothing of :0000000a
+                c.sendall(b"<CMD OK>\n")
+    with FakeServer(handler) as srv:
+        r = skyctl("-H", srv.address, "stuck", "--timeout", "1")
+    assert r.returncode == 4, r.stderr
+    assert re.search(r"stuck: :0000000a: .*timed out", r.stderr), r.stderr
