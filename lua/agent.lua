@@ -478,6 +478,16 @@ end
 -- when the engine returns: a service never keeps its collector stopped.
 local PEER_RUN = [[
 local engine, mode, version, wire, req, clib, harbor = ...
+local at = not req.chunk and collectgarbage("isrunning") and collectgarbage("count")
+if at then
+	collectgarbage("stop")
+end
+local function resume(now)
+	if at and (now or collectgarbage("count") > at + 16384) then
+		at = nil
+		collectgarbage("restart")
+	end
+end
 local f, err
 if clib then -- engine: the pointer to the hub's shared engine (see shared_engine)
 	local name = "skynet.sharetable.core"
@@ -489,15 +499,12 @@ if clib then -- engine: the pointer to the hub's shared engine (see shared_engin
 		package.loaded[name] = loaded
 	end
 	if not ok or type(core) ~= "table" then
+		resume(true)
 		error("skyctl: no shared engine here", 0)
 	end
 	local m, env, G = core.clone(engine), _ENV, _G
-	local run, make_wire = m.engine, m.wire
-	f = function(...)
-		return run(env, ...)
-	end
-	wire = function()
-		return make_wire(G)
+	f = function(mode, version, _, ...) -- wire: the module, made here
+		return m.engine(env, mode, version, m.wire(G), ...)
 	end
 	for i, name in ipairs(req.ops or {}) do
 		local chunk = m[name]
@@ -507,16 +514,6 @@ if clib then -- engine: the pointer to the hub's shared engine (see shared_engin
 	end
 else
 	f, err = load(engine, "=skyctl-engine", "bt", _ENV)
-end
-local at = not req.chunk and collectgarbage("isrunning") and collectgarbage("count")
-if at then
-	collectgarbage("stop")
-end
-local function resume(now)
-	if at and (now or collectgarbage("count") > at + 16384) then
-		at = nil
-		collectgarbage("restart")
-	end
 end
 local ok = f ~= nil
 if ok then

@@ -365,14 +365,8 @@ local function operations()
 	-- that has not run one lately microseconds.
 	local hushing = false
 
-	-- ... with hushing off again
-	local function unhushed(...)
-		hushing = false
-		return ...
-	end
-
 	-- pcall's results, with hushing off again: what a hushed call of skyctl's
-	-- own returns, or the error it raised
+	-- own returns (two values at most), or the error it raised
 	local function unhush(ok, v, w)
 		hushing = false
 		if not ok then
@@ -788,17 +782,14 @@ local function operations()
 			local hook, mask, count = gethook()
 			sethook()
 			hushing = false
-			local r = pack(pcall(f, ...))
+			local ok, v, w = pcall(f, ...)
 			hushing = true
 			sethook(hook, mask, count)
-			if r[1] then
-				return unhushed(unpack(r, 2, r.n))
+			if not ok and type(v) == "table" and v[1] == FAILED then
+				hushing = false
+				error(v[2], 2)
 			end
-			hushing = false
-			if type(r[2]) == "table" and r[2][1] == FAILED then
-				error(r[2][2], 2)
-			end
-			error(r[2], 0)
+			return unhush(ok, v, w)
 		end
 	end
 

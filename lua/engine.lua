@@ -31,8 +31,7 @@
 -- only the journal, or nothing when the journal is empty;
 -- `package.loaded.skyctl = nil` in a debug session drops a journal too.
 local RUN_P, RUN_U = _P, _U -- set when this chunk runs under debug RUN
--- WIRE: lua/wire.lua's chunk (text or bytecode), the module itself, or
--- (the shared engine's, lua/agent.lua) a function that makes it;
+-- WIRE: lua/wire.lua's chunk (text or bytecode), or the module itself;
 -- GC_RESUME: in a peer, what turns the collector back on (see gc_resume)
 local MODE, VERSION, WIRE, REQUEST, GC_RESUME = ...
 local _G = _G
@@ -51,9 +50,7 @@ local sdebug = require "skynet.debug"
 local CMD, LOADER = "SKYCTL1", "SKYCTL"
 
 local wire = WIRE
-if type(wire) == "function" then
-	wire = wire()
-elseif type(wire) ~= "table" then
+if type(wire) ~= "table" then
 	wire = assert(load(wire, "=skyctl-wire", "bt", _G))()
 end
 

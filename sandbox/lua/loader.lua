@@ -1,9 +1,9 @@
 -- loader: the first code every service runs, with its launch arguments
 -- ("name arg1 arg2 ..."). It makes the sandbox's modules (skynet,
 -- skynet.manager, skynet.debug, skynet.socket, skynet.sharetable.core,
--- sandbox.*) win over any
--- search path, finds the service script (the node's own system services
--- first, then the config's `luaservice` path) and runs it with the args.
+-- sandbox.*) win over any search path, finds the service script (the
+-- node's own system services first, then the config's `luaservice` path)
+-- and runs it with the args.
 local args = ...
 local core = require "sandbox.core"
 
