@@ -197,8 +197,14 @@ def test_reply_survives_terminator_lookalikes(node, client):
     con = Conn(node.port)
     hub = "%x" % agents(con)[0]
     src = 'print("<CMD OK>") print("<CMD Error>\\n%41 x") print(("\\0\\r\\n"))'
+    want = ["<CMD OK>", "<CMD Error>\n%41 x", "\0\r\n"]
     rep = client.request(hub, {"op": "apply", "scripts": [script(src)]})
-    assert rep["scripts"][0]["out"] == ["<CMD OK>", "<CMD Error>\n%41 x", "\0\r\n"]
+    assert rep["scripts"][0]["out"] == want
+    # through a hub: its own reply and its peers' lines, spliced into one
+    addrs = agents(con)
+    rep = client.request(hub, {"op": "apply", "targets": addrs, "par": 2, "again": True,
+                               "sub": {"op": "apply", "again": True, "scripts": [script(src)]}})
+    assert [r["scripts"][0]["out"] for r in rep["results"]] == [want] * len(addrs)
     con.close()
 
 
