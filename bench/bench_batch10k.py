@@ -6,7 +6,10 @@ diff, patches, rollback, top --once, stuck, list (the median of 5 runs) --
 it prints skyctl's wall time, its CPU (user + system) and peak RSS, beside
 a floor measured in the same run: the same work fanned out from one
 service inside the node (a stock `inject` of a script that the node reads
-from disk), with skyctl's fan-out width (8 at once).  Beside inject it
+from disk: for an inject, the same script after a bare hotfix.replace,
+which a stock inject lacks), with skyctl's fan-out width (8 at once).
+First contact's floor is taken on a fresh node of the same size (see
+cold_floor).  Beside inject it
 prints what tracking alone costs: the same RUN with the script between a
 bare snapshot of the code tables and a compare (TRACK_BEFORE).  Then the
 same inject into N nodes at once (`skyctl -a`), N as many as the machine's
@@ -51,13 +54,16 @@ end
 if kind == "list" then
     return
 end
-local n, left, token = 0, %d, {}
+local n, left, token, failed = 0, %d, {}, nil
 local function work()
     while n < #targets do
         n = n + 1
         local t = targets[n]
         if kind == "run" then
-            skynet.call(t, "debug", "RUN", src, "fix.lua")
+            local ok, out = skynet.call(t, "debug", "RUN", src, "fix.lua")
+            if not ok then
+                failed = failed or ("%%x: %%s"):format(t, out)
+            end
         else -- stat: what top asks each service (stuck: STAT alone)
             skynet.call(t, "debug", "STAT")
             if kind == "stat" then
@@ -74,6 +80,7 @@ for _ = 1, %d do
     skynet.fork(work)
 end
 skynet.wait(token)
+assert(not failed, failed) -- a floor that did not do the work is none
 """ % (PAR, PAR)
 
 # What copying every code table costs: the same RUN with the script
@@ -83,6 +90,34 @@ skynet.wait(token)
 # tables in their handlers' upvalues, _U) and a compare against it; no
 # engine, no journal, no reply.  A tracker for scale, not a correct one: no
 # entry limits, no undo, hotfix.replace without checks.
+# What a stock inject lacks to run the bench's script: hotfix.replace,
+# joining the new function's upvalues to the old one's as skyctl's does
+# (without its checks).  The floor's script begins with it, so the floor
+# patches every service as skyctl does (a script that stopped at a nil
+# hotfix would be a floor of compiling and raising an error).
+HOTFIX = r"""
+local getupvalue, upvaluejoin = debug.getupvalue, debug.upvaluejoin
+local hotfix = { replace = function(t, k, new)
+    local old = t[k]
+    for i = 1, 255 do
+        local name = getupvalue(new, i)
+        if not name then
+            break
+        end
+        for j = 1, 255 do
+            local n = getupvalue(old, j)
+            if not n then
+                break
+            elseif n == name then
+                upvaluejoin(new, i, old, j)
+            end
+        end
+    end
+    t[k] = new
+    return old
+end }
+"""
+
 TRACK_BEFORE = r"""
 local next, type, rawequal, getupvalue, upvaluejoin = next, type, rawequal, debug.getupvalue,
     debug.upvaluejoin
@@ -148,25 +183,6 @@ for _, t in next, _U do
     end
 end
 walk()
-local hotfix = { replace = function(t, k, new)
-    local old = t[k]
-    for i = 1, 255 do
-        local name = getupvalue(new, i)
-        if not name then
-            break
-        end
-        for j = 1, 255 do
-            local n = getupvalue(old, j)
-            if not n then
-                break
-            elseif n == name then
-                upvaluejoin(new, i, old, j)
-            end
-        end
-    end
-    t[k] = new
-    return old
-end }
 do
 """
 TRACK_AFTER = r"""
@@ -202,6 +218,13 @@ hotfix.replace(CMD, "deposit", function(n)
     return n
 end)
 """
+
+
+def floor_script(tag):
+    """the script as the floor runs it: after HOTFIX, and on another handler,
+    so that the floor's patches leave skyctl's journal in place (a rollback
+    after them would find its function changed since)"""
+    return HOTFIX + script(tag).replace('"deposit"', '"balance"')
 
 
 def skyctl_rusage(args, env):
@@ -242,8 +265,26 @@ def mark(ok):
     return "" if ok else "  MISSED"
 
 
+def cold_floor(backend, files):
+    """the floor of first contact: skyctl's first request is each service's
+    first debug RUN, which loads skynet.inject (the node reads it from
+    disk, in every service); the floors measured after it find it loaded.
+    So first contact is compared with a stock inject into a fresh node of
+    the same size, whose services have run none either."""
+    node = nodes.Node(backend, agents=SERVICES).start(timeout=600)
+    try:
+        con = nodes.Console(node.port, timeout=600)
+        con.banner()
+        base = floor(con, host_of(con), files["floor"], "run", files["fix1.floor"])
+        con.close()
+    finally:
+        node.stop()
+    return base
+
+
 def one_node(backend, files, env):
     print("-- %s, one node of %d services" % (backend, SERVICES), flush=True)
+    cold = cold_floor(backend, files)
     t = time.perf_counter()
     node = nodes.Node(backend, agents=SERVICES).start(timeout=600)
     print("   (node started in %.1f s)" % (time.perf_counter() - t))
@@ -254,11 +295,13 @@ def one_node(backend, files, env):
         host = host_of(con)
         h = ["-H", node.address]
         cases = [
-            ("inject, first contact", ["inject", "@agent", files["fix1"]], "run", files["fix1"]),
-            ("inject, agent in place", ["inject", "@agent", files["fix2"]], "run", files["fix2"]),
-            ("diff", ["diff", "@agent", files["fix3"]], "run", files["fix3"]),
+            ("inject, first contact", ["inject", "@agent", files["fix1"]], "run",
+             files["fix1.floor"]),
+            ("inject, agent in place", ["inject", "@agent", files["fix2"]], "run",
+             files["fix2.floor"]),
+            ("diff", ["diff", "@agent", files["fix3"]], "run", files["fix3.floor"]),
             ("patches", ["patches", "@agent"], "run", files["journal"]),
-            ("rollback", ["rollback", "@agent"], "run", files["fix3"]),
+            ("rollback", ["rollback", "@agent"], "run", files["fix3.floor"]),
             ("top --once -d 0.1", ["top", "--once", "-d", "0.1"], "stat", None),
             ("stuck", ["stuck"], "statonly", None),
             ("list", ["list"], "list", None),
@@ -270,7 +313,9 @@ def one_node(backend, files, env):
                     for _ in range(5 if name == "list" else 1)]
             (wall, cpu, rss, code), _ = sorted(runs, key=lambda r: r[0][0])[len(runs) // 2]
             base = sorted(r[1] for r in runs)[len(runs) // 2]
-            if name.startswith("top"):
+            if name == "inject, first contact":
+                warm, base = base, cold
+            elif name.startswith("top"):
                 base = 2 * base + 0.1  # two samples, 0.1 s apart
             elif name == "stuck":
                 base = 2 * base + 0.5  # two samples half a second apart (cmd-stuck.c)
@@ -288,6 +333,8 @@ def one_node(backend, files, env):
         print("   %-26s %8.2fs %8.2fs %5.1fx %8.3fs %6.1fMB%s%s" % (
             name, wall, base, wall / base if base > 0 else float("inf"), cpu, rss,
             " exit %d" % code if code else "", mark(ok)))
+    print("   first contact's floor: %.2fs, into the services of a fresh node (each one's first "
+          "debug RUN, as skyctl's is); into this node's, once skyctl had been: %.2fs" % (cold, warm))
     inject = next(r for r in rows if r[0] == "inject, agent in place")
     print("   tracking alone (a bare snapshot and compare of the code tables around the same RUN):"
           " %.2fs = %.1fx the inject floor; inject, agent in place = %.1fx it" % (
@@ -328,8 +375,11 @@ def main():
     tmp = tempfile.mkdtemp(prefix="skyctl-bench10k-")
     files = {}
     for name, text in (("fix1", script("one")), ("fix2", script("two")),
-                       ("fix3", script("three")), ("journal", JOURNAL), ("floor", FLOOR),
-                       ("tracked", TRACK_BEFORE + script("four") + TRACK_AFTER)):
+                       ("fix3", script("three")), ("fix1.floor", floor_script("one")),
+                       ("fix2.floor", floor_script("two")),
+                       ("fix3.floor", floor_script("three")), ("journal", JOURNAL),
+                       ("floor", FLOOR),
+                       ("tracked", TRACK_BEFORE + HOTFIX + script("four") + TRACK_AFTER)):
         files[name] = os.path.join(tmp, name + ".lua")
         with open(files[name], "w") as f:
             f.write(text)
