@@ -2,18 +2,19 @@
 and 8 such nodes at once (issue 15).
 
 For each command -- inject (first contact, then with the agent in place),
-diff, patches, rollback, top --once, stuck, list (the median of 5 runs) --
-it prints skyctl's wall time, its CPU (user + system) and peak RSS, beside
-a floor measured in the same run: the same work fanned out from one
-service inside the node (a stock `inject` of a script that the node reads
-from disk: for an inject, the same script after a bare hotfix.replace,
-which a stock inject lacks), with skyctl's fan-out width (8 at once).
-First contact's floor is taken on a fresh node of the same size (see
-cold_floor).  Beside inject it
-prints what tracking alone costs: the same RUN with the script between a
-bare snapshot of the code tables and a compare (TRACK_BEFORE).  Then the
-same inject into N nodes at once (`skyctl -a`), N as many as the machine's
-memory holds (at most 8), and as many as it has cores.
+diff, patches, rollback, top --once, stuck, list -- it prints skyctl's
+wall time, its CPU (user + system) and peak RSS, beside a floor measured in
+the same run: the same work fanned out from one service inside the node (a
+stock `inject` of a script that the node reads from disk: for an inject,
+the same script after a bare hotfix.replace, which a stock inject lacks),
+with skyctl's fan-out width (8 at once); for list, the console's own
+`list` read from a bare socket.  Each figure is the median of 3 runs of
+skyctl and its floor in turn (list 5; first contact one, against a fresh
+node's floor: see cold_floor).  Beside inject it prints what tracking
+alone costs: the same RUN with the script between a bare snapshot of the
+code tables and a compare (TRACK_BEFORE).  Then the same inject into N
+nodes at once (`skyctl -a`), N as many as the machine's memory holds (at
+most 8), and as many as it has cores.
 
 Targets: every batch command within 2x of its floor; skyctl CPU <= 0.3 s
 and peak RSS <= 50 MB per 10,000 targets; N nodes within 1.5x of one node's
@@ -23,6 +24,7 @@ Run: SKYCTL_BUILD=build python3 bench/bench_batch10k.py  (BENCH_SERVICES,
 BENCH_NODES override 10000 and the node count)"""
 import os
 import pathlib
+import socket
 import subprocess
 import sys
 import tempfile
@@ -256,6 +258,33 @@ def floor(con, host, path, kind, arg=None):
     return dt
 
 
+def console_list(port):
+    """list's floor: the console's own `list`, read to its end from a bare
+    socket by a careful client (TCP_NODELAY, TCP_QUICKACK before each read:
+    without, Nagle meets delayed ACK, ../shared/PROTOCOL.md): the console
+    renders and sends every line for any client, so none can do with less.
+    Timed from the connect, as skyctl's run is."""
+    t = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.settimeout(60)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def recv():
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+            return sock.recv(1 << 20)
+        buf = b""
+        while b"\n" not in buf:  # the banner
+            buf += recv()
+        buf = b""
+        sock.sendall(b"list\n")
+        while not buf.endswith(b"<CMD OK>\n"):
+            chunk = recv()
+            if not chunk:
+                raise RuntimeError("list's floor: the console closed the connection")
+            buf += chunk
+        return time.perf_counter() - t
+
+
 def host_of(con):
     out, _ = con.cmd("list")
     return next(int(line.split("\t")[0][1:], 16) for line in out if line.endswith("snlua main"))
@@ -294,23 +323,29 @@ def one_node(backend, files, env):
         con.banner()
         host = host_of(con)
         h = ["-H", node.address]
+        # (name, skyctl's arguments for run i, floor kind, its script for run
+        # i, runs): the median of the runs of each, skyctl and floor in turn
+        # (one run of either reads up to 1.5x another; a read-only command
+        # of a few ms, up to 4x)
         cases = [
-            ("inject, first contact", ["inject", "@agent", files["fix1"]], "run",
-             files["fix1.floor"]),
-            ("inject, agent in place", ["inject", "@agent", files["fix2"]], "run",
-             files["fix2.floor"]),
-            ("diff", ["diff", "@agent", files["fix3"]], "run", files["fix3.floor"]),
-            ("patches", ["patches", "@agent"], "run", files["journal"]),
-            ("rollback", ["rollback", "@agent"], "run", files["fix3.floor"]),
-            ("top --once -d 0.1", ["top", "--once", "-d", "0.1"], "stat", None),
-            ("stuck", ["stuck"], "statonly", None),
-            ("list", ["list"], "list", None),
+            ("inject, first contact", lambda i: ["inject", "@agent", files["fix1"]], "run",
+             lambda i: files["fix1.floor"], 1),
+            ("inject, agent in place", lambda i: ["inject", "@agent", files["fix2.%d" % i]],
+             "run", lambda i: files["fix2.floor"], 3),
+            ("diff", lambda i: ["diff", "@agent", files["fix3"]], "run",
+             lambda i: files["fix3.floor"], 3),
+            ("patches", lambda i: ["patches", "@agent"], "run", lambda i: files["journal"], 3),
+            ("rollback", lambda i: ["rollback", "@agent"], "run", lambda i: files["fix3.floor"],
+             3),
+            ("top --once -d 0.1", lambda i: ["top", "--once", "-d", "0.1"], "stat",
+             lambda i: None, 3),
+            ("stuck", lambda i: ["stuck"], "statonly", lambda i: None, 3),
+            ("list", lambda i: ["list"], "list", lambda i: None, 5),
         ]
-        for name, args, kind, arg in cases:
-            # a read-only command of a few ms: the median of 5 runs of each,
-            # in turn (one run of either reads up to 4x another)
-            runs = [(skyctl_rusage(h + args, env), floor(con, host, files["floor"], kind, arg))
-                    for _ in range(5 if name == "list" else 1)]
+        for name, args, kind, arg, n in cases:
+            runs = [(skyctl_rusage(h + args(i), env),
+                     console_list(node.port) if kind == "list" else
+                     floor(con, host, files["floor"], kind, arg(i))) for i in range(n)]
             (wall, cpu, rss, code), _ = sorted(runs, key=lambda r: r[0][0])[len(runs) // 2]
             base = sorted(r[1] for r in runs)[len(runs) // 2]
             if name == "inject, first contact":
@@ -374,6 +409,10 @@ def many_nodes(backend, files, env, tmp, one, k, why):
 def main():
     tmp = tempfile.mkdtemp(prefix="skyctl-bench10k-")
     files = {}
+    for i in range(3):
+        files["fix2.%d" % i] = os.path.join(tmp, "fix2.%d.lua" % i)
+        with open(files["fix2.%d" % i], "w") as f:
+            f.write(script("two.%d" % i))
     for name, text in (("fix1", script("one")), ("fix2", script("two")),
                        ("fix3", script("three")), ("fix1.floor", floor_script("one")),
                        ("fix2.floor", floor_script("two")),
