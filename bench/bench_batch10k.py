@@ -53,9 +53,6 @@ for addr, name in pairs(skynet.call(".launcher", "lua", "LIST")) do
         targets[#targets + 1] = tonumber(addr:sub(2), 16)
     end
 end
-if kind == "list" then
-    return
-end
 local n, left, token, failed = 0, %d, {}, nil
 local function work()
     while n < #targets do
@@ -85,13 +82,6 @@ skynet.wait(token)
 assert(not failed, failed) -- a floor that did not do the work is none
 """ % (PAR, PAR)
 
-# What copying every code table costs: the same RUN with the script
-# between a bare snapshot of all of them (the roots and depth of
-# lua/apply.lua's track, which an inject now takes only as far as its
-# script reaches: package.loaded and its modules, _G, the _P tables and the
-# tables in their handlers' upvalues, _U) and a compare against it; no
-# engine, no journal, no reply.  A tracker for scale, not a correct one: no
-# entry limits, no undo, hotfix.replace without checks.
 # What a stock inject lacks to run the bench's script: hotfix.replace,
 # joining the new function's upvalues to the old one's as skyctl's does
 # (without its checks).  The floor's script begins with it, so the floor
@@ -120,9 +110,15 @@ local hotfix = { replace = function(t, k, new)
 end }
 """
 
+# What copying every code table costs: the same RUN with the script
+# between a bare snapshot of all of them (the roots and depth of
+# lua/apply.lua's track, which an inject now takes only as far as its
+# script reaches: package.loaded and its modules, _G, the _P tables and the
+# tables in their handlers' upvalues, _U) and a compare against it; no
+# engine, no journal, no reply.  A tracker for scale, not a correct one: no
+# entry limits, no undo, hotfix.replace without checks.
 TRACK_BEFORE = r"""
-local next, type, rawequal, getupvalue, upvaluejoin = next, type, rawequal, debug.getupvalue,
-    debug.upvaluejoin
+local next, type, rawequal, getupvalue = next, type, rawequal, debug.getupvalue
 local loaded = package.loaded
 local F, at, count, order, seen, fn, no = {}, {}, {}, {}, {}, 0, 0
 local qv, qd, qn, qi, claimed = {}, {}, 0, 1, { [_G] = true }
