@@ -486,8 +486,15 @@ local function operations()
 		-- would find in c (entry k's, or all), copied, put in the view
 		local function fill(view, k)
 			local c = views[view]
+			if k ~= nil then
+				local v = rawget(c, k)
+				if type(v) == "table" then
+					rawset(view, k, reached(c, k, v))
+				end
+				return
+			end
 			for key, v in next, c do
-				if type(v) == "table" and (k == nil or rawequal(key, k)) then
+				if type(v) == "table" then
 					rawset(view, key, reached(c, key, v))
 				end
 			end
@@ -778,7 +785,7 @@ local function operations()
 	-- everything, active.full, and turns the hook back on, active.rehook)
 	local function hushed(f)
 		return function(...)
-			hushing = true
+			hushing = true -- before any call: the hook would look at it
 			local hook, mask, count = gethook()
 			sethook()
 			hushing = false
