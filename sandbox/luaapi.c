@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codecache.h"
 #include "env.h"
 #include "log.h"
 #include "luaapi.h"
@@ -408,13 +409,14 @@ static int luaapi_assert(lua_State *L)
 	return lua_error(L);
 }
 
-/* embedded(file) -> source, or nil */
-static int luaapi_embedded(lua_State *L)
+/* chunk(file) -> the embedded file's chunk (see codecache), or nil */
+static int luaapi_chunk(lua_State *L)
 {
 	const struct embed_file *f = embed_find(sandbox_lua, luaL_checkstring(L, 1));
 	if (!f)
 		return 0;
-	lua_pushlstring(L, f->data, f->size);
+	if (codecache_load(L, f) != LUA_OK)
+		return lua_error(L);
 	return 1;
 }
 
@@ -430,8 +432,9 @@ static int luaapi_open(lua_State *L)
 		{ "callback", luaapi_callback }, { "pack", luaapi_pack },
 		{ "unpack", luaapi_unpack }, { "tostring", luaapi_msgstring },
 		{ "trash", luaapi_trash }, { "tostr", luaapi_tostring },
-		{ "assert", luaapi_assert }, { "embedded", luaapi_embedded },
+		{ "assert", luaapi_assert }, { "chunk", luaapi_chunk },
 		{ "share", shared_share }, { "shared", shared_bytes },
+		{ "load_shared", shared_load },
 		{ NULL, NULL },
 	};
 	luaL_newlib(L, funcs);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "codecache.h"
 #include "embed.h"
 #include "log.h"
 #include "luaapi.h"
@@ -167,7 +168,7 @@ static void service_init(struct service *s, struct message *m)
 	lua_State *L = s->L;
 	lua_pushcfunction(L, service_traceback);
 	const struct embed_file *f = embed_find(sandbox_lua, "loader.lua");
-	int err = luaL_loadbuffer(L, f->data, f->size, "@sandbox/loader.lua");
+	int err = codecache_load(L, f);
 	if (err == LUA_OK) {
 		lua_pushlstring(L, m->data ? m->data : "", m->size);
 		err = lua_pcall(L, 1, 0, -3);

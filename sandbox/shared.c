@@ -43,3 +43,12 @@ int shared_bytes(lua_State *L)
 	lua_pushlstring(L, b->bytes, b->size);
 	return 1;
 }
+
+int shared_load(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TLIGHTUSERDATA);
+	const struct shared *b = lua_touserdata(L, 1);
+	if (luaL_loadbufferx(L, b->bytes, b->size, "=?", "b") != LUA_OK)
+		return lua_error(L);
+	return 1;
+}

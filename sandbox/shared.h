@@ -12,4 +12,8 @@ int shared_share(lua_State *L);
 /* shared(pointer) -> the bytes shared at it */
 int shared_bytes(lua_State *L);
 
+/* load_shared(pointer) -> the function whose bytecode is shared at it,
+ * loaded from there (no copy of the bytes made first) */
+int shared_load(lua_State *L);
+
 #endif

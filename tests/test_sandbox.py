@@ -1,7 +1,8 @@
 """What only the sandbox node promises: how it starts (a skynet config,
 include and $VAR in it, --demo), how fast, that SIGTERM ends it with exit
-code 0 (even with a service stuck in a loop), and that several nodes side by
-side form a cluster of independent consoles."""
+code 0 (even with a service stuck in a loop), that several nodes side by
+side form a cluster of independent consoles, and that its modules, compiled
+once for the node, keep their lines."""
 import os
 import re
 import signal
@@ -166,5 +167,28 @@ def test_signal_logs_the_traceback():
             assert a.cmd("ping .loopy")[1] in ("OK", "Error")
         node.wait_log(r"signal 0")
         node.wait_log(r"loopy\.lua:\d+:")
+    finally:
+        node.stop()
+
+
+def test_embedded_modules_keep_their_lines_in_every_service(tmp_path):
+    """skynet's code cache compiles a module once for the node; the
+    sandbox's services load the bytecode of its first compilation: an error
+    raised in it still names the file and line, in the service that compiled
+    it and in those that loaded it from the cache"""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sandbox", "lua",
+                       "skynet.lua")
+    with open(src) as f:
+        line = next(i for i, text in enumerate(f, 1) if '"call to invalid address "' in text)
+    script = tmp_path / "dead.lua"
+    script.write_text('print(select(2, pcall(require("skynet").call, 0x7ffff0, "lua", "x")))\n')
+    node = nodes.Node("sandbox", agents=3).start()
+    try:
+        with nodes.Console(node.port) as con:
+            agents = [l.split("\t")[0] for l in con.cmd("list")[0] if "snlua agent" in l]
+            assert len(agents) == 3
+            for a in agents:
+                assert con.cmd("inject %s %s" % (a, script)) == (
+                    ["sandbox/skynet.lua:%d: call to invalid address :007ffff0" % line], "OK")
     finally:
         node.stop()

@@ -39,11 +39,11 @@ end
 
 local function search_embedded(modname)
 	local file = embedded_file(modname)
-	local source = file and core.embedded(file)
-	if not source then
+	local chunk = file and core.chunk(file)
+	if not chunk then
 		return "\n\tno embedded module '" .. modname .. "'"
 	end
-	return assert(load(source, "@sandbox/" .. file)), file
+	return chunk, file
 end
 table.insert(package.searchers, 2, search_embedded)
 
@@ -60,7 +60,7 @@ SERVICE_NAME = name
 local function find_service()
 	local builtin = BUILTIN[name]
 	if builtin then
-		return assert(load(core.embedded(builtin), "@sandbox/" .. builtin))
+		return core.chunk(builtin)
 	end
 	local errs = {}
 	local path = core.command("GETENV", "luaservice") or "./service/?.lua"

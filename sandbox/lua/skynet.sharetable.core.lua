@@ -51,7 +51,7 @@ local function build(t)
 	local code = {}
 	for k, v in next, t do
 		if type(v) == "table" and v[FN] then
-			code[k], t[k] = v[FN], nil -- its bytecode, copied from the node's when read
+			code[k], t[k] = v[FN], nil -- its bytecode, loaded from the node's when read
 		elseif type(v) == "table" then
 			t[k] = build(v)
 		end
@@ -63,7 +63,7 @@ local function build(t)
 		local c = code[k]
 		if c then
 			code[k] = nil
-			rawset(t, k, assert(load(core.shared(c), nil, "b")))
+			rawset(t, k, core.load_shared(c))
 			return rawget(t, k)
 		end
 	end
