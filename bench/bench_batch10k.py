@@ -203,8 +203,13 @@ end
 print(changed, no, fn // 2)
 """
 
+# patches' floor: each service's journal listed, a line an entry with what
+# `patches` shows of it (lua/engine.lua's entry slots: id, name, sha256,
+# batch, time, who, state; and the number of changes)
 JOURNAL = """local S = package.loaded.skyctl
-return S and #S.journal
+for _, e in ipairs(S and S.journal or {}) do
+    print(e[1], e[2], e[3], e[4], e[5], e[6], e[8], #(e[9] or {}))
+end
 """
 
 
