@@ -410,16 +410,12 @@ def many_nodes(backend, files, env, tmp, one, k, why):
 def main():
     tmp = tempfile.mkdtemp(prefix="skyctl-bench10k-")
     files = {}
-    for i in range(3):
-        files["fix2.%d" % i] = os.path.join(tmp, "fix2.%d.lua" % i)
-        with open(files["fix2.%d" % i], "w") as f:
-            f.write(script("two.%d" % i))
-    for name, text in (("fix1", script("one")), ("fix2", script("two")),
-                       ("fix3", script("three")), ("fix1.floor", floor_script("one")),
-                       ("fix2.floor", floor_script("two")),
-                       ("fix3.floor", floor_script("three")), ("journal", JOURNAL),
-                       ("floor", FLOOR),
-                       ("tracked", TRACK_BEFORE + HOTFIX + script("four") + TRACK_AFTER)):
+    texts = [("fix1", script("one")), ("fix2", script("two")), ("fix3", script("three")),
+             ("fix1.floor", floor_script("one")), ("fix2.floor", floor_script("two")),
+             ("fix3.floor", floor_script("three")), ("journal", JOURNAL), ("floor", FLOOR),
+             ("tracked", TRACK_BEFORE + HOTFIX + script("four") + TRACK_AFTER)]
+    texts += [("fix2.%d" % i, script("two.%d" % i)) for i in range(3)]
+    for name, text in texts:
         files[name] = os.path.join(tmp, name + ".lua")
         with open(files[name], "w") as f:
             f.write(text)

@@ -39,13 +39,12 @@ static int code_write(lua_State *L, const void *p, size_t n, void *ud)
 	return 0;
 }
 
-static const struct code *code_find(const struct embed_file *f)
+/* f's code in the cache, or NULL; codes_lock held */
+static const struct code *code_of(const struct embed_file *f)
 {
-	pthread_mutex_lock(&codes_lock);
 	const struct code *c = codes;
 	while (c && c->file != f)
 		c = c->next;
-	pthread_mutex_unlock(&codes_lock);
 	return c;
 }
 
@@ -63,10 +62,7 @@ static void code_add(lua_State *L, const struct embed_file *f)
 		return;
 	}
 	pthread_mutex_lock(&codes_lock);
-	const struct code *o = codes;
-	while (o && o->file != f)
-		o = o->next;
-	if (o) {
+	if (code_of(f)) {
 		free(c->bytes);
 		free(c);
 	} else {
@@ -78,8 +74,10 @@ static void code_add(lua_State *L, const struct embed_file *f)
 
 int codecache_load(lua_State *L, const struct embed_file *f)
 {
-	const struct code *c = code_find(f);
-	if (c) /* the chunk name is in the bytecode */
+	pthread_mutex_lock(&codes_lock);
+	const struct code *c = code_of(f);
+	pthread_mutex_unlock(&codes_lock);
+	if (c) /* the chunk name is in the bytecode; a cached code never changes */
 		return luaL_loadbufferx(L, c->bytes, c->size, f->name, "b");
 	lua_pushfstring(L, "@sandbox/%s", f->name);
 	int err = luaL_loadbufferx(L, f->data, f->size, lua_tostring(L, -1), "t");
