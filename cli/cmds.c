@@ -133,6 +133,7 @@ static void cmd_usage_main(struct fmt_buf *b)
 		 "\nTargets (commands taking TARGET):\n"
 		 "  :a  :0000000a  a    a service handle (hex)\n"
 		 "  .name               a registered local name\n"
+		 "  %NAME               a global name (skynet.register without a dot)\n"
 		 "  @agent  @agent*     every service launched as `snlua agent ...` (globs allowed)\n"
 		 "  :a,:b,@gate         several, separated by commas\n"
 		 "  game1/:a  */@agent  on node game1 of the node file / on every node\n"

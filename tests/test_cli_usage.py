@@ -23,6 +23,9 @@ def test_help_lists_every_command_and_exit_codes():
     for code in range(7):
         assert re.search(r"^  %d  " % code, r.stdout, re.M), code
     assert "SKYCTL_HOST" in r.stdout and "@agent" in r.stdout
+    # every kind of target, the global names among them
+    for kind in (":0000000a", ".name", "%NAME", "@agent*", "game1/:a"):
+        assert re.search(r"^  .*%s" % re.escape(kind), r.stdout, re.M), kind
 
 
 def all_commands():
