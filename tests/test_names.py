@@ -59,7 +59,9 @@ def test_unknown_name_is_an_error_naming_it(named_node, tmp_path):
     r = skyctl("inject", ".nosuch", script, node=named_node,
                env={"XDG_STATE_HOME": str(tmp_path / "state")})
     assert r.returncode == 1
-    assert r.stderr.count("\n") == 1 and "no service is registered as .nosuch" in r.stderr
+    assert r.stderr.count("\n") == 1 and ("no service is registered as .nosuch (a global "
+                                          "name, registered without a dot, is %nosuch)"
+                                          in r.stderr), r.stderr
 
 
 def test_repl_on_a_name(named_node, tmp_path):
