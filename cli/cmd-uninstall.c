@@ -1,5 +1,6 @@
 /* skyctl uninstall [TARGET]: take skyctl out of live services.  Each
- * service loses the debug commands skyctl registered (SKYCTL, SKYCTL1) and
+ * service loses the debug commands skyctl registered (SKYCTL, SKYCTL1 in
+ * the service a batch went through, SKYCTLP in the services it patched) and
  * the engine's state; its patch journal stays in package.loaded.skyctl, so
  * patches and rollback still see what it carries (and put the engine back
  * when they run).  The operation runs as --no-agent does: nothing is

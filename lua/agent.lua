@@ -20,8 +20,10 @@
 --      `skynet.call(t, "debug", "RUN", PEER_RUN, ..., engine, "runonce", req)`,
 --      engine and req.ops the node's shared copy of the engine and of the
 --      operation's chunks (see shared_engine), else their bytecode; it runs
---      req and leaves nothing but the journal: the engine is resident in
---      the hub alone.
+--      req and leaves nothing but the journal, and SKYCTLP, through which
+--      the hub sends a target that keeps a journal its next requests
+--      (`skynet.call(t, "debug", "SKYCTLP", engine, "runonce", version,
+--      req)`: see PEER): the engine is resident in the hub alone.
 --   With --no-agent (and for sweeps and uninstall) this chunk runs in mode
 --   "once", the request passed along, through RUN as in step 2 (where the
 --   console has no dbgcmd, through the one-shot SKYCTL_ONCE the boot line
@@ -468,65 +470,118 @@ local function call_error(e)
 	return { ok = false, unreached = true, err = tostring(e):gsub("^.-:%d+: ", "") }
 end
 
--- What a peer RUNs: the engine (shared, bytecode or source), with its collector
--- stopped before the engine loads.  RUN collects all garbage once the
+-- What runs a hub's request in a peer: the node's shared copy of this chunk
+-- (see shared_engine), else its bytecode, called with skynet.sharetable's
+-- clone and the pointer to the hub's shared engine (or nothing) returns
+-- run(env, engine, mode, version, wire, req), which runs the engine
+-- (shared: the pointer; else its bytecode, and wire's) with req in env and
+-- returns the reply line, and the debug command a peer that keeps a
+-- journal registers as SKYCTLP (see PEER_RUN).
+-- The collector waits while run runs: RUN collects all garbage once the
 -- chunk returns, so until then a step of the collector is work done
--- twice: stopping it only once the engine had loaded left 11-13% of a
--- peer's time to those steps (a profile, brought as req.chunk, waits:
--- the collector runs).  It is back on once the request has made 16 MB,
+-- twice (stopping it only once the engine had loaded left 11-13% of a
+-- peer's time to those steps; a profile, brought as req.chunk, waits: the
+-- collector runs); through SKYCTLP, the service's collector takes the
+-- request's garbage afterwards, as it does any message's.  It is back on
+-- once the request has made 16 MB,
 -- before a script waits (the engine's gc_resume), and whatever happens,
 -- when the engine returns: a service never keeps its collector stopped.
-local PEER_RUN = [[
-local engine, mode, version, wire, req, clib, harbor = ...
-local at = not req.chunk and collectgarbage("isrunning") and collectgarbage("count")
-if at then
-	collectgarbage("stop")
-end
-local function resume(now)
-	if at and (now or collectgarbage("count") > at + 16384) then
-		at = nil
-		collectgarbage("restart")
+local PEER = [[
+local clone, shared = ...
+local skynet = require "skynet"
+local function run(env, engine, mode, version, wire, req)
+	local at = not req.chunk and collectgarbage("isrunning") and collectgarbage("count")
+	if at then
+		collectgarbage("stop")
 	end
-end
-local f, err
-if clib then -- engine: the pointer to the hub's shared engine (see shared_engine)
-	local name = "skynet.sharetable.core"
-	local here = harbor == require("skynet").self() >> 24
-	local open = here and clib ~= true and package.loadlib(clib, "luaopen_skynet_sharetable_core")
-	local loaded, ok, core = package.loaded[name], false, nil
-	if here then
-		ok, core = pcall(open or require, name)
-		package.loaded[name] = loaded
-	end
-	if not ok or type(core) ~= "table" then
-		resume(true)
-		error("skyctl: no shared engine here", 0)
-	end
-	local m, env, G = core.clone(engine), _ENV, _G
-	f = function(mode, version, _, ...) -- wire: the module, made here
-		return m.engine(env, mode, version, m.wire(G), ...)
-	end
-	for i, name in ipairs(req.ops or {}) do
-		local chunk = m[name]
-		req.ops[i] = function(...)
-			return chunk(G, ...)
+	local function resume(now)
+		if at and (now or collectgarbage("count") > at + 16384) then
+			at = nil
+			collectgarbage("restart")
 		end
 	end
-else
-	f, err = load(engine, "=skyctl-engine", "bt", _ENV)
+	local f, err
+	if clone then
+		local m = clone(engine)
+		f = function(mode, version, _, ...) -- wire: the module, made here
+			return m.engine(env, mode, version, m.wire(_ENV), ...)
+		end
+		for i, name in ipairs(req.ops or {}) do
+			local chunk = m[name]
+			req.ops[i] = function(...)
+				return chunk(_ENV, ...)
+			end
+		end
+	else
+		f, err = load(engine, "=skyctl-engine", "bt", env)
+	end
+	local ok = f ~= nil
+	if ok then
+		ok, err = pcall(f, mode, version, wire, req, resume)
+	end
+	if ok then -- the engine's chunk returned what runs req (see lua/engine.lua)
+		ok, err = pcall(err)
+	end
+	resume(true)
+	if not ok then
+		error(err, 0)
+	end
+	return err
 end
-local ok = f ~= nil
-if ok then
-	ok, err = pcall(f, mode, version, wire, req, resume)
+-- SKYCTLP: a request of the hub whose shared engine this peer's command
+-- was made for, run as RUN would but for RUN's own work: no inject
+-- environment (the engine finds _P and _U itself, when it needs them), and
+-- no full collection at the end (the garbage is the service's collector's,
+-- as any message's is): a patched service with a heap of 100 MB is not
+-- stopped for 40 ms or more by each request skyctl sends it.  What is not
+-- that hub's pointer (another hub's, a console's stray line) is refused
+-- before anything runs.  It takes run from the shared copy at each call
+-- rather than keep it: in the sandbox, whose services each load the
+-- shared code they use, the command's code is then all that stays.
+local function command(engine, mode, version, req)
+	if engine ~= shared or type(req) ~= "table" then
+		return skynet.ret(skynet.pack(false, "skyctl: not this command's engine"))
+	end
+	local fresh = clone(engine).peer(_ENV, clone, engine)
+	skynet.ret(skynet.pack(pcall(fresh, _ENV, engine, mode, version, nil, req)))
 end
-if ok then -- the engine's chunk returned what runs req (see lua/engine.lua)
-	ok, err = pcall(err)
+return run, command]]
+local peer_chunk = assert(load(PEER, "=skyctl-peer", "t", _G))
+
+-- What a peer RUNs: run (PEER, shared or brought) with RUN's environment.
+-- Where the engine is shared and keep is set (by a resident agent, for any
+-- request but uninstall's), a peer that keeps a journal afterwards
+-- registers PEER's command, SKYCTLP, and says so ("T" or "F" for "t" or
+-- "f"): the hub sends it the next requests, and a service that skyctl
+-- patched keeps only that closure (about 200 bytes of its heap: the code
+-- is shared) besides its journal.  A peer with no journal keeps nothing.
+local PEER_RUN = [[
+local engine, mode, version, wire, req, clib, harbor, peer, keep = ...
+if not clib then -- engine, wire and peer: bytecode (or source)
+	print(load(peer, "=skyctl-peer", "bt", _G)()(_ENV, engine, mode, version, wire, req))
+	return
 end
-resume(true)
-if not ok then
-	error(err, 0)
-end]]
+-- engine: the pointer to the hub's shared engine (see shared_engine)
+local name = "skynet.sharetable.core"
+local here = harbor == require("skynet").self() >> 24
+local open = here and clib ~= true and package.loadlib(clib, "luaopen_skynet_sharetable_core")
+local loaded, ok, core = package.loaded[name], false, nil
+if here then
+	ok, core = pcall(open or require, name)
+	package.loaded[name] = loaded
+end
+if not ok or type(core) ~= "table" then
+	error("skyctl: no shared engine here", 0)
+end
+local run, command = core.clone(engine).peer(_G, core.clone, engine)
+local line = run(_ENV, engine, mode, version, wire, req)
+if keep and package.loaded.skyctl then
+	require("skynet.debug").reg_debugcmd("SKYCTLP", command)
+	line = line:sub(1, 1):upper() .. line:sub(2)
+end
+print(line)]]
 local peer_run_code = dumper(assert(load(PEER_RUN, "=skyctl-run", "t", _G)))
+CODE.peer, SOURCES.peer = dumper(peer_chunk), PEER
 
 -- req.ops: the names of the chunks its operation brings (share: the
 -- shared engine's), else their bytecode
@@ -541,17 +596,24 @@ end
 -- The debug message of a fan-out, RUN the engine with req, packed
 -- (skynet.packstring) when first needed and once for all the peers: a
 -- copy for each of them rather than a packing of 20 KB.  With share, the
--- one that points at the shared engine; without, the one that brings it.
+-- one that points at the shared engine (with command, the one for a
+-- peer's SKYCTLP); without, the one that brings it.
 local function run_message(req)
 	local msgs = {}
-	return function(share)
-		local which = share and "shared" or "brought"
+	return function(share, command)
+		local which = command and "command" or share and "shared" or "brought"
 		if not msgs[which] then
 			bring_ops(req, share)
-			msgs[which] = share and skynet.packstring("RUN", peer_run_code(), "skyctl-engine",
-				share[1], "runonce", VERSION, false, req, share[2], share[3]) or
-				skynet.packstring("RUN", peer_run_code(), "skyctl-engine", CODE.engine(),
-					"runonce", VERSION, CODE.wire(), req)
+			if command then
+				msgs[which] = skynet.packstring("SKYCTLP", share[1], "runonce", VERSION, req)
+			elseif share then
+				msgs[which] = skynet.packstring("RUN", peer_run_code(), "skyctl-engine",
+					share[1], "runonce", VERSION, false, req, share[2], share[3], nil,
+					MODE == "load" and req.op ~= "remove")
+			else
+				msgs[which] = skynet.packstring("RUN", peer_run_code(), "skyctl-engine",
+					CODE.engine(), "runonce", VERSION, CODE.wire(), req, nil, nil, CODE.peer())
+			end
 		end
 		return msgs[which]
 	end
@@ -567,12 +629,42 @@ local function call_packed(t, msg)
 	return skynet.unpack(m, sz)
 end
 
--- RUN the engine with req in peer t (msg: run_message's): shared, else
--- as bytecode, or as source where the node refuses binary chunks; returns
--- pcall's results
+-- The peers that registered SKYCTLP for this service's agent (see
+-- PEER_RUN), a bit each by handle in S.commands: 1.3 KB for 10,000 of
+-- them.  A request goes to that command; where it is another hub's, to
+-- RUN, which registers it again.  An uninstall through this service (its
+-- first target; mode "once", which registers nothing) clears the bits of
+-- the peers it takes the command from.  One through another service
+-- (`skyctl uninstall :c`, which goes through :c) leaves them set here: the
+-- next request to such a peer finds no command, the peer's debug dispatch
+-- logs that, and the request goes to RUN.
+local function has_command(t)
+	local id = t & 0xffffff
+	return ((S.commands or {})[id >> 6] or 0) & (1 << (id & 63)) ~= 0
+end
+local function set_command(t, has)
+	if not (has or S.commands) then
+		return
+	end
+	local id, commands = t & 0xffffff, S.commands or {}
+	local w, bit = id >> 6, 1 << (id & 63)
+	commands[w] = has and (commands[w] or 0) | bit or (commands[w] or 0) & ~bit
+	S.commands = commands
+end
+
+-- Run the engine with req in peer t (msg: run_message's): through its
+-- command, else RUN it there shared, else as bytecode, or as source where
+-- the node refuses binary chunks; returns pcall's results
 local function peer_run(t, req, msg)
 	local share = shared_engine()
 	share = share and t >> 24 == share[3] and share
+	if share and has_command(t) then
+		local ok, done, out = pcall(call_packed, t, msg(share, true))
+		if ok and (done or not tostring(out):find("not this command's engine", 1, true)) then
+			return ok, done, out
+		end
+		set_command(t, false)
+	end
 	local ok, done, out = pcall(call_packed, t, msg(share))
 	if share and ok and not done and tostring(out):find("no shared engine", 1, true) then
 		ok, done, out = pcall(call_packed, t, msg(false))
@@ -580,26 +672,34 @@ local function peer_run(t, req, msg)
 	if ok and not done and tostring(out):find("binary", 1, true) then
 		bring_ops(req, false)
 		ok, done, out = pcall(skynet.call, t, "debug", "RUN", PEER_RUN, "skyctl-engine",
-			engine_src, "runonce", VERSION, wire_src, req)
+			engine_src, "runonce", VERSION, wire_src, req, nil, nil, PEER)
 	end
 	return ok, done, out
 end
 
 -- Run req (msg: run_message's) in peer service t: the engine comes with each
 -- request and goes when it is done (mode "runonce"), so a peer keeps
--- nothing of skyctl's but its journal.  The chunk prints "t" or "f" and
--- the reply line.  Returns ok and the reply: a table, or a wire.raw line
--- from the peer.
+-- nothing of skyctl's but its journal (and the command that brings the
+-- engine, SKYCTLP).  The peer replies "t" or "f" ("T" or "F": it has
+-- registered SKYCTLP) and the reply line.  Returns ok and the reply: a
+-- table, or a wire.raw line from the peer.
 local function call_peer(t, req, msg)
 	if t == skynet.self() then
 		local rep = E.handle_local(req)
 		return rep.ok, rep
 	end
 	local ok, done, out = peer_run(t, req, msg)
+	if req.op == "remove" then -- (its command is gone, see has_command)
+		set_command(t, false)
+	end
 	if not ok then
 		return false, call_error(done)
 	end
 	local flag = done and out:sub(1, 1)
+	if flag == "T" or flag == "F" then
+		set_command(t, true)
+		flag = flag:lower()
+	end
 	if flag == "t" or flag == "f" then
 		return flag == "t", wire.raw(out:sub(2))
 	end
@@ -825,7 +925,7 @@ if S.cmd and S.cmd ~= CMD then
 end
 if S.version ~= VERSION then
 	-- (peers and journaled: an older agent's record of resident engines)
-	S.U, S.Useen, S.peers, S.journaled = nil, nil, nil, nil
+	S.U, S.Useen, S.peers, S.journaled, S.commands = nil, nil, nil, nil, nil
 end
 -- command: for lua/probe.lua, which answers a session's first request
 S.version, S.cmd, S.command = VERSION, CMD, command

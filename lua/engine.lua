@@ -1,11 +1,12 @@
 -- skyctl engine: the part of skyctl's agent every service it reaches
 -- runs.  A hub (lua/agent.lua, in the service a client talks to) shares
 -- this chunk with the services it reaches (skynet.sharetable.core), or
--- sends its bytecode, with each request (through lua/agent.lua's
--- PEER_RUN: mode, version, wire, req, gc_resume):
---   mode "runonce"  returns what runs req (see the end), registering
---                   nothing: once it is done the service keeps only its
---                   journal (the engine is not resident: 66 KB of Lua
+-- sends its bytecode, with each request (through lua/agent.lua's PEER
+-- chunk: mode, version, wire, req, gc_resume):
+--   mode "runonce"  returns what runs req and returns the reply line (see
+--                   the end): once it is done the service keeps only its
+--                   journal and the command that brings the engine,
+--                   SKYCTLP (the engine is not resident: 66 KB of Lua
 --                   heap in each of 10,000 services is a game server's
 --                   memory doubled);
 --   mode "lib"      (the hub's own copy) returns the engine's functions.
@@ -25,10 +26,12 @@
 -- (for a prompt) and runs requests naming other targets.
 --
 -- What stays in a peer: the table package.loaded["skyctl"] with its patch
--- journal, only when it has one.  In a hub, the debug commands SKYCTL and
--- SKYCTL1 (lua/agent.lua) and the engine state besides.  The request
--- {op = "remove"} (`skyctl uninstall`) unregisters both commands and keeps
--- only the journal, or nothing when the journal is empty;
+-- journal, only when it has one, and then (where the hub shares the
+-- engine) the debug command SKYCTLP (lua/agent.lua's PEER chunk).  In a
+-- hub, the debug commands SKYCTL and SKYCTL1 (lua/agent.lua) and the
+-- engine state besides.  The request {op = "remove"} (`skyctl uninstall`)
+-- unregisters the three and keeps only the journal, or nothing when the
+-- journal is empty;
 -- `package.loaded.skyctl = nil` in a debug session drops a journal too.
 local RUN_P, RUN_U = _P, _U -- set when this chunk runs under debug RUN
 -- WIRE: lua/wire.lua's chunk (text or bytecode), or the module itself;
@@ -47,7 +50,7 @@ local getmetatable, setmetatable_raw = dbg.getmetatable, dbg.setmetatable
 local skynet = require "skynet"
 local sdebug = require "skynet.debug"
 
-local CMD, LOADER = "SKYCTL1", "SKYCTL"
+local CMD, LOADER, PEER = "SKYCTL1", "SKYCTL", "SKYCTLP"
 
 local wire = WIRE
 if type(wire) ~= "table" then
@@ -206,17 +209,20 @@ local function inject_tables()
 		skynet.call(skynet.self(), "debug", "RUN", CAPTURE, "skyctl")
 		return S.P or {}, S.U or {}
 	end
-	if not S.U then
-		local U, useen = {}, {}
+	local U, useen = S.U, S.Useen
+	if not U then
+		U, useen = {}, {}
 		uptables(U, d, useen)
 		uptables(U, r, useen)
-		S.U, S.Useen = U, useen
+		if MODE == "lib" then -- a hub's; a peer keeps nothing of a request's (see footprint)
+			S.U, S.Useen = U, useen
+		end
 	end
-	local proto = S.U.proto
+	local proto = U.proto
 	if type(proto) ~= "table" then
-		return {}, S.U
+		return {}, U
 	end
-	local seen = setmetatable({}, { __index = S.Useen })
+	local seen = setmetatable({}, { __index = useen })
 	local P = {}
 	for _, p in pairs(proto) do
 		local name, dispatch = p.name, p.dispatch
@@ -226,7 +232,7 @@ local function inject_tables()
 			uptables(pp, dispatch, seen)
 		end
 	end
-	return P, S.U
+	return P, U
 end
 
 ---------------------------------------------------------------- changes
@@ -349,6 +355,7 @@ end
 function OPS.remove()
 	sdebug.reg_debugcmd(CMD, nil)
 	sdebug.reg_debugcmd(LOADER, nil)
+	sdebug.reg_debugcmd(PEER, nil)
 	for k in pairs(S) do
 		if k ~= "journal" and k ~= "set" then
 			S[k] = nil
@@ -449,7 +456,7 @@ return function()
 	if not done then
 		error(ok, 0)
 	end
-	print((ok and "t" or "f") .. line)
 	running = false
 	tidy()
+	return (ok and "t" or "f") .. line
 end

@@ -195,3 +195,59 @@ def test_each_request_reaches_a_peer_as_one_message(backend, tmp_path, state, sh
     finally:
         con.close()
         n.stop()
+
+
+# a finalizer counting the service's collections (each one arms the next),
+# with its collector stopped: only a forced collection (RUN's) counts
+COUNTING = """collectgarbage("stop")
+_G.CYCLES = 0
+local function arm()
+    setmetatable({}, { __gc = function() _G.CYCLES = _G.CYCLES + 1 arm() end })
+end
+arm()
+"""
+CYCLES = """local registered = false
+local reg = require("skynet.debug").reg_debugcmd
+for i = 1, 16 do
+    local name, v = debug.getupvalue(reg, i)
+    if name == "extern_dbgcmd" then
+        registered = v.SKYCTLP ~= nil
+    end
+end
+print(_G.CYCLES, registered)
+"""
+
+
+def test_a_patched_peer_is_reached_through_its_command(node, tmp_path, state):
+    """A peer that keeps a journal registers one debug command, SKYCTLP,
+    where the hub shares the engine (not on skynet 1.4), and the hub sends
+    it the next requests there: no stock RUN, so no full collection of the
+    service's heap per request.  uninstall takes the command away, and a
+    hub's next batch goes back to RUN with nothing in the node's log."""
+    fix = write(tmp_path, "fix.lua", FIX)
+    r = skyctl_at(state, "inject", "@agent", fix, node=node)
+    assert r.returncode == 0 and "3 ok" in r.stdout, r.stdout + r.stderr
+    shares = not (node.backend != "sandbox" and nodes.old_console(node))
+    con = nodes.Console(node.port)
+    con.banner()
+    cycles = write(tmp_path, "cycles.lua", CYCLES)
+    try:
+        # :c, not the hub (:a): its stock RUN here collects once
+        assert con.cmd("inject c %s" % write(tmp_path, "counting.lua", COUNTING))[1] == "OK"
+        for args in (["patches", "@agent"], ["diff", "@agent", fix],
+                     ["inject", "--again", "@agent", fix], ["rollback", "@agent"]):
+            r = skyctl_at(state, *args, node=node)
+            assert r.returncode == 0, (args, r.stdout + r.stderr)
+        assert con.cmd("inject c %s" % cycles) == (["1\ttrue" if shares else "5\tfalse"], "OK")
+        r = skyctl_at(state, "uninstall", "@agent", node=node)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert con.cmd("inject c %s" % cycles) == (["3\tfalse" if shares else "7\tfalse"], "OK")
+        mark = node.log_mark()
+        r = skyctl_at(state, "patches", "@agent", node=node)
+        assert r.returncode == 0 and "3 services" in r.stderr, r.stdout + r.stderr
+        if not nodes.old_console(node):   # (skynet 1.4's first contact logs, see above)
+            assert log_since(node, mark) == [], "\n".join(node.log_lines[mark:])
+        assert con.cmd("inject c %s" % cycles) == (["5\ttrue" if shares else "9\tfalse"], "OK")
+    finally:
+        con.cmd('inject c %s' % write(tmp_path, "restart.lua", 'collectgarbage("restart")\n'))
+        con.close()

@@ -217,7 +217,7 @@ def test_no_agent_leaves_nothing_registered(node, tmp_path, state):
     assert r.returncode == 0 and "2 ok" in r.stdout, r.stdout + r.stderr
     con = Conn(node.port)
     for h in "ab":
-        for cmd in ("SKYCTL1", "SKYCTL", "SKYCTL_ONCE"):
+        for cmd in ("SKYCTL1", "SKYCTL", "SKYCTL_ONCE", "SKYCTLP"):
             assert con.cmd("dbgcmd %s %s x" % (h, cmd))[1] == "Error"
         assert call(con, h, '"deposit", 1') == "1\t2\nn\t1"
     con.close()
@@ -233,7 +233,7 @@ def test_uninstall_removes_commands_and_keeps_journals(node, tmp_path, state):
     assert "uninstall: 2 ok, 0 failed, 0 unknown" in r.stdout
     con = Conn(node.port)
     for h in "bc":
-        for cmd in ("SKYCTL1", "SKYCTL", "SKYCTL_ONCE"):
+        for cmd in ("SKYCTL1", "SKYCTL", "SKYCTL_ONCE", "SKYCTLP"):
             assert con.cmd("dbgcmd %s %s x" % (h, cmd))[1] == "Error"
         assert call(con, h, '"deposit", 1') == "1\t2\nn\t1"  # the patch stays in place
     # :a, which reached :b and :c before, puts the engine back where it is gone

@@ -99,10 +99,13 @@ def test_peers_keep_nothing_but_their_journal(node, client):
     rep = client.request(hub, {"op": "apply", "targets": [int(peer, 16)],
                                "sub": {"op": "apply", "scripts": [script(FIX)]}})
     assert rep["results"][0]["ok"] and client.boots == 1
-    # the engine came with the request and went: no debug command stays
+    # the engine came with the request and went: no debug command stays but
+    # SKYCTLP, which brings the engine to a peer keeping a journal (a stray
+    # argument gets a refusal, and nothing runs)
     if route(con) == "dbgcmd":
         for cmd in ("SKYCTL1", "SKYCTL"):
             assert con.cmd("dbgcmd %s %s x" % (peer, cmd))[1] == "Error"
+        assert con.cmd("dbgcmd %s SKYCTLP x" % peer)[1] == "OK"
     # the journal operations come with each request for one
     for _ in range(2):
         rep = client.request(hub, {"op": "journal", "targets": [int(peer, 16)],
@@ -121,15 +124,15 @@ def test_a_broken_journal_chunk_gets_an_error_reply(node, client, tmp_path):
     client.request("%x" % hub, {"op": "apply", "targets": [peer],
                                 "sub": {"op": "apply", "scripts": [script(FIX)]}})
     # what a hub RUNs in a peer for a journal request (the engine, whose
-    # chunk returns what runs the request), with the chunk broken (sent by
-    # stock inject)
+    # chunk returns what runs the request and returns the reply line), with
+    # the chunk broken (sent by stock inject)
     lua = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lua")
     probe = tmp_path / "probe.lua"
     probe.write_text('local skynet = require "skynet"\n'
                      'local function src(p) local f = assert(io.open(p)) local s = f:read("a")'
                      ' f:close() return s end\n'
-                     'local run = "local e = ... return load(e, \'=skyctl-engine\', \'t\','
-                     ' _ENV)(select(2, ...))()"\n'
+                     'local run = "local e = ... print(load(e, \'=skyctl-engine\', \'t\','
+                     ' _ENV)(select(2, ...))())"\n'
                      'local _, out = skynet.call(%d, "debug", "RUN", run, "skyctl-run",'
                      ' src("%s/engine.lua"), "runonce", "%s", src("%s/wire.lua"), {op = "journal",'
                      ' v = "%s", ops = {"not lua ("}})\nprint(out)'
@@ -229,7 +232,7 @@ def test_no_agent_leaves_nothing_registered(node):
                           "sub": {"op": "apply", "scripts": [script(FIX)]}}, once=True)
     assert all(r["ok"] for r in rep["results"]), rep
     for a in addrs:
-        for cmd in ("SKYCTL1", "SKYCTL", "SKYCTL_ONCE"):
+        for cmd in ("SKYCTL1", "SKYCTL", "SKYCTL_ONCE", "SKYCTLP"):
             assert con.cmd("dbgcmd %x %s x" % (a, cmd))[1] == "Error"
         assert call(con, "%x" % a, '"deposit", 1') == "1\t2\nn\t1"
     c.close(), con.close()

@@ -4,7 +4,7 @@
 -- commands of one's own.
 local core = require "sandbox.core"
 
-local extern_cmds = {}
+local extern_dbgcmd = {}
 
 local function init(skynet, export)
 	local info_func
@@ -126,7 +126,7 @@ local function init(skynet, export)
 
 	local function debug_dispatch(_, _, cmd, ...)
 		cmds = cmds or make_cmds()
-		local f = cmds[cmd] or extern_cmds[cmd]
+		local f = cmds[cmd] or extern_dbgcmd[cmd]
 		assert(f, cmd)
 		f(...)
 	end
@@ -141,7 +141,7 @@ local function init(skynet, export)
 end
 
 local function reg_debugcmd(name, fn)
-	extern_cmds[name] = fn
+	extern_dbgcmd[name] = fn
 end
 
 return {
