@@ -10,7 +10,9 @@ the same script after a bare hotfix.replace, which a stock inject lacks),
 with skyctl's fan-out width (8 at once); for list, the console's own
 `list` read from a bare socket.  Each figure is the median of 3 runs of
 skyctl and its floor in turn (list 5; first contact one, against a fresh
-node's floor: see cold_floor).  Beside inject it prints what tracking
+node's floor: see cold_floor), each after a full collection of every
+service (see collect), and the time of one after an inject in place of
+either.  Beside inject it prints what tracking
 alone costs: the same RUN with the script between a bare snapshot of the
 code tables and a compare (TRACK_BEFORE).  Then the same inject into N
 nodes at once (`skyctl -a`), N as many as the machine's memory holds (at
@@ -259,6 +261,18 @@ def floor(con, host, path, kind, arg=None):
     return dt
 
 
+def collect(con):
+    """a full garbage collection of every service (the console's gc): each
+    timed run starts from heaps that hold no garbage of the run before
+    (skyctl's requests through SKYCTLP leave theirs to the services'
+    collectors, where a floor's RUN collects); returns its time"""
+    t = time.perf_counter()
+    out, status = con.cmd("gc", timeout=600)
+    if status != "OK":
+        raise RuntimeError("gc: %s" % out)
+    return time.perf_counter() - t
+
+
 def console_list(port):
     """list's floor: the console's own `list`, read to its end from a bare
     socket by a careful client (TCP_NODELAY, TCP_QUICKACK before each read:
@@ -343,10 +357,19 @@ def one_node(backend, files, env):
             ("stuck", lambda i: ["stuck"], "statonly", lambda i: None, 3),
             ("list", lambda i: ["list"], "list", lambda i: None, 5),
         ]
+        after = {}  # a full collection's time after each side's inject in place
         for name, args, kind, arg, n in cases:
-            runs = [(skyctl_rusage(h + args(i), env),
-                     console_list(node.port) if kind == "list" else
-                     floor(con, host, files["floor"], kind, arg(i))) for i in range(n)]
+            runs = []
+            for i in range(n):
+                collect(con)
+                ours = skyctl_rusage(h + args(i), env)
+                left = collect(con)
+                base = console_list(node.port) if kind == "list" else \
+                    floor(con, host, files["floor"], kind, arg(i))
+                if name == "inject, agent in place":
+                    after.setdefault("skyctl", []).append(left)
+                    after.setdefault("floor", []).append(collect(con))
+                runs.append((ours, base))
             (wall, cpu, rss, code), _ = sorted(runs, key=lambda r: r[0][0])[len(runs) // 2]
             base = sorted(r[1] for r in runs)[len(runs) // 2]
             if name == "inject, first contact":
@@ -371,6 +394,9 @@ def one_node(backend, files, env):
             " exit %d" % code if code else "", mark(ok)))
     print("   first contact's floor: %.2fs, into the services of a fresh node (each one's first "
           "debug RUN, as skyctl's is); into this node's, once skyctl had been: %.2fs" % (cold, warm))
+    print("   a gc of every service after an inject in place: %.2fs after skyctl's, %.2fs after "
+          "the floor's (what skyctl leaves to the services' collectors; the floor's RUN "
+          "collects)" % (sorted(after["skyctl"])[1], sorted(after["floor"])[1]))
     inject = next(r for r in rows if r[0] == "inject, agent in place")
     print("   tracking alone (a bare snapshot and compare of the code tables around the same RUN):"
           " %.2fs = %.1fx the inject floor; inject, agent in place = %.1fx it" % (
