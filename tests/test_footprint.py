@@ -238,6 +238,8 @@ def test_a_patched_peer_is_reached_through_its_command(node, tmp_path, state):
                      ["inject", "--again", "@agent", fix], ["rollback", "@agent"]):
             r = skyctl_at(state, *args, node=node)
             assert r.returncode == 0, (args, r.stdout + r.stderr)
+        # (a probe prints, then its own RUN collects; after the uninstall,
+        # its RUN and patches' RUN, first contact again, collect too)
         assert con.cmd("inject c %s" % cycles) == (["1\ttrue" if shares else "5\tfalse"], "OK")
         r = skyctl_at(state, "uninstall", "@agent", node=node)
         assert r.returncode == 0, r.stdout + r.stderr
