@@ -396,7 +396,7 @@ def one_node(backend, files, env):
           "debug RUN, as skyctl's is); into this node's, once skyctl had been: %.2fs" % (cold, warm))
     print("   a gc of every service after an inject in place: %.2fs after skyctl's, %.2fs after "
           "the floor's (what skyctl leaves to the services' collectors; the floor's RUN "
-          "collects)" % (sorted(after["skyctl"])[1], sorted(after["floor"])[1]))
+          "collects)" % tuple(sorted(after[k])[len(after[k]) // 2] for k in ("skyctl", "floor")))
     inject = next(r for r in rows if r[0] == "inject, agent in place")
     print("   tracking alone (a bare snapshot and compare of the code tables around the same RUN):"
           " %.2fs = %.1fx the inject floor; inject, agent in place = %.1fx it" % (

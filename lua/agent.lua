@@ -639,17 +639,20 @@ end
 -- next request to such a peer finds no command, the peer's debug dispatch
 -- logs that, and the request goes to RUN.
 local function has_command(t)
-	local id = t & 0xffffff
-	return ((S.commands or {})[id >> 6] or 0) & (1 << (id & 63)) ~= 0
+	local id, commands = t & 0xffffff, S.commands
+	return commands ~= nil and (commands[id >> 6] or 0) & (1 << (id & 63)) ~= 0
 end
 local function set_command(t, has)
-	if not (has or S.commands) then
-		return
+	local id, commands = t & 0xffffff, S.commands
+	if not commands then
+		if not has then
+			return
+		end
+		commands = {}
+		S.commands = commands
 	end
-	local id, commands = t & 0xffffff, S.commands or {}
 	local w, bit = id >> 6, 1 << (id & 63)
 	commands[w] = has and (commands[w] or 0) | bit or (commands[w] or 0) & ~bit
-	S.commands = commands
 end
 
 -- Run the engine with req in peer t (msg: run_message's): through its

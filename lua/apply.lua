@@ -1063,13 +1063,14 @@ local function operations()
 		return type(f) == "function" and getinfo(f, "S").what ~= "C"
 	end
 
-	-- A global the new function label reads (r: where) that the service
-	-- does not have.  An upvalue of the function it replaces by that name
-	-- (old_names) is the classic mistake: the new function was written as
-	-- if it shared the old one's locals, and fails at every call.  A name
-	-- an edit or two from an upvalue of either function is a misspelling.
-	-- Otherwise a warning: a global may be nil on purpose (a flag).
-	local function nil_global(add, r, file, label, old_names, new_names, old)
+	-- A global the new function new (label) reads (r: where) that the
+	-- service does not have.  An upvalue of the function old it replaces by
+	-- that name (old_names) is the classic mistake: the new function was
+	-- written as if it shared the old one's locals, and fails at every call.
+	-- A name an edit or two from an upvalue of either function is a
+	-- misspelling.  Otherwise a warning: a global may be nil on purpose (a
+	-- flag).
+	local function nil_global(add, r, file, label, old_names, new, old)
 		local near = nearest(r.name, old_names)
 		if near == r.name then
 			add("error", "%s: a global in %s (read at %s:%d), nil in the service, but an "
@@ -1077,7 +1078,7 @@ local function operations()
 				.. "and hotfix.replace joins it", r.name, label, file, r.line, where(old), r.name)
 			return
 		end
-		near = near or nearest(r.name, new_names)
+		near = near or nearest(r.name, (upvalue_names(new)))
 		if near and #r.name > 2 then -- (any one letter is one edit from another)
 			add("error", "%s: global is nil in the service (read at %s:%d, in %s); did you "
 				.. "mean %s?", r.name, file, r.line, label, near)
@@ -1119,14 +1120,11 @@ local function operations()
 							oinfo.isvararg and " and ..." or "")
 					end
 				end
-				local env, mine = nil, {}
+				local env
 				for i, name, v in upvalues(new) do
 					if name == "_ENV" then
 						env = v
-					else
-						mine[#mine + 1] = name
-					end
-					if name ~= "_ENV" and v == nil and not ids[upvalueid(new, i)]
+					elseif v == nil and not ids[upvalueid(new, i)]
 						and not (ctx.joined[new] and ctx.joined[new][i]) then
 						local near = nearest(name, names)
 						if lua_function(old) and near == name then
@@ -1150,7 +1148,7 @@ local function operations()
 						end
 						if inside and not seen[r.name] and lookup(env, r.name) == nil then
 							seen[r.name] = true
-							nil_global(add, r, chunkname:sub(2), label, names, mine, old)
+							nil_global(add, r, chunkname:sub(2), label, names, new, old)
 						end
 					end
 				end

@@ -27,16 +27,14 @@ int names_resolve(const char *spec, const char *name, double timeout, uint32_t *
 		return -1;
 	}
 	/* "1\t<handle in decimal>" then "n\t1"; "n\t0" for a local name
-	 * nobody has */
+	 * nobody has (a global one's QUERYNAME waits for it: see above) */
 	char *end = NULL;
 	unsigned long v = 0;
 	if (r.ok && r.nlines >= 1 && strncmp(r.lines[0], "1\t", 2) == 0)
 		v = strtoul(r.lines[0] + 2, &end, 10);
 	if (r.ok && r.nlines == 1 && strcmp(r.lines[0], "n\t0") == 0)
-		rc = name[0] == '.' ? err_set(e, ERR_NODE, "no service is registered as %s (a "
-					      "global name, registered without a dot, is %%%s)",
-					      name, name + 1) :
-			err_set(e, ERR_NODE, "no service is registered as %s", name);
+		rc = err_set(e, ERR_NODE, "no service is registered as %s (a global name, "
+			     "registered without a dot, is %%%s)", name, name + 1);
 	else if (!r.ok || !end || *end || v == 0 || v > 0xffffffffUL)
 		rc = err_set(e, r.ok ? ERR_PROTO : ERR_NODE, "%s: %s", name,
 			     r.ok ? "unexpected reply to QUERYNAME" : proto_failure(line, &r));
