@@ -173,9 +173,15 @@ local function upvalues(f)
 end
 
 -- stock inject's walk: table-valued upvalues of f and of the functions
--- reachable through its upvalues, by name
+-- reachable through its upvalues, by name (a loop of its own, not
+-- upvalues(): every request to a peer through SKYCTLP walks some 80
+-- upvalues, and the iterator's call for each was half the walk)
 local function uptables(u, f, seen)
-	for _, name, v in upvalues(f) do
+	for i = 1, 255 do
+		local name, v = getupvalue(f, i)
+		if name == nil then
+			return
+		end
 		local t = type(v)
 		if t == "table" then
 			u[name] = v
