@@ -9,11 +9,10 @@ stock `inject` of a script that the node reads from disk: for an inject,
 the same script after a bare hotfix.replace, which a stock inject lacks),
 with skyctl's fan-out width (8 at once); for list, the console's own
 `list` read from a bare socket.  Each figure is the median of 3 runs of
-skyctl and its floor in turn (list 5; first contact one, against a fresh
-node's floor: see cold_floor), each after a full collection of every
-service (see collect), and the time of one after an inject in place of
-either.  Beside inject it prints what tracking
-alone costs: the same RUN with the script between a bare snapshot of the
+skyctl and its floor in turn (list 5; first contact on fresh nodes: see
+first_contact), each after a full collection of every service (see
+collect), and the time of one after an inject in place of either.
+Beside inject it prints what tracking alone costs: the same RUN with the script between a bare snapshot of the
 code tables and a compare (TRACK_BEFORE).  Then the same inject into N
 nodes at once (`skyctl -a`), N as many as the machine's memory holds (at
 most 8), and as many as it has cores.
@@ -309,42 +308,66 @@ def mark(ok):
     return "" if ok else "  MISSED"
 
 
-def cold_floor(backend, files):
-    """the floor of first contact: skyctl's first request is each service's
-    first debug RUN, which loads skynet.inject (the node reads it from
-    disk, in every service); the floors measured after it find it loaded.
-    So first contact is compared with a stock inject into a fresh node of
-    the same size, whose services have run none either."""
-    node = nodes.Node(backend, agents=SERVICES).start(timeout=600)
-    try:
-        con = nodes.Console(node.port, timeout=600)
-        con.banner()
-        base = floor(con, host_of(con), files["floor"], "run", files["fix1.floor"])
-        con.close()
-    finally:
-        node.stop()
-    return base
+FIRST_ROUNDS = 3  # first contact: the median of these, each side on fresh nodes
+
+
+def first_contact(backend, files, env, node, con):
+    """skyctl's first request is each service's first debug RUN, which
+    loads skynet.inject (the node reads it from disk, in every service);
+    the floors measured after it find it loaded.  So first contact is
+    compared with a stock inject into a fresh node of the same size, whose
+    services have run none either.  One run of either reads up to 1.5x
+    another, so each is taken FIRST_ROUNDS times, in turn, each on a node of
+    its own (node, con: the one the rows after it use, its first round's);
+    returns skyctl's median run (wall, cpu, rss, code) and the floor's
+    median time."""
+    ours, floors = [], []
+    for i in range(FIRST_ROUNDS):
+        fresh = nodes.Node(backend, agents=SERVICES).start(timeout=600)
+        try:
+            c = nodes.Console(fresh.port, timeout=600)
+            c.banner()
+            collect(c)
+            floors.append(floor(c, host_of(c), files["floor"], "run", files["fix1.floor"]))
+            c.close()
+        finally:
+            fresh.stop()
+        target = node if i == 0 else nodes.Node(backend, agents=SERVICES).start(timeout=600)
+        try:
+            if i == 0:
+                collect(con)
+            else:
+                c = nodes.Console(target.port, timeout=600)
+                c.banner()
+                collect(c)
+                c.close()
+            ours.append(skyctl_rusage(["-H", target.address, "inject", "@agent", files["fix1"]],
+                                      env))
+        finally:
+            if target is not node:
+                target.stop()
+    return sorted(ours)[len(ours) // 2], sorted(floors)[len(floors) // 2]
 
 
 def one_node(backend, files, env):
     print("-- %s, one node of %d services" % (backend, SERVICES), flush=True)
-    cold = cold_floor(backend, files)
     t = time.perf_counter()
     node = nodes.Node(backend, agents=SERVICES).start(timeout=600)
     print("   (node started in %.1f s)" % (time.perf_counter() - t))
-    rows = []
     try:
         con = nodes.Console(node.port, timeout=600)
         con.banner()
         host = host_of(con)
         h = ["-H", node.address]
+        (wall, cpu, rss, code), cold = first_contact(backend, files, env, node, con)
+        rows = [("inject, first contact", wall, cold, cpu, rss, code)]
+        # the floor into this node's services, now that skyctl has been
+        warm = floor(con, host, files["floor"], "run", files["fix1.floor"])
         # (name, skyctl's arguments for run i, floor kind, its script for run
         # i, runs): the median of the runs of each, skyctl and floor in turn
         # (one run of either reads up to 1.5x another; a read-only command
         # of a few ms, up to 4x)
         cases = [
-            ("inject, first contact", lambda i: ["inject", "@agent", files["fix1"]], "run",
-             lambda i: files["fix1.floor"], 1),
             ("inject, agent in place", lambda i: ["inject", "@agent", files["fix2.%d" % i]],
              "run", lambda i: files["fix2.floor"], 3),
             ("diff", lambda i: ["diff", "@agent", files["fix3"]], "run",
@@ -372,9 +395,7 @@ def one_node(backend, files, env):
                 runs.append((ours, base))
             (wall, cpu, rss, code), _ = sorted(runs, key=lambda r: r[0][0])[len(runs) // 2]
             base = sorted(r[1] for r in runs)[len(runs) // 2]
-            if name == "inject, first contact":
-                warm, base = base, cold
-            elif name.startswith("top"):
+            if name.startswith("top"):
                 base = 2 * base + 0.1  # two samples, 0.1 s apart
             elif name == "stuck":
                 base = 2 * base + 0.5  # two samples half a second apart (cmd-stuck.c)
@@ -392,8 +413,9 @@ def one_node(backend, files, env):
         print("   %-26s %8.2fs %8.2fs %5.1fx %8.3fs %6.1fMB%s%s" % (
             name, wall, base, wall / base if base > 0 else float("inf"), cpu, rss,
             " exit %d" % code if code else "", mark(ok)))
-    print("   first contact's floor: %.2fs, into the services of a fresh node (each one's first "
-          "debug RUN, as skyctl's is); into this node's, once skyctl had been: %.2fs" % (cold, warm))
+    print("   first contact: the median of %d runs of either side, each into the services of a "
+          "fresh node (each one's first debug RUN, as skyctl's is); the floor into this node's, "
+          "once skyctl had been: %.2fs" % (FIRST_ROUNDS, warm))
     print("   a gc of every service after an inject in place: %.2fs after skyctl's, %.2fs after "
           "the floor's (what skyctl leaves to the services' collectors; the floor's RUN "
           "collects)" % tuple(sorted(after[k])[len(after[k]) // 2] for k in ("skyctl", "floor")))
