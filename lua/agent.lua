@@ -488,8 +488,9 @@ end
 -- when the engine returns: a service never keeps its collector stopped.
 local PEER = [[
 local clone, shared = ...
-local skynet = require "skynet"
 local function run(env, engine, mode, version, wire, req)
+	local registry = debug.getregistry()
+	local hooks = registry._HOOKKEY -- debug.sethook's table of hooks by thread
 	local at = not req.chunk and collectgarbage("isrunning") and collectgarbage("count")
 	if at then
 		collectgarbage("stop")
@@ -523,6 +524,14 @@ local function run(env, engine, mode, version, wire, req)
 		ok, err = pcall(err)
 	end
 	resume(true)
+	-- the hook table the engine's watchdog made here, with no hook left in
+	-- it (its one key is then __mode: it is its own metatable): 0.1 KB a
+	-- service that sets no hook of its own need not keep (sethook makes
+	-- another when one is set)
+	local made = not hooks and registry._HOOKKEY
+	if made and next(made) == "__mode" and next(made, "__mode") == nil then
+		registry._HOOKKEY = nil
+	end
 	if not ok then
 		error(err, 0)
 	end
@@ -537,8 +546,10 @@ end
 -- that hub's pointer (another hub's, a console's stray line) is refused
 -- before anything runs.  It takes run from the shared copy at each call
 -- rather than keep it: in the sandbox, whose services each load the
--- shared code they use, the command's code is then all that stays.
+-- shared code they use, the command's code is then all that stays (and
+-- skynet's module, a lookup in package.loaded, is no upvalue to keep).
 local function command(engine, mode, version, req)
+	local skynet = require "skynet"
 	if engine ~= shared or type(req) ~= "table" then
 		return skynet.ret(skynet.pack(false, "skyctl: not this command's engine"))
 	end
