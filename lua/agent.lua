@@ -588,6 +588,7 @@ local run, command = core.clone(engine).peer(_G, core.clone, engine)
 local line = run(_ENV, engine, mode, version, wire, req)
 if keep and package.loaded.skyctl then
 	require("skynet.debug").reg_debugcmd("SKYCTLP", command)
+	package.loaded.skyctl.hub = req.hub -- told if another service takes it away
 	line = line:sub(1, 1):upper() .. line:sub(2)
 end
 print(line)]]
@@ -645,10 +646,10 @@ end
 -- them.  A request goes to that command; where it is another hub's, to
 -- RUN, which registers it again.  An uninstall through this service (its
 -- first target; mode "once", which registers nothing) clears the bits of
--- the peers it takes the command from.  One through another service
--- (`skyctl uninstall :c`, which goes through :c) leaves them set here: the
--- next request to such a peer finds no command, the peer's debug dispatch
--- logs that, and the request goes to RUN.
+-- the peers it takes the command from; one through another service
+-- (`skyctl uninstall :c`, which goes through :c) has the peer tell this
+-- one (S.forget, see lua/engine.lua's OPS.remove), so that no request
+-- goes to a command that is gone (the peer's debug dispatch would log it).
 local function has_command(t)
 	local id, commands = t & 0xffffff, S.commands
 	return commands ~= nil and (commands[id >> 6] or 0) & (1 << (id & 63)) ~= 0
@@ -664,6 +665,10 @@ local function set_command(t, has)
 	end
 	local w, bit = id >> 6, 1 << (id & 63)
 	commands[w] = has and (commands[w] or 0) | bit or (commands[w] or 0) & ~bit
+end
+-- peer t's SKYCTLP is gone (S.forget, called by a RUN from t)
+local function forget(t)
+	set_command(t, false)
 end
 
 -- Run the engine with req in peer t (msg: run_message's): through its
@@ -724,9 +729,9 @@ end
 -- starting new ones after a failure when req.stop.  Results are in target
 -- order; a target never started has no result.
 local function fanout(req)
-	local targets, sub = req.targets, req.sub
-	sub.v = req.v
-	local results, nextk, stop, me = {}, 1, false, skynet.self()
+	local targets, sub, me = req.targets, req.sub, skynet.self()
+	sub.v, sub.hub = req.v, me -- (a peer keeps hub with its SKYCTLP: see forget)
+	local results, nextk, stop = {}, 1, false
 	local msg = run_message(sub)
 	local function run(k)
 		local ok, r = call_peer(targets[k], sub, msg)
@@ -942,7 +947,7 @@ if S.version ~= VERSION then
 	S.U, S.Useen, S.peers, S.journaled, S.commands = nil, nil, nil, nil, nil
 end
 -- command: for lua/probe.lua, which answers a session's first request
-S.version, S.cmd, S.command = VERSION, CMD, command
+S.version, S.cmd, S.command, S.forget = VERSION, CMD, command, forget
 sdebug.reg_debugcmd(CMD, command)
 sdebug.reg_debugcmd(LOADER, E.loader)
 sdebug.reg_debugcmd(ONCE, nil)

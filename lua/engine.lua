@@ -27,7 +27,8 @@
 --
 -- What stays in a peer: the table package.loaded["skyctl"] with its patch
 -- journal, only when it has one, and then (where the hub shares the
--- engine) the debug command SKYCTLP (lua/agent.lua's PEER chunk).  In a
+-- engine) the debug command SKYCTLP (lua/agent.lua's PEER chunk) and the
+-- handle of the hub it is for.  In a
 -- hub, the debug commands SKYCTL and SKYCTL1 (lua/agent.lua) and the
 -- engine state besides.  The request {op = "remove"} (`skyctl uninstall`)
 -- unregisters the three and keeps only the journal, or nothing when the
@@ -356,12 +357,21 @@ function OPS.ping()
 	return { ok = true, version = VERSION, journal = #S.journal }
 end
 
+-- what an uninstall RUNs in the hub whose SKYCTLP it takes away, when it
+-- comes from another service: that hub sends the service no more requests
+-- there (lua/agent.lua's S.forget)
+local FORGET = "local S = package.loaded.skyctl if S and S.forget then S.forget(...) end"
+
 -- unregister the commands; keep only the journal (and the patch set it was
 -- brought to) in package.loaded.skyctl
-function OPS.remove()
+function OPS.remove(req)
+	local hub = S.hub
 	sdebug.reg_debugcmd(CMD, nil)
 	sdebug.reg_debugcmd(LOADER, nil)
 	sdebug.reg_debugcmd(PEER, nil)
+	if hub and hub ~= req.hub then
+		skynet.send(hub, "debug", "RUN", FORGET, "skyctl", skynet.self())
+	end
 	for k in pairs(S) do
 		if k ~= "journal" and k ~= "set" then
 			S[k] = nil

@@ -108,6 +108,23 @@ def test_first_contact_leaves_the_nodes_log_clean(node, tmp_path, state):
     assert log_since(node, mark) == [], "\n".join(node.log_lines[mark:])
 
 
+def test_an_uninstall_through_another_service_leaves_the_nodes_log_clean(node, tmp_path,
+                                                                         state):
+    """`uninstall :c` goes through :c, and takes away the SKYCTLP that :a
+    (the hub of `inject @agent`) registered there: :a is told, so its next
+    batch goes to :c through RUN, with no unknown debug command logged"""
+    dbgcmd_console(node)
+    fix = write(tmp_path, "fix.lua", FIX)
+    r = skyctl_at(state, "inject", "@agent", fix, node=node)
+    assert r.returncode == 0 and "3 ok" in r.stdout, r.stdout + r.stderr
+    r = skyctl_at(state, "uninstall", ":c", node=node)
+    assert r.returncode == 0 and "1 ok" in r.stdout, r.stdout + r.stderr
+    mark = node.log_mark()
+    r = skyctl_at(state, "patches", "@agent", node=node)
+    assert r.returncode == 0 and "3 services" in r.stderr, r.stdout + r.stderr
+    assert log_since(node, mark) == [], "\n".join(node.log_lines[mark:])
+
+
 def test_one_shot_requests_leave_the_nodes_log_clean(node, tmp_path, state):
     """--no-agent, a sweep of every service and uninstall go through the
     stock RUN too: no debug mode, and no agent left where none was"""
