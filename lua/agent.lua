@@ -647,9 +647,9 @@ end
 -- RUN, which registers it again.  An uninstall through this service (its
 -- first target; mode "once", which registers nothing) clears the bits of
 -- the peers it takes the command from; one through another service
--- (`skyctl uninstall :c`, which goes through :c) has the peer tell this
--- one (S.forget, see lua/engine.lua's OPS.remove), so that no request
--- goes to a command that is gone (the peer's debug dispatch would log it).
+-- (`skyctl uninstall :c`, which goes through :c) tells this one (see
+-- tell_hubs), so that no request goes to a command that is gone (the
+-- peer's debug dispatch would log it).
 local function has_command(t)
 	local id, commands = t & 0xffffff, S.commands
 	return commands ~= nil and (commands[id >> 6] or 0) & (1 << (id & 63)) ~= 0
@@ -666,9 +666,31 @@ local function set_command(t, has)
 	local w, bit = id >> 6, 1 << (id & 63)
 	commands[w] = has and (commands[w] or 0) | bit or (commands[w] or 0) & ~bit
 end
--- peer t's SKYCTLP is gone (S.forget, called by a RUN from t)
-local function forget(t)
-	set_command(t, false)
+-- the services in list no longer have SKYCTLP (S.forget, for tell_hubs)
+local function forget(list)
+	for _, t in ipairs(list) do
+		set_command(t, false)
+	end
+end
+
+-- After an uninstall: each hub whose SKYCTLP it took away somewhere (the
+-- replies' hub, see lua/engine.lua's OPS.remove) is told where, in one
+-- stock RUN (it may have no command of skyctl's left), sent without
+-- waiting; the replies lose the field.
+local FORGET = "local S, list = package.loaded.skyctl, ... if S and S.forget then S.forget(list) end"
+local function tell_hubs(reps)
+	local gone = {}
+	for _, rep in pairs(reps) do -- (a target never started has none)
+		local hub = rep.hub
+		if hub then
+			gone[hub] = gone[hub] or {}
+			gone[hub][#gone[hub] + 1] = rep.addr or skynet.self()
+			rep.hub = nil
+		end
+	end
+	for hub, list in pairs(gone) do
+		skynet.send(hub, "debug", "RUN", FORGET, "skyctl", list)
+	end
 end
 
 -- Run the engine with req in peer t (msg: run_message's): through its
@@ -696,6 +718,70 @@ local function peer_run(t, req, msg)
 	return ok, done, out
 end
 
+local function dec(s, i, depth)
+	local c = sub(s, i, i)
+	if c == "s" then
+		local colon = find(s, ":", i + 1, true)
+		local len = colon and tonumber(sub(s, i + 1, colon - 1))
+		if not len or colon + len > #s then
+			error("bad string at " .. i, 0)
+		end
+		return sub(s, colon + 1, colon + len), colon + len + 1
+	elseif c == "i" or c == "d" then
+		local semi = find(s, ";", i + 1, true)
+		local text = semi and sub(s, i + 1, semi - 1)
+		local v
+		if text == "0/0" then
+			v = 0 / 0
+		else
+			v = text and tonumber(text)
+		end
+		if not v then
+			error("bad number at " .. i, 0)
+		end
+		return v, semi + 1
+	elseif c == "{" then
+		if depth > 64 then
+			error("nesting too deep", 0)
+		end
+		local t = {}
+		i = i + 1
+		while sub(s, i, i) ~= "}" do
+			if i > #s then
+				error("unterminated table", 0)
+			end
+			local k, v
+			k, i = dec(s, i, depth + 1)
+			v, i = dec(s, i, depth + 1)
+			if k == nil or k ~= k then
+				error("bad key at " .. i, 0)
+			end
+			t[k] = v
+		end
+		return t, i + 1
+	elseif c == "t" then
+		return true, i + 1
+	elseif c == "f" then
+		return false, i + 1
+	elseif c == "~" then
+		return nil, i + 1
+	end
+	error("bad byte at " .. i, 0)
+end
+
+-- the value wire-encoded in s (lua/wire.lua's grammar), or nil and a
+-- message when s is not well formed
+local function decode(s)
+	local ok, v, i = pcall(dec, s, 1, 0)
+	if not ok then
+		return nil, v
+	end
+	if i ~= #s + 1 then
+		return nil, "trailing bytes at " .. i
+	end
+	return v
+end
+
 -- Run req (msg: run_message's) in peer service t: the engine comes with each
 -- request and goes when it is done (mode "runonce"), so a peer keeps
 -- nothing of skyctl's but its journal (and the command that brings the
@@ -720,7 +806,11 @@ local function call_peer(t, req, msg)
 		flag = flag:lower()
 	end
 	if flag == "t" or flag == "f" then
-		return flag == "t", wire.raw(out:sub(2))
+		local line = out:sub(2)
+		if req.op == "remove" then -- read here: it may name a hub to tell (tell_hubs)
+			return flag == "t", decode(wire.unescape(line)) or wire.raw(line)
+		end
+		return flag == "t", wire.raw(line)
 	end
 	return false, { ok = false, err = "agent failed: " .. tostring(out) }
 end
@@ -790,6 +880,9 @@ local function fanout(req)
 		results[k] = results[k] or { ok = false, pending = true, addr = targets[k],
 			err = ("no answer within %g s"):format(req.wait or 0) }
 	end
+	if sub.op == "remove" then
+		tell_hubs(results)
+	end
 	return { ok = true, results = results, n = #targets }
 end
 
@@ -821,7 +914,11 @@ local function handle(req)
 	if req.targets and req.v == VERSION then
 		return fanout(req)
 	end
-	return E.handle_local(req)
+	local rep = E.handle_local(req)
+	if req.op == "remove" then
+		tell_hubs({ rep })
+	end
+	return rep
 end
 
 -- the reply line the console prints: prefix + escaped wire encoding
@@ -830,70 +927,6 @@ local function reply_line(rep)
 end
 
 ---------------------------------------------------------------- console
-
-local function dec(s, i, depth)
-	local c = sub(s, i, i)
-	if c == "s" then
-		local colon = find(s, ":", i + 1, true)
-		local len = colon and tonumber(sub(s, i + 1, colon - 1))
-		if not len or colon + len > #s then
-			error("bad string at " .. i, 0)
-		end
-		return sub(s, colon + 1, colon + len), colon + len + 1
-	elseif c == "i" or c == "d" then
-		local semi = find(s, ";", i + 1, true)
-		local text = semi and sub(s, i + 1, semi - 1)
-		local v
-		if text == "0/0" then
-			v = 0 / 0
-		else
-			v = text and tonumber(text)
-		end
-		if not v then
-			error("bad number at " .. i, 0)
-		end
-		return v, semi + 1
-	elseif c == "{" then
-		if depth > 64 then
-			error("nesting too deep", 0)
-		end
-		local t = {}
-		i = i + 1
-		while sub(s, i, i) ~= "}" do
-			if i > #s then
-				error("unterminated table", 0)
-			end
-			local k, v
-			k, i = dec(s, i, depth + 1)
-			v, i = dec(s, i, depth + 1)
-			if k == nil or k ~= k then
-				error("bad key at " .. i, 0)
-			end
-			t[k] = v
-		end
-		return t, i + 1
-	elseif c == "t" then
-		return true, i + 1
-	elseif c == "f" then
-		return false, i + 1
-	elseif c == "~" then
-		return nil, i + 1
-	end
-	error("bad byte at " .. i, 0)
-end
-
--- the value wire-encoded in s (lua/wire.lua's grammar), or nil and a
--- message when s is not well formed
-local function decode(s)
-	local ok, v, i = pcall(dec, s, 1, 0)
-	if not ok then
-		return nil, v
-	end
-	if i ~= #s + 1 then
-		return nil, "trailing bytes at " .. i
-	end
-	return v
-end
 
 local function decode_request(arg)
 	local req, err = decode(wire.unescape(arg or ""))

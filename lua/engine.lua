@@ -357,27 +357,22 @@ function OPS.ping()
 	return { ok = true, version = VERSION, journal = #S.journal }
 end
 
--- what an uninstall RUNs in the hub whose SKYCTLP it takes away, when it
--- comes from another service: that hub sends the service no more requests
--- there (lua/agent.lua's S.forget)
-local FORGET = "local S = package.loaded.skyctl if S and S.forget then S.forget(...) end"
-
 -- unregister the commands; keep only the journal (and the patch set it was
--- brought to) in package.loaded.skyctl
+-- brought to) in package.loaded.skyctl.  hub: the hub whose SKYCTLP this
+-- took away, when the request comes from another service (it is told: see
+-- lua/agent.lua's tell_hubs)
 function OPS.remove(req)
 	local hub = S.hub
 	sdebug.reg_debugcmd(CMD, nil)
 	sdebug.reg_debugcmd(LOADER, nil)
 	sdebug.reg_debugcmd(PEER, nil)
-	if hub and hub ~= req.hub then
-		skynet.send(hub, "debug", "RUN", FORGET, "skyctl", skynet.self())
-	end
 	for k in pairs(S) do
 		if k ~= "journal" and k ~= "set" then
 			S[k] = nil
 		end
 	end
-	return { ok = true, removed = true, journal = #S.journal }
+	return { ok = true, removed = true, journal = #S.journal,
+		hub = hub ~= req.hub and hub or nil }
 end
 
 -- In a peer the collector waits while a request runs (lua/agent.lua's

@@ -112,17 +112,22 @@ def test_an_uninstall_through_another_service_leaves_the_nodes_log_clean(node, t
                                                                          state):
     """`uninstall :c` goes through :c, and takes away the SKYCTLP that :a
     (the hub of `inject @agent`) registered there: :a is told, so its next
-    batch goes to :c through RUN, with no unknown debug command logged"""
+    batch goes to :c through RUN, with no unknown debug command logged; so
+    with `uninstall :b,:c`, through :b, which reaches :c"""
     dbgcmd_console(node)
     fix = write(tmp_path, "fix.lua", FIX)
     r = skyctl_at(state, "inject", "@agent", fix, node=node)
     assert r.returncode == 0 and "3 ok" in r.stdout, r.stdout + r.stderr
-    r = skyctl_at(state, "uninstall", ":c", node=node)
-    assert r.returncode == 0 and "1 ok" in r.stdout, r.stdout + r.stderr
-    mark = node.log_mark()
-    r = skyctl_at(state, "patches", "@agent", node=node)
-    assert r.returncode == 0 and "3 services" in r.stderr, r.stdout + r.stderr
-    assert log_since(node, mark) == [], "\n".join(node.log_lines[mark:])
+    for gone in (":c", ":b,:c"):
+        r = skyctl_at(state, "--json", "uninstall", gone, node=node)
+        assert r.returncode == 0, r.stdout + r.stderr
+        results = json.loads(r.stdout)["targets"]
+        assert len(results) == len(gone.split(",")), r.stdout
+        assert all(set(t["result"]) == {"addr", "ok", "removed", "journal"} for t in results)
+        mark = node.log_mark()
+        r = skyctl_at(state, "patches", "@agent", node=node)
+        assert r.returncode == 0 and "3 services" in r.stderr, r.stdout + r.stderr
+        assert log_since(node, mark) == [], "\n".join(node.log_lines[mark:])
 
 
 def test_one_shot_requests_leave_the_nodes_log_clean(node, tmp_path, state):
