@@ -433,8 +433,7 @@ static int luaapi_open(lua_State *L)
 		{ "unpack", luaapi_unpack }, { "tostring", luaapi_msgstring },
 		{ "trash", luaapi_trash }, { "tostr", luaapi_tostring },
 		{ "assert", luaapi_assert }, { "chunk", luaapi_chunk },
-		{ "share", shared_share }, { "shared", shared_bytes },
-		{ "load_shared", shared_load },
+		{ "share", shared_share }, { "clone_shared", shared_clone },
 		{ NULL, NULL },
 	};
 	luaL_newlib(L, funcs);

@@ -9,11 +9,8 @@
 /* share(bytes) -> pointer (a light userdata) */
 int shared_share(lua_State *L);
 
-/* shared(pointer) -> the bytes shared at it */
-int shared_bytes(lua_State *L);
-
-/* load_shared(pointer) -> the function whose bytecode is shared at it,
- * loaded from there (no copy of the bytes made first) */
-int shared_load(lua_State *L);
+/* clone(pointer) -> the table packed at it (skynet.sharetable.core.lua's
+ * matrix), its functions loaded when first read */
+int shared_clone(lua_State *L);
 
 #endif

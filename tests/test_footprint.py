@@ -60,6 +60,8 @@ def test_a_patched_service_keeps_at_most_8_kb(big, tmp_path, state):
         raw = statistics.median(grew[p] for p in peers if p not in primed)
         print("footprint per peer: %.2f KB beyond a stock inject, %.2f KB in all; hub %.1f KB"
               % (skyctl, raw, after[hub] - before[hub]))
+        # (on the sandbox, in some runs every patched service reads 2.1 KB
+        # more, its own Lua state's: see the README's footprint figures)
         assert skyctl <= 8.0, grew
         assert raw <= 8.0 + 4.5, grew   # + what one stock RUN leaves (about 4 KB)
         # no debug command stays in a peer, and no debug_agent is left

@@ -45,36 +45,6 @@ local function pack(t, within)
 	return out
 end
 
--- a packed table's copy; its functions, loaded when first read, are
--- there when it is iterated
-local function build(t)
-	local code = {}
-	for k, v in next, t do
-		if type(v) == "table" and v[FN] then
-			code[k], t[k] = v[FN], nil -- its bytecode, loaded from the node's when read
-		elseif type(v) == "table" then
-			t[k] = build(v)
-		end
-	end
-	if next(code) == nil then
-		return t
-	end
-	local function load_fn(_, k)
-		local c = code[k]
-		if c then
-			code[k] = nil
-			rawset(t, k, core.load_shared(c))
-			return rawget(t, k)
-		end
-	end
-	return setmetatable(t, { __index = load_fn, __pairs = function()
-		for k in next, code do
-			load_fn(t, k)
-		end
-		return next, t, nil
-	end })
-end
-
 local box = {}
 box.__index = box
 
@@ -114,9 +84,9 @@ function M.matrix(source, ...)
 	return setmetatable({ ptr = core.share(bytes), bytes = #bytes }, box)
 end
 
--- clone(pointer) -> the shared table
-function M.clone(ptr)
-	return build(core.unpack(core.shared(ptr)))
-end
+-- clone(pointer) -> the shared table, its functions loaded when first
+-- read (in C, as skynet's: a service that keeps it keeps no Lua code of
+-- this module with it)
+M.clone = core.clone_shared
 
 return M
