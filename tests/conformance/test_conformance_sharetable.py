@@ -50,3 +50,10 @@ def test_a_metatable_is_refused(con):
     out = share(con, '"return setmetatable({}, {})"')
     assert re.fullmatch(PREFIX + r"Can't share metatable\n" + traceback(con) + r"<CMD Error>\n",
                         out), out
+
+
+def test_a_cloned_table_iterates_with_its_functions(con):
+    out = share(con, '"return { add = function(a) return a + 1 end, s = \'x\', t = { 1, 2 } }"',
+                "local ks = {} for k, v in pairs(m) do ks[#ks + 1] = k .. ':' .. type(v) end "
+                "table.sort(ks) print(table.concat(ks, ' '))")
+    assert out == "true\tadd:function s:string t:table\n<CMD OK>\n"
