@@ -311,6 +311,22 @@ def mark(ok):
 FIRST_ROUNDS = 3  # first contact: the median of these, each side on fresh nodes
 
 
+def on_fresh_node(backend, work):
+    """work(node, con) on a node of SERVICES agents started for it, after a
+    full collection of its services; returns what work returns"""
+    node = nodes.Node(backend, agents=SERVICES).start(timeout=600)
+    try:
+        con = nodes.Console(node.port, timeout=600)
+        con.banner()
+        collect(con)
+        try:
+            return work(node, con)
+        finally:
+            con.close()
+    finally:
+        node.stop()
+
+
 def first_contact(backend, files, env, node, con):
     """skyctl's first request is each service's first debug RUN, which
     loads skynet.inject (the node reads it from disk, in every service);
@@ -321,32 +337,20 @@ def first_contact(backend, files, env, node, con):
     its own (node, con: the one the rows after it use, its first round's);
     returns skyctl's median run (wall, cpu, rss, code) and the floor's
     median time."""
-    ours, floors = [], []
+    def ours(n, c):
+        return skyctl_rusage(["-H", n.address, "inject", "@agent", files["fix1"]], env)
+
+    def base(n, c):
+        return floor(c, host_of(c), files["floor"], "run", files["fix1.floor"])
+    runs, floors = [], []
     for i in range(FIRST_ROUNDS):
-        fresh = nodes.Node(backend, agents=SERVICES).start(timeout=600)
-        try:
-            c = nodes.Console(fresh.port, timeout=600)
-            c.banner()
-            collect(c)
-            floors.append(floor(c, host_of(c), files["floor"], "run", files["fix1.floor"]))
-            c.close()
-        finally:
-            fresh.stop()
-        target = node if i == 0 else nodes.Node(backend, agents=SERVICES).start(timeout=600)
-        try:
-            if i == 0:
-                collect(con)
-            else:
-                c = nodes.Console(target.port, timeout=600)
-                c.banner()
-                collect(c)
-                c.close()
-            ours.append(skyctl_rusage(["-H", target.address, "inject", "@agent", files["fix1"]],
-                                      env))
-        finally:
-            if target is not node:
-                target.stop()
-    return sorted(ours)[len(ours) // 2], sorted(floors)[len(floors) // 2]
+        floors.append(on_fresh_node(backend, base))
+        if i == 0:
+            collect(con)
+            runs.append(ours(node, con))
+        else:
+            runs.append(on_fresh_node(backend, ours))
+    return sorted(runs)[len(runs) // 2], sorted(floors)[len(floors) // 2]
 
 
 def one_node(backend, files, env):

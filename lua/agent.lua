@@ -794,7 +794,8 @@ local function call_peer(t, req, msg)
 		return rep.ok, rep
 	end
 	local ok, done, out = peer_run(t, req, msg)
-	if req.op == "remove" then -- (its command is gone, see has_command)
+	local removing = req.op == "remove"
+	if removing then -- (its command is gone, see has_command)
 		set_command(t, false)
 	end
 	if not ok then
@@ -807,7 +808,7 @@ local function call_peer(t, req, msg)
 	end
 	if flag == "t" or flag == "f" then
 		local line = out:sub(2)
-		if req.op == "remove" then -- read here: it may name a hub to tell (tell_hubs)
+		if removing then -- read here: it may name a hub to tell (tell_hubs)
 			return flag == "t", decode(wire.unescape(line)) or wire.raw(line)
 		end
 		return flag == "t", wire.raw(line)
@@ -880,9 +881,6 @@ local function fanout(req)
 		results[k] = results[k] or { ok = false, pending = true, addr = targets[k],
 			err = ("no answer within %g s"):format(req.wait or 0) }
 	end
-	if sub.op == "remove" then
-		tell_hubs(results)
-	end
 	return { ok = true, results = results, n = #targets }
 end
 
@@ -911,12 +909,14 @@ local function handle(req)
 	if err then
 		return { ok = false, err = err }
 	end
+	local rep
 	if req.targets and req.v == VERSION then
-		return fanout(req)
+		rep = fanout(req)
+	else
+		rep = E.handle_local(req)
 	end
-	local rep = E.handle_local(req)
-	if req.op == "remove" then
-		tell_hubs({ rep })
+	if (req.sub or req).op == "remove" then
+		tell_hubs(rep.results or { rep })
 	end
 	return rep
 end
