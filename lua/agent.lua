@@ -588,7 +588,21 @@ local run, command = core.clone(engine).peer(_G, core.clone, engine)
 local line = run(_ENV, engine, mode, version, wire, req)
 if keep and package.loaded.skyctl then
 	require("skynet.debug").reg_debugcmd("SKYCTLP", command)
-	package.loaded.skyctl.hub = req.hub -- told if another service takes it away
+	-- the hub this command is for, and any whose command it replaced (that
+	-- hub still counts on one here): each is told if another service takes
+	-- it away (see forget)
+	local S = package.loaded.skyctl
+	if S.hub and S.hub ~= req.hub then
+		local hubs = S.hubs or {}
+		S.hubs = hubs
+		for i = 1, #hubs + 1 do
+			if hubs[i] == nil or hubs[i] == S.hub then
+				hubs[i] = S.hub
+				break
+			end
+		end
+	end
+	S.hub = req.hub
 	line = line:sub(1, 1):upper() .. line:sub(2)
 end
 print(line)]]
@@ -681,12 +695,11 @@ local FORGET = "local S, list = package.loaded.skyctl, ... if S and S.forget the
 local function tell_hubs(reps)
 	local gone = {}
 	for _, rep in pairs(reps) do -- (a target never started has none)
-		local hub = rep.hub
-		if hub then
+		for _, hub in ipairs(rep.hubs or {}) do
 			gone[hub] = gone[hub] or {}
 			gone[hub][#gone[hub] + 1] = rep.addr or skynet.self()
-			rep.hub = nil
 		end
+		rep.hubs = nil
 	end
 	for hub, list in pairs(gone) do
 		skynet.send(hub, "debug", "RUN", FORGET, "skyctl", list)

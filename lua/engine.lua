@@ -28,8 +28,8 @@
 -- What stays in a peer: the table package.loaded["skyctl"] with its patch
 -- journal, only when it has one, and then (where the hub shares the
 -- engine) the debug command SKYCTLP (lua/agent.lua's PEER chunk) and the
--- handle of the hub it is for.  In a
--- hub, the debug commands SKYCTL and SKYCTL1 (lua/agent.lua) and the
+-- handle of the hub it is for (and of any hub whose SKYCTLP it replaced).
+-- In a hub, the debug commands SKYCTL and SKYCTL1 (lua/agent.lua) and the
 -- engine state besides.  The request {op = "remove"} (`skyctl uninstall`)
 -- unregisters the three and keeps only the journal, or nothing when the
 -- journal is empty;
@@ -358,11 +358,20 @@ function OPS.ping()
 end
 
 -- unregister the commands; keep only the journal (and the patch set it was
--- brought to) in package.loaded.skyctl.  hub: the hub whose SKYCTLP this
--- took away, when the request comes from another service (it is told: see
--- lua/agent.lua's tell_hubs)
+-- brought to) in package.loaded.skyctl.  hubs: those but the request's
+-- own that registered a SKYCTLP here, this one or one it replaced (S.hub,
+-- S.hubs: see lua/agent.lua's PEER_RUN), each of which still counts on it
+-- (they are told: see lua/agent.lua's tell_hubs)
 function OPS.remove(req)
-	local hub = S.hub
+	local hubs = {}
+	for _, h in ipairs(S.hubs or {}) do
+		if h ~= req.hub and h ~= S.hub then
+			hubs[#hubs + 1] = h
+		end
+	end
+	if S.hub and S.hub ~= req.hub then
+		hubs[#hubs + 1] = S.hub
+	end
 	sdebug.reg_debugcmd(CMD, nil)
 	sdebug.reg_debugcmd(LOADER, nil)
 	sdebug.reg_debugcmd(PEER, nil)
@@ -371,8 +380,7 @@ function OPS.remove(req)
 			S[k] = nil
 		end
 	end
-	return { ok = true, removed = true, journal = #S.journal,
-		hub = hub ~= req.hub and hub or nil }
+	return { ok = true, removed = true, journal = #S.journal, hubs = hubs[1] and hubs or nil }
 end
 
 -- In a peer the collector waits while a request runs (lua/agent.lua's

@@ -132,6 +132,23 @@ def test_an_uninstall_through_another_service_leaves_the_nodes_log_clean(node, t
         assert log_since(node, mark) == [], "\n".join(node.log_lines[mark:])
 
 
+def test_an_uninstall_tells_every_hub_that_counts_on_the_command(node, tmp_path, state):
+    """a hub whose SKYCTLP a later hub replaced (`inject :a,:b,:c`, then
+    `inject :b,:a,:c`) still counts on one in :c: `uninstall :c` tells
+    both, so the first hub's next batch logs no unknown debug command"""
+    dbgcmd_console(node)
+    fix = write(tmp_path, "fix.lua", FIX)
+    for order in (":a,:b,:c", ":b,:a,:c"):
+        r = skyctl_at(state, "inject", "--again", order, fix, node=node)
+        assert r.returncode == 0 and "3 ok" in r.stdout, r.stdout + r.stderr
+    r = skyctl_at(state, "uninstall", ":c", node=node)
+    assert r.returncode == 0, r.stdout + r.stderr
+    mark = node.log_mark()
+    r = skyctl_at(state, "patches", ":a,:b,:c", node=node)
+    assert r.returncode == 0 and "3 services" in r.stderr, r.stdout + r.stderr
+    assert log_since(node, mark) == [], "\n".join(node.log_lines[mark:])
+
+
 def test_one_shot_requests_leave_the_nodes_log_clean(node, tmp_path, state):
     """--no-agent, a sweep of every service and uninstall go through the
     stock RUN too: no debug mode, and no agent left where none was"""
