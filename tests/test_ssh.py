@@ -291,9 +291,15 @@ def test_top_once_over_ssh(sshd, node):
     assert all(row[-1] == "ok" for row in rows), rows
 
 
+# stuck's --timeout over ssh: a fresh channel for each probe and the
+# node's two stat samples must fit in it; 3 s did not, at times, with
+# other nodes busy on the same 2 cores
+STUCK_WAIT = "5"
+
+
 def test_stuck_and_signal_over_ssh(sshd, backend):
     with nodes.Node(backend, agents=1, services=("loopy",)) as n:
-        r = over(sshd, n, "stuck", "--timeout", "3")
+        r = over(sshd, n, "stuck", "--timeout", STUCK_WAIT)
         assert r.returncode == 0, r.stderr
         assert r.stdout == "" and "did not answer" in r.stderr
         con = nodes.Console(n.port)
@@ -301,10 +307,10 @@ def test_stuck_and_signal_over_ssh(sshd, backend):
             con.banner()
             con.send('call .loopy "spin"\n')
             n.wait_log("loopy: spinning")
-            r = over(sshd, n, "stuck", "--timeout", "3")
+            r = over(sshd, n, "stuck", "--timeout", STUCK_WAIT)
             assert r.returncode == 1, r.stderr
             assert [row[1] for row in tsv(r.stdout)] == ["snlua loopy"]
-            r = over(sshd, n, "stuck", "--timeout", "3", "--signal", "--json")
+            r = over(sshd, n, "stuck", "--timeout", STUCK_WAIT, "--signal", "--json")
             assert r.returncode == 0, r.stderr
             (row,) = json.loads(r.stdout)["rows"]
             assert row["name"] == "snlua loopy" and row["unstuck"] is True
