@@ -13,7 +13,8 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.environ.get("SKYCTL_BUILD", os.path.join(ROOT, "build"))
+# absolute: a node starts in a directory of its own (SKYCTL_BUILD=build works too)
+BUILD = os.path.abspath(os.environ.get("SKYCTL_BUILD", os.path.join(ROOT, "build")))
 SERVICES = os.path.join(ROOT, "sandbox", "services")
 SKYCTL = os.path.join(BUILD, "skyctl")
 SANDBOX = os.path.join(BUILD, "skyctl-sandbox")
