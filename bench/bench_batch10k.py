@@ -12,8 +12,9 @@ with skyctl's fan-out width (8 at once); for list, the console's own
 skyctl and its floor in turn (list 5; first contact on fresh nodes: see
 first_contact), each after a full collection of every service (see
 collect), and the time of one after an inject in place of either.
-Beside inject it prints what tracking alone costs: the same RUN with the script between a bare snapshot of the
-code tables and a compare (TRACK_BEFORE).  Then the same inject into N
+Beside inject it prints what tracking alone costs: the same RUN with the
+script between a bare snapshot of the code tables and a compare
+(TRACK_BEFORE).  Then the same inject into N
 nodes at once (`skyctl -a`), N as many as the machine's memory holds (at
 most 8), and as many as it has cores.
 
@@ -459,8 +460,9 @@ def many_nodes(backend, files, env, tmp, one, k, why):
           "%.3fs, peak %.1fMB%s" % (first, wall, wall / base, base, cpu, rss, mark(ok)))
 
 
-def main():
-    tmp = tempfile.mkdtemp(prefix="skyctl-bench10k-")
+def bench_files(tmp):
+    """the scripts skyctl and the floors run, written under tmp: their
+    paths by name"""
     files = {}
     texts = [("fix1", script("one")), ("fix2", script("two")), ("fix3", script("three")),
              ("fix1.floor", floor_script("one")), ("fix2.floor", floor_script("two")),
@@ -471,8 +473,18 @@ def main():
         files[name] = os.path.join(tmp, name + ".lua")
         with open(files[name], "w") as f:
             f.write(text)
-    env = dict(os.environ, XDG_STATE_HOME=os.path.join(tmp, "state"),
-               HOME=os.path.join(tmp, "home"), XDG_CONFIG_HOME=os.path.join(tmp, "config"))
+    return files
+
+
+def private_env(tmp):
+    """skyctl's environment, its HOME and XDG directories under tmp"""
+    return dict(os.environ, XDG_STATE_HOME=os.path.join(tmp, "state"),
+                HOME=os.path.join(tmp, "home"), XDG_CONFIG_HOME=os.path.join(tmp, "config"))
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="skyctl-bench10k-")
+    files, env = bench_files(tmp), private_env(tmp)
     print("batch benchmark: %d services; floor = the same work fanned out %d at once from one "
           "service inside the node (stock inject of a script on the node's disk)"
           % (SERVICES, PAR))

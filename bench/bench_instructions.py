@@ -124,17 +124,9 @@ def main():
         print("instruction counts need valgrind (apt-get install valgrind): not measured")
         return
     tmp = tempfile.mkdtemp(prefix="skyctl-bench-ir-")
-    files = {}
-    for name, text in (("fix1", batch.script("one")), ("fix2", batch.script("two")),
-                       ("fix1.floor", batch.floor_script("one")),
-                       ("fix2.floor", batch.floor_script("two")), ("floor", batch.FLOOR)):
-        files[name] = os.path.join(tmp, name + ".lua")
-        with open(files[name], "w") as f:
-            f.write(text)
+    files, env = batch.bench_files(tmp), batch.private_env(tmp)
     dumps = os.path.join(tmp, "callgrind")
     os.mkdir(dumps)
-    env = dict(os.environ, XDG_STATE_HOME=os.path.join(tmp, "state"),
-               HOME=os.path.join(tmp, "home"), XDG_CONFIG_HOME=os.path.join(tmp, "config"))
     print("instructions a service, the node's message handling under callgrind; floor = "
           "stock inject of the same script, %d at once from one service" % batch.PAR)
     for backend in nodes.backends():

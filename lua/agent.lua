@@ -593,14 +593,8 @@ if keep and package.loaded.skyctl then
 	-- it away (see forget)
 	local S = package.loaded.skyctl
 	if S.hub and S.hub ~= req.hub then
-		local hubs = S.hubs or {}
-		S.hubs = hubs
-		for i = 1, #hubs + 1 do
-			if hubs[i] == nil or hubs[i] == S.hub then
-				hubs[i] = S.hub
-				break
-			end
-		end
+		S.hubs = S.hubs or {}
+		S.hubs[S.hub] = true
 	end
 	S.hub = req.hub
 	line = line:sub(1, 1):upper() .. line:sub(2)

@@ -364,7 +364,7 @@ end
 -- (they are told: see lua/agent.lua's tell_hubs)
 function OPS.remove(req)
 	local hubs = {}
-	for _, h in ipairs(S.hubs or {}) do
+	for h in pairs(S.hubs or {}) do
 		if h ~= req.hub and h ~= S.hub then
 			hubs[#hubs + 1] = h
 		end

@@ -110,6 +110,15 @@ def test_first_contact_leaves_the_nodes_log_clean(node, tmp_path, state):
     assert log_since(node, mark) == [], "\n".join(node.log_lines[mark:])
 
 
+def patches_leave_the_log_clean(node, state, targets):
+    """`patches` of the 3 agents (targets) answers for each, and the node
+    logs nothing meanwhile (no unknown debug command)"""
+    mark = node.log_mark()
+    r = skyctl_at(state, "patches", targets, node=node)
+    assert r.returncode == 0 and "3 services" in r.stderr, r.stdout + r.stderr
+    assert log_since(node, mark) == [], "\n".join(node.log_lines[mark:])
+
+
 def test_an_uninstall_through_another_service_leaves_the_nodes_log_clean(node, tmp_path,
                                                                          state):
     """`uninstall :c` goes through :c, and takes away the SKYCTLP that :a
@@ -126,10 +135,7 @@ def test_an_uninstall_through_another_service_leaves_the_nodes_log_clean(node, t
         results = json.loads(r.stdout)["targets"]
         assert len(results) == len(gone.split(",")), r.stdout
         assert all(set(t["result"]) == {"addr", "ok", "removed", "journal"} for t in results)
-        mark = node.log_mark()
-        r = skyctl_at(state, "patches", "@agent", node=node)
-        assert r.returncode == 0 and "3 services" in r.stderr, r.stdout + r.stderr
-        assert log_since(node, mark) == [], "\n".join(node.log_lines[mark:])
+        patches_leave_the_log_clean(node, state, "@agent")
 
 
 def test_an_uninstall_tells_every_hub_that_counts_on_the_command(node, tmp_path, state):
@@ -143,10 +149,7 @@ def test_an_uninstall_tells_every_hub_that_counts_on_the_command(node, tmp_path,
         assert r.returncode == 0 and "3 ok" in r.stdout, r.stdout + r.stderr
     r = skyctl_at(state, "uninstall", ":c", node=node)
     assert r.returncode == 0, r.stdout + r.stderr
-    mark = node.log_mark()
-    r = skyctl_at(state, "patches", ":a,:b,:c", node=node)
-    assert r.returncode == 0 and "3 services" in r.stderr, r.stdout + r.stderr
-    assert log_since(node, mark) == [], "\n".join(node.log_lines[mark:])
+    patches_leave_the_log_clean(node, state, ":a,:b,:c")
 
 
 def test_one_shot_requests_leave_the_nodes_log_clean(node, tmp_path, state):
