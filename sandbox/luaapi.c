@@ -343,6 +343,17 @@ static int luaapi_pack(lua_State *L)
 	return 2;
 }
 
+/* packstring(...): the packed message as a string; a C function, as
+ * skynet's, so its errors carry no position of the sandbox's Lua */
+static int luaapi_packstring(lua_State *L)
+{
+	size_t size;
+	char *msg = serial_pack(L, 1, &size);
+	lua_pushlstring(L, msg, size);
+	free(msg);
+	return 1;
+}
+
 static int luaapi_unpack(lua_State *L)
 {
 	if (lua_isnoneornil(L, 1))
@@ -430,7 +441,8 @@ static int luaapi_open(lua_State *L)
 		{ "command", luaapi_command }, { "stat", luaapi_stat },
 		{ "error", luaapi_error }, { "print", luaapi_print },
 		{ "callback", luaapi_callback }, { "pack", luaapi_pack },
-		{ "unpack", luaapi_unpack }, { "tostring", luaapi_msgstring },
+		{ "packstring", luaapi_packstring }, { "unpack", luaapi_unpack },
+		{ "tostring", luaapi_msgstring },
 		{ "trash", luaapi_trash }, { "tostr", luaapi_tostring },
 		{ "assert", luaapi_assert }, { "chunk", luaapi_chunk },
 		{ "share", shared_share }, { "clone_shared", shared_clone },

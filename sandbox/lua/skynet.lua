@@ -521,17 +521,11 @@ end
 
 skynet.genid = core.genid
 skynet.pack = core.pack
+skynet.packstring = core.packstring
 skynet.unpack = core.unpack
 skynet.tostring = core.tostring
 skynet.trash = core.trash
 skynet.error = core.error
-
-function skynet.packstring(...)
-	local msg, sz = core.pack(...)
-	local s = core.tostring(msg, sz)
-	core.trash(msg, sz)
-	return s
-end
 
 function skynet.newservice(name, ...)
 	return skynet.call(".launcher", "lua", "LAUNCH", "snlua", name, ...)
