@@ -789,6 +789,17 @@ local function decode(s)
 	return v
 end
 
+-- a peer's reply (see lua/engine.lua's peer_reply), unescaped, as a
+-- value; nil if it is none
+local function peer_value(s)
+	local colon = sub(s, 1, 1) == "p" and find(s, ":", 2, true)
+	if colon then
+		local ok, v = pcall(skynet.unpack, sub(s, colon + 1))
+		return ok and v or nil
+	end
+	return (decode(s))
+end
+
 -- Run req (msg: run_message's) in peer service t: the engine comes with each
 -- request and goes when it is done (mode "runonce"), so a peer keeps
 -- nothing of skyctl's but its journal (and the command that brings the
@@ -816,7 +827,7 @@ local function call_peer(t, req, msg)
 	if flag == "t" or flag == "f" then
 		local line = out:sub(2)
 		if removing then -- read here: it may name a hub to tell (tell_hubs)
-			return flag == "t", decode(wire.unescape(line)) or wire.raw(line)
+			return flag == "t", peer_value(wire.unescape(line)) or wire.raw(line)
 		end
 		return flag == "t", wire.raw(line)
 	end

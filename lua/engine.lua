@@ -435,11 +435,12 @@ local function handle_local(req)
 end
 
 -- A peer answers a hub's request with its reply already in line form
--- (wire.line, its address included) and whether it went well: the hub
--- splices a thousand of them into its own reply without decoding any.
+-- (packed by skynet, see wire.packed; its address included) and whether it
+-- went well: the hub splices a thousand of them into its own reply
+-- without decoding any.
 local function peer_reply(rep)
 	rep.addr = skynet.self()
-	return rep.ok == true, wire.line(rep)
+	return rep.ok == true, wire.packed(skynet.packstring(rep))
 end
 
 -- after a run in a peer (or --no-agent): a service with no engine

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,44 +162,182 @@ static int wire_table(struct wire_in *in, struct wire_val *v, size_t base)
 
 static int wire_dec(struct wire_in *in, struct wire_val *v, int depth);
 
-/* decode a table's pairs up to its '}' onto the stack, keys 1, 2... left
- * out while they come in that order with values (a list: its count is
- * its len); 0 or -1 */
+/* add pair k, x to table v, whose values so far (v->len of them) are on
+ * the stack from base: keys 1, 2... left out while they come in that order
+ * with values (a list: its count is its len); 0 or -1 (k and x cleared) */
+static int wire_add_pair(struct wire_in *in, struct wire_val *v, size_t base,
+			 struct wire_val *k, struct wire_val *x)
+{
+	size_t n = v->len;
+	if (wire_room(in, 2) != 0)
+		goto fail;
+	if (v->list && !(k->type == WIRE_INT && k->i == (long long)n + 1 &&
+			 x->type != WIRE_NIL)) {
+		if (wire_unlist(in, base, n) != 0 || wire_room(in, 2) != 0)
+			goto fail;
+		v->list = 0;
+	}
+	if ((in->values += v->list ? 1 : 2) > in->max_values) {
+		errno = E2BIG;
+		goto fail;
+	}
+	if (!v->list)
+		in->st[in->top++] = *k;
+	in->st[in->top++] = *x;
+	v->len = n + 1;
+	return 0;
+fail:
+	wire_val_clear(k);
+	wire_val_clear(x);
+	return -1;
+}
+
+/* decode a table's pairs up to its '}' onto the stack; 0 or -1 */
 static int wire_dec_pairs(struct wire_in *in, struct wire_val *v, int depth)
 {
-	size_t base = in->top, n = 0;
+	size_t base = in->top;
 	v->list = 1;
 	while (in->pos < in->len && in->s[in->pos] != '}') {
 		struct wire_val k, x;
 		if (wire_dec(in, &k, depth + 1))
 			return -1;
-		if (wire_dec(in, &x, depth + 1) || wire_room(in, 2) != 0) {
+		if (wire_dec(in, &x, depth + 1)) {
 			wire_val_clear(&k);
-			wire_val_clear(&x);
 			return -1;
 		}
-		if (v->list && !(k.type == WIRE_INT && k.i == (long long)n + 1 &&
-				 x.type != WIRE_NIL)) {
-			if (wire_unlist(in, base, n) != 0 || wire_room(in, 2) != 0) {
-				wire_val_clear(&k);
-				wire_val_clear(&x);
-				return -1;
-			}
-			v->list = 0;
-		}
-		if ((in->values += v->list ? 1 : 2) > in->max_values) {
-			wire_val_clear(&k);
-			wire_val_clear(&x);
-			errno = E2BIG;
+		if (wire_add_pair(in, v, base, &k, &x) != 0)
 			return -1;
-		}
-		if (!v->list)
-			in->st[in->top++] = k;
-		in->st[in->top++] = x;
-		n++;
 	}
-	v->len = n;
 	return 0;
+}
+
+/* a table v left unfinished: its values on the stack from base popped,
+ * v cleared; -1 */
+static int wire_drop(struct wire_in *in, struct wire_val *v, size_t base)
+{
+	while (in->top > base)
+		wire_val_clear(&in->st[--in->top]);
+	memset(v, 0, sizeof *v);
+	return -1;
+}
+
+/* table v takes the values on the stack from base; 0 or -1 (see wire_drop) */
+static int wire_close(struct wire_in *in, struct wire_val *v, size_t base)
+{
+	if (in->top == base || wire_table(in, v, base) == 0)
+		return 0;
+	return wire_drop(in, v, base);
+}
+
+/* the length n of an element "<n>:" at in->pos, whose bytes follow the
+ * colon (at *colon); 0 or -1 */
+static int wire_len(struct wire_in *in, long *colon, size_t *n)
+{
+	*colon = wire_until(in, ':');
+	if (*colon < 0)
+		return -1;
+	char *stop;
+	unsigned long long len = strtoull(in->s + in->pos, &stop, 10);
+	if (stop != in->s + *colon || len > in->len - (size_t)*colon - 1)
+		return -1;
+	*n = (size_t)len;
+	return 0;
+}
+
+/* ---- skynet's serialization: the "p" element ---- */
+
+/* A peer packs its reply with skynet.packstring (lualib-src/lua-seri.c's
+ * format, made in C: half the time of encoding it in Lua, escaping
+ * included).  A value is a byte, its type and a cookie (type | cookie <<
+ * 3), then its payload in the node's byte order (little endian: skynet
+ * runs on nothing else). */
+enum { SERI_NIL, SERI_BOOLEAN, SERI_NUMBER, SERI_USERDATA, SERI_SHORT_STRING,
+       SERI_LONG_STRING, SERI_TABLE };
+enum { SERI_ZERO = 0, SERI_BYTE = 1, SERI_WORD = 2, SERI_DWORD = 4, SERI_QWORD = 6,
+       SERI_REAL = 8 };
+#define SERI_BIG_ARRAY 31	/* a table's cookie: its array's size follows as a number */
+
+/* the next n bytes as a little-endian number; 0 or -1 past the end */
+static int seri_bytes(struct wire_in *in, size_t n, unsigned long long *u)
+{
+	if (in->len - in->pos < n)
+		return -1;
+	*u = 0;
+	for (size_t i = n; i-- > 0;)
+		*u = *u << 8 | (unsigned char)in->s[in->pos + i];
+	in->pos += n;
+	return 0;
+}
+
+/* an integer of the given cookie; 0 or -1 */
+static int seri_int(struct wire_in *in, int cookie, long long *i)
+{
+	unsigned long long u = 0;
+	if (cookie == SERI_ZERO) {
+		*i = 0;
+		return 0;
+	}
+	if ((cookie != SERI_BYTE && cookie != SERI_WORD && cookie != SERI_DWORD &&
+	     cookie != SERI_QWORD) || seri_bytes(in, cookie == SERI_QWORD ? 8 : cookie, &u))
+		return -1;
+	/* a dword is signed (negative ones come that way), a qword two's complement */
+	*i = cookie == SERI_DWORD ? (long long)(int32_t)(uint32_t)u : (long long)u;
+	return 0;
+}
+
+/* a string of n bytes at in->pos, moved one byte back (over its header's
+ * last) so that its NUL goes where its last byte was; 0 or -1 */
+static int seri_string(struct wire_in *in, struct wire_val *v, unsigned long long n)
+{
+	if (n > in->len - in->pos)
+		return -1;
+	v->s = in->s + in->pos - 1;
+	memmove(v->s, v->s + 1, n);
+	v->s[n] = '\0';
+	v->len = n;
+	v->type = WIRE_STR;
+	in->pos += n;
+	return 0;
+}
+
+static int seri_dec(struct wire_in *in, struct wire_val *v, int depth);
+
+/* a table: its array part's values (keys 1..size; a nil is a hole), then
+ * its other pairs up to a nil key; 0 or -1 (v cleared) */
+static int seri_table(struct wire_in *in, struct wire_val *v, int cookie, int depth)
+{
+	long long size = cookie;
+	if (cookie == SERI_BIG_ARRAY) {
+		unsigned char b = in->pos < in->len ? (unsigned char)in->s[in->pos++] : 0;
+		if ((b & 7) != SERI_NUMBER || seri_int(in, b >> 3, &size) || size < 0)
+			return -1;
+	}
+	size_t base = in->top;
+	v->type = WIRE_TABLE;
+	v->list = 1;
+	for (long long i = 1; i <= size; i++) {
+		struct wire_val k = { .type = WIRE_INT, .i = i }, x;
+		if (seri_dec(in, &x, depth + 1))
+			goto fail;
+		if (x.type != WIRE_NIL && wire_add_pair(in, v, base, &k, &x) != 0)
+			goto fail;
+	}
+	for (;;) {
+		struct wire_val k, x;
+		if (seri_dec(in, &k, depth + 1))
+			goto fail;
+		if (k.type == WIRE_NIL)
+			break;
+		if (seri_dec(in, &x, depth + 1)) {
+			wire_val_clear(&k);
+			goto fail;
+		}
+		if (wire_add_pair(in, v, base, &k, &x) != 0)
+			goto fail;
+	}
+	return wire_close(in, v, base);
+fail:
+	return wire_drop(in, v, base);
 }
 
 /* decode one value at in->pos into v; 0 or -1 (v is then cleared) */
@@ -233,13 +372,10 @@ static int wire_dec(struct wire_in *in, struct wire_val *v, int depth)
 		}
 		return *stop || !tmp[0] ? -1 : 0;
 	}
+	long colon;
+	size_t n;
 	if (c == 's') {
-		long colon = wire_until(in, ':');
-		if (colon < 0)
-			return -1;
-		char *stop;
-		unsigned long long n = strtoull(in->s + in->pos, &stop, 10);
-		if (stop != in->s + colon || n > in->len - (size_t)colon - 1)
+		if (wire_len(in, &colon, &n) != 0)
 			return -1;
 		/* over the ':', so that the NUL goes where its last byte was */
 		v->s = in->s + colon;
@@ -250,21 +386,69 @@ static int wire_dec(struct wire_in *in, struct wire_val *v, int depth)
 		in->pos = (size_t)colon + 1 + n;
 		return 0;
 	}
+	if (c == 'p') {	/* its n bytes hold one value, packed */
+		if (wire_len(in, &colon, &n) != 0)
+			return -1;
+		struct wire_in packed = *in;
+		packed.s += colon + 1;
+		packed.len = n;
+		packed.pos = 0;
+		int bad = seri_dec(&packed, v, depth) || packed.pos != n;
+		in->st = packed.st, in->top = packed.top, in->cap = packed.cap;	/* one stack */
+		in->values = packed.values;
+		in->pos = (size_t)colon + 1 + n;
+		if (bad)
+			wire_val_clear(v);
+		return bad ? -1 : 0;
+	}
 	if (c != '{')
 		return -1;
 	v->type = WIRE_TABLE;
 	size_t base = in->top;
 	if (wire_dec_pairs(in, v, depth) != 0 || in->pos >= in->len)
-		goto fail;
+		return wire_drop(in, v, base);
 	in->pos++;
-	if (in->top > base && wire_table(in, v, base) != 0)
-		goto fail;
-	return 0;
-fail:
-	while (in->top > base)
-		wire_val_clear(&in->st[--in->top]);
+	return wire_close(in, v, base);
+}
+
+/* decode one packed value at in->pos into v; 0 or -1 (v is then cleared) */
+static int seri_dec(struct wire_in *in, struct wire_val *v, int depth)
+{
 	memset(v, 0, sizeof *v);
-	return -1;
+	if (in->pos >= in->len || depth > 64)
+		return -1;
+	unsigned char b = (unsigned char)in->s[in->pos++];
+	int cookie = b >> 3;
+	unsigned long long u;
+	switch (b & 7) {
+	case SERI_NIL:
+		return 0;
+	case SERI_BOOLEAN:
+		v->type = WIRE_BOOL;
+		v->i = cookie != 0;
+		return 0;
+	case SERI_NUMBER:
+		if (cookie == SERI_REAL) {
+			if (seri_bytes(in, 8, &u) != 0)
+				return -1;
+			memcpy(&v->d, &u, sizeof v->d);
+			v->type = WIRE_NUM;
+			return 0;
+		}
+		if (seri_int(in, cookie, &v->i) != 0)
+			return -1;
+		v->type = WIRE_INT;
+		return 0;
+	case SERI_SHORT_STRING:
+		return seri_string(in, v, (unsigned long long)cookie);
+	case SERI_LONG_STRING:
+		if ((cookie != 2 && cookie != 4) || seri_bytes(in, (size_t)cookie, &u) != 0)
+			return -1;
+		return seri_string(in, v, u);
+	case SERI_TABLE:
+		return seri_table(in, v, cookie, depth);
+	}
+	return -1;	/* a userdata: a pointer in the node means nothing here */
 }
 
 /* a decoded tree's root, and the text its strings are in */

@@ -6,6 +6,7 @@ with it; other tests use it to look inside services."""
 import hashlib
 import os
 import re
+import struct
 import time
 
 import nodes
@@ -14,6 +15,10 @@ LUA = os.path.join(nodes.ROOT, "lua")
 
 
 # --- wire format (the Python twin of lua/wire.lua) ---------------------------
+
+class Packed(bytes):
+    """bytes skynet.packstring made, encoded as a peer sends them ("p")"""
+
 
 def _enc(v, out):
     if v is None:
@@ -24,6 +29,8 @@ def _enc(v, out):
         out.append(b"i%d;" % v)
     elif isinstance(v, float):
         out.append(b"d%r;" % v)
+    elif isinstance(v, Packed):
+        out += [b"p%d:" % len(v), v]
     elif isinstance(v, (str, bytes)):
         b = v.encode() if isinstance(v, str) else v
         out += [b"s%d:" % len(b), b]
@@ -47,8 +54,94 @@ def encode(v):
     return b"".join(out)
 
 
+# skynet's serialization (lualib-src/lua-seri.c): a byte, type | cookie << 3,
+# then the payload, little endian; the "p" element of a peer's reply
+_NUMBER = {1: "<B", 2: "<H", 4: "<i", 6: "<q", 8: "<d"}
+
+
+def _pack_int(n):
+    if n == 0:
+        return bytes([2])
+    for cookie, lo, hi in ((1, 0, 0xff), (2, 0, 0xffff), (4, -2 ** 31, 2 ** 31 - 1)):
+        if lo <= n <= hi:
+            return bytes([2 | cookie << 3]) + struct.pack(_NUMBER[cookie], n)
+    return bytes([2 | 6 << 3]) + struct.pack("<q", n)
+
+
+def pack(v):
+    """v as skynet.packstring packs it (dicts in their own order)"""
+    if v is None:
+        return b"\0"
+    if v is True or v is False:
+        return bytes([1 | v << 3])
+    if isinstance(v, int):
+        return _pack_int(v)
+    if isinstance(v, float):
+        return bytes([2 | 8 << 3]) + struct.pack("<d", v)
+    if isinstance(v, (str, bytes)):
+        b = v.encode() if isinstance(v, str) else v
+        if len(b) < 32:
+            return bytes([4 | len(b) << 3]) + b
+        if len(b) < 0x10000:
+            return bytes([5 | 2 << 3]) + struct.pack("<H", len(b)) + b
+        return bytes([5 | 4 << 3]) + struct.pack("<I", len(b)) + b
+    items = list(v) if isinstance(v, (list, tuple)) else []
+    head = bytes([6 | len(items) << 3]) if len(items) < 31 else \
+        bytes([6 | 31 << 3]) + _pack_int(len(items))
+    pairs = [] if items else [pack(k) + pack(x) for k, x in v.items()]
+    return head + b"".join(pack(x) for x in items) + b"".join(pairs) + b"\0"
+
+
+def _unpack(s, i):
+    b = s[i]
+    kind, cookie, i = b & 7, b >> 3, i + 1
+    if kind == 0:
+        return None, i
+    if kind == 1:
+        return bool(cookie), i
+    if kind == 2:
+        if cookie == 0:
+            return 0, i
+        fmt = _NUMBER[cookie]
+        return struct.unpack_from(fmt, s, i)[0], i + struct.calcsize(fmt)
+    if kind in (4, 5):
+        n = cookie
+        if kind == 5:
+            n = struct.unpack_from("<H" if cookie == 2 else "<I", s, i)[0]
+            i += cookie
+        return s[i:i + n].decode("utf-8", "replace"), i + n
+    if kind == 6:
+        size = cookie
+        if cookie == 31:
+            size, i = _unpack(s, i)
+        d = {}
+        for k in range(1, size + 1):
+            x, i = _unpack(s, i)
+            if x is not None:
+                d[k] = x
+        while True:
+            k, i = _unpack(s, i)
+            if k is None:
+                break
+            d[k], i = _unpack(s, i)
+        return _listed(d), i
+    raise ValueError("bad packed byte %d at %d" % (b, i - 1))
+
+
+def _listed(d):
+    if sorted(d) == list(range(1, len(d) + 1)):  # {} decodes as []
+        return [d[k] for k in range(1, len(d) + 1)]
+    return d
+
+
 def _dec(s, i):
     c = s[i:i + 1]
+    if c == b"p":
+        j = s.index(b":", i)
+        n = int(s[i + 1:j])
+        v, end = _unpack(s[j + 1:j + 1 + n], 0)
+        assert end == n
+        return v, j + 1 + n
     if c == b"s":
         j = s.index(b":", i)
         n = int(s[i + 1:j])
@@ -62,9 +155,7 @@ def _dec(s, i):
         while s[i:i + 1] != b"}":
             k, i = _dec(s, i)
             d[k], i = _dec(s, i)
-        if sorted(d) == list(range(1, len(d) + 1)):  # {} decodes as []
-            return [d[k] for k in range(1, len(d) + 1)], i + 1
-        return d, i + 1
+        return _listed(d), i + 1
     if c in (b"t", b"f", b"~"):
         return {b"t": True, b"f": False, b"~": None}[c], i + 1
     raise ValueError("bad byte %r at %d" % (c, i))

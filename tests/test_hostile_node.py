@@ -3,6 +3,7 @@ reached by anyone, or a service's own code, could send.  Each case checks
 what the user sees (the exit status and the message), that skyctl's memory
 stays bounded whatever the node sends (the child's peak RSS), and that no
 byte a terminal would act on reaches stdout."""
+import json
 import os
 import re
 import subprocess
@@ -402,6 +403,51 @@ def test_an_engine_reply_that_settles_nothing_is_an_error(tmp_path, reply, code,
         r = run("-H", srv.address, "inject", ":a", fix, env={"XDG_STATE_HOME": str(tmp_path)})
     assert r.returncode == code, r.stdout + r.stderr
     assert msg in (r.stdout + r.stderr).decode()
+
+
+# a peer's result as real skynet packed it: every type and size of skynet's
+# serialization (tests/conformance/test_conformance_pack.py pins the bytes)
+PEER_RESULT = {"ok": True, "addr": 11, "cost": 0.25, "scripts": [
+    {"name": "fix", "id": 1, "out": ["caf\u00e9", "", "x" * 31, "y" * 32, "z" * 70000],
+     "changes": [{"kind": "field", "path": "_P.lua.CMD.deposit", "what": "changed",
+                  "old": "function agent.lua:9", "new": "function fix:3"}]}],
+    "counts": [0, 1, 255, 256, 65535, 65536, 2 ** 31 - 1, 2 ** 31, -1, -2 ** 31, -2 ** 31 - 1,
+               -2 ** 63, 0.5, True, False], "many": list(range(40)), "untracked": {}}
+
+
+def inject_json(tmp_path, reply):
+    fix = tmp_path / "fix.lua"
+    fix.write_text("return 1\n")
+    with console(engine(reply)) as srv:
+        r = run("-H", srv.address, "--json", "inject", ":a,:8", fix,
+                env={"XDG_STATE_HOME": str(tmp_path)})
+    if not r.stdout:
+        return r.returncode, r.message
+    return r.returncode, [dict(t, node=None) for t in json.loads(r.stdout)["targets"]]
+
+
+def test_a_packed_peer_reply_reads_as_the_same_reply_in_text(tmp_path):
+    from inject_client import Packed, pack
+    local = dict(PEER_RESULT, addr=10)
+    text = inject_json(tmp_path, {"ok": True, "results": [local, PEER_RESULT]})
+    packed = inject_json(tmp_path, {"ok": True, "results": [local, Packed(pack(PEER_RESULT))]})
+    assert packed == text and text[0] == 0
+    assert text[1][1]["result"]["counts"][11] == -2 ** 63
+
+
+@pytest.mark.parametrize("packed", [
+    b"\x06",                                   # a table with no end
+    b"\x06\x04",                               # a string cut short
+    b"\x03" + bytes(8),                         # a pointer
+    b"\x06" * 200 + b"\x00" * 200,              # nested past the bound
+    b"\x1a\x01\x00\x00",                       # a number of no size skynet writes
+    b"\x06\x00\x00",                           # a table, then a byte after it
+    b"\xfe\x22\xff\xff\xff\x7f",                # a table of 2^31 - 1 values, none there
+], ids=["unended", "short-string", "pointer", "deep", "bad-cookie", "trailing", "huge-array"])
+def test_a_bad_packed_peer_reply_is_refused(tmp_path, packed):
+    from inject_client import Packed
+    code, shown = inject_json(tmp_path, {"ok": True, "results": [{"ok": True}, Packed(packed)]})
+    assert code == 5, shown
 
 
 def test_an_engine_reply_with_escapes_is_shown_safely(tmp_path):

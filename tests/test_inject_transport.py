@@ -93,6 +93,20 @@ def test_fanout_keeps_state_and_rolls_back(node, client):
     con.close()
 
 
+def test_a_peer_replies_in_packed_bytes(node, client):
+    """a peer's reply is skynet.packstring's (the "p" of lua/wire.lua), which
+    the hub splices as it came: no peer encodes a reply in Lua"""
+    con = Conn(node.port)
+    hub, peer = ["%x" % a for a in agents(con)[:2]]
+    req = {"op": "journal", "targets": [int(peer, 16)], "sub": {"op": "journal"}}
+    client.request(hub, req)  # the agent in place
+    out, status = con.cmd("%s %s SKYCTL1 %s %s" % (route(con), hub, VERSION, escape(encode(req))))
+    body = unescape(out.strip("\n")[len("SKYCTL1 "):].encode("latin-1"))
+    assert status == "OK" and b"s7:results{i1;p" in body, body[:300]
+    assert decode(body)["results"] == [{"ok": True, "addr": int(peer, 16), "journal": []}]
+    con.close()
+
+
 def test_peers_keep_nothing_but_their_journal(node, client):
     con = Conn(node.port)
     hub, peer = ["%x" % a for a in agents(con)[:2]]
