@@ -36,9 +36,10 @@
 -- debug.upvaluejoin while the script runs (the helpers use them).
 local E = ...
 local S, J, OPS, same, undo, export_all, describe, errmsg, inject_tables, in_place,
-	journal_add, basename, where, keypath, upvalues, gc_resume =
+	journal_add, basename, where, keypath, upvalues, gc_resume, info_of =
 	E.S, E.J, E.OPS, E.same, E.undo, E.export_all, E.describe, E.errmsg, E.inject_tables,
-	E.in_place, E.journal_add, E.basename, E.where, E.keypath, E.upvalues, E.gc_resume
+	E.in_place, E.journal_add, E.basename, E.where, E.keypath, E.upvalues, E.gc_resume,
+	E.info_of
 local error, load, next, pairs, pcall, xpcall, select, setmetatable, tostring, type, rawget,
 	rawset, rawequal, ipairs =
 	error, load, next, pairs, pcall, xpcall, select, setmetatable, tostring, type, rawget,
@@ -531,7 +532,7 @@ local function operations()
 		local function kind(f)
 			local k = kinds[f]
 			if not k then
-				local info = getinfo(f, "S")
+				local info = info_of(f)
 				k = info.source == chunkname and "mine" or info.what == "C" and "C" or "lua"
 				kinds[f] = k
 			end
@@ -607,7 +608,7 @@ local function operations()
 				return
 			end
 			local name, old = getupvalue(f, i)
-			if not name or getinfo(f, "S").source == chunkname then
+			if not name or info_of(f).source == chunkname then
 				return
 			end
 			local key = tostring(i) .. kind
@@ -1060,7 +1061,7 @@ local function operations()
 	end
 
 	local function lua_function(f)
-		return type(f) == "function" and getinfo(f, "S").what ~= "C"
+		return type(f) == "function" and info_of(f).what ~= "C"
 	end
 
 	-- A global the new function new (label) reads (r: where) that the
@@ -1105,13 +1106,13 @@ local function operations()
 		for _, c in ipairs(changes) do
 			local new, old = c.new, c.old
 			if c.kind == "field" and type(new) == "function"
-				and getinfo(new, "S").source == chunkname then
+				and info_of(new).source == chunkname then
 				local label = type(c.k) == "string" and c.k or c.path
-				local info = getinfo(new, "Su")
+				local info = info_of(new)
 				local names, ids = {}, {}
 				if lua_function(old) then
 					names, ids = upvalue_names(old)
-					local oinfo = getinfo(old, "u")
+					local oinfo = info_of(old)
 					if oinfo.nparams ~= info.nparams or oinfo.isvararg ~= info.isvararg then
 						add("warning", "%s: the new function (%s) takes %d parameter%s%s, "
 							.. "the one it replaces (%s) took %d%s", label, where(new),

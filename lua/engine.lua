@@ -120,9 +120,23 @@ local function basename(src)
 	return (src:match("[^/]*$"))
 end
 
+-- debug.getinfo(f, "Su") of function f, asked once: what a function is
+-- never changes, describing a change and the checks ask it of the same
+-- few functions several times a request, and each getinfo makes a table
+-- (weak: a hub's copy outlives its requests)
+local infos = setmetatable({}, { __mode = "k" })
+local function info_of(f)
+	local info = infos[f]
+	if not info then
+		info = getinfo(f, "Su")
+		infos[f] = info
+	end
+	return info
+end
+
 -- where a Lua function was defined, "agent.lua:9"; nil for C functions
 local function where(f)
-	local info = getinfo(f, "S")
+	local info = info_of(f)
 	if info.what == "C" then
 		return nil
 	end
@@ -397,7 +411,7 @@ local E = {
 	describe = describe, errmsg = errmsg, inject_tables = inject_tables, current = current,
 	is_current = is_current, journal_add = journal_add, wholly = wholly, in_place = in_place,
 	carried = carried, J = J, change = change, basename = basename, where = where,
-	keypath = keypath, upvalues = upvalues, gc_resume = gc_resume,
+	keypath = keypath, upvalues = upvalues, gc_resume = gc_resume, info_of = info_of,
 }
 
 local function handle_local(req)
