@@ -789,15 +789,14 @@ local function decode(s)
 	return v
 end
 
--- a peer's reply (see lua/engine.lua's peer_reply), unescaped, as a
--- value; nil if it is none
+-- a peer's reply (packed: see lua/engine.lua's peer_reply), unescaped,
+-- as a value; nil if it is none
 local function peer_value(s)
 	local colon = sub(s, 1, 1) == "p" and find(s, ":", 2, true)
 	if colon then
 		local ok, v = pcall(skynet.unpack, sub(s, colon + 1))
 		return ok and v or nil
 	end
-	return (decode(s))
 end
 
 -- Run req (msg: run_message's) in peer service t: the engine comes with each
