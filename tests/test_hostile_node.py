@@ -437,7 +437,7 @@ def test_a_packed_peer_reply_reads_as_the_same_reply_in_text(tmp_path):
 
 @pytest.mark.parametrize("packed", [
     b"\x06",                                   # a table with no end
-    b"\x06\x04",                               # a string cut short
+    b"\x06\x2c\x61",                           # a string cut short (5 bytes, 1 there)
     b"\x03" + bytes(8),                         # a pointer
     b"\x06" * 200 + b"\x00" * 200,              # nested past the bound
     b"\x1a\x01\x00\x00",                       # a number of no size skynet writes
@@ -448,6 +448,8 @@ def test_a_bad_packed_peer_reply_is_refused(tmp_path, packed):
     from inject_client import Packed
     code, shown = inject_json(tmp_path, {"ok": True, "results": [{"ok": True}, Packed(packed)]})
     assert code == 5, shown
+    assert [(t["status"], t["detail"].split(":")[0]) for t in shown] == \
+        [("unknown", "unexpected reply")] * 2, shown
 
 
 def test_an_engine_reply_with_escapes_is_shown_safely(tmp_path):
