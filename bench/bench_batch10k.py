@@ -16,7 +16,8 @@ Beside inject it prints what tracking alone costs: the same RUN with the
 script between a bare snapshot of the code tables and a compare
 (TRACK_BEFORE).  Then the same inject into N
 nodes at once (`skyctl -a`), N as many as the machine's memory holds (at
-most 8), and as many as it has cores.
+most 8), and as many as it has cores, measured as one node's is (the
+median of 3 runs, each after a full collection of every service).
 
 Targets: every batch command within 2x of its floor; skyctl CPU <= 0.3 s
 and peak RSS <= 50 MB per 10,000 targets; N nodes within 1.5x of one node's
@@ -449,8 +450,21 @@ def many_nodes(backend, files, env, tmp, one, k, why):
         conf = str(nodes.node_file(pathlib.Path(tmp) / "nodes.lua", ns))
         first = skyctl_rusage(["--config", conf, "-a", "inject", "*/@agent", files["fix1"]],
                               env)[0]
-        wall, cpu, rss, _ = skyctl_rusage(["--config", conf, "-a", "inject", "*/@agent",
-                                           files["fix2"]], env)
+        # the agent in place as one node's is measured: the median of 3 runs,
+        # each after a full collection of every service (one run right after
+        # the first contact, no collection, read 1.7-2.3x one node's figure
+        # on the sandbox and 1.2-1.3x on HEAD, with one node "at once")
+        runs = []
+        for i in range(3):
+            for n in ns:
+                con = nodes.Console(n.port, timeout=600)
+                con.banner()
+                collect(con)
+                con.close()
+            runs.append(skyctl_rusage(["--config", conf, "-a", "inject", "*/@agent",
+                                       files["fix2.%d" % i]], env))
+        wall = sorted(r[0] for r in runs)[1]
+        cpu, rss = max(r[1] for r in runs), max(r[2] for r in runs)  # the most any run took
     finally:
         for n in ns:
             n.stop()
