@@ -377,14 +377,14 @@ end
 -- S.hubs: see lua/agent.lua's PEER_RUN), each of which still counts on it
 -- (they are told: see lua/agent.lua's tell_hubs)
 function OPS.remove(req)
-	local hubs = {}
-	for h in pairs(S.hubs or {}) do
-		if h ~= req.hub and h ~= S.hub then
+	local all, hubs = S.hubs or {}, {}
+	if S.hub then
+		all[S.hub] = true
+	end
+	for h in pairs(all) do
+		if h ~= req.hub then
 			hubs[#hubs + 1] = h
 		end
-	end
-	if S.hub and S.hub ~= req.hub then
-		hubs[#hubs + 1] = S.hub
 	end
 	sdebug.reg_debugcmd(CMD, nil)
 	sdebug.reg_debugcmd(LOADER, nil)

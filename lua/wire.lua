@@ -65,7 +65,7 @@ end
 
 -- bytes, one value skynet.packstring packed (lualib-src/lua-seri.c's
 -- format, which src/wire.c reads), as a line: a peer's reply packed in C
--- and escaped costs it half what line() would (9.5 against 20 us)
+-- and escaped costs it 6 us, where line() took 10 (20 in a batch)
 function M.packed(bytes)
 	return "p" .. #bytes .. ":" .. escape(bytes)
 end
