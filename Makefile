@@ -60,7 +60,8 @@ test: all
 	SKYCTL_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests $(PYTEST_ARGS)
 
 # The suite against every backend in one go: the sandbox, the sandbox with
-# skynet 1.4's console (SKYCTL_SANDBOX_CONSOLE=1.4), then each skynet of
+# skynet 1.4's console (SKYCTL_SANDBOX_CONSOLE=1.4) and with 1.5-1.7's
+# (SKYCTL_SANDBOX_CONSOLE=1.7), then each skynet of
 # SKYNET_ROOTS="/a /b" (checkouts built outside this repository; only the
 # checks that start a real node run there).  MATRIX=tests/test_x.py narrows
 # it.  Every backend runs; the status says whether all passed.
@@ -68,8 +69,8 @@ MATRIX ?= tests
 test-matrix: all
 	@st=0; b=$(abspath $(BUILD)); \
 	echo "== sandbox"; SKYCTL_BUILD=$$b $(PYTHON) -m pytest -q $(MATRIX) $(PYTEST_ARGS) || st=1; \
-	echo "== sandbox, console 1.4"; SKYCTL_SANDBOX_CONSOLE=1.4 SKYCTL_BUILD=$$b \
-		$(PYTHON) -m pytest -q $(MATRIX) $(PYTEST_ARGS) || st=1; \
+	for v in 1.4 1.7; do echo "== sandbox, console $$v"; SKYCTL_SANDBOX_CONSOLE=$$v \
+		SKYCTL_BUILD=$$b $(PYTHON) -m pytest -q $(MATRIX) $(PYTEST_ARGS) || st=1; done; \
 	for root in $(SKYNET_ROOTS); do echo "== $$root"; SKYNET_ROOT=$$root SKYCTL_BUILD=$$b \
 		$(PYTHON) -m pytest -q -k skynet $(MATRIX) $(PYTEST_ARGS) || st=1; done; exit $$st
 

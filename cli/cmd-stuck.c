@@ -157,6 +157,8 @@ static void stuck_logger(struct stuck_node *nd)
 	const char *v = r.ok && r.nlines == 1 ? strchr(r.lines[0], '\t') : NULL;
 	if (v && strcmp(v + 1, "nil") != 0)
 		snprintf(nd->logger, sizeof nd->logger, "%s (config logger)", v + 1);
+	else if (!r.ok)	/* no getenv before skynet 1.8: it cannot say where */
+		nd->logger[0] = '\0';
 	proto_reply_free(&r);
 }
 
@@ -271,7 +273,7 @@ static int stuck_report(struct stuck *s)
 		}
 		if (here && sig)
 			fprintf(stderr, "stuck: %s: the traceback of each interrupted loop is in the "
-				"node's log: %s\n", nd->p.name, nd->logger);
+				"node's log%s%s\n", nd->p.name, nd->logger[0] ? ": " : "", nd->logger);
 		nstuck += here;
 		status = err_worst(status, nd->status); /* its probes' errors too */
 	}

@@ -39,7 +39,7 @@ static int resolve_take(struct cmd_node *nd, const char *line, struct proto_repl
 	if (strcmp(line, PROTO_LIST) == 0)
 		return cmd_services_from(nd, r);
 	/* "harbor\t1"; a node without the key reads addresses as they are
-	 * written: harbor 0.  A console without getenv (skynet 1.4) answers
+	 * written: harbor 0.  A console without getenv (skynet 1.4 to 1.7) answers
 	 * with an error: the harbor stays unknown, for `list` to tell */
 	if (!r->ok) {
 		nd->harbor_asked = 1;

@@ -385,6 +385,11 @@ static int proto_is_cmd(const char *line, const char *w)
 const char *proto_failure(const char *line, const struct proto_reply *r)
 {
 	if (!r->ok) {
+		/* getenv and setenv came with skynet 1.8's console: an older one
+		 * answers as to a typo */
+		if ((proto_is_cmd(line, "getenv") || proto_is_cmd(line, "setenv")) &&
+		    r->nlines && strncmp(r->lines[0], "Invalid command", 15) == 0)
+			return "the node's console has no getenv or setenv (skynet 1.8 added them)";
 		for (size_t i = 0; i < r->nlines; i++)
 			if (r->lines[i][0])
 				return r->lines[i];

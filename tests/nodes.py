@@ -19,8 +19,9 @@ SERVICES = os.path.join(ROOT, "sandbox", "services")
 SKYCTL = os.path.join(BUILD, "skyctl")
 SANDBOX = os.path.join(BUILD, "skyctl-sandbox")
 SKYNET_ROOT = os.environ.get("SKYNET_ROOT")
-# SKYCTL_SANDBOX_CONSOLE=1.4: every sandbox node speaks the console of
-# skynet 1.4 (config key console_version), as `make test-matrix` runs it
+# SKYCTL_SANDBOX_CONSOLE=1.4 (or 1.7): every sandbox node speaks the console
+# of skynet 1.4 (or of 1.5 to 1.7; config key console_version), as `make
+# test-matrix` runs it
 SANDBOX_CONSOLE = os.environ.get("SKYCTL_SANDBOX_CONSOLE")
 
 # The directories every process of a test run gets in place of the user's.
@@ -337,12 +338,29 @@ def lua_foreign(node):
     return "Invalid arguments" not in "\n".join(out)
 
 
+def console_generation(node):
+    """Which console node has, from its help: "1.4" (no dbgcmd: skynet 1.4),
+    "1.5-1.7" (dbgcmd, but no getenv, setenv or HTTP POST: 1.5.0 to 1.7.0,
+    which 1.8.0 added) or "1.8+"; the sandbox's console_version = "1.4" or
+    "1.7" speaks the older ones.  Asked once a node."""
+    if not hasattr(node, "console_generation"):
+        with Console(node.port) as c:
+            out, _ = c.cmd("help")
+        names = {line.split("\t")[0] for line in out}
+        node.console_generation = "1.8+" if "getenv" in names else \
+            "1.5-1.7" if "dbgcmd" in names else "1.4"
+    return node.console_generation
+
+
 def old_console(node):
     """Whether node's console lacks dbgcmd (skynet 1.4, or the sandbox's
     console_version = "1.4")"""
-    with Console(node.port) as c:
-        out, _ = c.cmd("help")
-    return not any(line.startswith("dbgcmd\t") for line in out)
+    return console_generation(node) == "1.4"
+
+
+def console_lacks_env(node):
+    """Whether node's console lacks getenv and setenv (skynet 1.4 to 1.7)"""
+    return console_generation(node) != "1.8+"
 
 
 def harbor_pair(backend, agents=(3, 1), services=("named", "global"), env=None):

@@ -135,9 +135,12 @@ def test_start_kill_exit(node):
 
 
 def test_env_commands(node):
-    if nodes.old_console(node):  # skynet 1.4: no getenv, setenv; skyctl says so
-        r = skyctl("getenv", "agents", node=node)
-        assert r.returncode == 1 and "getenv agents: Invalid command" in r.stderr, r.stderr
+    if nodes.console_lacks_env(node):  # skynet 1.4 to 1.7: no getenv, setenv; skyctl says so
+        for args in (("getenv", "agents"), ("setenv", "skyctl_test_key", "v1")):
+            r = skyctl(*args, node=node)
+            assert (r.returncode, r.stdout) == (1, ""), args
+            assert r.stderr.endswith("%s: the node's console has no getenv or setenv (skynet "
+                                     "1.8 added them)\n" % " ".join(args)), r.stderr
         return
     assert ok("getenv", "agents", node=node).stdout == "agents\t3\n"
     assert jrun("getenv", "agents", node=node) == [{"key": "agents", "value": "3"}]
@@ -162,8 +165,9 @@ def test_trace_logon_logoff(node):
     for args in (("trace", ":a", "on"), ("trace", ":a", "off"), ("logoff", ":b")):
         assert ok(*args, node=node).stdout == ""
     # no logpath in the node's config: logon refuses (test_first_hour.py),
-    # where the console has getenv to tell (not skynet 1.4's)
-    assert skyctl("logon", ":b", node=node).returncode == (0 if nodes.old_console(node) else 1)
+    # where the console has getenv to tell (not skynet 1.4's to 1.7's)
+    assert skyctl("logon", ":b", node=node).returncode == (0 if nodes.console_lacks_env(node)
+                                                           else 1)
     # the services still answer
     assert len(tsv(ok("ping", "@agent", node=node).stdout)) == 3
 

@@ -41,8 +41,8 @@ def test_a_failing_call_says_where_the_error_went(node):
 
 
 def test_getenv_of_a_missing_key_is_an_error(node):
-    if nodes.old_console(node):
-        pytest.skip("skynet 1.4's console has no getenv")
+    if nodes.console_lacks_env(node):
+        pytest.skip("skynet 1.4's to 1.7's console has no getenv (test_env_commands)")
     r = skyctl("getenv", "nosuch", node=node)
     assert (r.returncode, r.stdout) == (1, "")
     assert "getenv nosuch: not set in the node's config" in r.stderr
@@ -53,8 +53,8 @@ def test_getenv_of_a_missing_key_is_an_error(node):
 
 
 def test_logon_without_logpath_refuses(node):
-    if nodes.old_console(node):
-        pytest.skip("skynet 1.4's console has no getenv to read logpath with")
+    if nodes.console_lacks_env(node):
+        pytest.skip("skynet 1.4's to 1.7's console has no getenv to read logpath with")
     r = skyctl("logon", ":a", node=node)
     assert r.returncode == 1 and r.stdout == ""
     assert "logon: the node has no logpath in its config: nothing would be written" in r.stderr

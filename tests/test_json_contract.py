@@ -81,7 +81,7 @@ def test_every_command_prints_one_document(node, tmp_path):
         doc = document(r)
         if name in ("ping", "call", "info", "kill"):
             assert len(doc["rows"]) == 2 and doc["summary"]["ok"] == 2, (name, doc)
-        if name == "logon" and not nodes.old_console(node):
+        if name == "logon" and not nodes.console_lacks_env(node):
             # the node has no logpath: nothing sent, a failed row each (a
             # console without getenv cannot tell: logon goes ahead there)
             assert len(doc["rows"]) == 2 and doc["summary"]["failed"] == 2, (name, doc)

@@ -1,7 +1,9 @@
 """What differs between the skynet releases people run, from skyctl's side:
 a console without dbgcmd (skynet 1.4, or the sandbox's console_version =
 "1.4") where every agent command goes through `info` once debug mode routed
-the service, and the node's Lua being the truth (a Lua 5.5 node compiles
+the service; one with dbgcmd but without getenv and setenv (1.5.0 to
+1.7.0, or console_version = "1.7"), where skyctl says so; and the node's
+Lua being the truth (a Lua 5.5 node compiles
 5.5 scripts and REPL lines; a node of skyctl's own Lua gets the local syntax
 check, with nothing sent to its services)."""
 import json
@@ -80,6 +82,45 @@ def test_old_console_keeps_the_services_own_info(old_node, tmp_path, state):
 def test_old_console_repl(old_node, env):
     r = run_stdin(old_node, env, "1 + 1\nlocal t = {x = 3}\nt.x\n", ":a")
     assert r.returncode == 0 and r.stdout.split() == ["2", "3"], r.stdout + r.stderr
+
+
+@pytest.fixture
+def envless_node(backend):
+    """A node whose console has dbgcmd but no getenv, setenv or HTTP POST:
+    the sandbox in its 1.7 mode, or a real skynet 1.5 to 1.7 (other real
+    releases skip)"""
+    n = nodes.Node(backend, env={"console_version": "1.7"} if backend == "sandbox" else {})
+    n.start()
+    try:
+        if nodes.console_generation(n) != "1.5-1.7":
+            pytest.skip("this skynet's console is %s's" % nodes.console_generation(n))
+        yield n
+    finally:
+        n.stop()
+
+
+def test_console_without_getenv_says_so(envless_node, state):
+    for args in (("getenv", "thread"), ("setenv", "skyctl_key", "1")):
+        r = skyctl_at(state, *args, node=envless_node)
+        assert (r.returncode, r.stdout) == (1, ""), args
+        assert r.stderr == "skyctl: %s: %s: the node's console has no getenv or setenv " \
+            "(skynet 1.8 added them)\n" % (envless_node.address, " ".join(args)), r.stderr
+    r = skyctl_at(state, "--json", "getenv", "thread", node=envless_node)
+    doc = json.loads(r.stdout)
+    assert doc["rows"] == [] and doc["summary"]["status"] == 1, doc
+
+
+def test_console_without_getenv_runs_agent_commands_through_dbgcmd(envless_node, tmp_path,
+                                                                    state):
+    fix = write(tmp_path, "fix.lua", FIX)
+    r = skyctl_at(state, "inject", "@agent", fix, node=envless_node)
+    assert r.returncode == 0 and "inject: 3 ok" in r.stdout, r.stdout + r.stderr
+    r = skyctl_at(state, "call", ":b", '"deposit", 5', node=envless_node)
+    assert r.stdout.startswith("1\t10\n"), r.stdout
+    r = skyctl_at(state, "rollback", "@agent", node=envless_node)
+    assert r.returncode == 0 and "rollback: 3 ok" in r.stdout, r.stdout + r.stderr
+    # dbgcmd reached every service: none entered debug mode
+    assert "debug mode" not in envless_node.log()
 
 
 def test_same_lua_node_gets_the_local_syntax_check(node, tmp_path, state):

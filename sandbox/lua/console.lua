@@ -14,10 +14,13 @@ local listen_ip = args.n == 2 and args[1] or "127.0.0.1"
 local listen_port = tonumber(args[args.n])
 local TIMEOUT = 300	-- ticks a stat/mem waits for each service by default
 
--- config key console_version = "1.4": the console of skynet 1.4 (before
--- 1.5 added dbgcmd, getenv, setenv and HTTP POST), so the tests cover
--- what skyctl does with such a node
-local OLD = skynet.getenv "console_version" == "1.4"
+-- config key console_version: the console of an older skynet, so the tests
+-- cover what skyctl does with such a node: "1.4" (before 1.5 added
+-- dbgcmd), "1.7" (1.5.0 to 1.7.0: before 1.8 added getenv, setenv and
+-- HTTP POST)
+local VERSION = skynet.getenv "console_version"
+local BEFORE_1_5 = VERSION == "1.4"
+local BEFORE_1_8 = BEFORE_1_5 or VERSION == "1.7"
 local COMMAND = {}	-- name -> function(words...)
 local COMMANDX = {}	-- name -> function(cmd): cmd[1] the whole line, cmd.fd
 
@@ -159,7 +162,7 @@ local function session(fd, addr, print)
 				local url = read_http(fd, line)
 				run_command((url:sub(2):gsub("/", " ")), print, fd)
 				break
-			elseif line:sub(1, 5) == "POST " and not OLD then
+			elseif line:sub(1, 5) == "POST " and not BEFORE_1_8 then
 				local _, body = read_http(fd, line)
 				run_command(body, print, fd)
 				break
@@ -199,12 +202,18 @@ require("sandbox.console_cmds")(COMMAND, COMMANDX, {
 	socket = socket,
 	core = core,
 })
-if OLD then
+if BEFORE_1_8 then
 	local help = COMMAND.help
 	function COMMAND.help()
 		local t = help()
-		t.dbgcmd, t.getenv, t.setenv = nil, nil, nil
+		t.getenv, t.setenv = nil, nil
+		if BEFORE_1_5 then
+			t.dbgcmd = nil
+		end
 		return t
 	end
-	COMMAND.dbgcmd, COMMAND.getenv, COMMAND.setenv = nil, nil, nil
+	COMMAND.getenv, COMMAND.setenv = nil, nil
+	if BEFORE_1_5 then
+		COMMAND.dbgcmd = nil
+	end
 end

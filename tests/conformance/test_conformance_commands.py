@@ -5,7 +5,7 @@ import pytest
 
 import transcript
 from cli_helpers import LIST_LINE, launcher_list
-from transcript import INVALID, PREFIX, connect, facts, need, pong, reply
+from transcript import DBGCMD, INVALID, PREFIX, call_nil, connect, facts, need, pong, reply
 
 ADDR = r":[0-9a-f]{8}"
 NUM = r"[0-9][0-9.e+-]*"
@@ -208,8 +208,8 @@ def test_call_invalid_arguments(con):
 
 def test_call_arguments_see_no_globals(con):
     out = reply(con, "call :b nosuch()")
-    assert re.fullmatch(PREFIX + r'\[string "debug console"\]:1: attempt to call a nil value '
-                        r"\(global 'nosuch'\)\n<CMD Error>\n", out), out
+    assert re.fullmatch(PREFIX + r'\[string "debug console"\]:1: ' + call_nil("nosuch") +
+                        r"\n<CMD Error>\n", out), out
     out = reply(con, 'call :b "echo", print')
     assert out == "n\t1\n<CMD OK>\n", out  # print is nil there
 
@@ -217,23 +217,23 @@ def test_call_arguments_see_no_globals(con):
 # --- dbgcmd ----------------------------------------------------------------
 
 def test_dbgcmd_ping(con):
-    need(con, "console", "1.5+")
+    need(con, "console", DBGCMD)
     assert reply(con, "dbgcmd :b PING") == "<CMD OK>\n"
 
 
 def test_dbgcmd_info(con):
-    need(con, "console", "1.5+")
+    need(con, "console", DBGCMD)
     assert reply(con, "dbgcmd :b INFO") == "balance\t0\nid\t2\n<CMD OK>\n"
 
 
 def test_dbgcmd_stat(con):
-    need(con, "console", "1.5+")
+    need(con, "console", DBGCMD)
     out = reply(con, "dbgcmd :b STAT")
     assert re.fullmatch(r"cpu\t%s\nmessage\t\d+\nmqlen\t0\ntask\t0\n<CMD OK>\n" % NUM, out), out
 
 
 def test_dbgcmd_unknown(con):
-    need(con, "console", "1.5+")
+    need(con, "console", DBGCMD)
     assert re.fullmatch(CALL_FAILED, reply(con, "dbgcmd :b NOSUCH"))
 
 
@@ -241,7 +241,7 @@ def test_dbgcmd_unknown(con):
 def test_dbgcmd_scalar_reply_drops_connection(shared, line):
     """A number or boolean reply can't be printed: the console drops the
     connection without a terminator (the same quirk as `dbgcmd addr RUN`)."""
-    need(shared, "console", "1.5+")
+    need(shared, "console", DBGCMD)
     c = connect(shared)
     c.send(line + "\n")
     assert transcript.closed(c) == ""
@@ -418,28 +418,34 @@ def test_snax_missing(shared):
 
 # --- env, service, netstat, memory, misc ----------------------------------
 
-@pytest.mark.parametrize("line", ["dbgcmd :b PING", "getenv thread", "setenv k v", "dbgcmd"])
-def test_console_before_1_5_lacks_dbgcmd_getenv_setenv(con, line):
+@pytest.mark.parametrize("line", ["dbgcmd :b PING", "dbgcmd"])
+def test_console_before_1_5_lacks_dbgcmd(con, line):
     need(con, "console", "1.4")
     assert reply(con, line) == INVALID
 
 
+@pytest.mark.parametrize("line", ["getenv thread", "setenv k v", "getenv"])
+def test_console_before_1_8_lacks_getenv_setenv(con, line):
+    need(con, "console", ("1.4", "1.5-1.7"))
+    assert reply(con, line) == INVALID
+
+
 def test_getenv(con):
-    need(con, "console", "1.5+")
+    need(con, "console", "1.8+")
     assert reply(con, "getenv agents") == "agents\t3\n<CMD OK>\n"
     assert reply(con, "getenv services") == "services\tloopy,sleeper,named\n<CMD OK>\n"
     assert reply(con, "getenv nosuch") == "nosuch\tnil\n<CMD OK>\n"
 
 
 def test_setenv(con):
-    need(con, "console", "1.5+")
+    need(con, "console", "1.8+")
     key = "k%d" % con.sock.getsockname()[1]
     assert reply(con, "setenv %s bar" % key) == "<CMD OK>\n"
     assert reply(con, "getenv " + key) == "%s\tbar\n<CMD OK>\n" % key
 
 
 def test_setenv_existing_key(con):
-    need(con, "console", "1.5+")
+    need(con, "console", "1.8+")
     out = reply(con, "setenv agents 5")
     assert re.fullmatch(PREFIX + r"Can't setenv exist key : agents\n<CMD Error>\n", out), out
     assert reply(con, "getenv agents") == "agents\t3\n<CMD OK>\n"
@@ -560,7 +566,7 @@ def test_mem_tracks_lua_memory(fresh):
 
 
 def test_getenv_config_keys(con):
-    need(con, "console", "1.5+")
+    need(con, "console", "1.8+")
     assert reply(con, "getenv thread") == "thread\t2\n<CMD OK>\n"
     assert reply(con, "getenv harbor") == "harbor\t0\n<CMD OK>\n"
     assert reply(con, "getenv start") == "start\tmain\n<CMD OK>\n"
@@ -571,7 +577,7 @@ def test_getenv_config_keys(con):
 def test_getenv_custom_key(backend):
     n = transcript.start(backend, env={"my_key": "some value", "my_num": 42})
     try:
-        need(n, "console", "1.5+")
+        need(n, "console", "1.8+")
         c = connect(n)
         assert reply(c, "getenv my_key") == "my_key\tsome value\n<CMD OK>\n"
         assert reply(c, "getenv my_num") == "my_num\t42\n<CMD OK>\n"
@@ -581,7 +587,7 @@ def test_getenv_custom_key(backend):
 
 
 def test_getenv_needs_name(con):
-    need(con, "console", "1.5+")
+    need(con, "console", "1.8+")
     out = reply(con, "getenv")
     assert re.fullmatch(PREFIX + r"bad argument #2 to 'command' \(string expected, got nil\)\n"
                         r"<CMD Error>\n", out), out

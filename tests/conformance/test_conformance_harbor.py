@@ -89,7 +89,7 @@ def test_call_other_harbor(c1):
 def test_info_and_dbgcmd_other_harbor(c1):
     assert re.fullmatch(r"args\tx\nhits\t\d+\nname\tnamed\n<CMD OK>\n",
                         reply(c1, "info :0200000a x"))
-    transcript.need(c1, "console", "1.5+")
+    transcript.need(c1, "console", transcript.DBGCMD)
     assert re.fullmatch(r"args\t\nhits\t\d+\nname\tnamed\n<CMD OK>\n",
                         reply(c1, "dbgcmd :0200000a INFO"))
 

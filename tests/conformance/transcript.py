@@ -52,31 +52,45 @@ INVALID = "Invalid command, type help for command list\n\n<CMD Error>\n"
 def facts(node):
     """What the transcripts of node's release depend on, asked of the node
     once: console "1.4" (no dbgcmd, getenv, setenv, POST: skynet 1.4, or
-    the sandbox's console_version = "1.4") or "1.5+"; release "1.4" for a
-    real skynet 1.4, whose lualib differs too (the sandbox emulates only
-    the older console), else "head"; lua "5.4" or "5.5" (how numbers print:
-    the sandbox prints as HEAD's Lua); jemalloc (jmem reports allocated
-    bytes: the default build of skynet)."""
+    the sandbox's console_version = "1.4"), "1.5-1.7" (dbgcmd, but none
+    of the others, which 1.8.0 added: or console_version = "1.7") or
+    "1.8+" (see nodes.console_generation); release the same for a real
+    skynet, whose lualib differs too (the sandbox emulates only the older
+    consoles), else "head"; lua "5.4" or "5.5" (how numbers print: the
+    sandbox prints as HEAD's Lua); jemalloc (jmem reports allocated bytes:
+    the default build of skynet)."""
     if not hasattr(node, "facts"):
-        old = nodes.old_console(node)
+        console = nodes.console_generation(node)
         with nodes.Console(node.port) as c:
             jmem, _ = c.cmd("jmem")
         allocated = [line for line in jmem if line.startswith("stats.allocated\t")]
         node.facts = {
-            "console": "1.4" if old else "1.5+",
-            "release": "1.4" if old and node.backend == "skynet" else "head",
+            "console": console,
+            "release": console if node.backend == "skynet" and console != "1.8+" else "head",
             "lua": "5.5" if node.backend == "sandbox" or nodes.lua_foreign(node) else "5.4",
             "jemalloc": bool(allocated) and allocated[0].split()[1] != "0",
         }
     return node.facts
 
 
+# the consoles with dbgcmd
+DBGCMD = ("1.5-1.7", "1.8+")
+
+
 def need(node_or_con, fact, value):
-    """Skip the check unless the node's fact (see facts) has value."""
+    """Skip the check unless the node's fact (see facts) has value (or one
+    of the values, given a tuple)."""
     node = getattr(node_or_con, "node", node_or_con)
     have = facts(node)[fact]
-    if have != value:
+    if have not in (value if isinstance(value, tuple) else (value,)):
         pytest.skip("%s is %s on this node, not %s" % (fact, have, value))
+
+
+def call_nil(name):
+    """the error of calling global name, a nil, as a regular expression:
+    Lua 5.4.3 (skynet 1.5.0) words it its own way"""
+    return (r"(?:attempt to call a nil value \(global '%s'\)|"
+            r"global '%s' is not callable \(a nil value\))" % (name, name))
 
 
 # the stack traceback skynet 1.4's inject adds after a script's error
