@@ -25,18 +25,24 @@ print("patched")
 FIX55 = "global print, _VERSION\nprint(\"five-five\", _VERSION)\n"
 
 
-@pytest.fixture
-def old_node(backend):
-    """A node whose console has no dbgcmd: the sandbox in its 1.4 mode, or a
-    real skynet 1.4 (other real releases skip)"""
-    n = nodes.Node(backend, env={"console_version": "1.4"} if backend == "sandbox" else {})
+def console_node(backend, version, generation):
+    """A node whose console is of generation (nodes.console_generation):
+    the sandbox in its console_version mode, or a real skynet of that
+    generation (other real releases skip)"""
+    n = nodes.Node(backend, env={"console_version": version} if backend == "sandbox" else {})
     n.start()
     try:
-        if not nodes.old_console(n):
-            pytest.skip("this skynet's console has dbgcmd")
+        if nodes.console_generation(n) != generation:
+            pytest.skip("this skynet's console is %s's" % nodes.console_generation(n))
         yield n
     finally:
         n.stop()
+
+
+@pytest.fixture
+def old_node(backend):
+    """A node whose console has no dbgcmd: skynet 1.4's"""
+    yield from console_node(backend, "1.4", "1.4")
 
 
 def debug_modes(node, service):
@@ -87,16 +93,8 @@ def test_old_console_repl(old_node, env):
 @pytest.fixture
 def envless_node(backend):
     """A node whose console has dbgcmd but no getenv, setenv or HTTP POST:
-    the sandbox in its 1.7 mode, or a real skynet 1.5 to 1.7 (other real
-    releases skip)"""
-    n = nodes.Node(backend, env={"console_version": "1.7"} if backend == "sandbox" else {})
-    n.start()
-    try:
-        if nodes.console_generation(n) != "1.5-1.7":
-            pytest.skip("this skynet's console is %s's" % nodes.console_generation(n))
-        yield n
-    finally:
-        n.stop()
+    skynet 1.5's to 1.7's"""
+    yield from console_node(backend, "1.7", "1.5-1.7")
 
 
 def test_console_without_getenv_says_so(envless_node, state):

@@ -18,9 +18,9 @@ local TIMEOUT = 300	-- ticks a stat/mem waits for each service by default
 -- cover what skyctl does with such a node: "1.4" (before 1.5 added
 -- dbgcmd), "1.7" (1.5.0 to 1.7.0: before 1.8 added getenv, setenv and
 -- HTTP POST)
-local VERSION = skynet.getenv "console_version"
-local BEFORE_1_5 = VERSION == "1.4"
-local BEFORE_1_8 = BEFORE_1_5 or VERSION == "1.7"
+local LACKS = ({ ["1.4"] = { "dbgcmd", "getenv", "setenv" }, ["1.7"] = { "getenv", "setenv" } })
+	[skynet.getenv "console_version"] or {}
+local POST = not LACKS[1]	-- HTTP POST came with getenv and setenv
 local COMMAND = {}	-- name -> function(words...)
 local COMMANDX = {}	-- name -> function(cmd): cmd[1] the whole line, cmd.fd
 
@@ -162,7 +162,7 @@ local function session(fd, addr, print)
 				local url = read_http(fd, line)
 				run_command((url:sub(2):gsub("/", " ")), print, fd)
 				break
-			elseif line:sub(1, 5) == "POST " and not BEFORE_1_8 then
+			elseif line:sub(1, 5) == "POST " and POST then
 				local _, body = read_http(fd, line)
 				run_command(body, print, fd)
 				break
@@ -202,18 +202,16 @@ require("sandbox.console_cmds")(COMMAND, COMMANDX, {
 	socket = socket,
 	core = core,
 })
-if BEFORE_1_8 then
+if LACKS[1] then
 	local help = COMMAND.help
 	function COMMAND.help()
 		local t = help()
-		t.getenv, t.setenv = nil, nil
-		if BEFORE_1_5 then
-			t.dbgcmd = nil
+		for _, name in ipairs(LACKS) do
+			t[name] = nil
 		end
 		return t
 	end
-	COMMAND.getenv, COMMAND.setenv = nil, nil
-	if BEFORE_1_5 then
-		COMMAND.dbgcmd = nil
+	for _, name in ipairs(LACKS) do
+		COMMAND[name] = nil
 	end
 end
