@@ -99,14 +99,20 @@ static char *call_json(const struct proto_reply *r)
 	return b.p;
 }
 
-/* the value of the node's config key, or NULL if unset; malloc'd */
-static char *call_getenv(struct cmd_ctx *c, struct cmd_node *nd, const char *line)
+/* the value of the node's config key, or NULL if unset; malloc'd.
+ * *unknown says why the console could not tell, if it could not. */
+static char *call_getenv(struct cmd_ctx *c, struct cmd_node *nd, const char *line,
+			 const char **unknown)
 {
 	struct proto_reply r;
 	char *v = NULL;
-	if (cmd_request(c, nd, line, &r) != 0)
+	if (cmd_request(c, nd, line, &r) != 0) {
+		*unknown = "it did not answer getenv";
 		return NULL;
+	}
 	const char *tab = r.ok && r.nlines ? strchr(r.lines[0], '\t') : NULL;
+	if (!tab)
+		*unknown = "no getenv before skynet 1.8";
 	if (tab && strcmp(tab + 1, "nil") != 0)
 		v = strdup(tab + 1);
 	proto_reply_free(&r);
@@ -124,10 +130,13 @@ static void call_after(struct cmd_ctx *c, struct cmd_node *nd)
 	}
 	if (!failed)
 		return;
-	char *logger = call_getenv(c, nd, "getenv logger");
-	char *service = call_getenv(c, nd, "getenv logservice");
+	const char *unknown = NULL;
+	char *logger = call_getenv(c, nd, "getenv logger", &unknown);
+	char *service = call_getenv(c, nd, "getenv logservice", &unknown);
 	char where[512];
-	if (service && strcmp(service, "logger") != 0)
+	if (unknown)
+		snprintf(where, sizeof where, "its console cannot say where (%s)", unknown);
+	else if (service && strcmp(service, "logger") != 0)
 		snprintf(where, sizeof where, "wherever its log service %s writes", service);
 	else if (logger)
 		snprintf(where, sizeof where, "%s (its config's logger)", logger);
