@@ -106,7 +106,7 @@ static char *call_getenv(struct cmd_ctx *c, struct cmd_node *nd, const char *lin
 {
 	struct proto_reply r;
 	char *v = NULL;
-	if (cmd_request(c, nd, line, &r) != 0) {
+	if (cmd_request_env(c, nd, line, &r) != 0) {
 		*unknown = "it did not answer getenv";
 		return NULL;
 	}

@@ -22,7 +22,7 @@ static int cmd_getenv_node(struct cmd_ctx *c, struct cmd_node *nd)
 		cmd_fail(nd, ERR_LOCAL, c->cmd->name, "out of memory");
 		return -1;
 	}
-	if (cmd_request(c, nd, line, &r) == 0) {
+	if (cmd_request_env(c, nd, line, &r) == 0) {
 		rc = cmd_check(nd, line, &r);
 		for (size_t i = 0; rc == 0 && i < r.nlines; i++) {
 			char *f[2] = { 0 };

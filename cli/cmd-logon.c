@@ -14,7 +14,7 @@
 static int logon_before(struct cmd_ctx *c, struct cmd_node *nd)
 {
 	struct proto_reply r;
-	if (cmd_request(c, nd, "getenv logpath", &r) != 0)
+	if (cmd_request_env(c, nd, "getenv logpath", &r) != 0)
 		return -1;
 	/* a console without getenv (skynet 1.4 to 1.7) cannot say: logon as before */
 	int rc = 0;

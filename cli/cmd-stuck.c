@@ -147,17 +147,24 @@ static void stuck_suspects(struct stuck *s, size_t i, const struct target *t, si
 }
 
 /* where the node logs (for the --signal hint) */
-static void stuck_logger(struct stuck_node *nd)
+static void stuck_logger(struct stuck_node *nd, double timeout)
 {
-	struct proto_reply r;
+	static const char line[] = "getenv logger";
+	struct proto_reply r, a;
 	struct err e;
 	snprintf(nd->logger, sizeof nd->logger, "its standard output");
-	if (!nd->p.conn || proto_request(nd->p.conn, "getenv logger", &r, &e) != 0)
+	if (!nd->p.conn || proto_request(nd->p.conn, line, &r, &e) != 0)
 		return;
+	/* skynet 1.5 to 1.7: the agent's getenv (see cmd_request_env) */
+	if (proto_lacks_env(line, &r) &&
+	    envagent_request(nd->p.addr, nd->p.conn, timeout, line, &a, &e) == 0) {
+		proto_reply_free(&r);
+		r = a;
+	}
 	const char *v = r.ok && r.nlines == 1 ? strchr(r.lines[0], '\t') : NULL;
 	if (v && strcmp(v + 1, "nil") != 0)
 		snprintf(nd->logger, sizeof nd->logger, "%s (config logger)", v + 1);
-	else if (!r.ok)	/* no getenv before skynet 1.8: it cannot say where */
+	else if (!r.ok)	/* skynet 1.4, or the agent could not: it cannot say where */
 		nd->logger[0] = '\0';
 	proto_reply_free(&r);
 }
@@ -237,7 +244,7 @@ static void stuck_node(void *ud, size_t i)
 	stuck_probe_all(s, i, 0);
 	if (cmd_opt(s->c, &stuck_opt_signal))
 		stuck_probe_all(s, i, 1);
-	stuck_logger(nd);
+	stuck_logger(nd, s->c->o.timeout);
 }
 
 /* rows, messages and the exit status */

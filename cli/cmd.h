@@ -181,6 +181,20 @@ char *cmd_join(const struct cmd_ctx *c, int i, int end);
  * recording a transport error (as "skyctl: NODE: LINE: why") */
 int cmd_request(struct cmd_ctx *c, struct cmd_node *nd, const char *line, struct proto_reply *r);
 
+/* cmd_request; a getenv or setenv line the console does not know (skynet
+ * 1.5 to 1.7) is done by the agent (envagent_request) and r is its
+ * answer, unless it could not: on skynet 1.4, or with its reason recorded */
+int cmd_request_env(struct cmd_ctx *c, struct cmd_node *nd, const char *line,
+		    struct proto_reply *r);
+
+/* line, getenv or setenv, done by the agent for the console at addr (conn:
+ * a connection to it) that has neither (skynet 1.5 to 1.7), into r as
+ * 1.8's console answers it (cli/envagent.c).  -1 with e set if it could
+ * not, or with e's message empty where the console has no dbgcmd either
+ * (1.4): its own answer says it all then. */
+int envagent_request(const char *addr, struct net_conn *conn, double timeout, const char *line,
+		     struct proto_reply *r, struct err *e);
+
 /* send n lines at once, then read their n replies into r (free them);
  * -1 after recording a transport error */
 int cmd_requestv(struct cmd_ctx *c, struct cmd_node *nd, char *const *lines, size_t n,

@@ -47,6 +47,24 @@ int cmd_request(struct cmd_ctx *c, struct cmd_node *nd, const char *line, struct
 	return 0;
 }
 
+int cmd_request_env(struct cmd_ctx *c, struct cmd_node *nd, const char *line,
+		    struct proto_reply *r)
+{
+	struct err e = { 0 };
+	struct proto_reply a;
+	if (cmd_request(c, nd, line, r) != 0)
+		return -1;
+	if (!proto_lacks_env(line, r))
+		return 0;
+	if (envagent_request(nd->sn->addr, nd->sn->conn, c->o.timeout, line, &a, &e) == 0) {
+		proto_reply_free(r);
+		*r = a;
+	} else if (e.msg[0]) {
+		cmd_fail(nd, e.code, line, e.msg);
+	}
+	return 0;
+}
+
 int cmd_check(struct cmd_node *nd, const char *line, const struct proto_reply *r)
 {
 	const char *why = proto_failure(line, r);
@@ -152,7 +170,8 @@ int cmd_output(struct cmd_ctx *c, struct cmd_node *nd, const char *word)
 	int rc = -1;
 	if (!line)
 		cmd_fail(nd, ERR_LOCAL, c->cmd->name, "out of memory");
-	else if (cmd_request(c, nd, line, &r) == 0) {
+	/* raw sends its line as it is: no agent stands in for the console */
+	else if ((word ? cmd_request_env(c, nd, line, &r) : cmd_request(c, nd, line, &r)) == 0) {
 		rc = cmd_check(nd, line, &r);
 		char *text = proto_reply_take(&r);	/* its lines go before the row's copy */
 		if (rc == 0) {

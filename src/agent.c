@@ -349,6 +349,11 @@ static int agent_learn_route(struct agent_sess *s, struct err *e)
 	return 0;
 }
 
+int agent_has_dbgcmd(struct agent_sess *s, struct err *e)
+{
+	return agent_learn_route(s, e) != 0 ? -1 : s->route == ROUTE_DBGCMD;
+}
+
 /* On the info route, make sure hub is routed: `trace HUB SKYCTL?` answers
  * <CMD OK> only through the route (a stock service logs the unknown
  * protocol and fails the call); else one debug mode puts it there.  0, or

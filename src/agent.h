@@ -49,6 +49,11 @@ int agent_attach_failed(const struct agent_sess *s);
  * command that reaches no service. */
 int agent_lua_foreign(struct agent_sess *s, struct err *e);
 
+/* 1 if the console has dbgcmd (skynet 1.5 and later), 0 if not (1.4: a
+ * service is reached through a route one debug mode puts in it), -1 with e
+ * set if it does not answer */
+int agent_has_dbgcmd(struct agent_sess *s, struct err *e);
+
 /* how many debug-mode bootstraps and agent loads this session made */
 void agent_stats(const struct agent_sess *s, int *boots, int *loads);
 

@@ -189,6 +189,15 @@ static int proto_fill_reply(struct proto_reply *r, char *t, size_t n, int ok, in
 	return 0;
 }
 
+int proto_reply_make(struct proto_reply *r, int ok, const char *text, struct err *e)
+{
+	memset(r, 0, sizeof *r);
+	char *t = strdup(text);
+	if (!t)
+		return err_set(e, ERR_LOCAL, "out of memory");
+	return proto_fill_reply(r, t, strlen(t), ok, 0, e);
+}
+
 /* In debug mode the terminator of `cont` follows a prompt on the same
  * line: find "<CMD OK>\n" or "<CMD Error>\n" anywhere in d[*pos..n).
  * 1 OK, 0 Error, -1 none yet (*pos: where to resume); *at its offset,
@@ -382,13 +391,18 @@ static int proto_is_cmd(const char *line, const char *w)
 	return strncmp(line, w, l) == 0 && (line[l] == ' ' || line[l] == '\t' || !line[l]);
 }
 
+int proto_lacks_env(const char *line, const struct proto_reply *r)
+{
+	/* getenv and setenv came with skynet 1.8's console: an older one
+	 * answers as to a typo */
+	return !r->ok && (proto_is_cmd(line, "getenv") || proto_is_cmd(line, "setenv")) &&
+	       r->nlines && strncmp(r->lines[0], "Invalid command", 15) == 0;
+}
+
 const char *proto_failure(const char *line, const struct proto_reply *r)
 {
 	if (!r->ok) {
-		/* getenv and setenv came with skynet 1.8's console: an older one
-		 * answers as to a typo */
-		if ((proto_is_cmd(line, "getenv") || proto_is_cmd(line, "setenv")) &&
-		    r->nlines && strncmp(r->lines[0], "Invalid command", 15) == 0)
+		if (proto_lacks_env(line, r))
 			return "the node's console has no getenv or setenv (skynet 1.8 added them)";
 		for (size_t i = 0; i < r->nlines; i++)
 			if (r->lines[i][0])

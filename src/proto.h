@@ -79,6 +79,8 @@ int proto_reply_as_list(struct proto_reply *r, struct err *e);
 int proto_request_list(struct net_conn *c, struct proto_reply *r, struct err *e);
 
 void proto_reply_free(struct proto_reply *r);
+/* r as if the console had answered text (ok: <CMD OK>); -1 with e set */
+int proto_reply_make(struct proto_reply *r, int ok, const char *text, struct err *e);
 
 /* r's text, now the caller's (free it); r has no text or lines left */
 char *proto_reply_take(struct proto_reply *r);
@@ -91,6 +93,9 @@ char *proto_reply_take_lines(struct proto_reply *r, size_t *n, size_t *size);
  * text of <CMD Error>, or an OK-framed failure (`Can't open ...`, `kill` of
  * a dead address, `Failed` from start/log/snax). */
 const char *proto_failure(const char *line, const struct proto_reply *r);
+/* r is a console's answer to getenv or setenv from before skynet 1.8,
+ * which had neither */
+int proto_lacks_env(const char *line, const struct proto_reply *r);
 
 /* split s at tabs in place into at most max fields (the last keeps any
  * further tabs); returns the count */

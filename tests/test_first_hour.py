@@ -35,7 +35,7 @@ def test_a_failing_call_says_where_the_error_went(node):
     # where the node logs, as its config says; a console without getenv
     # cannot say, and skyctl does not guess
     where = (r"its console cannot say where \(no getenv before skynet 1\.8\)"
-             if nodes.console_lacks_env(node) else
+             if nodes.old_console(node) else
              r"the node process's standard output \(no logger in its config\)")
     assert re.search(r"skynet reports only \"call failed\" \(the service raised an error, or "
                      r"is gone\); the error and its traceback are in the node's log: " + where,
@@ -46,8 +46,8 @@ def test_a_failing_call_says_where_the_error_went(node):
 
 
 def test_getenv_of_a_missing_key_is_an_error(node):
-    if nodes.console_lacks_env(node):
-        pytest.skip("skynet 1.4's to 1.7's console has no getenv (test_env_commands)")
+    if nodes.old_console(node):
+        pytest.skip("skynet 1.4's console has no getenv, nor dbgcmd (test_env_commands)")
     r = skyctl("getenv", "nosuch", node=node)
     assert (r.returncode, r.stdout) == (1, "")
     assert "getenv nosuch: not set in the node's config" in r.stderr
@@ -58,8 +58,8 @@ def test_getenv_of_a_missing_key_is_an_error(node):
 
 
 def test_logon_without_logpath_refuses(node):
-    if nodes.console_lacks_env(node):
-        pytest.skip("skynet 1.4's to 1.7's console has no getenv to read logpath with")
+    if nodes.old_console(node):
+        pytest.skip("skynet 1.4's console has no getenv to read logpath with, nor dbgcmd")
     r = skyctl("logon", ":a", node=node)
     assert r.returncode == 1 and r.stdout == ""
     assert "logon: the node has no logpath in its config: nothing would be written" in r.stderr

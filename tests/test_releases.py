@@ -97,15 +97,38 @@ def envless_node(backend):
     yield from console_node(backend, "1.7", "1.5-1.7")
 
 
-def test_console_without_getenv_says_so(envless_node, state):
+def test_console_without_getenv_or_dbgcmd_says_so(old_node, state):
     for args in (("getenv", "thread"), ("setenv", "skyctl_key", "1")):
-        r = skyctl_at(state, *args, node=envless_node)
+        r = skyctl_at(state, *args, node=old_node)
         assert (r.returncode, r.stdout) == (1, ""), args
         assert r.stderr == "skyctl: %s: %s: the node's console has no getenv or setenv " \
-            "(skynet 1.8 added them)\n" % (envless_node.address, " ".join(args)), r.stderr
-    r = skyctl_at(state, "--json", "getenv", "thread", node=envless_node)
+            "(skynet 1.8 added them)\n" % (old_node.address, " ".join(args)), r.stderr
+    r = skyctl_at(state, "--json", "getenv", "thread", node=old_node)
     doc = json.loads(r.stdout)
     assert doc["rows"] == [] and doc["summary"]["status"] == 1, doc
+    assert "debug mode" not in old_node.log()   # the agent was not tried there
+
+
+def test_console_without_getenv_has_the_agents(envless_node, state):
+    """skynet 1.5 to 1.7: getenv and setenv as 1.8's console does them, by
+    the agent in the console's service, which keeps nothing of it"""
+    before = skyctl_at(state, "list", node=envless_node).stdout
+    r = skyctl_at(state, "getenv", "agents", node=envless_node)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "agents\t3\n", "")
+    doc = json.loads(skyctl_at(state, "--json", "getenv", "nosuch", node=envless_node).stdout)
+    assert doc["rows"] == [{"key": "nosuch", "value": None}] and doc["summary"]["status"] == 1
+    assert skyctl_at(state, "setenv", "skyctl_key", "v1", node=envless_node).returncode == 0
+    r = skyctl_at(state, "getenv", "skyctl_key", node=envless_node)
+    assert (r.returncode, r.stdout) == (0, "skyctl_key\tv1\n"), r.stderr
+    r = skyctl_at(state, "setenv", "skyctl_key", "v2", node=envless_node)
+    assert (r.returncode, r.stdout) == (1, "")
+    assert r.stderr == "skyctl: %s: setenv skyctl_key v2: Can't setenv exist key : " \
+        "skyctl_key\n" % envless_node.address, r.stderr
+    assert skyctl_at(state, "getenv", "skyctl_key", node=envless_node).stdout == \
+        "skyctl_key\tv1\n"
+    # no service started, none put in debug mode
+    assert skyctl_at(state, "list", node=envless_node).stdout == before
+    assert "debug mode" not in envless_node.log()
 
 
 def test_console_without_getenv_runs_agent_commands_through_dbgcmd(envless_node, tmp_path,
