@@ -16,7 +16,7 @@ static int logon_before(struct cmd_ctx *c, struct cmd_node *nd)
 	struct proto_reply r;
 	if (cmd_request_env(c, nd, "getenv logpath", &r) != 0)
 		return -1;
-	/* a console without getenv (skynet 1.4 to 1.7) cannot say: logon as before */
+	/* a console without getenv or dbgcmd (skynet 1.4) cannot say: logon as before */
 	int rc = 0;
 	const char *tab = r.ok && r.nlines ? strchr(r.lines[0], '\t') : NULL;
 	if (r.ok && (!tab || strcmp(tab + 1, "nil") == 0)) {

@@ -51,6 +51,14 @@ static void envagent_put_request(struct fmt_buf *b, const struct embed_file *env
 	wire_put_close(b);
 }
 
+/* err without its "chunk:line: " (an assert's, error's) */
+static const char *envagent_unplaced(const char *err)
+{
+	const char *colon = strchr(err, ':');
+	size_t digits = colon ? strspn(colon + 1, "0123456789") : 0;
+	return digits && strncmp(colon + 1 + digits, ": ", 2) == 0 ? colon + 3 + digits : err;
+}
+
 /* the reply of 1.8's console from the exec op's: what the script printed
  * (<CMD OK>), or its error's first line, with no chunk:line (<CMD Error>) */
 static int envagent_reply(const struct wire_val *rep, struct proto_reply *r, struct err *e)
@@ -62,9 +70,8 @@ static int envagent_reply(const struct wire_val *rep, struct proto_reply *r, str
 		for (size_t l = 1; l <= wire_count(out); l++)
 			fmt_printf(&text, "%s%s", l > 1 ? "\n" : "", wire_str(wire_at(out, (long long)l)));
 	} else {
-		const char *err = wire_gets(rep, "err", "setenv failed");
-		const char *at = strstr(err, ": ");
-		fmt_printf(&text, "%.*s", (int)strcspn(at ? at + 2 : err, "\n"), at ? at + 2 : err);
+		const char *err = envagent_unplaced(wire_gets(rep, "err", "setenv failed"));
+		fmt_printf(&text, "%.*s", (int)strcspn(err, "\n"), err);
 	}
 	int rc = text.oom ? err_set(e, ERR_LOCAL, "out of memory") :
 		proto_reply_make(r, ok, text.p ? text.p : "", e);
