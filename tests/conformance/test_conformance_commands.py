@@ -221,6 +221,17 @@ def test_dbgcmd_ping(con):
     assert reply(con, "dbgcmd :b PING") == "<CMD OK>\n"
 
 
+def test_dbgcmd_into_the_consoles_own_service(con):
+    """The console's service answers a debug command the console sends it
+    (a call to itself, answered by another of its coroutines): skyctl's
+    getenv and setenv on skynet 1.5 to 1.7 run there (cli/envagent.c)."""
+    need(con, "console", DBGCMD)
+    own = [l.split("\t")[0] for l in reply(con, "list").splitlines() if "debug_console" in l]
+    assert reply(con, "dbgcmd %s PING" % own[0]) == "<CMD OK>\n"
+    assert re.fullmatch(r"cpu\t%s\nmessage\t\d+\nmqlen\t0\ntask\t[1-9]\d*\n<CMD OK>\n" % NUM,
+                        reply(con, "dbgcmd %s STAT" % own[0]))
+
+
 def test_dbgcmd_info(con):
     need(con, "console", DBGCMD)
     assert reply(con, "dbgcmd :b INFO") == "balance\t0\nid\t2\n<CMD OK>\n"
