@@ -111,7 +111,7 @@ def test_console_without_getenv_or_dbgcmd_says_so(old_node, state):
 
 def test_console_without_getenv_has_the_agents(envless_node, state):
     """skynet 1.5 to 1.7: getenv and setenv as 1.8's console does them, by
-    the agent in the console's service, which keeps nothing of it"""
+    the agent in the console's service, which registers nothing there"""
     before = skyctl_at(state, "list", node=envless_node).stdout
     r = skyctl_at(state, "getenv", "agents", node=envless_node)
     assert (r.returncode, r.stdout, r.stderr) == (0, "agents\t3\n", "")
@@ -126,9 +126,14 @@ def test_console_without_getenv_has_the_agents(envless_node, state):
         "skyctl_key\n" % envless_node.address, r.stderr
     assert skyctl_at(state, "getenv", "skyctl_key", node=envless_node).stdout == \
         "skyctl_key\tv1\n"
-    # no service started, none put in debug mode
+    # no service started, none put in debug mode, no debug command of
+    # skyctl's registered in the console's service
     assert skyctl_at(state, "list", node=envless_node).stdout == before
     assert "debug mode" not in envless_node.log()
+    console = [l.split("\t")[0] for l in before.splitlines() if "debug_console" in l][0]
+    with nodes.Console(envless_node.port) as c:
+        for cmd in ("SKYCTL1", "SKYCTL", "SKYCTLP"):
+            assert c.cmd("dbgcmd %s %s x" % (console, cmd))[1] == "Error", cmd
 
 
 def test_console_without_getenv_runs_agent_commands_through_dbgcmd(envless_node, tmp_path,
