@@ -150,17 +150,12 @@ static void stuck_suspects(struct stuck *s, size_t i, const struct target *t, si
 static void stuck_logger(struct stuck_node *nd, double timeout)
 {
 	static const char line[] = "getenv logger";
-	struct proto_reply r, a;
+	struct proto_reply r;
 	struct err e;
 	snprintf(nd->logger, sizeof nd->logger, "its standard output");
 	if (!nd->p.conn || proto_request(nd->p.conn, line, &r, &e) != 0)
 		return;
-	/* skynet 1.5 to 1.7: the agent's getenv (see cmd_request_env) */
-	if (proto_lacks_env(line, &r) &&
-	    envagent_request(nd->p.addr, nd->p.conn, timeout, line, &a, &e) == 0) {
-		proto_reply_free(&r);
-		r = a;
-	}
+	envagent_stand_in(nd->p.addr, nd->p.conn, timeout, line, &r, &e);	/* skynet 1.5 to 1.7 */
 	const char *v = r.ok && r.nlines == 1 ? strchr(r.lines[0], '\t') : NULL;
 	if (v && strcmp(v + 1, "nil") != 0)
 		snprintf(nd->logger, sizeof nd->logger, "%s (config logger)", v + 1);

@@ -182,18 +182,18 @@ char *cmd_join(const struct cmd_ctx *c, int i, int end);
 int cmd_request(struct cmd_ctx *c, struct cmd_node *nd, const char *line, struct proto_reply *r);
 
 /* cmd_request; a getenv or setenv line the console does not know (skynet
- * 1.5 to 1.7) is done by the agent (envagent_request) and r is its
+ * 1.5 to 1.7) is done by the agent (envagent_stand_in) and r is its
  * answer, unless it could not: on skynet 1.4, or with its reason recorded */
 int cmd_request_env(struct cmd_ctx *c, struct cmd_node *nd, const char *line,
 		    struct proto_reply *r);
 
-/* line, getenv or setenv, done by the agent for the console at addr (conn:
- * a connection to it) that has neither (skynet 1.5 to 1.7), into r as
- * 1.8's console answers it (cli/envagent.c).  -1 with e set if it could
- * not, or with e's message empty where the console has no dbgcmd either
- * (1.4): its own answer says it all then. */
-int envagent_request(const char *addr, struct net_conn *conn, double timeout, const char *line,
-		     struct proto_reply *r, struct err *e);
+/* r, the answer of the console at addr (conn: a connection to it) to
+ * line: where that is a getenv or setenv the console does not know (skynet
+ * 1.5 to 1.7), the agent does line and r becomes its answer, as 1.8's
+ * console gives it (cli/envagent.c); r stays on skynet 1.4, which has no
+ * dbgcmd either.  0, or -1 with e set if the agent could not. */
+int envagent_stand_in(const char *addr, struct net_conn *conn, double timeout, const char *line,
+		      struct proto_reply *r, struct err *e);
 
 /* send n lines at once, then read their n replies into r (free them);
  * -1 after recording a transport error */

@@ -51,17 +51,10 @@ int cmd_request_env(struct cmd_ctx *c, struct cmd_node *nd, const char *line,
 		    struct proto_reply *r)
 {
 	struct err e = { 0 };
-	struct proto_reply a;
 	if (cmd_request(c, nd, line, r) != 0)
 		return -1;
-	if (!proto_lacks_env(line, r))
-		return 0;
-	if (envagent_request(nd->sn->addr, nd->sn->conn, c->o.timeout, line, &a, &e) == 0) {
-		proto_reply_free(r);
-		*r = a;
-	} else if (e.msg[0]) {
+	if (envagent_stand_in(nd->sn->addr, nd->sn->conn, c->o.timeout, line, r, &e) != 0)
 		cmd_fail(nd, e.code, line, e.msg);
-	}
 	return 0;
 }
 

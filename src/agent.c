@@ -48,14 +48,16 @@ struct agent_sess {
 	double timeout;
 };
 
-int agent_init(void)
+static int agent_init_rc = -1;
+
+static void agent_init_once(void)
 {
 	const struct embed_file *a = embed_find(skyctl_lua, "agent.lua");
 	const struct embed_file *b = embed_find(skyctl_lua, "boot.lua");
 	const struct embed_file *run = embed_find(skyctl_lua, "run.lua");
 	agent_code.probe_lua = embed_find(skyctl_lua, "probe.lua");
 	if (!a || !b || !run || !agent_code.probe_lua)
-		return -1;
+		return;
 	agent_code.agent_lua = a;
 	/* the version: a digest of the agent's and the chunks' digests, made
 	 * at build time */
@@ -66,7 +68,7 @@ int agent_init(void)
 	for (size_t i = 0; i < AGENT_NCHUNKS; i++) {
 		const struct embed_file *f = embed_find(skyctl_lua, agent_chunk_names[i]);
 		if (!f)
-			return -1;
+			return;
 		agent_code.chunk_lua[i] = f;
 		sha256_update(&h, f->sha256, strlen(f->sha256));
 	}
@@ -88,7 +90,16 @@ int agent_init(void)
 			memcpy(agent_code.run, p, len);
 		p += len + (nl != NULL);
 	}
-	return n == 3 && agent_code.run[0] ? 0 : -1;
+	agent_init_rc = n == 3 && agent_code.run[0] ? 0 : -1;
+}
+
+/* once, whichever thread asks first (a command's nodes run in threads of
+ * their own, and each may need the agent) */
+int agent_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, agent_init_once);
+	return agent_init_rc;
 }
 
 static void agent_escape_code(void)

@@ -15,8 +15,9 @@
 
 struct agent_sess;
 
-/* Prepare the embedded agent (version, escaped code); call once before any
- * session, from one thread.  0, or -1 if lua/agent.lua is missing. */
+/* Prepare the embedded agent (version, escaped code) before any session;
+ * the first call does it, from any thread.  0, or -1 if lua/agent.lua is
+ * missing. */
 int agent_init(void);
 /* the version string of the embedded agent */
 const char *agent_version(void);
