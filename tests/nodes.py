@@ -358,11 +358,6 @@ def old_console(node):
     return console_generation(node) == "1.4"
 
 
-def console_lacks_env(node):
-    """Whether node's console lacks getenv and setenv (skynet 1.4 to 1.7)"""
-    return console_generation(node) != "1.8+"
-
-
 def harbor_pair(backend, agents=(3, 1), services=("named", "global"), env=None):
     """Start two nodes of one harbor network, as skynet's examples/config
     sets one up: harbor 1 is the master (`standalone`), harbor 2 joins it.
