@@ -61,15 +61,14 @@ local function unescape(s)
 		return string.char(tonumber(h, 16))
 	end))
 end
-local wire_src, engine_src = unescape(WIRE_SRC), unescape(ENGINE_SRC)
-local wire_chunk = assert(load(wire_src, "=skyctl-wire", "t", _G))
+local engine_src = unescape(ENGINE_SRC)
 local engine_chunk = assert(load(engine_src, "=skyctl-engine", "t", _G))
-local wire = wire_chunk()
+local wire = assert(load(unescape(WIRE_SRC), "=skyctl-wire", "t", _G))()
 local E = engine_chunk("lib", VERSION, wire)
 local S, OPS, describe, errmsg = E.S, E.OPS, E.describe, E.errmsg
 
 -- each chunk's source by name, until the hub has shared them (shared_engine)
-local SOURCES = { engine = engine_src, wire = wire_src }
+local SOURCES = { engine = engine_src }
 
 -- an operations' chunk (escaped source src), run here with the engine's
 -- internals: the chunk, and the operations it added (a request for one of
@@ -389,8 +388,8 @@ end
 
 ---------------------------------------------------------------- fan-out
 
--- the bytecode of lua/engine.lua and lua/wire.lua, made when first needed:
--- a hub sends them to the services it installs the engine in.  Stripped of
+-- the bytecode of lua/engine.lua and the operations' chunks, made when
+-- first needed: a hub sends them to the services it installs the engine in.  Stripped of
 -- debug information: half the size, and a quarter less time to install
 -- in a thousand services (only the engine's own line numbers are lost)
 local function dumper(f)
@@ -400,7 +399,7 @@ local function dumper(f)
 		return code
 	end
 end
-local CODE = { engine = dumper(engine_chunk), wire = dumper(wire_chunk),
+local CODE = { engine = dumper(engine_chunk),
 	apply = dumper(apply_chunk), journal = dumper(journal_chunk),
 	rollback = dumper(rollback_chunk), set = dumper(set_chunk) }
 -- the chunks a request for each operation brings to the services it
@@ -473,9 +472,9 @@ end
 -- What runs a hub's request in a peer: the node's shared copy of this chunk
 -- (see shared_engine), else its bytecode, called with skynet.sharetable's
 -- clone and the pointer to the hub's shared engine (or nothing) returns
--- run(env, engine, mode, version, wire, req), which runs the engine
--- (shared: the pointer; else its bytecode, and wire's) with req in env and
--- returns the reply line, and the debug command a peer that keeps a
+-- run(env, engine, mode, version, req), which runs the engine (shared:
+-- the pointer; else its bytecode) with req in env and returns the reply
+-- (whether it went well, "t" or "f", and the bytes of its packed table), and the debug command a peer that keeps a
 -- journal registers as SKYCTLP (see PEER_RUN).
 -- The collector waits while run runs: RUN collects all garbage once the
 -- chunk returns, so until then a step of the collector is work done
@@ -488,7 +487,7 @@ end
 -- when the engine returns: a service never keeps its collector stopped.
 local PEER = [[
 local clone, shared = ...
-local function run(env, engine, mode, version, wire, req)
+local function run(env, engine, mode, version, req)
 	local registry = debug.getregistry()
 	local hooks = registry._HOOKKEY -- debug.sethook's table of hooks by thread
 	local at = not req.chunk and collectgarbage("isrunning") and collectgarbage("count")
@@ -504,8 +503,8 @@ local function run(env, engine, mode, version, wire, req)
 	local f, err
 	if clone then
 		local m = clone(engine)
-		f = function(mode, version, _, ...) -- wire: the module, made here
-			return m.engine(env, mode, version, m.wire(_ENV), ...)
+		f = function(...)
+			return m.engine(env, ...)
 		end
 		for i, name in ipairs(req.ops or {}) do
 			local chunk = m[name]
@@ -518,7 +517,7 @@ local function run(env, engine, mode, version, wire, req)
 	end
 	local ok = f ~= nil
 	if ok then
-		ok, err = pcall(f, mode, version, wire, req, resume)
+		ok, err = pcall(f, mode, version, nil, req, resume)
 	end
 	if ok then -- the engine's chunk returned what runs req (see lua/engine.lua)
 		ok, err = pcall(err)
@@ -554,7 +553,7 @@ local function command(engine, mode, version, req)
 		return skynet.ret(skynet.pack(false, "skyctl: not this command's engine"))
 	end
 	local fresh = clone(engine).peer(_ENV, clone, engine)
-	skynet.ret(skynet.pack(pcall(fresh, _ENV, engine, mode, version, nil, req)))
+	skynet.ret(skynet.pack(pcall(fresh, _ENV, engine, mode, version, req)))
 end
 return run, command]]
 local peer_chunk = assert(load(PEER, "=skyctl-peer", "t", _G))
@@ -567,9 +566,9 @@ local peer_chunk = assert(load(PEER, "=skyctl-peer", "t", _G))
 -- patched keeps only that closure (about 200 bytes of its heap: the code
 -- is shared) besides its journal.  A peer with no journal keeps nothing.
 local PEER_RUN = [[
-local engine, mode, version, wire, req, clib, harbor, peer, keep = ...
-if not clib then -- engine, wire and peer: bytecode (or source)
-	print(load(peer, "=skyctl-peer", "bt", _G)()(_ENV, engine, mode, version, wire, req))
+local engine, mode, version, req, clib, harbor, peer, keep = ...
+if not clib then -- engine and peer: bytecode (or source)
+	print(load(peer, "=skyctl-peer", "bt", _G)()(_ENV, engine, mode, version, req))
 	return
 end
 -- engine: the pointer to the hub's shared engine (see shared_engine)
@@ -585,7 +584,7 @@ if not ok or type(core) ~= "table" then
 	error("skyctl: no shared engine here", 0)
 end
 local run, command = core.clone(engine).peer(_G, core.clone, engine)
-local line = run(_ENV, engine, mode, version, wire, req)
+local line = run(_ENV, engine, mode, version, req)
 if keep and package.loaded.skyctl then
 	require("skynet.debug").reg_debugcmd("SKYCTLP", command)
 	-- the hub this command is for, and any whose command it replaced (that
@@ -628,11 +627,11 @@ local function run_message(req)
 				msgs[which] = skynet.packstring("SKYCTLP", share[1], "runonce", VERSION, req)
 			elseif share then
 				msgs[which] = skynet.packstring("RUN", peer_run_code(), "skyctl-engine",
-					share[1], "runonce", VERSION, false, req, share[2], share[3], nil,
+					share[1], "runonce", VERSION, req, share[2], share[3], nil,
 					MODE == "load" and req.op ~= "remove")
 			else
 				msgs[which] = skynet.packstring("RUN", peer_run_code(), "skyctl-engine",
-					CODE.engine(), "runonce", VERSION, CODE.wire(), req, nil, nil, CODE.peer())
+					CODE.engine(), "runonce", VERSION, req, nil, nil, CODE.peer())
 			end
 		end
 		return msgs[which]
@@ -720,7 +719,7 @@ local function peer_run(t, req, msg)
 	if ok and not done and tostring(out):find("binary", 1, true) then
 		bring_ops(req, false)
 		ok, done, out = pcall(skynet.call, t, "debug", "RUN", PEER_RUN, "skyctl-engine",
-			engine_src, "runonce", VERSION, wire_src, req, nil, nil, PEER)
+			engine_src, "runonce", VERSION, req, nil, nil, PEER)
 	end
 	return ok, done, out
 end
@@ -789,22 +788,35 @@ local function decode(s)
 	return v
 end
 
--- a peer's reply (packed: see lua/engine.lua's peer_reply), unescaped,
--- as a value; nil if it is none
-local function peer_value(s)
-	local colon = sub(s, 1, 1) == "p" and find(s, ":", 2, true)
-	if colon then
-		local ok, v = pcall(skynet.unpack, sub(s, colon + 1))
-		return ok and v or nil
+-- a peer's reply (packed: see lua/engine.lua's peer_reply) as a value;
+-- nil if it is none
+local function peer_value(bytes)
+	local ok, v = pcall(skynet.unpack, bytes)
+	return ok and v or nil
+end
+
+-- A peer's reply as a piece of this hub's reply line (lua/wire.lua's b or
+-- p): in base64 by skynet.crypt, in C, where the node has it (1.4 to
+-- HEAD do), else escaped in Lua, a gsub pass for each byte that needs it,
+-- which in each peer was a twentieth of a first contact's instructions.
+local base64 = (function()
+	local ok, crypt = pcall(require, "skynet.crypt")
+	return ok and type(crypt) == "table" and crypt.base64encode
+end)()
+local function peer_piece(bytes)
+	if base64 then
+		local text = base64(bytes)
+		return wire.raw("b" .. #text .. ":" .. text)
 	end
+	return wire.raw(wire.packed(bytes))
 end
 
 -- Run req (msg: run_message's) in peer service t: the engine comes with each
 -- request and goes when it is done (mode "runonce"), so a peer keeps
 -- nothing of skyctl's but its journal (and the command that brings the
 -- engine, SKYCTLP).  The peer replies "t" or "f" ("T" or "F": it has
--- registered SKYCTLP) and the reply line.  Returns ok and the reply: a
--- table, or a wire.raw line from the peer.
+-- registered SKYCTLP) and its reply, packed.  Returns ok and the reply: a
+-- table, or its peer_piece.
 local function call_peer(t, req, msg)
 	if t == skynet.self() then
 		local rep = E.handle_local(req)
@@ -824,11 +836,11 @@ local function call_peer(t, req, msg)
 		flag = flag:lower()
 	end
 	if flag == "t" or flag == "f" then
-		local line = out:sub(2)
+		local bytes = out:sub(2)
 		if removing then -- read here: it may name a hub to tell (tell_hubs)
-			return flag == "t", peer_value(wire.unescape(line)) or wire.raw(line)
+			return flag == "t", peer_value(bytes) or peer_piece(bytes)
 		end
-		return flag == "t", wire.raw(line)
+		return flag == "t", peer_piece(bytes)
 	end
 	return false, { ok = false, err = "agent failed: " .. tostring(out) }
 end

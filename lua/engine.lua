@@ -35,7 +35,8 @@
 -- journal is empty;
 -- `package.loaded.skyctl = nil` in a debug session drops a journal too.
 local RUN_P, RUN_U = _P, _U -- set when this chunk runs under debug RUN
--- WIRE: lua/wire.lua's chunk (text or bytecode), or the module itself;
+-- WIRE: in a hub (mode "lib"), lua/wire.lua's module, for its SKYCTL
+-- command (loader): a peer needs none of it (see peer_reply);
 -- GC_RESUME: in a peer, what turns the collector back on (see gc_resume)
 local MODE, VERSION, WIRE, REQUEST, GC_RESUME = ...
 local _G = _G
@@ -54,9 +55,6 @@ local sdebug = require "skynet.debug"
 local CMD, LOADER, PEER = "SKYCTL1", "SKYCTL", "SKYCTLP"
 
 local wire = WIRE
-if type(wire) ~= "table" then
-	wire = assert(load(wire, "=skyctl-wire", "bt", _G))()
-end
 
 -- per-service state, kept across upgrades: the journal must survive them
 local S = package.loaded.skyctl
@@ -448,13 +446,16 @@ local function handle_local(req)
 	return res
 end
 
--- A peer answers a hub's request with its reply already in line form
--- (packed by skynet, see wire.packed; its address included) and whether it
--- went well: the hub splices a thousand of them into its own reply
--- without decoding any.
+-- A peer answers a hub's request with its reply packed by skynet (its
+-- address included) and whether it went well: the hub splices a thousand
+-- of them into its own reply without decoding any (lua/agent.lua's
+-- peer_piece).  The bytes go to the hub in a skynet message, which takes
+-- any byte: escaping them for the console's line is the hub's, in C,
+-- where a peer's gsub over them was a twentieth of what a first contact
+-- cost it.
 local function peer_reply(rep)
 	rep.addr = skynet.self()
-	return rep.ok == true, wire.packed(skynet.packstring(rep))
+	return rep.ok == true, skynet.packstring(rep)
 end
 
 -- after a run in a peer (or --no-agent): a service with no engine

@@ -11,6 +11,8 @@
 --   ~ nil   t true   f false   i<int>;   d<float>;   s<len>:<bytes>
 --   { key value key value ... }
 --   p<len>:<bytes>  one value as skynet.packstring packs it (see packed)
+--   b<len>:<base64> the same bytes in base64 (how a hub passes on a peer's
+--                   reply where skynet.crypt encodes them in C)
 -- Functions, userdata and threads encode as their tostring() text.
 --
 -- raw(s), where s came from line(), is a value that line() writes as it

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "codecache.h"
+#include "crypt.h"
 #include "env.h"
 #include "log.h"
 #include "luaapi.h"
@@ -458,5 +459,7 @@ void luaapi_install(lua_State *L)
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
 	lua_pushcfunction(L, luaapi_open);
 	lua_setfield(L, -2, "sandbox.core");
+	lua_pushcfunction(L, crypt_open);
+	lua_setfield(L, -2, "skynet.crypt");
 	lua_pop(L, 1);
 }

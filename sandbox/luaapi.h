@@ -9,7 +9,7 @@
 /* the sandbox's Lua files, embedded at build time */
 extern const struct embed_file sandbox_lua[];
 
-/* make require "sandbox.core" available in L */
+/* make require "sandbox.core" (and "skynet.crypt") available in L */
 void luaapi_install(lua_State *L);
 
 /* push a float formatted the way Lua 5.5 prints it (what real skynet's

@@ -244,7 +244,7 @@ static int wire_len(struct wire_in *in, long *colon, size_t *n)
 	return 0;
 }
 
-/* ---- skynet's serialization: the "p" element ---- */
+/* ---- skynet's serialization: the "p" and "b" elements ---- */
 
 /* A peer packs its reply with skynet.packstring (lualib-src/lua-seri.c's
  * format, made in C: half the time of encoding it in Lua, escaping
@@ -340,6 +340,59 @@ fail:
 	return wire_drop(in, v, base);
 }
 
+/* the value of a base64 digit, or -1 */
+static int base64_digit(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* the n bytes of base64 text at s (skynet.crypt's base64encode: padded
+ * with '=') decoded in place; their count, or -1 */
+static long base64_decode(char *s, size_t n)
+{
+	size_t text = n, out = 0;
+	while (text > 0 && n - text < 2 && s[text - 1] == '=')
+		text--;
+	if (n % 4 != 0)
+		return -1;
+	unsigned acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < text; i++) {
+		int d = base64_digit((unsigned char)s[i]);
+		if (d < 0)
+			return -1;
+		acc = (acc << 6 | (unsigned)d) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			s[out++] = (char)(acc >> bits);
+		}
+	}
+	return (long)out;
+}
+
+/* decode the n packed bytes at s into v (in: where the values go) */
+static int wire_dec_packed(struct wire_in *in, char *s, size_t n, struct wire_val *v,
+			   int depth)
+{
+	struct wire_in packed = *in;
+	packed.s = s;
+	packed.len = n;
+	packed.pos = 0;
+	int bad = seri_dec(&packed, v, depth) || packed.pos != n;
+	in->st = packed.st, in->top = packed.top, in->cap = packed.cap;	/* one stack */
+	in->values = packed.values;
+	if (bad)
+		wire_val_clear(v);
+	return bad ? -1 : 0;
+}
+
 /* decode one value at in->pos into v; 0 or -1 (v is then cleared) */
 static int wire_dec(struct wire_in *in, struct wire_val *v, int depth)
 {
@@ -386,20 +439,13 @@ static int wire_dec(struct wire_in *in, struct wire_val *v, int depth)
 		in->pos = (size_t)colon + 1 + n;
 		return 0;
 	}
-	if (c == 'p') {	/* its n bytes hold one value, packed */
+	if (c == 'p' || c == 'b') {	/* one value, packed (b: in base64) */
 		if (wire_len(in, &colon, &n) != 0)
 			return -1;
-		struct wire_in packed = *in;
-		packed.s += colon + 1;
-		packed.len = n;
-		packed.pos = 0;
-		int bad = seri_dec(&packed, v, depth) || packed.pos != n;
-		in->st = packed.st, in->top = packed.top, in->cap = packed.cap;	/* one stack */
-		in->values = packed.values;
+		char *bytes = in->s + colon + 1;
 		in->pos = (size_t)colon + 1 + n;
-		if (bad)
-			wire_val_clear(v);
-		return bad ? -1 : 0;
+		long size = c == 'p' ? (long)n : base64_decode(bytes, n);
+		return size < 0 ? -1 : wire_dec_packed(in, bytes, (size_t)size, v, depth);
 	}
 	if (c != '{')
 		return -1;

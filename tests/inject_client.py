@@ -3,6 +3,7 @@ lua/wire.lua and the C client): the wire format, a console connection
 (nodes.Console's), the debug-mode bootstrap and a Client that installs
 the agent and sends requests.  test_inject_transport.py pins the protocol
 with it; other tests use it to look inside services."""
+import base64
 import hashlib
 import os
 import re
@@ -20,6 +21,10 @@ class Packed(bytes):
     """bytes skynet.packstring made, encoded as a peer sends them ("p")"""
 
 
+class Base64Text(bytes):
+    """the base64 text of such bytes, as a hub passes them on ("b")"""
+
+
 def _enc(v, out):
     if v is None:
         out.append(b"~")
@@ -31,6 +36,8 @@ def _enc(v, out):
         out.append(b"d%r;" % v)
     elif isinstance(v, Packed):
         out += [b"p%d:" % len(v), v]
+    elif isinstance(v, Base64Text):
+        out += [b"b%d:" % len(v), v]
     elif isinstance(v, (str, bytes)):
         b = v.encode() if isinstance(v, str) else v
         out += [b"s%d:" % len(b), b]
@@ -136,11 +143,14 @@ def _listed(d):
 
 def _dec(s, i):
     c = s[i:i + 1]
-    if c == b"p":
+    if c in (b"p", b"b"):  # b: the packed bytes in base64
         j = s.index(b":", i)
         n = int(s[i + 1:j])
-        v, end = _unpack(s[j + 1:j + 1 + n], 0)
-        assert end == n
+        packed = s[j + 1:j + 1 + n]
+        if c == b"b":
+            packed = base64.b64decode(packed, validate=True)
+        v, end = _unpack(packed, 0)
+        assert end == len(packed)
         return v, j + 1 + n
     if c == b"s":
         j = s.index(b":", i)

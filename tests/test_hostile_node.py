@@ -3,6 +3,7 @@ reached by anyone, or a service's own code, could send.  Each case checks
 what the user sees (the exit status and the message), that skyctl's memory
 stays bounded whatever the node sends (the child's peak RSS), and that no
 byte a terminal would act on reaches stdout."""
+import base64
 import json
 import os
 import re
@@ -427,11 +428,13 @@ def inject_json(tmp_path, reply):
 
 
 def test_a_packed_peer_reply_reads_as_the_same_reply_in_text(tmp_path):
-    from inject_client import Packed, pack
+    from inject_client import Base64Text, Packed, pack
     local = dict(PEER_RESULT, addr=10)
     text = inject_json(tmp_path, {"ok": True, "results": [local, PEER_RESULT]})
     packed = inject_json(tmp_path, {"ok": True, "results": [local, Packed(pack(PEER_RESULT))]})
-    assert packed == text and text[0] == 0
+    b64 = inject_json(tmp_path, {"ok": True, "results": [
+        local, Base64Text(base64.b64encode(pack(PEER_RESULT)))]})
+    assert packed == text and b64 == text and text[0] == 0
     assert text[1][1]["result"]["counts"][11] == -2 ** 63
 
 
@@ -445,8 +448,19 @@ def test_a_packed_peer_reply_reads_as_the_same_reply_in_text(tmp_path):
     b"\xfe\x22\xff\xff\xff\x7f",                # a table of 2^31 - 1 values, none there
 ], ids=["unended", "short-string", "pointer", "deep", "bad-cookie", "trailing", "huge-array"])
 def test_a_bad_packed_peer_reply_is_refused(tmp_path, packed):
-    from inject_client import Packed
-    code, shown = inject_json(tmp_path, {"ok": True, "results": [{"ok": True}, Packed(packed)]})
+    from inject_client import Base64Text, Packed
+    for piece in (Packed(packed), Base64Text(base64.b64encode(packed))):
+        code, shown = inject_json(tmp_path, {"ok": True, "results": [{"ok": True}, piece]})
+        assert code == 5, shown
+        assert [(t["status"], t["detail"].split(":")[0]) for t in shown] == \
+            [("unknown", "unexpected reply")] * 2, shown
+
+
+@pytest.mark.parametrize("text", [b"AAA", b"AA=A", b"AA===", b"A*AA", b"AA\x00A"],
+                         ids=["short", "pad-inside", "pad-three", "bad-digit", "nul"])
+def test_bad_base64_in_a_peer_reply_is_refused(tmp_path, text):
+    from inject_client import Base64Text
+    code, shown = inject_json(tmp_path, {"ok": True, "results": [{"ok": True}, Base64Text(text)]})
     assert code == 5, shown
     assert [(t["status"], t["detail"].split(":")[0]) for t in shown] == \
         [("unknown", "unexpected reply")] * 2, shown

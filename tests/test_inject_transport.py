@@ -94,15 +94,16 @@ def test_fanout_keeps_state_and_rolls_back(node, client):
 
 
 def test_a_peer_replies_in_packed_bytes(node, client):
-    """a peer's reply is skynet.packstring's (the "p" of lua/wire.lua), which
-    the hub splices as it came: no peer encodes a reply in Lua"""
+    """a peer's reply is skynet.packstring's, which the hub passes on in
+    base64 (the "b" of lua/wire.lua): no peer encodes or escapes a reply in
+    Lua"""
     con = Conn(node.port)
     hub, peer = ["%x" % a for a in agents(con)[:2]]
     req = {"op": "journal", "targets": [int(peer, 16)], "sub": {"op": "journal"}}
     client.request(hub, req)  # the agent in place
     out, status = con.cmd("%s %s SKYCTL1 %s %s" % (route(con), hub, VERSION, escape(encode(req))))
     body = unescape(out.strip("\n")[len("SKYCTL1 "):].encode("latin-1"))
-    assert status == "OK" and b"s7:results{i1;p" in body, body[:300]
+    assert status == "OK" and b"s7:results{i1;b" in body, body[:300]
     assert decode(body)["results"] == [{"ok": True, "addr": int(peer, 16), "journal": []}]
     con.close()
 
@@ -138,8 +139,8 @@ def test_a_broken_journal_chunk_gets_an_error_reply(node, client, tmp_path):
     client.request("%x" % hub, {"op": "apply", "targets": [peer],
                                 "sub": {"op": "apply", "scripts": [script(FIX)]}})
     # what a hub RUNs in a peer for a journal request (the engine, whose
-    # chunk returns what runs the request and returns the reply line), with
-    # the chunk broken (sent by stock inject)
+    # chunk returns what runs the request and returns the reply: "t" or "f"
+    # and the packed table), with the chunk broken (sent by stock inject)
     lua = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lua")
     probe = tmp_path / "probe.lua"
     probe.write_text('local skynet = require "skynet"\n'
@@ -148,14 +149,16 @@ def test_a_broken_journal_chunk_gets_an_error_reply(node, client, tmp_path):
                      'local run = "local e = ... print(load(e, \'=skyctl-engine\', \'t\','
                      ' _ENV)(select(2, ...))())"\n'
                      'local _, out = skynet.call(%d, "debug", "RUN", run, "skyctl-run",'
-                     ' src("%s/engine.lua"), "runonce", "%s", src("%s/wire.lua"), {op = "journal",'
-                     ' v = "%s", ops = {"not lua ("}})\nprint(out)'
-                     % (peer, lua, VERSION, lua, VERSION))
+                     ' src("%s/engine.lua"), "runonce", "%s", nil, {op = "journal",'
+                     ' v = "%s", ops = {"not lua ("}})\n'
+                     'local rep = skynet.unpack(out:sub(2))\n'
+                     'print(out:sub(1, 1), rep.ok, rep.err)'
+                     % (peer, lua, VERSION, VERSION))
     out, status = con.cmd("inject %x %s" % (hub, probe))
-    assert status == "OK" and out.startswith("f"), out
-    rep = decode(unescape(out[1:].encode("latin-1")))
-    assert not rep["ok"], out
-    assert rep["err"].startswith("skyctl agent: operations: "), rep
+    assert status == "OK", out
+    flag, ok, err = out.split("\t", 2)
+    assert flag == "f" and ok == "false", out
+    assert err.startswith("skyctl agent: operations: "), out
     # nothing was kept: the next journal request brings the real chunk
     rep = client.request("%x" % hub, {"op": "journal", "targets": [peer],
                                       "sub": {"op": "journal"}})

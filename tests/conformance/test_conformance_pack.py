@@ -5,6 +5,7 @@ each packing, whether skynet.unpack gives the values back, and what unpack
 says of the bytes one short (or of garbage).  Each value's type byte is
 type | cookie << 3; numbers, lengths and pointers follow in host (little
 endian) order."""
+import base64
 import re
 
 import pytest
@@ -281,3 +282,25 @@ def test_what_cannot_be_packed(printed):
 
 def test_unpack_of_garbage_raises(printed):
     assert {name: invalid(printed[name][0]) for name in GARBAGE} == GARBAGE, printed
+
+
+CRYPT = r"""
+local crypt = require "skynet.crypt"
+local cases = { "", "a", "ab", "abc", "\0\n\r%", string.rep("\255\0", 200) }
+for i, s in ipairs(cases) do
+	print(i, crypt.base64encode(s))
+end
+"""
+
+
+def test_crypt_base64(shared):
+    """skynet.crypt's base64encode (standard alphabet, '=' padding): how a
+    hub passes on the replies of the services it reaches (lua/agent.lua's
+    peer_piece), which skyctl decodes (src/wire.c)"""
+    c = connect(shared)
+    out = reply(c, "inject :a %s" % script(CRYPT, "crypt.lua"))
+    c.close()
+    cases = [b"", b"a", b"ab", b"abc", b"\0\n\r%", b"\xff\0" * 200]
+    expect = "".join("%d\t%s\n" % (i, base64.b64encode(s).decode())
+                     for i, s in enumerate(cases, 1))
+    assert out == expect + "<CMD OK>\n", out
