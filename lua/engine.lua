@@ -114,8 +114,10 @@ end
 
 ---------------------------------------------------------------- describing
 
+-- (anchored: "[^/]*$" is tried at each byte in turn, and reads the rest
+-- of a name at each: 2 us for a path of 40 bytes, anchored 0.25)
 local function basename(src)
-	return (src:match("[^/]*$"))
+	return src:match("^.*/(.*)$") or src
 end
 
 -- debug.getinfo(f, "Su") of function f, asked once: what a function is
