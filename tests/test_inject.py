@@ -63,6 +63,35 @@ def test_inject_one_service_keeps_state(node, tmp_path, state):
     con.close()
 
 
+KEEPS = """local P, U = _P.lua, _U
+local function keys()
+    local list = {}
+    for k in pairs(P) do
+        list[#list + 1] = k
+    end
+    table.sort(list)
+    return table.concat(list, ",")
+end
+print(keys())
+hotfix.replace(P.CMD, "echo", function()
+    return type(P.CMD), type(U.proto), keys()
+end)
+"""
+
+
+def test_what_a_patch_kept_of_p_and_u_reads_the_services_tables(node, tmp_path, state):
+    """the _P table and _U a script keeps in a function it installs stand in
+    for the service's tables while it runs; afterwards they read them, as a
+    stock inject's do"""
+    con = Conn(node.port)
+    r = skyctl_at(state, "inject", ":a", write(tmp_path, "keeps.lua", KEEPS), node=node)
+    assert r.returncode == 0, r.stderr
+    seen = re.search(r"^    (\S*CMD\S*)$", r.stdout, re.M)
+    assert seen, r.stdout
+    assert call(con, "a", '"echo"') == "1\ttable\n2\ttable\n3\t%s\nn\t3" % seen.group(1)
+    con.close()
+
+
 def test_syntax_error_is_local_and_sends_nothing(node, tmp_path, state):
     bad = write(tmp_path, "fix.lua", "local x = 1\n\nlocal = 3\n")
     good = write(tmp_path, "ok.lua", "print(1)\n")
