@@ -376,16 +376,30 @@ local function operations()
 		return v, w
 	end
 
+	-- fn(...) with the hook off: pcall's results (two values at most), the
+	-- hook put back and hushing set (unhush clears it).  The caller sets
+	-- hushing first: the hook would look at this call, and at gethook's and
+	-- sethook's.  What skyctl's code does for the script (a view's lookup,
+	-- a helper, a walk) is a call or more an entry it reads: with the hook
+	-- on, each was an event for it to let by (2.5% of a first contact's
+	-- instructions, with the view of the bench's one-handler script)
+	local function quiet(fn, ...)
+		local hook, mask, count = gethook()
+		sethook()
+		hushing = false -- (the hook is off; a helper may turn it on: rehook)
+		local ok, v, w = pcall(fn, ...)
+		hushing = true
+		sethook(hook, mask, count)
+		return ok, v, w
+	end
+
 	-- fn(snap) with the hook off: a walk while a script runs (the table
 	-- iterator's calls, one an entry, are skyctl's, not the script's)
 	local function unhooked(fn, snap)
 		local was = hushing
 		hushing = true
-		local hook, mask, count = gethook()
-		sethook()
+		local ok, err = quiet(fn, snap)
 		hushing = was
-		local ok, err = pcall(fn, snap)
-		sethook(hook, mask, count)
 		if not ok then
 			error(err, 0)
 		end
@@ -439,7 +453,7 @@ local function operations()
 		end
 		function ctx.global(_, k)
 			hushing = true
-			local v, asks = unhush(pcall(global, k))
+			local v, asks = unhush(quiet(global, k))
 			if asks then
 				return _G[k] -- _G's __index: the service's code
 			end
@@ -468,7 +482,7 @@ local function operations()
 		end
 		local function index(view, k)
 			hushing = true
-			return unhush(pcall(lookup, view, k))
+			return unhush(quiet(lookup, view, k))
 		end
 		local function following(c, k)
 			local nk, v = next(c, k)
@@ -478,7 +492,7 @@ local function operations()
 			local c = views[view]
 			local function step(_, k)
 				hushing = true
-				return unhush(pcall(following, c, k))
+				return unhush(quiet(following, c, k))
 			end
 			own[step] = true
 			return step, view, nil
@@ -786,12 +800,7 @@ local function operations()
 	local function hushed(f)
 		return function(...)
 			hushing = true -- before any call: the hook would look at it
-			local hook, mask, count = gethook()
-			sethook()
-			hushing = false
-			local ok, v, w = pcall(f, ...)
-			hushing = true
-			sethook(hook, mask, count)
+			local ok, v, w = quiet(f, ...)
 			if not ok and type(v) == "table" and v[1] == FAILED then
 				hushing = false
 				error(v[2], 2)
@@ -856,7 +865,7 @@ local function operations()
 			end
 			local old = t[k]
 			if old == nil and active then
-				local info = getinfo(4, "Sl") -- above this: pcall and hushed's function
+				local info = getinfo(5, "Sl") -- above this: pcall, quiet and hushed's function
 				active.missing[#active.missing + 1] = { t = t, k = k,
 					at = basename(info.short_src) .. ":" .. info.currentline }
 			end
