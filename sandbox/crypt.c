@@ -1,10 +1,13 @@
 /*
  * crypt: skynet.crypt's base64encode (lualib-src/lua-crypt.c): the
- * standard alphabet, padded with '='.
+ * standard alphabet, padded with '='.  A node started with the config key
+ * no_crypt = "1" has no such module, as a skynet built without it: its
+ * hubs escape their peers' replies in Lua.
  */
 #include <lauxlib.h>
 
 #include "crypt.h"
+#include "env.h"
 
 static int crypt_base64encode(lua_State *L)
 {
@@ -29,6 +32,9 @@ static int crypt_base64encode(lua_State *L)
 
 int crypt_open(lua_State *L)
 {
+	char off[2];
+	if (env_get("no_crypt", off, sizeof off) == 1 && off[0] == '1')
+		return luaL_error(L, "module 'skynet.crypt' not found");
 	static const luaL_Reg funcs[] = {
 		{ "base64encode", crypt_base64encode },
 		{ NULL, NULL },

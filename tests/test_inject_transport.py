@@ -108,6 +108,32 @@ def test_a_peer_replies_in_packed_bytes(node, client):
     con.close()
 
 
+def test_a_hub_without_skynet_crypt_escapes_the_replies():
+    """where skynet.crypt cannot be loaded (the sandbox's no_crypt: a build
+    without it), the hub passes its peers' replies on escaped in Lua (the
+    "p" of lua/wire.lua), and they read the same"""
+    n = nodes.Node("sandbox", env={"no_crypt": "1"}).start()
+    client = Client(n.port)
+    con = Conn(n.port)
+    try:
+        hub, peer = ["%x" % a for a in agents(con)[:2]]
+        req = {"op": "apply", "targets": [int(peer, 16)],
+               "sub": {"op": "apply", "scripts": [script(FIX)]}}
+        client.request(hub, {"op": "journal"})  # the agent in place
+        out, status = con.cmd("%s %s SKYCTL1 %s %s" % (route(con), hub, VERSION,
+                                                       escape(encode(req))))
+        body = unescape(out.strip("\n")[len("SKYCTL1 "):].encode("latin-1"))
+        assert status == "OK" and b"s7:results{i1;p" in body, body[:300]
+        result = decode(body)["results"][0]
+        assert result["ok"] and result["addr"] == int(peer, 16), result
+        assert [c["path"] for c in result["scripts"][0]["changes"]] == ["_P.lua.CMD.deposit"]
+        assert call(con, peer, '"deposit", 1') == "1\t2\nn\t1"
+    finally:
+        con.close()
+        client.close()
+        n.stop()
+
+
 def test_peers_keep_nothing_but_their_journal(node, client):
     con = Conn(node.port)
     hub, peer = ["%x" % a for a in agents(con)[:2]]
