@@ -108,7 +108,7 @@ def test_a_peer_replies_in_packed_bytes(node, client):
     con.close()
 
 
-def test_a_hub_without_skynet_crypt_escapes_the_replies():
+def test_a_hub_without_the_crypt_module_escapes_the_replies():
     """where skynet.crypt cannot be loaded (the sandbox's no_crypt: a build
     without it), the hub passes its peers' replies on escaped in Lua (the
     "p" of lua/wire.lua), and they read the same"""
