@@ -799,11 +799,17 @@ end
 -- p): in base64 by skynet.crypt, in C, where the node has it (1.4 to
 -- HEAD do), else escaped in Lua, a gsub pass for each byte that needs it,
 -- which in each peer was a twentieth of a first contact's instructions.
-local base64 = (function()
-	local ok, crypt = pcall(require, "skynet.crypt")
-	return ok and type(crypt) == "table" and crypt.base64encode
-end)()
+-- The module is loaded at the first fan-out and left out of the
+-- service's package.loaded (as --no-agent leaves nothing).
+local base64
 local function peer_piece(bytes)
+	if base64 == nil then
+		local name = "skynet.crypt"
+		local loaded = package.loaded[name]
+		local ok, crypt = pcall(require, name)
+		package.loaded[name] = loaded
+		base64 = ok and type(crypt) == "table" and crypt.base64encode or false
+	end
 	if base64 then
 		local text = base64(bytes)
 		return wire.raw("b" .. #text .. ":" .. text)

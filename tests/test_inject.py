@@ -245,10 +245,13 @@ def test_no_agent_leaves_nothing_registered(node, tmp_path, state):
     r = skyctl_at(state, "inject", "--no-agent", ":a,:b", fix, node=node)
     assert r.returncode == 0 and "2 ok" in r.stdout, r.stdout + r.stderr
     con = Conn(node.port)
+    # nor a module: the hub (:a) passed :b's reply on with skynet.crypt
+    probe = write(tmp_path, "probe.lua", 'print(package.loaded["skynet.crypt"] == nil)\n')
     for h in "ab":
         for cmd in ("SKYCTL1", "SKYCTL", "SKYCTL_ONCE", "SKYCTLP"):
             assert con.cmd("dbgcmd %s %s x" % (h, cmd))[1] == "Error"
         assert call(con, h, '"deposit", 1') == "1\t2\nn\t1"
+        assert con.cmd("inject %s %s" % (h, probe)) == ("true", "OK")
     con.close()
 
 
