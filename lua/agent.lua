@@ -389,9 +389,10 @@ end
 ---------------------------------------------------------------- fan-out
 
 -- the bytecode of lua/engine.lua and the operations' chunks, made when
--- first needed: a hub sends them to the services it installs the engine in.  Stripped of
--- debug information: half the size, and a quarter less time to install
--- in a thousand services (only the engine's own line numbers are lost)
+-- first needed: a hub sends them to the services it installs the engine
+-- in.  Stripped of debug information: half the size, and a quarter less
+-- time to install in a thousand services (only the engine's own line
+-- numbers are lost)
 local function dumper(f)
 	local code
 	return function()
@@ -474,8 +475,9 @@ end
 -- clone and the pointer to the hub's shared engine (or nothing) returns
 -- run(env, engine, mode, version, req), which runs the engine (shared:
 -- the pointer; else its bytecode) with req in env and returns the reply
--- (whether it went well, "t" or "f", and the bytes of its packed table), and the debug command a peer that keeps a
--- journal registers as SKYCTLP (see PEER_RUN).
+-- (whether it went well, "t" or "f", and the bytes of its packed table),
+-- and the debug command a peer that keeps a journal registers as SKYCTLP
+-- (see PEER_RUN).
 -- The collector waits while run runs: RUN collects all garbage once the
 -- chunk returns, so until then a step of the collector is work done
 -- twice (stopping it only once the engine had loaded left 11-13% of a
@@ -517,7 +519,7 @@ local function run(env, engine, mode, version, req)
 	end
 	local ok = f ~= nil
 	if ok then
-		ok, err = pcall(f, mode, version, nil, req, resume)
+		ok, err = pcall(f, mode, version, nil, req, resume) -- (nil: no wire module)
 	end
 	if ok then -- the engine's chunk returned what runs req (see lua/engine.lua)
 		ok, err = pcall(err)
