@@ -47,6 +47,11 @@ def isolate_environment():
     atexit.register(shutil.rmtree, SESSION_DIR, ignore_errors=True)
 
 
+def scratch_dir(prefix):
+    """A new directory inside SESSION_DIR, so it goes with the run."""
+    return tempfile.mkdtemp(prefix=prefix, dir=SESSION_DIR)
+
+
 # on import, so the tests, the benchmarks and any script that starts nodes
 # with these helpers leave the user's own directories alone (the SKYCTL_*
 # settings above are read first)
@@ -118,7 +123,7 @@ class Node:
         self.services = list(services)
         self.env = dict(env or {})
         self.thread = thread
-        self.dir = tempfile.mkdtemp(prefix="skyctl-node-")
+        self.dir = scratch_dir("node-")
         self.proc = None
         self.log_lines = []
         self._settled = threading.Event()     # ready, or the console could not listen

@@ -93,7 +93,7 @@ def test_sigterm_with_a_stuck_service():
 
 
 def test_config_include_and_environment():
-    d = tempfile.mkdtemp(prefix="skyctl-config-")
+    d = nodes.scratch_dir("config-")
     port = nodes.free_port()
     os.makedirs(os.path.join(d, "sub"))
     with open(os.path.join(d, "sub", "common"), "w") as f:

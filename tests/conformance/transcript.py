@@ -6,7 +6,6 @@ tight pattern, where real skynet's values vary) it must receive."""
 import os
 import re
 import socket
-import tempfile
 import time
 
 import pytest
@@ -173,7 +172,7 @@ def hexaddr(addr):
 
 def script(text, name="script.lua"):
     """Write a node-side file for inject; return its path."""
-    d = tempfile.mkdtemp(prefix="skyctl-inject-")
+    d = nodes.scratch_dir("inject-")
     path = os.path.join(d, name)
     with open(path, "w") as f:
         f.write(text)
