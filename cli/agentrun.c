@@ -245,8 +245,9 @@ static void agentrun_every_lua(struct cmd_ctx *c)
 	}
 }
 
-/* the summary: "NAME: 2 ok, 0 failed (3 targets on 1 node, 0.120 s)", or
- * with --json the document's "summary" member */
+/* the summary: "NAME: 2 ok, 0 failed (3 targets on 1 node, 0.120 s)" (",
+ * 1 node skipped": lost, its error after), or with --json the document's
+ * "summary" member */
 static void agentrun_summary(struct agentrun *r, struct fmt_buf *out)
 {
 	const struct cmd_agent *a = r->c->cmd->agent;
@@ -269,9 +270,12 @@ static void agentrun_summary(struct agentrun *r, struct fmt_buf *out)
 		fmt_printf(out, "%s,\"targets\":%zu,\"nodes\":%zu,\"seconds\":%.3f",
 			   json.p ? json.p : "", r->total, r->nnodes, secs);
 	} else {
-		fmt_printf(out, "%s: %s (%zu target%s on %zu node%s%s, %.3f s)\n", r->c->cmd->name,
+		fmt_printf(out, "%s: %s (%zu target%s on %zu node%s", r->c->cmd->name,
 			   text.p ? text.p : "", r->total, r->total == 1 ? "" : "s", r->nnodes,
-			   r->nnodes == 1 ? "" : "s", lost ? ", unreachable nodes skipped" : "", secs);
+			   r->nnodes == 1 ? "" : "s");
+		if (lost)
+			fmt_printf(out, ", %zu node%s skipped", lost, lost == 1 ? "" : "s");
+		fmt_printf(out, ", %.3f s)\n", secs);
 	}
 	fmt_buf_free(&text);
 	fmt_buf_free(&json);

@@ -286,10 +286,14 @@ int run_command(struct cmd_ctx *c)
 			status = ERR_USAGE;
 		}
 		/* a batch starts only if every node is ready, or with --keep-going
-		 * on those that are (the others' errors are reported at the end) */
+		 * on those that are (the others' errors are reported at the end);
+		 * with none ready, their errors are all there is to say */
 		int skip_lost = (c->cmd->flags & CMD_AGENT) &&
 				(c->cmd->agent->keep_going || cmd_opt(c, &agentcmd_opt_keep_going));
-		for (size_t i = 0; exec && !skip_lost && i < c->sess.n; i++)
+		int any_ready = 0;
+		for (size_t i = 0; i < c->sess.n; i++)
+			any_ready |= !c->nodes[i].status;
+		for (size_t i = 0; exec && !(skip_lost && any_ready) && i < c->sess.n; i++)
 			if (c->nodes[i].status)
 				status = err_worst(status, c->nodes[i].status);
 		if (status == 0)

@@ -71,11 +71,29 @@ def test_keep_going_skips_a_dead_node(backend, tmp_path, state):
         assert r.returncode == 3, (r.returncode, r.stdout, r.stderr)
         assert len(re.findall(r"^live/:\w+\s+ok\s+patch #1", r.stdout, re.M)) == 3, r.stdout
         assert re.search(r"dead.*[Cc]onnection refused", r.stderr), r.stderr
+        assert "(3 targets on 1 node, 1 node skipped, " in r.stdout, r.stdout
         # without --keep-going nothing is sent anywhere
         r = skyctl_at(state, "--config", str(conf), "-a", "inject", "*/@agent", fix)
         assert r.returncode == 3 and "ok" not in r.stdout, (r.stdout, r.stderr)
     finally:
         live.stop()
+
+
+def test_a_read_only_batch_with_no_node_ready_is_its_error_alone(backend, tmp_path, state):
+    """diff and patches keep going past a node that fails; where none is
+    left there is no batch: the node's error and its exit code, no summary
+    of nothing"""
+    node = nodes.Node(backend).start()
+    try:
+        fix = write(tmp_path, "fix.lua", FIX)
+        for args in (["diff", ".nosuch", fix], ["patches", ".nosuch"]):
+            r = skyctl_at(state, *args, node=node)
+            assert r.returncode == 1, (args, r.returncode, r.stdout, r.stderr)
+            assert r.stdout == "", (args, r.stdout)
+            assert re.fullmatch(r"skyctl: [\d.:]+: %s: no service is registered as \.nosuch\b.*\n"
+                                % args[0], r.stderr), (args, r.stderr)
+    finally:
+        node.stop()
 
 
 def wait_pending(state, n, timeout=10):
