@@ -118,7 +118,9 @@ static void patches_journal(const struct patchset_svc *s, struct fmt_table *t)
 	}
 }
 
-/* the matrix: a row per service, a column per patch in place */
+/* the matrix: a row per service, a column per patch in place; with no
+ * patch in place anywhere and no set, only the services that did not
+ * answer (a row of nothing each says nothing: the summary counts them) */
 static void patches_matrix(struct patches_run *r, struct fmt_table *t, struct fmt_col *cols,
 			   char (*keys)[24])
 {
@@ -136,8 +138,11 @@ static void patches_matrix(struct patches_run *r, struct fmt_table *t, struct fm
 	fmt_table_init(t, cols, (int)nc);
 	const char **vals = calloc(nc, sizeof *vals);
 	char (*cells)[32] = calloc(nc, sizeof *cells);
+	int empty = !r->ps.np && !r->ps.nset;
 	for (size_t i = 0; vals && cells && i < r->ps.ns; i++) {
 		const struct patchset_svc *s = &r->ps.s[i];
+		if (empty && s->ok)
+			continue;
 		snprintf(cells[1], sizeof cells[1], ":%08x", (unsigned)s->addr);
 		vals[0] = r->ar->nodes[s->node].name;
 		vals[1] = cells[1];
@@ -253,7 +258,8 @@ static int patches_report(struct agentrun *ar, struct fmt_buf *out)
 		patches_matrix(r, &t, cols, keys);
 		if (!c->sess.named)
 			t.hide_text |= 1u;	/* one node: no NODE column */
-		fmt_render(&t, c->mode, c->color, &b);
+		if (t.nrows)
+			fmt_render(&t, c->mode, c->color, &b);
 	}
 	if (b.oom || t.oom || legend.oom || out->oom || !cols || !keys) {
 		fprintf(stderr, "skyctl: out of memory\n");

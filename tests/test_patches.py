@@ -54,6 +54,28 @@ def test_empty_journal_and_exit_codes(node, tmp_path, state):
     assert r.returncode == 1
 
 
+def test_no_patch_anywhere_is_the_summary_alone(node, tmp_path, state):
+    """a sweep of services none of which carries a patch has no matrix to
+    show (a row of nothing for each); a service that does not answer
+    still gets its row"""
+    r = skyctl_at(state, "patches", node=node)
+    assert r.returncode == 0 and r.stdout == "", (r.stdout, r.stderr)
+    assert re.search(r"patches: \d+ services, 0 patches in place, 0 drifting", r.stderr)
+    n = nodes.Node(node.backend, agents=2, services=("loopy",)).start(timeout=30)
+    con = nodes.Console(n.port)
+    try:
+        con.banner()
+        con.send('call .loopy "spin"\n')
+        n.wait_log("loopy: spinning")
+        r = skyctl_at(state, "patches", "--timeout", "1", "@agent,@loopy", node=n)
+        rows = [l.split("\t") for l in r.stdout.splitlines()]
+        assert [x[1] for x in rows] == ["snlua loopy"], (r.stdout, r.stderr)
+        assert "no answer" in rows[0][-1], rows
+    finally:
+        con.close()
+        n.stop()
+
+
 def test_no_target_sweeps_every_lua_service(node, tmp_path, state):
     fix = write(tmp_path, "fix.lua", FIX)
     assert skyctl_at(state, "inject", ":a,:b", fix, node=node).returncode == 0
