@@ -295,9 +295,11 @@ size_t sample_diff(const struct sample *prev, const struct sample *cur, int node
 		if (d->name && strstr(d->name, "debug_console"))
 			d->cpu_pct = d->msg_rate = d->mem_change = NAN;
 	}
+	/* whole bytes: the console says Kb to two places, and two services'
+	 * 0.01 Kb differ in the last bit (-1.8e-12 was shown as "-0 B") */
 	double bytes = quiet ? sample_own_bytes(out, quiet, cur->n) : 0;
 	for (size_t i = 0; i < cur->n; i++)
-		out[i].mem_change -= bytes;
+		out[i].mem_change = round(out[i].mem_change - bytes) + 0.0;	/* + 0.0: no -0 */
 	free(quiet);
 	return cur->n;
 }

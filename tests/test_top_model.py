@@ -134,3 +134,17 @@ def test_new_service_and_reused_address(driver):
 def test_lines_that_are_not_replies_are_refused(driver):
     out = run(driver, "S hello\nM \nS :zz\tcpu:1\nS :a\n" + "S :a\tcpu:1\tmessage:1\tmqlen:0\ttask:0\n")
     assert out.split() == ["-1", "-1", "-1", "-1", "0"]
+
+
+def test_memory_change_in_whole_bytes_never_minus_zero(driver):
+    """Kb to two places: 10.01 and 20.01 Kb less 10.00 and 20.00 differ
+    in the last bit; what the poller leaves (their median) taken off,
+    each change is a whole number of bytes, and none reads "-0"."""
+    mem1 = [":0000000a\t10.00 Kb (snlua a)", ":0000000b\t20.00 Kb (snlua b)",
+            ":0000000c\t30.00 Kb (snlua c)"]
+    mem2 = [":0000000a\t10.01 Kb (snlua a)", ":0000000b\t20.01 Kb (snlua b)",
+            ":0000000c\t30.02 Kb (snlua c)"]
+    stat = [":0000000%s\tcpu:0.1\tmessage:5\tmqlen:0\ttask:0" % a for a in "abc"]
+    out = run(driver, "O 2\n" + script((10, stat, mem1), (12, stat, mem2)))
+    fields = [l.split("\t")[7] for l in out.rsplit("end\n", 2)[-2].split("\n") if l.count("\t") == 8]
+    assert sorted(fields) == ["0", "0", "10"], fields
