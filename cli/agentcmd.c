@@ -134,7 +134,7 @@ static int agentcmd_node_compile(struct cmd_ctx *c, struct batch_node *nodes, si
 	wire_put_open(&req);
 	wire_put_cstr(&req, "op");
 	wire_put_cstr(&req, "compile");
-	agentcmd_w_scripts(&req, sc, n);
+	agentcmd_w_scripts(&req, sc, n, c->o.timeout);
 	wire_put_close(&req);
 	for (size_t i = 0; i < nnodes && rc == 0; i++) {
 		struct batch_node *nd = &nodes[i];
@@ -195,8 +195,13 @@ void agentcmd_scripts_free(struct agentcmd_script *sc, int n)
 	free(sc);
 }
 
-void agentcmd_w_scripts(struct fmt_buf *b, const struct agentcmd_script *sc, int n)
+void agentcmd_w_scripts(struct fmt_buf *b, const struct agentcmd_script *sc, int n,
+			double timeout)
 {
+	/* twice over within the hub's wait, 3/4 of it (src/batch.c): the hub's
+	 * own turn, then its peers' */
+	wire_put_cstr(b, "timeout");
+	wire_put_num(b, timeout * 0.3);
 	wire_put_cstr(b, "scripts");
 	wire_put_open(b);
 	for (int i = 0; i < n; i++) {

@@ -33,8 +33,13 @@ int agentcmd_load(struct cmd_ctx *c, struct batch_node *nodes, size_t nnodes,
 		  struct agentcmd_script *sc, int n, char **paths);
 void agentcmd_scripts_free(struct agentcmd_script *sc, int n);
 
-/* write {..., "scripts" = {{name=, src=, sha=}...}} entries into b */
-void agentcmd_w_scripts(struct fmt_buf *b, const struct agentcmd_script *sc, int n);
+/* write {..., "scripts" = {{name=, src=, sha=}...}, "timeout" = ...}
+ * entries into b: a script still running after 30% of timeout (the
+ * --timeout the command waits) is stopped and its changes undone, so
+ * that the target settles "failed" within the wait rather than
+ * "unknown" after it */
+void agentcmd_w_scripts(struct fmt_buf *b, const struct agentcmd_script *sc, int n,
+			double timeout);
 /* args = {ARGS...} (what a script sees as ...) */
 void agentcmd_w_args(struct fmt_buf *b, char **args, int nargs);
 /* write the "who" and "time" fields of a request that changes a service */

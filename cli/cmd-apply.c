@@ -176,7 +176,7 @@ static int apply_request(struct agentrun *ar, struct fmt_buf *b)
 	wire_put_cstr(b, "set");
 	wire_put_cstr(b, "version");
 	wire_put_cstr(b, r->version);
-	agentcmd_w_scripts(b, ar->sc, ar->nscripts);
+	agentcmd_w_scripts(b, ar->sc, ar->nscripts, ar->c->o.timeout);
 	const struct args_opt *flags[] = { &apply_opt_prune, &agentcmd_opt_force, &agentcmd_opt_dry };
 	const char *keys[] = { "prune", "force", "dry" };
 	for (size_t k = 0; k < 3; k++)

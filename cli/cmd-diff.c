@@ -54,7 +54,7 @@ static int diff_request(struct agentrun *ar, struct fmt_buf *b)
 	wire_put_cstr(b, "apply");
 	wire_put_cstr(b, "dry");
 	wire_put_bool(b, 1);
-	agentcmd_w_scripts(b, ar->sc, n);
+	agentcmd_w_scripts(b, ar->sc, n, ar->c->o.timeout);
 	agentcmd_w_args(b, ar->args, ar->nargs);
 	wire_put_close(b);
 	return 0;

@@ -20,7 +20,7 @@ static int exec_request(struct agentrun *ar, struct fmt_buf *b)
 	wire_put_open(b);
 	wire_put_cstr(b, "op");
 	wire_put_cstr(b, "exec");
-	agentcmd_w_scripts(b, ar->sc, ar->nscripts);
+	agentcmd_w_scripts(b, ar->sc, ar->nscripts, ar->c->o.timeout);
 	agentcmd_w_args(b, ar->args, ar->nargs);
 	wire_put_close(b);
 	return 0;

@@ -19,7 +19,7 @@ static int inject_request(struct agentrun *r, struct fmt_buf *b)
 	wire_put_open(b);
 	wire_put_cstr(b, "op");
 	wire_put_cstr(b, "apply");
-	agentcmd_w_scripts(b, r->sc, r->nscripts);
+	agentcmd_w_scripts(b, r->sc, r->nscripts, r->c->o.timeout);
 	agentcmd_w_args(b, r->args, r->nargs);
 	agentcmd_w_who(b);
 	wire_put_cstr(b, "batch");

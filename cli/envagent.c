@@ -38,7 +38,7 @@ static uint32_t envagent_console(struct net_conn *conn, struct err *e)
 /* {op = "exec", scripts = {lua/env.lua}, args = {words...}}, as `skyctl
  * exec` sends */
 static void envagent_put_request(struct fmt_buf *b, const struct embed_file *env, char **words,
-				 int n)
+				 int n, double timeout)
 {
 	struct agentcmd_script sc = { .name = "skyctl-env", .src = (char *)env->data,
 				      .len = env->size };
@@ -46,7 +46,7 @@ static void envagent_put_request(struct fmt_buf *b, const struct embed_file *env
 	wire_put_open(b);
 	wire_put_cstr(b, "op");
 	wire_put_cstr(b, "exec");
-	agentcmd_w_scripts(b, &sc, 1);
+	agentcmd_w_scripts(b, &sc, 1, timeout);
 	agentcmd_w_args(b, words, n);
 	wire_put_close(b);
 }
@@ -103,7 +103,7 @@ static int envagent_run(const char *addr, struct net_conn *conn, double timeout,
 		if ((console = envagent_console(conn, e)) == 0 && !e->msg[0])
 			err_set(e, ERR_NODE, "no console service in the node's list to run it in");
 		else if (console)
-			envagent_put_request(&req, env, words, n);
+			envagent_put_request(&req, env, words, n, timeout);
 		if (console && req.oom)
 			err_set(e, ERR_LOCAL, "out of memory");
 		else if (console && agent_request(s, console, &req, &rep, e) == 0)

@@ -857,7 +857,7 @@ end
 -- starting new ones after a failure when req.stop.  Results are in target
 -- order; a target never started has no result.
 local function fanout(req)
-	local targets, sub, me = req.targets, req.sub, skynet.self()
+	local targets, sub, me, t0 = req.targets, req.sub, skynet.self(), skynet.now()
 	sub.v, sub.hub = req.v, me -- (a peer keeps hub with its SKYCTLP: see forget)
 	local results, nextk, stop = {}, 1, false
 	local msg = run_message(sub)
@@ -904,8 +904,8 @@ local function fanout(req)
 				end
 			end)
 		end
-		if req.wait then
-			skynet.timeout(math.floor(req.wait * 100), function()
+		if req.wait then -- counted from the request, this service's own turn included
+			skynet.timeout(math.max(0, math.floor(req.wait * 100) - (skynet.now() - t0)), function()
 				skynet.wakeup(token)
 			end)
 		end

@@ -137,6 +137,28 @@ def test_runtime_error_is_atomic(node, tmp_path, state):
     con.close()
 
 
+def test_a_script_that_never_ends_is_stopped_within_the_wait(node, tmp_path, state):
+    """an endless loop in a hot fix: each service stops it after 30% of
+    --timeout and undoes what it did, so every target settles failed (a
+    fact) within the wait instead of unknown after it, the hub's own turn
+    (its first target, :a) and then its peers'"""
+    con = Conn(node.port)
+    call(con, "a", '"deposit", 5')
+    loop = write(tmp_path, "loop.lua", "_P.lua.CMD.deposit = nil\nwhile true do end\n")
+    r = skyctl_at(state, "inject", "--timeout", "5", "--keep-going", ":a,:b,:c", loop,
+                  node=node)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    for t in ("a", "b", "c"):
+        assert re.search(r"^:0000000%s\s+failed\s+loop.lua:2: script still running after 1.5 s: "
+                         r"stopped \(all its changes undone\)$" % t, r.stdout, re.M), r.stdout
+    assert "0 ok, 3 failed, 0 unknown" in r.stdout
+    assert call(con, "a", '"deposit", 1') == "1\t6\nn\t1"
+    assert journal(node, "a") == []
+    r = skyctl_at(state, "exec", "--timeout", "2", ":a", loop, node=node)
+    assert r.returncode == 1 and "script still running after 0.6 s: stopped" in r.stdout, r.stdout
+    con.close()
+
+
 def test_json_records_and_journal(node, tmp_path, state):
     before = int(time.time())
     fix = write(tmp_path, "fix.lua", FIX)
