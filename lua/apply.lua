@@ -907,7 +907,8 @@ local function operations()
 			if event == "count" then
 				gc_resume()
 				if skynet.now() > deadline then
-					error(format("script still running after %g s: stopped", seconds), 2)
+					error(format("script still running after %g s: stopped; a longer --timeout gives it longer",
+						seconds), 2)
 				end
 			elseif not hushing then
 				local f = getinfo(2, "f").func
