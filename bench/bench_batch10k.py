@@ -530,7 +530,7 @@ def private_env(tmp):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="skyctl-bench10k-")
+    tmp = nodes.scratch_dir("bench10k-")
     files, env = bench_files(tmp), private_env(tmp)
     print("batch benchmark: %d services; floor = the same work fanned out %d at once from one "
           "service inside the node (stock inject of a script on the node's disk)"

@@ -14,7 +14,6 @@ Run: make bench, or SKYCTL_BUILD=build python3 bench/bench_diff.py"""
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
@@ -45,7 +44,7 @@ def bench(backend, path, state):
     node = nodes.Node(backend, agents=2).start(timeout=60)
     try:
         c = Client(node.port)
-        c.conn.s.settimeout(60)  # filling the big table takes a while
+        c.conn.timeout = 60  # filling the big table takes a while
         rep = c.request("b", {"op": "apply", "scripts": [script(FILL, "fill.lua")],
                               "timeout": 60})
         assert rep["ok"], rep
@@ -71,10 +70,10 @@ def bench(backend, path, state):
 
 
 def main():
-    state = tempfile.mkdtemp(prefix="skyctl-bench-state-")
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+    state = nodes.scratch_dir("bench-state-")
+    path = os.path.join(nodes.scratch_dir("bench-script-"), "fix.lua")
+    with open(path, "w") as f:
         f.write(script_2k())
-        path = f.name
     print("tracking-cost benchmark: %d-byte hot-fix; :a plain, :b with a 1,000,000-entry "
           "data table; target %.0f ms inside the service" % (os.path.getsize(path), TARGET_MS))
     print("%-8s %-28s %12s %9s %14s %20s" % ("node", "service", "engine", "/target",
@@ -89,7 +88,6 @@ def main():
         print("%-8s big table adds %.2f ms inside the service (%s the %.0f ms target)" % (
             backend, big - plain, "within" if big < TARGET_MS else "OVER", TARGET_MS))
         print("%-8s diff says for :b: %s" % (backend, untracked.strip() or "(nothing untracked!)"))
-    os.unlink(path)
 
 
 if __name__ == "__main__":

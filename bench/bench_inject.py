@@ -14,7 +14,6 @@ Run: make bench, or SKYCTL_BUILD=build python3 bench/bench_inject.py"""
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
@@ -99,10 +98,10 @@ def spawn_floor():
 
 def main():
     global STATE
-    STATE = tempfile.mkdtemp(prefix="skyctl-bench-state-")
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+    STATE = nodes.scratch_dir("bench-state-")
+    path = os.path.join(nodes.scratch_dir("bench-script-"), "fix.lua")
+    with open(path, "w") as f:
         f.write(script_2k())
-        path = f.name
     print("inject benchmark: %d-byte script; naive = one `nc -N` per service running stock "
           "`inject` of a file on the node (timed on %d services, extrapolated)"
           % (os.path.getsize(path), SAMPLE))
@@ -113,7 +112,6 @@ def main():
         for case, ours, theirs in bench(backend, path):
             print("%-8s %-32s %10.1fms %10.1fms %7.1fx" % (backend, case, ours * 1e3,
                                                            theirs * 1e3, theirs / ours))
-    os.unlink(path)
 
 
 if __name__ == "__main__":

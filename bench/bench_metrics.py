@@ -65,7 +65,7 @@ def bench(backend):
     try:
         for _ in range(NODES):
             ns.append(nodes.Node(backend, agents=AGENTS, thread=2).start(timeout=600))
-        xdg = tempfile.mkdtemp(prefix="skyctl-bench-")
+        xdg = nodes.scratch_dir("bench-")
         os.makedirs(os.path.join(xdg, "skyctl"))
         with open(os.path.join(xdg, "skyctl", "config.lua"), "w") as f:
             f.write("nodes = {%s}\n" % ", ".join('n%d = "%s"' % (i, n.address)

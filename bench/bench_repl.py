@@ -13,7 +13,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
@@ -59,7 +58,7 @@ def main():
     ap.add_argument("--stock-lines", type=int, default=10, help="debug-mode lines (default 10)")
     a = ap.parse_args()
     env = dict(os.environ, SKYCTL_HISTFILE="/dev/null",
-               XDG_STATE_HOME=tempfile.mkdtemp(prefix="bench-repl-"))
+               XDG_STATE_HOME=nodes.scratch_dir("bench-repl-"))
     print("%-8s %14s %14s %10s %12s" % ("backend", "skyctl ms/line", "stock ms/line", "ratio",
                                         "start-up ms"))
     ok = True

@@ -13,7 +13,6 @@ Run: make bench, or SKYCTL_BUILD=build python3 bench/bench_top.py"""
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
@@ -60,7 +59,7 @@ def bench(backend):
     try:
         for _ in range(3):
             ns.append(nodes.Node(backend, agents=AGENTS, thread=2).start(timeout=120))
-        xdg = tempfile.mkdtemp(prefix="skyctl-bench-")
+        xdg = nodes.scratch_dir("bench-")
         os.makedirs(os.path.join(xdg, "skyctl"))
         with open(os.path.join(xdg, "skyctl", "config.lua"), "w") as f:
             f.write("nodes = {%s}\n" % ", ".join('n%d = "%s"' % (i, n.address)

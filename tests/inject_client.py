@@ -196,7 +196,7 @@ class Conn(nodes.Console):
         super().__init__(port, timeout)
         self.banner()
 
-    def cmd(self, line, timeout=10):
+    def cmd(self, line, timeout=None):     # None: the connection's own (self.timeout)
         out, status = self.cmd_bytes(line, timeout)
         return out.decode("latin-1"), status
 
