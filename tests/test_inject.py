@@ -150,7 +150,8 @@ def test_a_script_that_never_ends_is_stopped_within_the_wait(node, tmp_path, sta
     assert r.returncode == 1, (r.stdout, r.stderr)
     for t in ("a", "b", "c"):
         assert re.search(r"^:0000000%s\s+failed\s+loop.lua:2: script still running after 1.5 s: "
-                         r"stopped; a longer --timeout gives it longer \(all its changes undone\)$" % t, r.stdout, re.M), r.stdout
+                         r"stopped; a longer --timeout gives it longer "
+                         r"\(all its changes undone\)$" % t, r.stdout, re.M), r.stdout
     assert "0 ok, 3 failed, 0 unknown" in r.stdout
     assert call(con, "a", '"deposit", 1') == "1\t6\nn\t1"
     assert journal(node, "a") == []

@@ -146,5 +146,6 @@ def test_memory_change_in_whole_bytes_never_minus_zero(driver):
             ":0000000c\t30.02 Kb (snlua c)"]
     stat = [":0000000%s\tcpu:0.1\tmessage:5\tmqlen:0\ttask:0" % a for a in "abc"]
     out = run(driver, "O 2\n" + script((10, stat, mem1), (12, stat, mem2)))
-    fields = [l.split("\t")[7] for l in out.rsplit("end\n", 2)[-2].split("\n") if l.count("\t") == 8]
+    block = out.rsplit("end\n", 2)[-2].split("\n")
+    fields = [l.split("\t")[7] for l in block if l.count("\t") == 8]
     assert sorted(fields) == ["0", "0", "10"], fields
