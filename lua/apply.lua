@@ -895,18 +895,31 @@ local function operations()
 		end
 	end
 
+	-- how many messages this service has handled: a script that waits
+	-- (skynet.call, sleep) lets others run meanwhile
+	local function messages()
+		local ok, n = pcall(skynet.stat, "message")
+		return ok and n or nil
+	end
+
 	-- an instruction-count hook that stops a script running past its time;
 	-- given calls, also a call hook noting the functions called (a bounded
 	-- set), after calling guard if given (see keep_ahead).  It turns the
 	-- collector back on (see lua/engine.lua's gc_resume) when the script has
 	-- made garbage, and before it yields: skynet.call and skynet.sleep yield
-	-- the script's coroutine through coroutine.yield.
+	-- the script's coroutine through coroutine.yield.  The time is the
+	-- service's, kept from every other message: once other messages have
+	-- run (the script waited), its time starts again.
 	local function watchdog(seconds, calls, guard)
 		local deadline, n, yield = skynet.now() + seconds * 100, 0, coroutine.yield
+		local seen = messages()
 		return function(event)
 			if event == "count" then
 				gc_resume()
-				if skynet.now() > deadline then
+				local m = messages()
+				if m ~= seen then
+					seen, deadline = m, skynet.now() + seconds * 100
+				elseif skynet.now() > deadline then
 					error(format("script still running after %g s: stopped; a longer --timeout gives it longer",
 						seconds), 2)
 				end
@@ -924,13 +937,6 @@ local function operations()
 				end
 			end
 		end
-	end
-
-	-- how many messages this service has handled: a script that waits
-	-- (skynet.call, sleep) lets others run meanwhile
-	local function messages()
-		local ok, n = pcall(skynet.stat, "message")
-		return ok and n or nil
 	end
 
 	-- While a script whose snapshot is only begun runs, its environment's

@@ -160,6 +160,24 @@ def test_a_script_that_never_ends_is_stopped_within_the_wait(node, tmp_path, sta
     con.close()
 
 
+def test_a_script_that_waits_is_timed_only_while_it_runs(node, tmp_path, state):
+    """the time limit keeps a service from its other messages: a script
+    that waits (skynet.sleep, a call) lets them run, and the time starts
+    again once it is back"""
+    # (the loop: some work after the waits, where the limit is checked)
+    nap = write(tmp_path, "nap.lua", 'local skynet = require "skynet"\nskynet.sleep(100)\n'
+                'skynet.sleep(100)\nfor _ = 1, 1000000 do end\n'
+                '_P.lua.CMD.rested = function() return "rested" end\n')
+    r = skyctl_at(state, "inject", "--timeout", "4", ":a", nap, node=node)
+    assert r.returncode == 0, (r.stdout, r.stderr)  # 2 s of waiting, 1.2 s allowed to run
+    assert re.search(r"^:0000000a\s+ok\s+patch #1, 1 change$", r.stdout, re.M), r.stdout
+    con = Conn(node.port)
+    assert call(con, "a", '"rested"') == "1\trested\nn\t1"
+    con.close()
+    r = skyctl_at(state, "exec", "--timeout", "4", ":b", nap, node=node)
+    assert r.returncode == 0 and re.search(r"^:0000000b\s+ok", r.stdout, re.M), r.stdout
+
+
 def test_json_records_and_journal(node, tmp_path, state):
     before = int(time.time())
     fix = write(tmp_path, "fix.lua", FIX)
