@@ -905,7 +905,8 @@ local function fanout(req)
 			end)
 		end
 		if req.wait then -- counted from the request, this service's own turn included
-			skynet.timeout(math.max(0, math.floor(req.wait * 100) - (skynet.now() - t0)), function()
+			local left = math.floor(req.wait * 100) - (skynet.now() - t0)
+			skynet.timeout(math.max(0, left), function()
 				skynet.wakeup(token)
 			end)
 		end

@@ -920,8 +920,8 @@ local function operations()
 				if m ~= seen then
 					seen, deadline = m, skynet.now() + seconds * 100
 				elseif skynet.now() > deadline then
-					error(format("script still running after %g s: stopped; a longer --timeout gives it longer",
-						seconds), 2)
+					error(format("script still running after %g s: stopped; "
+						.. "a longer --timeout gives it longer", seconds), 2)
 				end
 			elseif not hushing then
 				local f = getinfo(2, "f").func
