@@ -47,31 +47,39 @@ local fork_queue = { h = 1, t = 0 }
 local unresponse = {}
 local init_thread
 
--- Coroutines are reused: one that finished its task parks in `idle`
--- until co_create hands it the next function (so handling a message makes
--- no garbage, and a service's memory holds still between messages).
-local idle = {}
-local next_task = {}	-- coroutine -> the function its next resume runs
+-- Coroutines are reused as skynet's are: one that finished its task parks
+-- in coroutine_pool, suspended where co_create's resume hands it the next
+-- function (so handling a message makes no garbage, and a service's memory
+-- holds still between messages).  A coroutine taken from the pool has been
+-- handed its function: put back in the pool by hand, it would run that
+-- function for the next message instead of the message's handler.
+local coroutine_pool = setmetatable({}, { __mode = "kv" })
+
+local function resume(co, ...)
+	return cresume(co, ...)
+end
 
 local function co_create(f)
-	local co = tremove(idle)
+	local co = tremove(coroutine_pool)
 	if co == nil then
-		local function body(...)
-			local fn = next_task[co]
-			next_task[co] = nil
-			fn(...)
-			local session = session_coroutine_id[co]
-			if session and session ~= 0 then
-				skynet.error(string.format("Maybe forgot response session %s from %s",
-					session, skynet.address(session_coroutine_address[co])))
+		co = create(function(...)
+			f(...)
+			while true do
+				local session = session_coroutine_id[co]
+				if session and session ~= 0 then
+					skynet.error(string.format("Maybe forgot response session %s from %s",
+						session, skynet.address(session_coroutine_address[co])))
+				end
+				session_coroutine_id[co], session_coroutine_address[co] = nil, nil
+				f = nil
+				coroutine_pool[#coroutine_pool + 1] = co
+				f = yield "SUSPEND"
+				f(yield())
 			end
-			session_coroutine_id[co], session_coroutine_address[co] = nil, nil
-			idle[#idle + 1] = co
-			return body(yield "EXIT")
-		end
-		co = create(body)
+		end)
+	else
+		resume(co, f)
 	end
-	next_task[co] = f
 	return co
 end
 
@@ -92,17 +100,13 @@ local function settle(co, ok, command)
 		coroutine.close(co)
 		error(tb)
 	end
-	if command == "SUSPEND" or command == "EXIT" or command == nil then
+	if command == "SUSPEND" or command == nil then
 		return	-- session_id_coroutine, finished, or paused by the debugger
 	elseif command == "QUIT" then
 		coroutine.close(co)
 	else
 		error("Unknown command : " .. tostring(command) .. "\n" .. traceback(co))
 	end
-end
-
-local function resume(co, ...)
-	return cresume(co, ...)
 end
 
 function skynet.timeout(ti, func)

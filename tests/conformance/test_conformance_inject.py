@@ -127,6 +127,28 @@ def test_globals_set_by_a_script_do_not_persist(con):
     assert out == "nil\t2\n<CMD OK>\n"
 
 
+def test_fork_hands_a_pooled_coroutine_its_function(fresh):
+    """skynet's scheduler, which skyctl never puts back (lua/apply.lua's
+    SCHEDULER): skynet.fork takes a coroutine from _U.coroutine_pool,
+    already handed its function (suspended, in _U.fork_queue: {h, t} from
+    1.5, an array before), and skynet.timeout files its session in
+    _U.session_id_coroutine"""
+    c = connect(fresh)
+    inject(c, 'require("skynet").fork(function() end)')  # one finished: pooled
+    _, out = inject(c, 'local skynet = require "skynet" '
+                       'local pool, q, s = _U.coroutine_pool, _U.fork_queue, '
+                       '_U.session_id_coroutine '
+                       'local n0 = #pool '
+                       'local co = skynet.fork(function() end) '
+                       'local last = q[rawget(q, "t") or #q] '
+                       'local timer = skynet.timeout(100, function() end) '
+                       'local filed = false '
+                       'for _, v in pairs(s) do filed = filed or v == timer end '
+                       'print(n0 > 0, #pool == n0 - 1, last == co, coroutine.status(co), filed)')
+    assert out == "true\ttrue\ttrue\tsuspended\ttrue\n<CMD OK>\n"
+    c.close()
+
+
 def test_services_run_the_generational_collector(con):
     """skynet's snlua switches every service to the generational collector
     (what a request's allocations cost a service depends on it); the
