@@ -285,6 +285,32 @@ const char *agentcmd_when(long long t, char *buf, size_t len)
 	return buf;
 }
 
+/* what a script scheduled through skynet (lua/apply.lua's sched_start):
+ * started, or in a dry run cancelled; a failed script's is cancelled too */
+static void agentcmd_scheduled(struct fmt_buf *b, const struct wire_val *v,
+			       const struct wire_val *script, const char *pad)
+{
+	long long forks = wire_geti(script, "forks", 0), timers = wire_geti(script, "timers", 0);
+	char what[128] = "";
+	size_t n = 0;
+	if ((!forks && !timers) || !wire_getb(v, "ok"))
+		return;
+	if (forks)
+		n = (size_t)snprintf(what, sizeof what, "%lld coroutine%s (skynet.fork)", forks,
+				     forks == 1 ? "" : "s");
+	if (timers)
+		snprintf(what + n, sizeof what - n, "%s%lld timer%s (skynet.timeout)",
+			 forks ? " and " : "", timers, timers == 1 ? "" : "s");
+	if (wire_getb(v, "dry"))
+		fmt_printf(b, "%s! would start %s: not started (a dry run)\n", pad, what);
+	else if (forks + timers == 1)
+		fmt_printf(b, "%s! started %s: it runs on its own; a rollback does not stop it\n",
+			   pad, what);
+	else
+		fmt_printf(b, "%s! started %s: they run on their own; a rollback does not stop "
+			   "them\n", pad, what);
+}
+
 void agentcmd_warnings(struct fmt_buf *b, const struct wire_val *v, const char *pad)
 {
 	const struct wire_val *scripts = wire_get(v, "scripts"), *busy = wire_get(v, "busy");
@@ -295,6 +321,7 @@ void agentcmd_warnings(struct fmt_buf *b, const struct wire_val *v, const char *
 			fmt_printf(b, "%s! %s: %s\n", pad, wire_gets(x, "level", "?"),
 				   wire_gets(x, "msg", "?"));
 		}
+		agentcmd_scheduled(b, v, wire_at(scripts, (long long)k), pad);
 	}
 	for (size_t k = 1; k <= wire_count(busy); k++) {
 		const struct wire_val *bz = wire_at(busy, (long long)k);

@@ -57,6 +57,18 @@ local skynet = require "skynet"
 
 local LIMIT_DEPTH, LIMIT_ENTRIES, LIMIT_TOTAL = 3, 1000, 40000
 
+-- skynet's scheduler: the tables of _U that file its coroutines and
+-- sessions (skynet.lua's locals of these names, 1.4 to HEAD).  Every message
+-- changes them, and a script does through skynet.fork, timeout, call and
+-- sleep; they are never tracked, so never put back: a coroutine put back in
+-- coroutine_pool after skynet.fork took it (and handed it its function)
+-- runs that function for the next message in place of its handler.  What a
+-- script scheduled is found apart (sched_start).
+local SCHEDULER = { "coroutine_pool", "fork_queue", "session_id_coroutine",
+	"session_coroutine_id", "session_coroutine_address", "session_coroutine_tracetag",
+	"unresponse", "wakeup_queue", "sleep_session", "watching_session", "error_queue",
+	"trace_source" }
+
 -- The rest of this chunk is one function, operations: its closures reach
 -- the locals above as upvalues of that function, a copy each, where
 -- reaching a local of the chunk itself walks the list of the chunk's open
@@ -298,6 +310,12 @@ local function operations()
 	-- once the script may reach it unseen (see keep_ahead).  A script that sets
 	-- a handler or two reaches no more than this.
 	local function track_start(P, U, skip)
+		for _, name in ipairs(SCHEDULER) do
+			local t = rawget(U, name)
+			if type(t) == "table" then
+				skip[t] = true
+			end
+		end
 		local snap = snap_new(skip)
 		snap.P, snap.U = P, U
 		return snap
@@ -1001,6 +1019,57 @@ local function operations()
 		return true, r, ctx
 	end
 
+	-- What a script schedules through skynet: the coroutines it forks (what
+	-- it adds to fork_queue) and its timers (the sessions it files in
+	-- session_id_coroutine).  sched_start before it runs; sched_end after,
+	-- which keeps them in the record (nil if none): an undo cancels them
+	-- rather than leave them to run (sched_cancel).
+	local function sched_start(U)
+		local q, s = rawget(U, "fork_queue"), rawget(U, "session_id_coroutine")
+		if type(q) ~= "table" or type(s) ~= "table" then
+			return nil
+		end
+		local sessions = {}
+		for k in next, s do
+			sessions[k] = true
+		end
+		return { q = q, t = rawget(q, "t") or #q, s = s, sessions = sessions }
+	end
+	local function sched_end(m)
+		if not m then
+			return nil
+		end
+		local timers = {}
+		for k, v in next, m.s do
+			if not m.sessions[k] and type(v) == "thread" then
+				timers[#timers + 1] = k
+			end
+		end
+		m.timers, m.sessions, m.tn = timers, nil, rawget(m.q, "t") or #m.q
+		m.forks = m.tn - m.t
+		return (m.forks > 0 or #timers > 0) and m or nil
+	end
+	-- Cancel what a script scheduled, when it did not wait (its forks have
+	-- not run, no other code has touched the queue): a fork leaves the queue
+	-- (its coroutine, never started, is dropped), a timer's session becomes
+	-- "BREAK" (skynet drops its answer).  False if it waited.
+	local function sched_cancel(m, waited)
+		local q = m.q
+		if waited or (rawget(q, "t") or #q) ~= m.tn then
+			return false
+		end
+		for i = m.tn, m.t + 1, -1 do
+			q[i] = nil
+		end
+		if rawget(q, "t") then
+			q.t = m.t
+		end
+		for _, k in ipairs(m.timers) do
+			m.s[k] = "BREAK"
+		end
+		return true
+	end
+
 	-- Run one script in a fresh inject-style environment (see run_recorded)
 	local function run_script(sc, args, P, U, out, timeout, snap, calls)
 		local env = setmetatable({ print = printer(out), _P = P, _U = U, hotfix = helpers() },
@@ -1010,8 +1079,9 @@ local function operations()
 		if not f then
 			return false, err, recorder(chunkname)
 		end
+		local m = sched_start(U)
 		local ok, r, ctx = run_recorded(f, chunkname, args, snap, timeout, calls, env)
-		ctx.env = env
+		ctx.env, ctx.scheduled = env, sched_end(m)
 		return ok, r, ctx
 	end
 	---------------------------------------------------------------- checks
@@ -1176,11 +1246,15 @@ local function operations()
 	---------------------------------------------------------------- operations
 
 	-- The paths under _P of the service's handlers among the functions called:
-	-- a dry run cannot undo what they did to the service's state.
+	-- a dry run cannot undo what they did to the service's state.  Not
+	-- skynet's scheduler, which the debug protocol holds as _P.debug.export
+	-- (dispatch, suspend, resume): skynet.fork and timeout hand a pooled
+	-- coroutine its function through resume, and what they schedule is
+	-- found apart (sched_start).
 	local function handlers(snap, called)
 		local list = {}
 		for _, t in ipairs(snap.order) do
-			if snap.inP[t] then
+			if snap.inP[t] and not (snap.key[t] == "export" and snap.up[t] == "_P.debug") then
 				local F, first, last = snap.F, span(snap, t)
 				for i = first, last, 2 do
 					if called[F[i + 1]] then
@@ -1262,10 +1336,15 @@ local function operations()
 		local P, U = inject_tables()
 		local snap = track_start(P, U, { [S] = true, [dbg] = true })
 		local res = { ok = true, scripts = {}, dry = req.dry or nil }
-		local done, calls, uncopied, yielded = {}, {}, {}, false
+		local done, calls, uncopied, yielded, scheduled = {}, {}, {}, false, {}
 		local function undo_all(stuck)
 			for j = #done, 1, -1 do
 				revert(done[j], stuck, yielded and snap.internal)
+				local m = scheduled[j]
+				if m and not sched_cancel(m, yielded) then
+					stuck[#stuck + 1] = "what the script scheduled (skynet.fork, skynet.timeout): "
+						.. "it waited, so that may have run"
+				end
 			end
 			return stuck
 		end
@@ -1284,8 +1363,11 @@ local function operations()
 				end
 				local changes = diff(snap, ctx.log)
 				local checks = ok and lint(changes, ctx, sc.reads, "@" .. sc.name, snap) or nil
+				local m = ctx.scheduled
+				scheduled[i] = m
 				res.scripts[i] = { name = sc.name, out = out, changes = export_all(changes),
-					lint = checks }
+					lint = checks, forks = m and m.forks > 0 and m.forks or nil,
+					timers = m and #m.timers > 0 and #m.timers or nil }
 				done[i] = changes
 				if ok and not req.force then
 					for _, l in ipairs(checks or {}) do
