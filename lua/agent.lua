@@ -853,6 +853,51 @@ local function call_peer(t, req, msg)
 	return false, { ok = false, err = "agent failed: " .. tostring(out) }
 end
 
+-- Run own(), the hub's own turn, with what its script forks held back
+-- until the fan-out is done; returns what puts them back at the end of
+-- skynet's fork queue.  Skynet runs forks once the handler yields, and the
+-- fan-out yields: a fork that does not yield soon would otherwise hold
+-- every other target's turn and the reply (a stock RUN replies before its
+-- script's forks run).  Nothing is held when the turn waited (the queue
+-- ran meanwhile) or the queue is not found.
+local function holding_forks(own)
+	local q
+	for i = 1, 32 do
+		local name, v = debug.getupvalue(skynet.fork, i)
+		if name == nil or name == "fork_queue" then
+			q = v
+			break
+		end
+	end
+	local function stat()
+		local ok, n = pcall(skynet.stat, "message")
+		return ok and n or nil
+	end
+	local m0 = type(q) == "table" and stat()
+	local t0 = m0 and (rawget(q, "t") or #q)
+	own()
+	local held = {}
+	if t0 and stat() == m0 then
+		local t1 = rawget(q, "t") or #q
+		for i = t0 + 1, t1 do
+			held[#held + 1], q[i] = q[i], nil
+		end
+		if rawget(q, "t") then
+			q.t = math.min(t0, t1)
+		end
+	end
+	return function()
+		for _, co in ipairs(held) do
+			if rawget(q, "t") then
+				q.t = q.t + 1
+				q[q.t] = co
+			else
+				q[#q + 1] = co
+			end
+		end
+	end
+end
+
 -- run req.sub in every service of req.targets with req.par workers; stop
 -- starting new ones after a failure when req.stop.  Results are in target
 -- order; a target never started has no result.
@@ -873,9 +918,12 @@ local function fanout(req)
 	end
 	-- this service's own turn comes first, alone: a script that yields
 	-- must not see the fan-out's own traffic change code tables meanwhile
+	local release = function() end
 	for k, t in ipairs(targets) do
 		if t == me and not sub.together then -- (a profile's window runs everywhere at once)
-			run(k)
+			release = holding_forks(function()
+				run(k)
+			end)
 			break
 		end
 	end
@@ -919,6 +967,7 @@ local function fanout(req)
 		results[k] = results[k] or { ok = false, pending = true, addr = targets[k],
 			err = ("no answer within %g s"):format(req.wait or 0) }
 	end
+	release()
 	return { ok = true, results = results, n = #targets }
 end
 

@@ -5,7 +5,8 @@ a dry run, or a script that fails, cancels the coroutines and timers it
 started instead of putting those tables back (which made the service's
 next message run the script's function in place of its handler); an
 inject says what it started, and its journal and rollback leave the
-scheduler alone."""
+scheduler alone.  The hub (the batch's first target) replies before its
+own script's forks run, as a stock RUN does."""
 from cli_helpers import skyctl_at, write
 from inject_client import Conn, call
 
@@ -34,6 +35,15 @@ LATER = """local skynet = require "skynet"
 skynet.sleep(5)
 return _P.lua.CMD.timed ~= nil, _P.lua.CMD.forked ~= nil
 """
+
+# an endless loop forked in :a alone (two would hold a node's two threads)
+SPIN = """local skynet = require "skynet"
+if skynet.self() & 0xffffff == 10 then
+    skynet.fork(function() while true do end end)
+end
+print("forked")
+"""
+
 
 def answers(con, service="a"):
     """the service handles its messages: four calls, each its own answer"""
@@ -90,3 +100,15 @@ def test_inject_starts_them_and_rollback_leaves_the_scheduler(node, tmp_path, st
     assert ":0000000a  ok       #1 fix.lua (1 restored)" in r.stdout, r.stdout
     assert answers(con)
     con.close()
+
+
+def test_the_hub_replies_before_its_scripts_forks_run(node, tmp_path, state):
+    # the first target's script forks an endless loop: the batch's other
+    # targets and the reply come first, as a stock RUN replies first
+    r = skyctl_at(state, "exec", ":a,:b,:c", write(tmp_path, "spin.lua", SPIN), node=node)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.splitlines()[:2] == [":0000000a, :0000000b, :0000000c  ok", "  | forked"], \
+        r.stdout
+    r = skyctl_at(state, "--timeout", "1", "stuck", node=node)
+    assert r.returncode == 1 and ":0000000a" in r.stdout and ":0000000b" not in r.stdout, \
+        r.stdout
