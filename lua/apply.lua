@@ -1188,6 +1188,7 @@ local function operations()
 				.. "(to add one, assign it)", m.at,
 				snap.key[m.t] and tpath(snap, m.t) or describe(m.t), describe(m.k))
 		end
+		local kept = false -- the script's environment, by a function it installed
 		for _, c in ipairs(changes) do
 			local new, old = c.new, c.old
 			if c.kind == "field" and type(new) == "function"
@@ -1225,6 +1226,7 @@ local function operations()
 						end
 					end
 				end
+				kept = kept or rawequal(env, ctx.env)
 				if env ~= nil then
 					local seen = {}
 					for _, r in ipairs(reads) do
@@ -1238,6 +1240,16 @@ local function operations()
 						end
 					end
 				end
+			end
+		end
+		-- globals the script set stay in its own environment, as in a stock
+		-- inject: the service's _G never sees them, and with no function of
+		-- the script's keeping that environment they are gone with the run
+		for k in next, not kept and ctx.env or {} do
+			if k ~= "print" and k ~= "_P" and k ~= "_U" and k ~= "hotfix" then
+				add("warning", "%s: a global of the script's own environment, gone with "
+					.. "the run: the service's _G is unchanged (_G.%s = ... sets it there)",
+					tostring(k), tostring(k))
 			end
 		end
 		return #list > 0 and list or nil

@@ -256,6 +256,24 @@ def test_a_script_changing_nothing_is_not_journaled(ledger, tmp_path, state):
     assert r.returncode == 0, r.stdout
 
 
+def test_a_global_the_script_sets_is_said_to_stay_in_the_script(ledger, tmp_path, state):
+    # a plain assignment lands in the script's own environment (as in a
+    # stock inject): the service's _G never sees it
+    src = 'RELEASE = "1.2.3"\n'
+    r = skyctl_at(state, "inject", ":" + ledger.ledger, write(tmp_path, "tag.lua", src),
+                  node=ledger)
+    assert r.returncode == 0, r.stderr
+    assert ("    ! warning: RELEASE: a global of the script's own environment, gone with the "
+            "run: the service's _G is unchanged (_G.RELEASE = ... sets it there)"
+            in r.stdout.splitlines()), r.stdout
+    # where a function the script installs keeps that environment, it reads them
+    src = 'LIMIT = 10\n_P.lua.CMD.under = function(n) return n < LIMIT end\n'
+    r = skyctl_at(state, "inject", ":" + ledger.ledger, write(tmp_path, "under.lua", src),
+                  node=ledger)
+    assert r.returncode == 0 and "warning" not in r.stdout, r.stdout
+    assert ask(ledger, '"under", 3') == "true"
+
+
 def test_the_journal_keeps_arguments_and_who(ledger, tmp_path, state):
     src = "local n = ...\n_P.lua.CMD.limit = function() return tonumber(n) end\n"
     r = skyctl_at(state, "inject", ":" + ledger.ledger, write(tmp_path, "limit.lua", src),
