@@ -249,9 +249,14 @@ local function operations()
 		end
 	end
 
+	-- (skynet's protocols, proto, a level deeper: their class tables hold
+	-- the dispatch functions skynet.dispatch replaces)
 	local function root_U(snap, name, t)
-		if type(t) == "table" and not snap.claimed[t]
-			and snap_root(snap, t, name, LIMIT_DEPTH, "_U") then
+		if type(t) ~= "table" or snap.claimed[t] then
+			return
+		elseif name == "proto" then
+			snap_root(snap, t, name, LIMIT_DEPTH - 1, "_U")
+		elseif snap_root(snap, t, name, LIMIT_DEPTH, "_U") then
 			snap.internal[t] = true
 		end
 	end

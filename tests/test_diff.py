@@ -34,6 +34,13 @@ error("boom")
 """
 
 
+DISPATCH = """local skynet = require "skynet"
+skynet.dispatch("lua", function(session, source, cmd, ...)
+    skynet.ret(skynet.pack("dispatched", cmd))
+end)
+"""
+
+
 def diff_lines(out):
     return [l.strip() for l in out.splitlines()]
 
@@ -57,6 +64,32 @@ def test_diff_shows_changes_and_leaves_service_untouched(node, tmp_path, state):
     assert con.cmd('call a "withdraw", 1')[1] == "Error"
     r = skyctl_at(state, "diff", ":a", node=node)
     assert r.returncode == 0 and ":0000000a  runs as it started: no patch in place" in r.stdout
+    con.close()
+
+
+def test_a_replaced_dispatch_is_shown_undone_journaled_and_rolled_back(node, tmp_path,
+                                                                         state):
+    # skynet.dispatch replaces the protocol's dispatch function, which
+    # skynet 1.4-1.6 keeps in _U.proto alone (a dry run left it replaced
+    # there, saying nothing was changed)
+    con = Conn(node.port)
+    fix = write(tmp_path, "dispatch.lua", DISPATCH)
+    r = skyctl_at(state, "diff", ":a", fix, node=node)
+    assert r.returncode == 0, r.stderr
+    lines = diff_lines(r.stdout)
+    assert lines[0] == ":0000000a  would apply cleanly, 1 change", lines
+    # (where skynet.lua keeps it in skynet._proto too, 1.7 on, it is named there)
+    assert re.match(r"^~ (_U\.proto|package\.loaded\.skynet\._proto)(\[10\]|\.lua)\.dispatch"
+                    r" +function agent\.lua:\d+ -> "
+                    r"function dispatch\.lua:2$", lines[1]), lines
+    assert "nothing was changed" in r.stdout
+    assert call(con, "a", '"echo", 1') == "1\t1\nn\t1"
+    r = skyctl_at(state, "inject", ":a", fix, node=node)
+    assert ":0000000a  ok      patch #1, 1 change" in r.stdout, r.stdout
+    assert call(con, "a", '"echo", 1') == "1\tdispatched\n2\techo\nn\t2"
+    r = skyctl_at(state, "rollback", ":a", node=node)
+    assert r.returncode == 0, r.stdout
+    assert call(con, "a", '"echo", 1') == "1\t1\nn\t1"
     con.close()
 
 

@@ -21,7 +21,11 @@ local skynet = {
 }
 
 local proto = {}
-skynet._proto = proto
+-- skynet 1.7 on keeps its protocols in skynet._proto too; 1.4 to 1.6 (the
+-- console_version = "1.4" node) in register_protocol's upvalue alone
+if core.command("GETENV", "console_version") ~= "1.4" then
+	skynet._proto = proto
+end
 
 function skynet.register_protocol(class)
 	local name, id = class.name, class.id
