@@ -331,6 +331,9 @@ void agentcmd_warnings(struct fmt_buf *b, const struct wire_val *v, const char *
 			   wire_gets(bz, "path", "?"), wire_getb(v, "dry") ? "would be" : "was",
 			   tasks == 1 ? "it finishes" : "they finish");
 	}
+	if (wire_getb(v, "sent") && (wire_getb(v, "dry") || !wire_getb(v, "ok")))
+		fmt_printf(b, "%s! the script sent messages to other services (skynet.call, "
+			   "skynet.send): what they did with them stays\n", pad);
 	if (wire_getb(v, "yielded"))
 		fmt_printf(b, "%s! the script waited (a call, a sleep): the service handled other "
 			   "messages meanwhile, and their changes count as the script's\n", pad);
@@ -340,7 +343,7 @@ int agentcmd_uncertain(const struct wire_val *v)
 {
 	const struct wire_val *u = wire_get(v, "untracked");
 	return wire_get(v, "stuck") || wire_count(wire_get(v, "calls")) ||
-		wire_getb(v, "yielded") || wire_geti(u, "nlarge", 0) || wire_geti(u, "deep", 0) ||
+		wire_getb(v, "yielded") || wire_getb(v, "sent") || wire_geti(u, "nlarge", 0) || wire_geti(u, "deep", 0) ||
 		wire_getb(u, "truncated") || wire_count(wire_get(u, "uncopied"));
 }
 

@@ -1285,6 +1285,19 @@ local function operations()
 		return #list > 0 and list or nil
 	end
 
+	-- whether the script sent messages to other services (skynet.call and
+	-- the rest, which newservice, cluster and snax calls go through): what
+	-- those did with them is theirs, no undo reaches it
+	local function sent(called)
+		for _, name in ipairs({ "call", "send", "rawcall", "rawsend", "redirect" }) do
+			local f = rawget(skynet, name)
+			if f ~= nil and called[f] then
+				return true
+			end
+		end
+		return nil
+	end
+
 	local function clock()
 		return skynet.hpc and skynet.hpc() // 1000 or os.clock() * 1e6 // 1
 	end
@@ -1410,6 +1423,7 @@ local function operations()
 		if res.ok then
 			res.busy = busy(U, done)
 		end
+		res.sent = sent(calls)
 		res.calls, res.yielded = handlers(snap, calls), yielded or nil
 		if res.ok and req.dry then
 			local stuck = undo_all({})

@@ -93,6 +93,28 @@ def test_a_replaced_dispatch_is_shown_undone_journaled_and_rolled_back(node, tmp
     con.close()
 
 
+def test_messages_the_script_sends_are_said_not_undone(node, tmp_path, state):
+    # a dry run cannot take back what another service did with a message
+    src = ('local skynet = require "skynet"\n'
+           'skynet.send(skynet.self() + 1, "lua", "deposit", 5)\n')
+    fix = write(tmp_path, "send.lua", src)
+    r = skyctl_at(state, "diff", ":a", fix, node=node)
+    assert r.returncode == 0, r.stderr
+    assert ("  ! the script sent messages to other services (skynet.call, skynet.send): what "
+            "they did with them stays" in r.stdout.splitlines()), r.stdout
+    assert "but for what the ! and ? lines name" in r.stdout
+    con = Conn(node.port)
+    assert call(con, "b", '"balance"') == "1\t5\nn\t1"
+    # a failing script: its tracked changes are undone, that is not
+    r = skyctl_at(state, "inject", ":a", write(tmp_path, "boom.lua", src + 'error("boom")\n'),
+                  node=node)
+    assert r.returncode == 1
+    assert ":0000000a  failed  boom.lua:3: boom (its 0 tracked changes undone; what it changed " \
+        "elsewhere stays: see the ! lines)" in r.stdout, r.stdout
+    assert call(con, "b", '"balance"') == "1\t10\nn\t1"
+    con.close()
+
+
 def test_modules_globals_and_removals(node, tmp_path, state):
     src = ("package.loaded.string.shout = string.upper\n"
            "_G.motd = 'hello'\n"
