@@ -75,6 +75,23 @@ int agentcmd_batch_opts(const struct cmd_ctx *c, struct batch_opts *o)
 
 const char *const agentcmd_state[4] = { "skipped", "ok", "failed", "unknown" };
 
+/* What lua (luaL_loadfile) skips at the start of a file and load(), which
+ * the node runs a script with, does not: a UTF-8 byte order mark (some
+ * editors write one) and a first line starting with '#' (#!/usr/bin/lua),
+ * whose newline stays so that line numbers hold. */
+static void agentcmd_file_prefix(struct agentcmd_script *sc)
+{
+	size_t skip = 0;
+	if (sc->len >= 3 && memcmp(sc->src, "\xef\xbb\xbf", 3) == 0)
+		skip = 3;
+	if (skip < sc->len && sc->src[skip] == '#') {
+		const char *nl = memchr(sc->src + skip, '\n', sc->len - skip);
+		skip = nl ? (size_t)(nl - sc->src) : sc->len;
+	}
+	memmove(sc->src, sc->src + skip, sc->len - skip);
+	sc->len -= skip;
+}
+
 /* read path whole into sc; -1 with a message on stderr */
 static int agentcmd_read(struct agentcmd_script *sc, const char *path)
 {
@@ -115,6 +132,7 @@ static int agentcmd_read(struct agentcmd_script *sc, const char *path)
 		fprintf(stderr, "skyctl: %s: not a Lua source file (binary data)\n", path);
 		return -1;
 	}
+	agentcmd_file_prefix(sc);
 	sha256_hex(sc->src, sc->len, sc->sha);
 	return 0;
 }

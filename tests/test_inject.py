@@ -121,6 +121,18 @@ def test_unusable_script_files(node, tmp_path, state, case):
     assert r.returncode == 6 and str(path) in r.stderr and r.stdout == "", r.stderr
 
 
+def test_a_byte_order_mark_and_a_first_hash_line_are_skipped_as_lua_skips_them(
+        node, tmp_path, state):
+    # what `lua fix.lua` accepts: an editor's UTF-8 BOM, a #! line (the
+    # node's load() takes neither); line numbers stay the file's
+    path = tmp_path / "fix.lua"
+    path.write_bytes(b'\xef\xbb\xbf#!/usr/bin/env lua\r\nprint("ran")\r\nerror("line 3")\r\n')
+    r = skyctl_at(state, "inject", ":a", str(path), node=node)
+    assert r.returncode == 1, r.stderr
+    assert r.stdout.splitlines()[:2] == [
+        ":0000000a  failed  fix.lua:3: line 3 (all its changes undone)", "    ran"], r.stdout
+
+
 def test_runtime_error_is_atomic(node, tmp_path, state):
     con = Conn(node.port)
     call(con, "a", '"deposit", 5')
