@@ -1477,7 +1477,7 @@ local function operations()
 
 	-- Run f, a line typed at a prompt (session name), with its changes to the
 	-- tracked tables and upvalues recorded; changes to code (functions,
-	-- upvalues) are journaled as a patch named "repl <session>", and a line
+	-- upvalues, metatables) are journaled as a patch named "repl <session>", and a line
 	-- saying so is added to out.  Returns xpcall's results packed.
 	local function run_line(f, chunkname, session, out, timeout, who)
 		local P, U = inject_tables()
@@ -1485,7 +1485,7 @@ local function operations()
 		local ok, r, ctx = run_recorded(f, chunkname, {}, snap, timeout)
 		local changes, code = diff(snap, ctx.log), false
 		for _, c in ipairs(changes) do
-			code = code or c.kind == "upvalue" or c.kind == "join"
+			code = code or c.kind == "upvalue" or c.kind == "join" or c.kind == "metatable"
 				or type(c.old) == "function" or type(c.new) == "function"
 		end
 		if code then

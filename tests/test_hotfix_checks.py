@@ -302,3 +302,21 @@ def test_code_changed_at_a_prompt_is_journaled(ledger, tmp_path, state):
     r = skyctl_at(state, "rollback", ":" + ledger.ledger, node=ledger)
     assert r.returncode == 0 and "#1 repl s1" in r.stdout, r.stdout
     assert ask(ledger, '"count"') == "1"
+
+
+def test_a_metatable_set_at_a_prompt_is_journaled(ledger, tmp_path, state):
+    # a metatable decides what a table does (here: every missing command
+    # answers): code as much as a function is
+    c = Client(ledger.port)
+    try:
+        rep = c.request(ledger.ledger, {"op": "eval", "session": "s2", "src":
+                                        'setmetatable(_P.lua.CMD, {__index = function() '
+                                        'return function() return "any" end end})'})
+        assert rep["ok"], rep
+        assert any("journaled as patch #1: 1 change" in l for l in rep["out"]), rep
+    finally:
+        c.close()
+    assert ask(ledger, '"nosuch"') == "any"
+    r = skyctl_at(state, "rollback", ":" + ledger.ledger, node=ledger)
+    assert r.returncode == 0 and "#1 repl s2" in r.stdout, r.stdout
+    assert ledger.con.cmd('call %s "nosuch"' % ledger.ledger)[1] == "Error"
