@@ -391,7 +391,6 @@ local function run_deferred()
 		settle(co, resume(co))
 		return true
 	end
-	fork_queue.h, fork_queue.t = 1, 0
 	return false
 end
 
@@ -401,6 +400,9 @@ function skynet.dispatch_message(...)
 		local more, e = pcall(run_deferred)
 		if more then
 			if not e then
+				-- the queue is empty (here as in skynet's dispatch_message,
+				-- whose upvalues hold the fork queue)
+				fork_queue.h, fork_queue.t = 1, 0
 				break
 			end
 		elseif ok then
