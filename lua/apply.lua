@@ -64,10 +64,13 @@ local LIMIT_DEPTH, LIMIT_ENTRIES, LIMIT_TOTAL = 3, 1000, 40000
 -- coroutine_pool after skynet.fork took it (and handed it its function)
 -- runs that function for the next message in place of its handler.  What a
 -- script scheduled is found apart (sched_start).
-local SCHEDULER = { "coroutine_pool", "fork_queue", "session_id_coroutine",
-	"session_coroutine_id", "session_coroutine_address", "session_coroutine_tracetag",
-	"unresponse", "wakeup_queue", "sleep_session", "watching_session", "error_queue",
-	"trace_source" }
+local function scheduler(name)
+	return name == "coroutine_pool" or name == "fork_queue" or name == "session_id_coroutine"
+		or name == "session_coroutine_id" or name == "session_coroutine_address"
+		or name == "session_coroutine_tracetag" or name == "unresponse"
+		or name == "wakeup_queue" or name == "sleep_session" or name == "watching_session"
+		or name == "error_queue" or name == "trace_source"
+end
 
 -- The rest of this chunk is one function, operations: its closures reach
 -- the locals above as upvalues of that function, a copy each, where
@@ -250,10 +253,14 @@ local function operations()
 	end
 
 	-- (skynet's protocols, proto, a level deeper: their class tables hold
-	-- the dispatch functions skynet.dispatch replaces)
+	-- the dispatch functions skynet.dispatch replaces; its scheduler's
+	-- tables never, wherever they are met: the debug protocol's dispatch
+	-- holds some as upvalues too)
 	local function root_U(snap, name, t)
 		if type(t) ~= "table" or snap.claimed[t] then
 			return
+		elseif scheduler(name) then
+			snap.skip[t] = true
 		elseif name == "proto" then
 			snap_root(snap, t, name, LIMIT_DEPTH - 1, "_U")
 		elseif snap_root(snap, t, name, LIMIT_DEPTH, "_U") then
@@ -315,12 +322,6 @@ local function operations()
 	-- once the script may reach it unseen (see keep_ahead).  A script that sets
 	-- a handler or two reaches no more than this.
 	local function track_start(P, U, skip)
-		for _, name in ipairs(SCHEDULER) do
-			local t = rawget(U, name)
-			if type(t) == "table" then
-				skip[t] = true
-			end
-		end
 		local snap = snap_new(skip)
 		snap.P, snap.U = P, U
 		return snap
@@ -1026,33 +1027,37 @@ local function operations()
 
 	-- What a script schedules through skynet: the coroutines it forks (what
 	-- it adds to fork_queue) and its timers (the sessions it files in
-	-- session_id_coroutine).  sched_start before it runs; sched_end after,
-	-- which keeps them in the record (nil if none): an undo cancels them
-	-- rather than leave them to run (sched_cancel).
+	-- session_id_coroutine).  sched_start before it runs returns the queue,
+	-- its end, the sessions' table and the sessions in it (nil if none);
+	-- sched_end, given them after, what the script scheduled (nil if
+	-- nothing): an undo cancels that rather than leave it to run
+	-- (sched_cancel).
 	local function sched_start(U)
 		local q, s = rawget(U, "fork_queue"), rawget(U, "session_id_coroutine")
 		if type(q) ~= "table" or type(s) ~= "table" then
 			return nil
 		end
-		local sessions = {}
-		for k in next, s do
-			sessions[k] = true
+		local sessions
+		if next(s) ~= nil then
+			sessions = {}
+			for k in next, s do
+				sessions[k] = true
+			end
 		end
-		return { q = q, t = rawget(q, "t") or #q, s = s, sessions = sessions }
+		return q, rawget(q, "t") or #q, s, sessions
 	end
-	local function sched_end(m)
-		if not m then
-			return nil
-		end
-		local timers = {}
-		for k, v in next, m.s do
-			if not m.sessions[k] and type(v) == "thread" then
+	local function sched_end(q, t, s, sessions)
+		local timers
+		for k, v in next, s do
+			if type(v) == "thread" and not (sessions and sessions[k]) then
+				timers = timers or {}
 				timers[#timers + 1] = k
 			end
 		end
-		m.timers, m.sessions, m.tn = timers, nil, rawget(m.q, "t") or #m.q
-		m.forks = m.tn - m.t
-		return (m.forks > 0 or #timers > 0) and m or nil
+		local tn = rawget(q, "t") or #q
+		if tn > t or timers then
+			return { q = q, t = t, tn = tn, forks = tn - t, s = s, timers = timers or {} }
+		end
 	end
 	-- Cancel what a script scheduled, when it did not wait (its forks have
 	-- not run, no other code has touched the queue): a fork leaves the queue
@@ -1084,9 +1089,9 @@ local function operations()
 		if not f then
 			return false, err, recorder(chunkname)
 		end
-		local m = sched_start(U)
+		local q, t, s, sessions = sched_start(U)
 		local ok, r, ctx = run_recorded(f, chunkname, args, snap, timeout, calls, env)
-		ctx.env, ctx.scheduled = env, sched_end(m)
+		ctx.env, ctx.scheduled = env, q and sched_end(q, t, s, sessions)
 		return ok, r, ctx
 	end
 	---------------------------------------------------------------- checks
@@ -1250,8 +1255,8 @@ local function operations()
 		-- globals the script set stay in its own environment, as in a stock
 		-- inject: the service's _G never sees them, and with no function of
 		-- the script's keeping that environment they are gone with the run
-		for k in next, not kept and ctx.env or {} do
-			if k ~= "print" and k ~= "_P" and k ~= "_U" and k ~= "hotfix" then
+		for k in next, ctx.env do
+			if not kept and k ~= "print" and k ~= "_P" and k ~= "_U" and k ~= "hotfix" then
 				add("warning", "%s: a global of the script's own environment, gone with "
 					.. "the run: the service's _G is unchanged (_G.%s = ... sets it there)",
 					tostring(k), tostring(k))
@@ -1289,13 +1294,9 @@ local function operations()
 	-- the rest, which newservice, cluster and snax calls go through): what
 	-- those did with them is theirs, no undo reaches it
 	local function sent(called)
-		for _, name in ipairs({ "call", "send", "rawcall", "rawsend", "redirect" }) do
-			local f = rawget(skynet, name)
-			if f ~= nil and called[f] then
-				return true
-			end
-		end
-		return nil
+		local m = skynet
+		return (called[m.call] or called[m.send] or called[m.rawcall] or called[m.rawsend]
+			or called[m.redirect]) and true or nil
 	end
 
 	local function clock()

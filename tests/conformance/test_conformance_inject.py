@@ -129,7 +129,7 @@ def test_globals_set_by_a_script_do_not_persist(con):
 
 def test_fork_hands_a_pooled_coroutine_its_function(fresh):
     """skynet's scheduler, which skyctl never puts back (lua/apply.lua's
-    SCHEDULER): skynet.fork takes a coroutine from _U.coroutine_pool,
+    scheduler): skynet.fork takes a coroutine from _U.coroutine_pool,
     already handed its function (suspended, in _U.fork_queue: {h, t} from
     1.5, an array before), and skynet.timeout files its session in
     _U.session_id_coroutine"""
