@@ -45,6 +45,7 @@ struct agent_sess {
 	uint32_t routed;	/* ROUTE_INFO: the hub last seen routed */
 	int foreign;		/* agent_lua_foreign's answer; -1 until asked */
 	int probed;		/* a request was answered: the agent is in the hub */
+	uint32_t served;	/* the hub this session's agent answered or was loaded in */
 	double timeout;
 };
 
@@ -501,7 +502,16 @@ int agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
 				       reply, e);
 		if (r == 1) {
 			s->probed = 1;
+			s->served = hub;
 			rc = 0;
+			break;
+		}
+		if (r == -2 && !once && !probe && s->served == hub) {
+			/* the agent is there (it answered or was just loaded): the
+			 * request failed in it, after it may have run part of its
+			 * work; sent again, that part would run twice */
+			err_set(e, ERR_NODE, "%s: :%08x failed while running the request (it "
+				"exited, or skyctl's agent in it failed)", s->addr, (unsigned)hub);
 			break;
 		}
 		if (r == 0 && once)
@@ -517,6 +527,7 @@ int agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
 			s->attach_failed = e->code == ERR_NODE;
 			break;
 		}
+		s->served = hub;
 		err_set(e, ERR_PROTO, "the agent in :%08x does not answer after loading it",
 			(unsigned)hub);
 	}

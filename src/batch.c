@@ -225,7 +225,7 @@ static int batch_settle(struct batch_job *j, size_t ni, const struct batch_hooks
 	const struct wire_val *results = wire_get(j->rep, "results");
 	long long *facts = j->batch && (j->rc == 0 || j->sent) ?
 				   calloc(j->hi - j->lo + 1, sizeof *facts) : NULL;
-	char note[160];
+	char note[256];
 	int settled_all = facts != NULL;	/* every target from its journal */
 	if (facts)
 		batch_check(j, facts);

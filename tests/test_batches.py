@@ -295,6 +295,23 @@ _P.lua.CMD.touched = true
 """
 
 
+def test_a_hub_that_fails_mid_request_is_not_replaced_by_sending_again(node, tmp_path, state):
+    # the first target's script exits its service: the request may have run
+    # (here it did), so it is not sent again through the next service (the
+    # batch's targets would run it twice); they end unknown, checked
+    exit_script = write(tmp_path, "exit.lua", 'require("skynet").exit()\n')
+    r = skyctl_at(state, "inject", ":a,:b", exit_script, node=node)
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    failed = "%s: :0000000a failed while running the request (it exited, or skyctl's " \
+        "agent in it failed)" % node.address
+    assert lines[0] == ":0000000a  unknown %s: may or may not be patched" % failed, lines
+    assert lines[1] == (":0000000b  unknown %s; its journal had nothing of this batch when "
+                        "checked: may or may not be patched" % failed), lines
+    listed = skyctl_at(state, "list", node=node).stdout
+    assert "snlua agent 1" not in listed and "snlua agent 2" in listed, listed
+
+
 def test_progress_on_a_terminal_only(backend, tmp_path, state):
     """a batch longer than a second draws one progress line on a terminal's
     stderr, and takes it off before the summary; a pipe gets none"""
