@@ -869,15 +869,11 @@ local function holding_forks(own)
 			break
 		end
 	end
-	local function stat()
-		local ok, n = pcall(skynet.stat, "message")
-		return ok and n or nil
-	end
-	local m0 = type(q) == "table" and stat()
+	local m0 = type(q) == "table" and E.messages()
 	local t0 = m0 and (rawget(q, "t") or #q)
 	own()
 	local held = {}
-	if t0 and stat() == m0 then
+	if t0 and E.messages() == m0 then
 		local t1 = rawget(q, "t") or #q
 		for i = t0 + 1, t1 do
 			held[#held + 1], q[i] = q[i], nil

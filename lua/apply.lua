@@ -36,10 +36,10 @@
 -- debug.upvaluejoin while the script runs (the helpers use them).
 local E = ...
 local S, J, OPS, same, undo, export_all, describe, errmsg, inject_tables, in_place,
-	journal_add, basename, where, keypath, upvalues, gc_resume, info_of =
+	journal_add, basename, where, keypath, upvalues, gc_resume, info_of, messages =
 	E.S, E.J, E.OPS, E.same, E.undo, E.export_all, E.describe, E.errmsg, E.inject_tables,
 	E.in_place, E.journal_add, E.basename, E.where, E.keypath, E.upvalues, E.gc_resume,
-	E.info_of
+	E.info_of, E.messages
 local error, load, next, pairs, pcall, xpcall, select, setmetatable, tostring, type, rawget,
 	rawset, rawequal, ipairs =
 	error, load, next, pairs, pcall, xpcall, select, setmetatable, tostring, type, rawget,
@@ -917,13 +917,6 @@ local function operations()
 			end
 			out[#out + 1] = concat(t, "\t", 1, n)
 		end
-	end
-
-	-- how many messages this service has handled: a script that waits
-	-- (skynet.call, sleep) lets others run meanwhile
-	local function messages()
-		local ok, n = pcall(skynet.stat, "message")
-		return ok and n or nil
 	end
 
 	-- an instruction-count hook that stops a script running past its time;

@@ -403,6 +403,14 @@ end
 -- script waits (lua/apply.lua's watchdog and exec call it).
 local gc_resume = GC_RESUME or function() end
 
+-- how many messages this service has handled: code that waits
+-- (skynet.call, sleep) lets others run meanwhile; nil where skynet
+-- does not count them
+local function messages()
+	local ok, n = pcall(skynet.stat, "message")
+	return ok and n or nil
+end
+
 -- what the operations' chunks (and lua/agent.lua, in a hub) build on;
 -- lua/apply.lua adds helpers, printer, watchdog and run_line,
 -- lua/journal.lua set_plan, lua/rollback.lua rollback_entry
@@ -412,6 +420,7 @@ local E = {
 	is_current = is_current, journal_add = journal_add, wholly = wholly, in_place = in_place,
 	carried = carried, J = J, change = change, basename = basename, where = where,
 	keypath = keypath, upvalues = upvalues, gc_resume = gc_resume, info_of = info_of,
+	messages = messages,
 }
 
 local function handle_local(req)

@@ -285,18 +285,21 @@ def test_the_journal_keeps_arguments_and_who(ledger, tmp_path, state):
     assert ask(ledger, '"limit"') == "500"
 
 
-def test_code_changed_at_a_prompt_is_journaled(ledger, tmp_path, state):
+def at_prompt(ledger, session, src):
+    """the agent's reply to a line typed at a repl prompt of the ledger"""
     c = Client(ledger.port)
     try:
-        rep = c.request(ledger.ledger, {"op": "eval", "session": "s1", "src":
-                                        'hotfix.replace(_P.lua.CMD, "count", '
-                                        'function() return -1 end)'})
-        assert rep["ok"], rep
-        assert any("journaled as patch #1" in l for l in rep["out"]), rep
-        rep = c.request(ledger.ledger, {"op": "eval", "session": "s1", "src": "1 + 1"})
-        assert not any("journaled" in l for l in (rep.get("out") or []))
+        return c.request(ledger.ledger, {"op": "eval", "session": session, "src": src})
     finally:
         c.close()
+
+
+def test_code_changed_at_a_prompt_is_journaled(ledger, tmp_path, state):
+    rep = at_prompt(ledger, "s1", 'hotfix.replace(_P.lua.CMD, "count", function() return -1 end)')
+    assert rep["ok"], rep
+    assert any("journaled as patch #1" in l for l in rep["out"]), rep
+    rep = at_prompt(ledger, "s1", "1 + 1")
+    assert not any("journaled" in l for l in (rep.get("out") or []))
     assert [e["name"] for e in journal(ledger)] == ["repl s1"]
     assert ask(ledger, '"count"') == "-1"
     r = skyctl_at(state, "rollback", ":" + ledger.ledger, node=ledger)
@@ -307,15 +310,10 @@ def test_code_changed_at_a_prompt_is_journaled(ledger, tmp_path, state):
 def test_a_metatable_set_at_a_prompt_is_journaled(ledger, tmp_path, state):
     # a metatable decides what a table does (here: every missing command
     # answers): code as much as a function is
-    c = Client(ledger.port)
-    try:
-        rep = c.request(ledger.ledger, {"op": "eval", "session": "s2", "src":
-                                        'setmetatable(_P.lua.CMD, {__index = function() '
-                                        'return function() return "any" end end})'})
-        assert rep["ok"], rep
-        assert any("journaled as patch #1: 1 change" in l for l in rep["out"]), rep
-    finally:
-        c.close()
+    rep = at_prompt(ledger, "s2", 'setmetatable(_P.lua.CMD, {__index = function() '
+                    'return function() return "any" end end})')
+    assert rep["ok"], rep
+    assert any("journaled as patch #1: 1 change" in l for l in rep["out"]), rep
     assert ask(ledger, '"nosuch"') == "any"
     r = skyctl_at(state, "rollback", ":" + ledger.ledger, node=ledger)
     assert r.returncode == 0 and "#1 repl s2" in r.stdout, r.stdout
