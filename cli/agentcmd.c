@@ -311,7 +311,9 @@ static void agentcmd_scheduled(struct fmt_buf *b, const struct wire_val *v,
 	long long forks = wire_geti(script, "forks", 0), timers = wire_geti(script, "timers", 0);
 	char what[128] = "";
 	size_t n = 0;
-	if ((!forks && !timers) || !wire_getb(v, "ok"))
+	/* (a dry run whose script waited: not cancelled, the stuck line says so) */
+	if ((!forks && !timers) || !wire_getb(v, "ok") ||
+	    (wire_getb(v, "dry") && wire_getb(script, "ran")))
 		return;
 	if (forks)
 		n = (size_t)snprintf(what, sizeof what, "%lld coroutine%s (skynet.fork)", forks,
@@ -361,8 +363,9 @@ int agentcmd_uncertain(const struct wire_val *v)
 {
 	const struct wire_val *u = wire_get(v, "untracked");
 	return wire_get(v, "stuck") || wire_count(wire_get(v, "calls")) ||
-		wire_getb(v, "yielded") || wire_getb(v, "sent") || wire_geti(u, "nlarge", 0) || wire_geti(u, "deep", 0) ||
-		wire_getb(u, "truncated") || wire_count(wire_get(u, "uncopied"));
+		wire_getb(v, "yielded") || wire_getb(v, "sent") || wire_geti(u, "nlarge", 0) ||
+		wire_geti(u, "deep", 0) || wire_getb(u, "truncated") ||
+		wire_count(wire_get(u, "uncopied"));
 }
 
 void agentcmd_undone(const struct wire_val *v, char *buf, size_t len)

@@ -1049,19 +1049,31 @@ local function operations()
 		end
 		local tn = rawget(q, "t") or #q
 		if tn > t or timers then
-			return { q = q, t = t, tn = tn, forks = tn - t, s = s, timers = timers or {} }
+			local forks = {}
+			for i = t + 1, tn do
+				forks[#forks + 1] = q[i]
+			end
+			return { q = q, t = t, forks = forks, s = s, timers = timers or {} }
 		end
 	end
-	-- Cancel what a script scheduled, when it did not wait (its forks have
-	-- not run, no other code has touched the queue): a fork leaves the queue
-	-- (its coroutine, never started, is dropped), a timer's session becomes
-	-- "BREAK" (skynet drops its answer).  False if it waited.
-	local function sched_cancel(m, waited)
-		local q = m.q
-		if waited or (rawget(q, "t") or #q) ~= m.tn then
+	-- Cancel what a script scheduled: its forks leave the queue (their
+	-- coroutines, never started, are dropped), its timers' sessions become
+	-- "BREAK" (skynet drops their answer).  A script that forked, then
+	-- waited, saw its forks run meanwhile (their changes are the
+	-- script's): they were never in the queue at its end.  False if the
+	-- forks are not where the script left them.
+	local function sched_cancel(m)
+		local q, forks = m.q, m.forks
+		local tn = m.t + #forks
+		if (rawget(q, "t") or #q) ~= tn then
 			return false
 		end
-		for i = m.tn, m.t + 1, -1 do
+		for i = 1, #forks do
+			if q[m.t + i] ~= forks[i] then
+				return false
+			end
+		end
+		for i = tn, m.t + 1, -1 do
 			q[i] = nil
 		end
 		if rawget(q, "t") then
@@ -1365,9 +1377,10 @@ local function operations()
 			for j = #done, 1, -1 do
 				revert(done[j], stuck, yielded and snap.internal)
 				local m = scheduled[j]
-				if m and not sched_cancel(m, yielded) then
+				if m and not sched_cancel(m) then
+					res.scripts[j].ran = true
 					stuck[#stuck + 1] = "what the script scheduled (skynet.fork, skynet.timeout): "
-						.. "it waited, so that may have run"
+						.. "it may have run"
 				end
 			end
 			return stuck
@@ -1390,7 +1403,7 @@ local function operations()
 				local m = ctx.scheduled
 				scheduled[i] = m
 				res.scripts[i] = { name = sc.name, out = out, changes = export_all(changes),
-					lint = checks, forks = m and m.forks > 0 and m.forks or nil,
+					lint = checks, forks = m and #m.forks > 0 and #m.forks or nil,
 					timers = m and #m.timers > 0 and #m.timers or nil }
 				done[i] = changes
 				if ok and not req.force then

@@ -509,9 +509,13 @@ int agent_request(struct agent_sess *s, uint32_t hub, const struct fmt_buf *req,
 		if (r == -2 && !once && !probe && s->served == hub) {
 			/* the agent is there (it answered or was just loaded): the
 			 * request failed in it, after it may have run part of its
-			 * work; sent again, that part would run twice */
+			 * work; sent again, that part would run twice.  (An agent
+			 * uninstalled meanwhile reads the same: the console says
+			 * "call failed" either way.  The next request asks anew.) */
 			err_set(e, ERR_NODE, "%s: :%08x failed while running the request (it "
 				"exited, or skyctl's agent in it failed)", s->addr, (unsigned)hub);
+			s->served = 0;	/* the next request asks again (a prompt goes on) */
+			s->probed = 0;
 			break;
 		}
 		if (r == 0 && once)

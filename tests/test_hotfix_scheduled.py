@@ -7,6 +7,8 @@ next message run the script's function in place of its handler); an
 inject says what it started, and its journal and rollback leave the
 scheduler alone.  The hub (the batch's first target) replies before its
 own script's forks run, as a stock RUN does."""
+import re
+
 from cli_helpers import skyctl_at, write
 from inject_client import Conn, call
 
@@ -64,6 +66,24 @@ def test_a_dry_run_does_not_start_what_the_script_forks(node, tmp_path, state):
         assert "nothing was changed" in r.stdout and "own code" not in r.stdout
     assert answers(con)
     assert con.cmd('call a "forked"')[1] == "Error"
+    con.close()
+
+
+def test_what_a_script_forked_before_it_waited_ran_and_is_the_scripts(node, tmp_path, state):
+    # the service ran its other messages, its forks among them, while the
+    # script slept: the fork's change is the script's, undone by a dry run;
+    # a timer still pending is not started
+    fix = write(tmp_path, "fork.lua", FORK + "skynet.sleep(1)\n"
+                "skynet.timeout(100, function() CMD.timed = function() end end)\n")
+    r = skyctl_at(state, "diff", ":a", fix, node=node)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert re.match(r"^  \+ _P\.lua\.CMD\.forked +function fork\.lua:3$", lines[1]), lines
+    assert "  ! would start 1 timer (skynet.timeout): not started (a dry run)" in lines, lines
+    assert "  ! the script waited" in r.stdout and "could not be undone" not in r.stdout
+    con = Conn(node.port)
+    assert con.cmd('call a "forked"')[1] == "Error"
+    assert answers(con)
     con.close()
 
 

@@ -173,6 +173,20 @@ def test_stdin_mode_prints_results_and_fails_on_error(node, env):
     assert r.returncode == 1 and "repl:1:" in r.stderr
 
 
+def test_a_line_whose_agent_failed_is_said_and_the_prompt_goes_on(node, env):
+    # the first line takes skyctl's command away from the service: the
+    # second reaches no agent, which the console says as it says a request
+    # failing in one ("call failed"), so it is not sent again (it may have
+    # run); the third finds the agent missing, loads it, and runs
+    r = run_stdin(node, env, 'require("skynet.debug").reg_debugcmd("SKYCTL1", nil)\n'
+                  '1+1\n2+2\n', ":a")
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert r.stdout.splitlines() == [
+        "(journaled as patch #1: 1 change; skyctl rollback undoes it)", "4"], r.stdout
+    assert ":0000000a failed while running the request (it exited, or skyctl's agent in it " \
+        "failed)" in r.stderr
+
+
 def debug_agents(con):
     lines, status = con.cmd("list")
     assert status == "OK"
