@@ -879,7 +879,7 @@ local function holding_forks(own)
 			held[#held + 1], q[i] = q[i], nil
 		end
 		if rawget(q, "t") then
-			q.t = math.min(t0, t1)
+			q.t = t0
 		end
 	end
 	return function()
